@@ -1,0 +1,112 @@
+# pd — GNU Make build.  `make` builds libpd and the commands; `make check`
+# installs what is missing, builds, starts private PostgreSQL and Redis and
+# runs every test; `make demo` runs the whole pipeline on built-in data.
+#
+# Options: WERROR=1 (warnings are errors; CI), SANITIZE=address,undefined,
+# CFLAGS/LDFLAGS are appended to ours, prefix/DESTDIR for install.
+
+prefix ?= /usr/local
+bindir = $(prefix)/bin
+mandir = $(prefix)/share/man
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+
+PKGS = libcjson libpq hiredis libcurl openblas lapacke zlib gsl
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+WARNINGS = -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wvla \
+	-Wwrite-strings -Wpointer-arith -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WARNINGS += -Werror
+endif
+SAN_FLAGS =
+ifneq ($(SANITIZE),)
+SAN_FLAGS = -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+BASE_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g -pthread
+ALL_CFLAGS = $(BASE_CFLAGS) $(WARNINGS) $(SAN_FLAGS) $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = -pthread $(SAN_FLAGS) $(LDFLAGS)
+LIBS = $(PKG_LIBS) -lcsv -lm
+
+LIB_SRC := $(sort $(wildcard lib/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=build/%.o)
+CLI_OBJ := build/cmd/cli.o
+CMD_SRC := $(sort $(wildcard cmd/pd-*.c))
+BINS := $(CMD_SRC:cmd/%.c=bin/%)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
+MANS := $(sort $(wildcard man/*.1))
+
+all: $(BINS)
+
+# a stamp so that a change of flags rebuilds everything
+build/FLAGS: FORCE
+	@mkdir -p build
+	@echo '$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(LIBS)' > build/FLAGS.new
+	@cmp -s build/FLAGS.new build/FLAGS || mv build/FLAGS.new build/FLAGS
+	@rm -f build/FLAGS.new
+
+build/%.o: %.c build/FLAGS
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+build/libpd.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+bin/%: build/cmd/%.o $(CLI_OBJ) build/libpd.a
+	@mkdir -p bin
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+build/tests/%: build/tests/unit/%.o build/libpd.a
+	@mkdir -p build/tests
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $$($(PKG_CONFIG) --libs cmocka)
+
+unit: $(UNIT_BINS)
+
+# Set-up: install what is missing (Debian packages, pgvector), then build.
+# PD_NO_INSTALL=1 skips the installer (a machine set up by other means).
+deps:
+ifneq ($(PD_NO_INSTALL),1)
+	scripts/install-deps
+endif
+
+check: deps
+	$(MAKE) --no-print-directory all unit
+	tests/run
+
+# only the tests, no installer (a developer's quick loop); T='t01*' selects
+check-only: all unit
+	tests/run $(T)
+
+demo: deps
+	$(MAKE) --no-print-directory all
+	scripts/demo
+
+bench: deps
+	scripts/install-deps --bench
+	$(MAKE) --no-print-directory all
+	scripts/bench
+
+fuzz: all
+	scripts/fuzz
+
+install: all
+	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(mandir)/man1
+	install -m 755 $(BINS) $(DESTDIR)$(bindir)
+	install -m 644 $(MANS) $(DESTDIR)$(mandir)/man1
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(bindir)/,$(notdir $(BINS)))
+	rm -f $(addprefix $(DESTDIR)$(mandir)/man1/,$(notdir $(MANS)))
+
+clean:
+	rm -rf build bin
+
+.PHONY: all unit deps check check-only demo bench fuzz install uninstall clean FORCE
+.SECONDARY:
+
+-include $(LIB_OBJ:.o=.d) $(CMD_SRC:cmd/%.c=build/cmd/%.d) build/cmd/cli.d \
+	$(UNIT_SRC:tests/unit/%.c=build/tests/unit/%.d)

@@ -1,0 +1,33 @@
+/*
+ * buf.h — a growable byte buffer (curl's dynbuf, redis's sds in spirit).
+ *
+ * The buffer owns its memory; `p` is always NUL-terminated once anything has
+ * been added, so it can be handed to C string functions.  A pd_buf declared
+ * with PD_BUF_INIT needs no init call; pd_buf_release frees and resets it.
+ */
+#ifndef PD_BUF_H
+#define PD_BUF_H
+#include <stddef.h>
+#include <stdarg.h>
+
+typedef struct pd_buf {
+	char *p;
+	size_t len, cap;
+} pd_buf;
+
+#define PD_BUF_INIT { NULL, 0, 0 }
+
+void pd_buf_grow(pd_buf *b, size_t extra);	/* room for extra more bytes + NUL */
+void pd_buf_add(pd_buf *b, const void *data, size_t n);
+void pd_buf_adds(pd_buf *b, const char *s);
+void pd_buf_addc(pd_buf *b, char c);
+void pd_buf_printf(pd_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void pd_buf_vprintf(pd_buf *b, const char *fmt, va_list ap);
+/* pd_buf_add_json_string: s (n bytes of UTF-8) as a quoted, escaped JSON string. */
+void pd_buf_add_json_string(pd_buf *b, const char *s, size_t n);
+void pd_buf_reset(pd_buf *b);		/* length 0, memory kept */
+void pd_buf_release(pd_buf *b);		/* memory freed */
+/* pd_buf_detach: the string, now the caller's to free; the buffer is reset. */
+char *pd_buf_detach(pd_buf *b);
+
+#endif

@@ -1,0 +1,501 @@
+/*
+ * csvin.c — CSV rows to video records; see csvin.h.
+ */
+#include "csvin.h"
+#include "alloc.h"
+#include "json.h"
+#include "timeutil.h"
+#include <csv.h>
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum field {
+	F_ID, F_CHANNEL_ID, F_CHANNEL_TITLE, F_TITLE, F_DESCRIPTION, F_TAGS, F_CATEGORY,
+	F_CATEGORY_ID, F_FORMAT, F_PUBLISHED_AT, F_OBSERVED_AT, F_TRENDING_DATE, F_DURATION_S,
+	F_DURATION_ISO, F_VIEWS, F_LIKES, F_COMMENTS, F_PERF, F_NFIELDS
+};
+
+static const char *const field_names[F_NFIELDS] = {
+	"id", "channel_id", "channel_title", "title", "description", "tags", "category",
+	"category_id", "format", "published_at", "observed_at", "trending_date", "duration_s",
+	"duration_iso", "views", "likes", "comments", "perf"
+};
+
+/* recognised header names per field, case-insensitive, first match wins */
+static const char *const aliases[F_NFIELDS][5] = {
+	[F_ID] = { "video_id", "id", "videoid", NULL },
+	[F_CHANNEL_ID] = { "channel_id", "channelid", NULL },
+	[F_CHANNEL_TITLE] = { "channel_title", "channeltitle", "channel", NULL },
+	[F_TITLE] = { "title", NULL },
+	[F_DESCRIPTION] = { "description", NULL },
+	[F_TAGS] = { "tags", NULL },
+	[F_CATEGORY] = { "category_name", "category", NULL },
+	[F_CATEGORY_ID] = { "category_id", "categoryid", NULL },
+	[F_FORMAT] = { "format", NULL },
+	[F_PUBLISHED_AT] = { "published_at", "publishedat", "publish_time", "publish_date", NULL },
+	[F_OBSERVED_AT] = { "observed_at", "observedat", NULL },
+	[F_TRENDING_DATE] = { "trending_date", NULL },
+	[F_DURATION_S] = { "duration_s", "duration_seconds", NULL },
+	[F_DURATION_ISO] = { "duration_iso", "duration", NULL },
+	[F_VIEWS] = { "view_count", "views", "viewcount", NULL },
+	[F_LIKES] = { "like_count", "likes", "likecount", NULL },
+	[F_COMMENTS] = { "comment_count", "comments", "commentcount", NULL },
+	[F_PERF] = { "perf", NULL },
+};
+
+struct pd_csv {
+	struct csv_parser p;
+	char *map[F_NFIELDS];		/* --map column names */
+	int col[F_NFIELDS];		/* column index per field, -1 none */
+	int *is_known;			/* per column: used by a field */
+	char **header;
+	int ncols;
+	int have_header;
+	/* the row being parsed */
+	pd_buf *fields;			/* field texts */
+	size_t *flen;
+	int nf, fcap;
+	int row_done;
+	int field_overflow;
+	pd_buf raw;
+	long row_line;
+	int lines_in_row;
+};
+
+const char *pd_csv_fields(void)
+{
+	return "id,channel_id,channel_title,title,description,tags,category,category_id,format,"
+	       "published_at,observed_at,trending_date,duration_s,duration_iso,views,likes,comments,perf";
+}
+
+static void cb_field(void *s, size_t len, void *ud)
+{
+	pd_csv *c = ud;
+	if (c->nf == c->fcap) {
+		int nc = c->fcap ? c->fcap * 2 : 32;
+		c->fields = xreallocarray(c->fields, (size_t)nc, sizeof *c->fields);
+		for (int i = c->fcap; i < nc; i++)
+			c->fields[i] = (pd_buf)PD_BUF_INIT;
+		c->flen = xreallocarray(c->flen, (size_t)nc, sizeof *c->flen);
+		c->fcap = nc;
+	}
+	pd_buf_reset(&c->fields[c->nf]);
+	pd_buf_add(&c->fields[c->nf], s ? s : "", s ? len : 0);
+	c->flen[c->nf] = s ? len : 0;
+	c->nf++;
+}
+
+static void cb_row(int ch, void *ud)
+{
+	pd_csv *c = ud;
+	c->row_done = 1;
+}
+
+/* libcsv trims spaces around unquoted fields by default; we keep every byte */
+static int no_space(unsigned char c)
+{
+	return 0;
+}
+
+pd_csv *pd_csv_new(void)
+{
+	pd_csv *c = xcalloc(1, sizeof *c);
+	csv_init(&c->p, CSV_APPEND_NULL | CSV_EMPTY_IS_NULL);
+	csv_set_realloc_func(&c->p, xrealloc);
+	csv_set_space_func(&c->p, no_space);
+	for (int f = 0; f < F_NFIELDS; f++)
+		c->col[f] = -1;
+	return c;
+}
+
+void pd_csv_reset(pd_csv *c)
+{
+	csv_fini(&c->p, NULL, NULL, NULL);
+	csv_free(&c->p);
+	csv_init(&c->p, CSV_APPEND_NULL | CSV_EMPTY_IS_NULL);
+	csv_set_realloc_func(&c->p, xrealloc);
+	csv_set_space_func(&c->p, no_space);
+	for (int i = 0; i < c->ncols; i++)
+		free(c->header[i]);
+	free(c->header);
+	free(c->is_known);
+	c->header = NULL;
+	c->is_known = NULL;
+	c->ncols = 0;
+	c->have_header = 0;
+	c->nf = 0;
+	c->row_done = 0;
+	pd_buf_reset(&c->raw);
+	c->lines_in_row = 0;
+	for (int f = 0; f < F_NFIELDS; f++)
+		c->col[f] = -1;
+}
+
+void pd_csv_free(pd_csv *c)
+{
+	if (!c)
+		return;
+	pd_csv_reset(c);
+	csv_free(&c->p);
+	for (int i = 0; i < c->fcap; i++)
+		pd_buf_release(&c->fields[i]);
+	free(c->fields);
+	free(c->flen);
+	for (int f = 0; f < F_NFIELDS; f++)
+		free(c->map[f]);
+	pd_buf_release(&c->raw);
+	free(c);
+}
+
+int pd_csv_map(pd_csv *c, const char *spec, pd_err *err)
+{
+	const char *eq = strchr(spec, '=');
+	if (!eq || eq == spec || !eq[1])
+		return pd_err_set(err, PD_EUSAGE, "--map takes FIELD=COLUMN, not '%s'", spec);
+	for (int f = 0; f < F_NFIELDS; f++) {
+		if (strlen(field_names[f]) == (size_t)(eq - spec) &&
+		    !strncmp(field_names[f], spec, (size_t)(eq - spec))) {
+			free(c->map[f]);
+			c->map[f] = xstrdup(eq + 1);
+			return 0;
+		}
+	}
+	return pd_err_set(err, PD_EUSAGE, "--map: unknown field '%.*s' (fields: %s)",
+			  (int)(eq - spec), spec, pd_csv_fields());
+}
+
+static int set_header(pd_csv *c, pd_err *err)
+{
+	c->ncols = c->nf;
+	c->header = xcalloc((size_t)c->nf + 1, sizeof *c->header);
+	c->is_known = xcalloc((size_t)c->nf + 1, sizeof *c->is_known);
+	for (int i = 0; i < c->nf; i++) {
+		const char *h = c->fields[i].p ? c->fields[i].p : "";
+		/* a UTF-8 byte order mark before the first name */
+		if (i == 0 && !strncmp(h, "\xEF\xBB\xBF", 3))
+			h += 3;
+		c->header[i] = xstrdup(h);
+	}
+	for (int f = 0; f < F_NFIELDS; f++) {
+		c->col[f] = -1;
+		if (c->map[f]) {
+			for (int i = 0; i < c->ncols; i++)
+				if (!strcmp(c->header[i], c->map[f]))
+					c->col[f] = i;
+			if (c->col[f] < 0)
+				return pd_err_set(err, PD_EUSAGE, "--map %s=%s: no column '%s' in the header",
+						  field_names[f], c->map[f], c->map[f]);
+			continue;
+		}
+		for (int a = 0; a < 5 && aliases[f][a] && c->col[f] < 0; a++)
+			for (int i = 0; i < c->ncols; i++)
+				if (!strcasecmp(c->header[i], aliases[f][a])) {
+					c->col[f] = i;
+					break;
+				}
+	}
+	for (int f = 0; f < F_NFIELDS; f++)
+		if (c->col[f] >= 0)
+			c->is_known[c->col[f]] = 1;
+	if (c->col[F_ID] < 0)
+		return pd_err_set(err, PD_EUSAGE, "the header names no video id column "
+				  "(video_id or id; --map id=COLUMN names another)");
+	c->have_header = 1;
+	return 0;
+}
+
+static const char *fv(const pd_csv *c, int f)
+{
+	int i = c->col[f];
+	if (i < 0 || i >= c->nf)
+		return NULL;
+	const char *s = c->fields[i].p;
+	return s && *s ? s : NULL;
+}
+
+/* a count: digits, optionally ".0..."; NAN if empty; -1 on garbage */
+static int parse_count(const char *s, double *out)
+{
+	*out = NAN;
+	if (!s)
+		return 0;
+	while (*s == ' ')
+		s++;
+	if (!*s)
+		return 0;
+	char *end;
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	double v = strtod(s, &end);
+	while (*end == ' ')
+		end++;
+	if (*end || !isfinite(v) || v < 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* classic exports' trending_date "17.14.11" is yy.dd.mm */
+static int parse_trending_date(const char *s, double *t)
+{
+	int yy, dd, mm;
+	char tail;
+	if (sscanf(s, "%2d.%2d.%2d%c", &yy, &dd, &mm, &tail) != 3)
+		return pd_time_parse(s, t);
+	if (mm < 1 || mm > 12 || dd < 1 || dd > 31)
+		return -1;
+	*t = (double)pd_days_from_civil(2000 + yy, (unsigned)mm, (unsigned)dd) * 86400.0;
+	return 0;
+}
+
+static void add_key(pd_buf *b, const char *k)
+{
+	pd_buf_addc(b, ',');
+	pd_buf_addc(b, '"');
+	pd_buf_adds(b, k);
+	pd_buf_adds(b, "\":");
+}
+
+static void add_str_or_null(pd_buf *b, const char *k, const char *v)
+{
+	add_key(b, k);
+	if (v)
+		pd_buf_add_json_string(b, v, strlen(v));
+	else
+		pd_buf_adds(b, "null");
+}
+
+static void add_num(pd_buf *b, const char *k, double v)
+{
+	add_key(b, k);
+	if (isnan(v))
+		pd_buf_adds(b, "null");
+	else if (v == floor(v) && fabs(v) < 1e15)
+		pd_buf_printf(b, "%.0f", v);
+	else
+		pd_buf_printf(b, "%.6g", v);
+}
+
+static void add_tags(pd_buf *b, const char *s, int classic)
+{
+	add_key(b, "tags");
+	pd_buf_addc(b, '[');
+	int first = 1;
+	while (s && *s) {
+		const char *bar = strchr(s, '|');
+		size_t n = bar ? (size_t)(bar - s) : strlen(s);
+		const char *t = s;
+		/* classic exports (with trending_date) quote each tag: "tag1"|"tag2",
+		 * and "[none]" means none.  Otherwise a tag is kept as the export has it. */
+		if (classic && n >= 2 && t[0] == '"' && t[n - 1] == '"')
+			t++, n -= 2;
+		if (n && !(classic && n == 6 && !memcmp(t, "[none]", 6))) {
+			if (!first)
+				pd_buf_addc(b, ',');
+			pd_buf_add_json_string(b, t, n);
+			first = 0;
+		}
+		s = bar ? bar + 1 : NULL;
+	}
+	pd_buf_addc(b, ']');
+}
+
+static int convert(pd_csv *c, pd_buf *json, pd_csv_row *row, pd_err *err)
+{
+	if (c->nf != c->ncols)
+		return pd_err_set(err, PD_EREC, "row has %d fields, the header has %d", c->nf, c->ncols);
+	for (int i = 0; i < c->nf; i++)
+		if (c->fields[i].p && !pd_utf8_valid(c->fields[i].p, c->flen[i]))
+			return pd_err_set(err, PD_EREC, "invalid UTF-8 in column '%s'", c->header[i]);
+	const char *id = fv(c, F_ID);
+	if (!id)
+		return pd_err_set(err, PD_EREC, "empty video id");
+	double views, likes, comments, dur = NAN, pub = NAN, obs = NAN, perf = NAN;
+	const char *s;
+	if (parse_count(fv(c, F_VIEWS), &views) < 0)
+		return pd_err_set(err, PD_EREC, "views is not a count: '%.40s'", fv(c, F_VIEWS));
+	if (parse_count(fv(c, F_LIKES), &likes) < 0)
+		return pd_err_set(err, PD_EREC, "likes is not a count: '%.40s'", fv(c, F_LIKES));
+	if (parse_count(fv(c, F_COMMENTS), &comments) < 0)
+		return pd_err_set(err, PD_EREC, "comments is not a count: '%.40s'", fv(c, F_COMMENTS));
+	if ((s = fv(c, F_PERF)) && parse_count(s, &perf) < 0)
+		return pd_err_set(err, PD_EREC, "perf is not a number: '%.40s'", s);
+	if ((s = fv(c, F_DURATION_S))) {
+		if (parse_count(s, &dur) < 0)
+			return pd_err_set(err, PD_EREC, "duration_s is not a number: '%.40s'", s);
+	} else if ((s = fv(c, F_DURATION_ISO))) {
+		if (pd_duration_parse(s, &dur) < 0)
+			return pd_err_set(err, PD_EREC, "duration is not ISO 8601: '%.40s'", s);
+	}
+	if ((s = fv(c, F_PUBLISHED_AT)) && pd_time_parse(s, &pub) < 0)
+		return pd_err_set(err, PD_EREC, "published_at is not a date: '%.40s'", s);
+	if ((s = fv(c, F_OBSERVED_AT))) {
+		if (pd_time_parse(s, &obs) < 0)
+			return pd_err_set(err, PD_EREC, "observed_at is not a date: '%.40s'", s);
+	} else if ((s = fv(c, F_TRENDING_DATE))) {
+		if (parse_trending_date(s, &obs) < 0)
+			return pd_err_set(err, PD_EREC, "trending_date is not a date: '%.40s'", s);
+	}
+	if (!isnan(pub) && !isnan(obs) && obs < pub - 86400)
+		return pd_err_set(err, PD_EREC, "observed before it was published");
+
+	pd_buf_reset(json);
+	pd_buf_adds(json, "{\"type\":\"video\",\"id\":");
+	pd_buf_add_json_string(json, id, strlen(id));
+	add_str_or_null(json, "channel_id", fv(c, F_CHANNEL_ID));
+	add_str_or_null(json, "channel_title", fv(c, F_CHANNEL_TITLE));
+	add_str_or_null(json, "title", fv(c, F_TITLE));
+	add_str_or_null(json, "description", fv(c, F_DESCRIPTION));
+	add_tags(json, fv(c, F_TAGS), c->col[F_TRENDING_DATE] >= 0);
+	const char *cat = fv(c, F_CATEGORY), *catid = fv(c, F_CATEGORY_ID);
+	if (!cat && catid)
+		cat = pd_category_name(atoi(catid));
+	add_str_or_null(json, "category", cat);
+	if (catid)
+		add_str_or_null(json, "category_id", catid);
+	if (fv(c, F_FORMAT))
+		add_str_or_null(json, "format", fv(c, F_FORMAT));
+	char tb[40];
+	add_key(json, "published_at");
+	if (isnan(pub)) {
+		pd_buf_adds(json, "null");
+	} else {
+		pd_time_format(pub, tb, sizeof tb);
+		pd_buf_add_json_string(json, tb, strlen(tb));
+	}
+	add_key(json, "observed_at");
+	if (isnan(obs)) {
+		pd_buf_adds(json, "null");
+	} else {
+		pd_time_format(obs, tb, sizeof tb);
+		pd_buf_add_json_string(json, tb, strlen(tb));
+	}
+	add_num(json, "duration_s", dur);
+	add_num(json, "views", views);
+	add_num(json, "likes", likes);
+	add_num(json, "comments", comments);
+	add_key(json, "is_short");
+	pd_buf_adds(json, isnan(dur) ? "null" : dur > 0 && dur <= 60 ? "true" : "false");
+	/* every other column, so nothing is lost */
+	int any = 0;
+	for (int i = 0; i < c->ncols; i++) {
+		if (c->is_known[i] || !c->fields[i].p || !c->fields[i].p[0])
+			continue;
+		pd_buf_adds(json, any ? "," : ",\"extra\":{");
+		pd_buf_add_json_string(json, c->header[i], strlen(c->header[i]));
+		pd_buf_addc(json, ':');
+		pd_buf_add_json_string(json, c->fields[i].p, c->flen[i]);
+		any = 1;
+	}
+	if (any)
+		pd_buf_addc(json, '}');
+
+	row->id = id;
+	row->channel = fv(c, F_CHANNEL_ID) ? fv(c, F_CHANNEL_ID) : fv(c, F_CHANNEL_TITLE);
+	row->views = views;
+	row->published_at = pub;
+	row->observed_at = obs;
+	row->perf_in = perf;
+	return 0;
+}
+
+/* restart_parser: after a bad row, a fresh parser for the next line */
+static void restart_parser(pd_csv *c)
+{
+	csv_free(&c->p);
+	csv_init(&c->p, CSV_APPEND_NULL | CSV_EMPTY_IS_NULL);
+	csv_set_realloc_func(&c->p, xrealloc);
+	csv_set_space_func(&c->p, no_space);
+	c->row_done = 1;
+}
+
+int pd_csv_feed(pd_csv *c, const char *line, size_t len, long lineno, pd_buf *json,
+		pd_csv_row *row, pd_err *err)
+{
+	if (c->row_done) {
+		c->nf = 0;
+		c->row_done = 0;
+		pd_buf_reset(&c->raw);
+		c->lines_in_row = 0;
+	}
+	if (c->lines_in_row == 0) {
+		c->row_line = lineno;
+		if (len == 0)
+			return 0;	/* blank line between rows */
+	} else {
+		pd_buf_addc(&c->raw, '\n');
+	}
+	pd_buf_add(&c->raw, line, len);
+	c->lines_in_row++;
+	if (csv_parse(&c->p, line, len, cb_field, cb_row, c) != len ||
+	    csv_parse(&c->p, "\n", 1, cb_field, cb_row, c) != 1) {
+		int e = csv_error(&c->p);
+		restart_parser(c);
+		return pd_err_set(err, PD_EREC, "malformed CSV: %s", csv_strerror(e));
+	}
+	if (!c->row_done) {
+		/* inside a quoted field: a quote that never closes would swallow the
+		 * rest of the file, so a row may span at most 1000 lines / 1 MiB */
+		if (c->lines_in_row >= 1000 || c->raw.len > (1u << 20)) {
+			restart_parser(c);
+			return pd_err_set(err, PD_EREC, "unterminated quoted field");
+		}
+		return 0;
+	}
+	if (!c->have_header) {
+		if (set_header(c, err) < 0)
+			return -1;
+		return 2;
+	}
+	return convert(c, json, row, err) < 0 ? -1 : 1;
+}
+
+int pd_csv_finish(pd_csv *c, pd_err *err)
+{
+	if (!c->row_done && c->lines_in_row > 0) {
+		c->row_done = 1;
+		return pd_err_set(err, PD_EREC, "unterminated quoted field at the end of the file");
+	}
+	return 0;
+}
+
+const char *pd_csv_raw(const pd_csv *c, size_t *len)
+{
+	*len = c->raw.len;
+	return c->raw.p ? c->raw.p : "";
+}
+
+long pd_csv_row_line(const pd_csv *c)
+{
+	return c->row_line;
+}
+
+const char *pd_category_name(int id)
+{
+	switch (id) {
+	case 1: return "Film & Animation";
+	case 2: return "Autos & Vehicles";
+	case 10: return "Music";
+	case 15: return "Pets & Animals";
+	case 17: return "Sports";
+	case 18: return "Short Movies";
+	case 19: return "Travel & Events";
+	case 20: return "Gaming";
+	case 21: return "Videoblogging";
+	case 22: return "People & Blogs";
+	case 23: return "Comedy";
+	case 24: return "Entertainment";
+	case 25: return "News & Politics";
+	case 26: return "Howto & Style";
+	case 27: return "Education";
+	case 28: return "Science & Technology";
+	case 29: return "Nonprofits & Activism";
+	case 30: return "Movies";
+	case 43: return "Shows";
+	case 44: return "Trailers";
+	}
+	return NULL;
+}

@@ -1,0 +1,59 @@
+/*
+ * csvin.h — videos from CSV exports.
+ *
+ * Parsing is libcsv's (RFC 4180: quoted fields, doubled quotes, quoted line
+ * breaks).  We feed it one physical line at a time from pd_input, so every
+ * record knows the line it starts on and keeps its raw text: a bad row is
+ * reported as FILE:LINE and written whole to --rejects.  The header row names
+ * the columns; the columns of pd's shared data (video_id, view_count, ...),
+ * of the classic Kaggle trending exports (views, publish_time, trending_date,
+ * ...) and of the YouTube API's field names are recognised, and `--map
+ * field=column` names any other.  Each row becomes a video record's JSON text
+ * (without its closing brace, so derived fields can be appended later) plus
+ * the numbers pd-fetch computes with.
+ */
+#ifndef PD_CSVIN_H
+#define PD_CSVIN_H
+#include <stddef.h>
+#include "buf.h"
+#include "err.h"
+
+typedef struct pd_csv pd_csv;
+
+/* The numbers and keys of one row that perf computation needs. */
+typedef struct pd_csv_row {
+	const char *id;		/* borrowed: valid until the next feed */
+	const char *channel;	/* channel_id, else channel_title; NULL if neither */
+	double views;		/* NAN unknown */
+	double published_at, observed_at;	/* NAN unknown */
+	double perf_in;		/* a "perf" column, NAN if none */
+} pd_csv_row;
+
+pd_csv *pd_csv_new(void);
+void pd_csv_free(pd_csv *c);
+/* pd_csv_map: "field=column" (field one of pd_csv_fields()); -1 if unknown field. */
+int pd_csv_map(pd_csv *c, const char *spec, pd_err *err);
+/* pd_csv_fields: the field names --map accepts, comma-separated. */
+const char *pd_csv_fields(void);
+
+/*
+ * pd_csv_feed: one physical line (without its newline) at line number lineno.
+ * Returns 0 when the row is not complete yet (a quoted line break), 1 when a
+ * data row is complete and was converted (*json holds the record text without
+ * its closing '}', *row its numbers), 2 when the row was the header, and -1
+ * when the row is bad (err says why; pd_csv_raw gives its whole text).
+ */
+int pd_csv_feed(pd_csv *c, const char *line, size_t len, long lineno, pd_buf *json,
+		pd_csv_row *row, pd_err *err);
+/* pd_csv_finish: at the end of a file; -1 with err if a quoted field is unterminated. */
+int pd_csv_finish(pd_csv *c, pd_err *err);
+/* pd_csv_reset: before the next file (a new header row follows). */
+void pd_csv_reset(pd_csv *c);
+/* The raw text and first line of the row just completed (or failed). */
+const char *pd_csv_raw(const pd_csv *c, size_t *len);
+long pd_csv_row_line(const pd_csv *c);
+
+/* pd_category_name: the standard YouTube category name of an id, or NULL. */
+const char *pd_category_name(int id);
+
+#endif

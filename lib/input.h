@@ -1,0 +1,51 @@
+/*
+ * input.h — lines from the command's operands, or standard input.
+ *
+ * Every pd command reads its input through this: files named as operands in
+ * order, or standard input when there are none or an operand is "-".  Files
+ * compressed with gzip are read directly (zlib reads plain files unchanged).
+ * Each line comes with its position (file name, 1-based line number) so that a
+ * message can say `FILE:LINE`.  Lines are capped: a line longer than max_line
+ * bytes is not held in memory; it is copied whole to the spill stream, when
+ * one is set, and reported as PD_LINE_TOOLONG so the caller can count it as a
+ * rejected record instead of crashing or silently cutting it.
+ */
+#ifndef PD_INPUT_H
+#define PD_INPUT_H
+#include <stddef.h>
+#include <stdio.h>
+#include "err.h"
+
+typedef struct pd_input pd_input;
+
+enum { PD_LINE_EOF = 0, PD_LINE_OK = 1, PD_LINE_TOOLONG = 2, PD_LINE_ERROR = -1 };
+
+#define PD_DEFAULT_MAX_LINE (64u << 20)	/* 64 MiB: a 1M-float embedding */
+
+/*
+ * pd_input_open: an input over paths[0..npaths) ("-" is stdin); npaths 0
+ * means stdin.  Files are opened lazily, so a missing file is reported by
+ * pd_input_next when it is reached (after the lines before it were read).
+ * The strings in paths must outlive the input.
+ */
+pd_input *pd_input_open(char *const *paths, int npaths, size_t max_line);
+/* pd_input_set_spill: over-long lines are written whole to f, plus '\n'. */
+void pd_input_set_spill(pd_input *in, FILE *f);
+
+/*
+ * pd_input_next: the next line without its '\n' (and without a '\r' before
+ * it).  *line points into the input's buffer, valid until the next call, and
+ * is NUL-terminated.  Returns PD_LINE_OK, PD_LINE_TOOLONG (*line, *len: the
+ * first max_line bytes), PD_LINE_EOF, or PD_LINE_ERROR with err filled (a
+ * file that cannot be opened or read: the caller may go on to the next file
+ * by calling again).
+ */
+int pd_input_next(pd_input *in, const char **line, size_t *len, pd_err *err);
+
+const char *pd_input_name(const pd_input *in);	/* "-" shown as "(stdin)" */
+long pd_input_lineno(const pd_input *in);
+/* pd_input_bytes: bytes consumed so far (uncompressed), for progress. */
+unsigned long long pd_input_bytes(const pd_input *in);
+void pd_input_free(pd_input *in);
+
+#endif

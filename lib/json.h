@@ -1,0 +1,61 @@
+/*
+ * json.h — what pd needs of JSON text beyond cJSON.
+ *
+ * cJSON builds a tree of every value, which is right for the small fields of
+ * a record and wrong for the two things that dominate the stream's bytes:
+ * records a command only passes through, and embeddings (thousands of
+ * numbers).  So this module scans a record's text without building anything:
+ * it finds the span of each top-level member, from which a command learns a
+ * record's type, or cuts the embedding out before handing the rest to cJSON.
+ * The scanner checks structure (balanced brackets, closed strings, commas and
+ * colons in place) but not the grammar of scalars; cJSON or the vector codec
+ * checks those when a value is actually used.
+ */
+#ifndef PD_JSON_H
+#define PD_JSON_H
+#include <stddef.h>
+#include "err.h"
+
+typedef struct pd_jmember {
+	const char *key;	/* the key's bytes, between the quotes (escapes kept) */
+	size_t keylen;
+	const char *val;	/* the value's text, e.g. `"video"`, `[1,2]`, `12` */
+	size_t vallen;
+	size_t start, end;	/* the member's span in the object text, from key to value end */
+} pd_jmember;
+
+/*
+ * pd_json_members: calls cb for each top-level member of the object text
+ * s[0..n), in order, until cb returns nonzero (which is then returned).
+ * Returns 0 when all were visited, -1 with err filled when s is not an
+ * object or is malformed.
+ */
+int pd_json_members(const char *s, size_t n,
+		    int (*cb)(const pd_jmember *m, void *ud), void *ud, pd_err *err);
+
+/*
+ * pd_json_find: the value span of top-level key `key` (a plain key, no
+ * escapes).  Returns 1 found, 0 absent, -1 malformed (err filled).
+ */
+int pd_json_find(const char *s, size_t n, const char *key,
+		 const char **val, size_t *vallen, pd_err *err);
+
+/*
+ * pd_json_type: the record's "type" value copied into type (cap bytes).
+ * Fast when "type" is the first member (as every pd writer puts it).  The
+ * whole text is checked structurally either way, so a record passed through
+ * on the strength of its type is at least well-formed JSON structure.
+ * Returns 1 found, 0 no type (or not a string), -1 malformed.
+ */
+int pd_json_type(const char *s, size_t n, char *type, size_t cap, pd_err *err);
+
+/*
+ * pd_json_skip_value: the end of the JSON value starting at s[i] (after
+ * whitespace).  Returns the index just past it, or (size_t)-1 if malformed.
+ */
+size_t pd_json_skip_value(const char *s, size_t n, size_t i);
+
+/* pd_utf8_valid: 1 if s[0..n) is well-formed UTF-8 (no overlongs, no surrogates). */
+int pd_utf8_valid(const char *s, size_t n);
+
+#endif

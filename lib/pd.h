@@ -1,0 +1,33 @@
+/*
+ * pd.h — libpd, the library behind the pd commands.
+ *
+ * One module per concern; each header says what it owns and who frees what.
+ *   alloc   allocation that aborts on exhaustion
+ *   err     how failures are reported (the library never prints or exits)
+ *   buf     growable byte buffer
+ *   input   capped, positioned lines from operands or stdin (gzip too)
+ *   json    structural scanning of JSON text (spans, types) without a tree
+ *   vec     the embedding codec: JSON number arrays and base64 float32
+ *   record  one stream record: type, cJSON fields, decoded embedding
+ *   timeutil RFC 3339 times and ISO 8601 durations
+ *   rng     the seeded random number generator
+ *   version the toolkit's version string
+ * Further modules (csv, video, perf, youtube, http, embed, cluster, features,
+ * stats, db, cache, ...) have their own headers, included where needed.
+ */
+#ifndef PD_H
+#define PD_H
+
+#include "alloc.h"
+#include "err.h"
+#include "buf.h"
+#include "input.h"
+#include "json.h"
+#include "vec.h"
+#include "record.h"
+#include "timeutil.h"
+#include "rng.h"
+#include "version.h"
+#include "banned.h"
+
+#endif

@@ -1,0 +1,195 @@
+/*
+ * record.c — parse and write stream records; see record.h.
+ *
+ * The embedding member is located with the structural scanner, decoded by the
+ * vector codec, and cut out of the text before cJSON parses the remainder, so
+ * cJSON only ever sees the small fields.  The remainder is rebuilt in a reused
+ * scratch buffer (one copy of the non-embedding bytes).
+ */
+#include "record.h"
+#include "alloc.h"
+#include "json.h"
+#include "vec.h"
+#include <stdlib.h>
+#include <string.h>
+
+struct cut {
+	size_t emb_start, emb_end;	/* member span to cut, 0/0 none */
+	size_t b64_start, b64_end;
+	const char *emb_val, *b64_val;
+	size_t emb_len, b64_len;
+	int has_emb, has_b64;
+	size_t prev_end;		/* end of the member before the current one */
+	size_t emb_prev_end, b64_prev_end;
+	int index, emb_index, b64_index;
+};
+
+static int cut_cb(const pd_jmember *m, void *ud)
+{
+	struct cut *c = ud;
+	if (m->keylen == 9 && memcmp(m->key, "embedding", 9) == 0) {
+		c->has_emb = 1;
+		c->emb_val = m->val;
+		c->emb_len = m->vallen;
+		c->emb_start = m->start;
+		c->emb_end = m->end;
+		c->emb_prev_end = c->prev_end;
+		c->emb_index = c->index;
+	} else if (m->keylen == 13 && memcmp(m->key, "embedding_b64", 13) == 0) {
+		c->has_b64 = 1;
+		c->b64_val = m->val;
+		c->b64_len = m->vallen;
+		c->b64_start = m->start;
+		c->b64_end = m->end;
+		c->b64_prev_end = c->prev_end;
+		c->b64_index = c->index;
+	}
+	c->prev_end = m->end;
+	c->index++;
+	return 0;
+}
+
+void pd_record_release(pd_record *r)
+{
+	if (r->json)
+		cJSON_Delete(r->json);
+	r->json = NULL;
+	r->dim = 0;
+	r->emb_form = PD_EMB_NONE;
+	r->modified = 0;
+	r->type[0] = '\0';
+}
+
+int pd_record_parse(pd_record *r, const char *line, size_t n, pd_err *err)
+{
+	static __thread pd_buf scratch;	/* the record text less its embedding */
+	pd_record_release(r);
+	r->raw = line;
+	r->rawlen = n;
+	if (!pd_utf8_valid(line, n))
+		return pd_err_set(err, PD_EREC, "invalid UTF-8");
+	struct cut c;
+	memset(&c, 0, sizeof c);
+	if (pd_json_members(line, n, cut_cb, &c, err) < 0)
+		return -1;
+	if (c.has_emb && c.has_b64)
+		return pd_err_set(err, PD_EREC, "record has both 'embedding' and 'embedding_b64'");
+	const char *text = line;
+	size_t tlen = n;
+	if (c.has_emb || c.has_b64) {
+		int rc = c.has_b64
+			? pd_vec_parse_b64(c.b64_val, c.b64_len, &r->emb, &r->emb_cap, &r->dim, err)
+			: pd_vec_parse_json(c.emb_val, c.emb_len, &r->emb, &r->emb_cap, &r->dim, err);
+		if (rc < 0) {
+			r->dim = 0;
+			return -1;
+		}
+		r->emb_form = c.has_b64 ? PD_EMB_B64 : PD_EMB_JSON;
+		/* cut the member and one adjacent comma */
+		size_t s = c.has_b64 ? c.b64_start : c.emb_start;
+		size_t e = c.has_b64 ? c.b64_end : c.emb_end;
+		int idx = c.has_b64 ? c.b64_index : c.emb_index;
+		size_t pe = c.has_b64 ? c.b64_prev_end : c.emb_prev_end;
+		if (idx > 0) {
+			s = pe;		/* from the end of the previous member: drops ", " */
+		} else {
+			/* first member: drop through the following comma, if any */
+			size_t k = e;
+			while (k < n && (line[k] == ' ' || line[k] == '\t'))
+				k++;
+			if (k < n && line[k] == ',')
+				e = k + 1;
+		}
+		pd_buf_reset(&scratch);
+		pd_buf_add(&scratch, line, s);
+		pd_buf_add(&scratch, line + e, n - e);
+		text = scratch.p;
+		tlen = scratch.len;
+	}
+	const char *endp = NULL;
+	r->json = cJSON_ParseWithLengthOpts(text, tlen, &endp, 0);
+	if (!r->json) {
+		r->dim = 0;
+		return pd_err_set(err, PD_EREC, "malformed JSON");
+	}
+	if (!cJSON_IsObject(r->json)) {
+		pd_record_release(r);
+		return pd_err_set(err, PD_EREC, "record is not a JSON object");
+	}
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(r->json, "type");
+	if (!cJSON_IsString(t)) {
+		pd_record_release(r);
+		return pd_err_set(err, PD_EREC, "record has no string 'type'");
+	}
+	if (strlen(t->valuestring) >= sizeof r->type) {
+		pd_record_release(r);
+		return pd_err_set(err, PD_EREC, "record type is too long");
+	}
+	memcpy(r->type, t->valuestring, strlen(t->valuestring) + 1);
+	return 0;
+}
+
+void pd_record_write(const pd_record *r, pd_buf *out, int emb_form)
+{
+	if (!r->modified && r->raw) {
+		pd_buf_add(out, r->raw, r->rawlen);
+		pd_buf_addc(out, '\n');
+		return;
+	}
+	char *s = cJSON_PrintUnformatted(r->json);
+	if (!s)
+		abort();	/* cJSON fails only on allocation */
+	size_t len = strlen(s);
+	if (r->dim > 0) {
+		int form = emb_form != PD_EMB_NONE ? emb_form : r->emb_form;
+		if (form == PD_EMB_NONE)
+			form = PD_EMB_B64;
+		pd_buf_add(out, s, len - 1);	/* without the closing brace */
+		if (len > 2)
+			pd_buf_addc(out, ',');
+		if (form == PD_EMB_JSON) {
+			pd_buf_adds(out, "\"embedding\":");
+			pd_vec_add_json(out, r->emb, r->dim);
+		} else {
+			pd_buf_adds(out, "\"embedding_b64\":\"");
+			pd_vec_add_b64(out, r->emb, r->dim);
+			pd_buf_addc(out, '"');
+		}
+		pd_buf_adds(out, "}\n");
+	} else {
+		pd_buf_add(out, s, len);
+		pd_buf_addc(out, '\n');
+	}
+	cJSON_free(s);
+}
+
+void pd_record_set_emb(pd_record *r, const float *v, int dim)
+{
+	if ((size_t)dim > r->emb_cap) {
+		r->emb = xreallocarray(r->emb, (size_t)dim, sizeof *r->emb);
+		r->emb_cap = (size_t)dim;
+	}
+	memcpy(r->emb, v, (size_t)dim * sizeof *v);
+	r->dim = dim;
+	r->modified = 1;
+}
+
+const char *pd_json_str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+double pd_json_num(const cJSON *o, const char *key, double fallback)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsNumber(v) ? v->valuedouble : fallback;
+}
+
+void pd_json_set(cJSON *o, const char *key, cJSON *v)
+{
+	if (cJSON_GetObjectItemCaseSensitive(o, key))
+		cJSON_ReplaceItemInObjectCaseSensitive(o, key, v);
+	else
+		cJSON_AddItemToObject(o, key, v);
+}

@@ -1,0 +1,64 @@
+/*
+ * record.h — one line of the stream: a JSON object with a "type".
+ *
+ * A command reads a line, asks its type (cheap: no parse), and either passes
+ * the line through untouched or parses it.  Parsing splits the record in two:
+ * the embedding ("embedding" array or "embedding_b64" string) is decoded by
+ * the vector codec into floats, and the rest, small, goes to cJSON.  Writing a
+ * record back joins them again, the embedding in the form the command asks.
+ * An untouched record is written as the very bytes it was read as.
+ *
+ * Ownership: a pd_record owns its cJSON tree and its float buffer; `raw`
+ * borrows the input line and is only valid until the next line is read.
+ * pd_record_release frees what the record owns and leaves it reusable.
+ */
+#ifndef PD_RECORD_H
+#define PD_RECORD_H
+#include <stddef.h>
+#include <cjson/cJSON.h>
+#include "buf.h"
+#include "err.h"
+
+enum pd_emb_form { PD_EMB_NONE = 0, PD_EMB_JSON = 1, PD_EMB_B64 = 2 };
+
+typedef struct pd_record {
+	const char *raw;	/* the line as read, borrowed */
+	size_t rawlen;
+	char type[32];
+	cJSON *json;		/* the object less its embedding member */
+	float *emb;		/* embedding, dim floats (dim 0: none) */
+	size_t emb_cap;
+	int dim;
+	int emb_form;		/* the form it was read in */
+	int modified;		/* set by whoever changes json/emb: write from them */
+} pd_record;
+
+#define PD_RECORD_INIT { NULL, 0, "", NULL, NULL, 0, 0, 0, 0 }
+
+/*
+ * pd_record_parse: parse line[0..n) into r (any previous content released,
+ * the float buffer reused).  Checks: valid UTF-8, a JSON object, a string
+ * "type", a well-formed finite embedding when present, not both forms.
+ * Returns 0, or -1 with err (PD_EREC) saying what is wrong.
+ */
+int pd_record_parse(pd_record *r, const char *line, size_t n, pd_err *err);
+
+/*
+ * pd_record_write: the record as one line with '\n' appended to out: the raw
+ * bytes when unmodified, else the JSON with the embedding (if any) added as
+ * `emb_form` (PD_EMB_B64 or PD_EMB_JSON; PD_EMB_NONE keeps the input's form).
+ */
+void pd_record_write(const pd_record *r, pd_buf *out, int emb_form);
+
+/* pd_record_set_emb: copy v[0..dim) in as the embedding; marks modified. */
+void pd_record_set_emb(pd_record *r, const float *v, int dim);
+
+void pd_record_release(pd_record *r);
+
+/* Typed access to r->json members (NULL / fallback when absent or mistyped). */
+const char *pd_json_str(const cJSON *o, const char *key);
+double pd_json_num(const cJSON *o, const char *key, double fallback);
+/* pd_json_set: replace or add member key of o with v (v is consumed). */
+void pd_json_set(cJSON *o, const char *key, cJSON *v);
+
+#endif

@@ -1,0 +1,315 @@
+/*
+ * vec.c — embedding codec; see vec.h.
+ *
+ * The decimal parser reads up to 19 significant digits into a 64-bit integer
+ * and scales it by an exact power of ten held in a table (one multiply or
+ * divide for exponents up to 22, two beyond), in double precision, then
+ * rounds to float.  For float32 output this is correctly rounded except in
+ * astronomically rare double-rounding ties, and it runs several times faster
+ * than strtod.  Base64 decodes four characters to three bytes per step through
+ * a 256-entry table.
+ */
+#include "vec.h"
+#include "alloc.h"
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const double pow10tab[23] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
+};
+
+static double scale10(double m, int e)
+{
+	if (e == 0)
+		return m;
+	if (e > 0) {
+		while (e > 22) {
+			m *= 1e22;
+			e -= 22;
+		}
+		return m * pow10tab[e];
+	}
+	e = -e;
+	while (e > 22) {
+		m /= 1e22;
+		e -= 22;
+	}
+	return m / pow10tab[e];
+}
+
+/* parse_number: one JSON number at s[*i]; returns 0 or -1. */
+static int parse_number(const char *s, size_t n, size_t *pi, double *out)
+{
+	size_t i = *pi;
+	int neg = 0;
+	if (i < n && s[i] == '-') {
+		neg = 1;
+		i++;
+	}
+	if (i >= n || (unsigned)(s[i] - '0') > 9)
+		return -1;
+	uint64_t m = 0;
+	int digits = 0, exp10 = 0;
+	if (s[i] == '0') {
+		i++;
+	} else {
+		while (i < n && (unsigned)(s[i] - '0') <= 9) {
+			if (digits < 19) {
+				m = m * 10 + (uint64_t)(s[i] - '0');
+				if (m)
+					digits++;
+			} else {
+				exp10++;
+			}
+			i++;
+		}
+	}
+	if (i < n && s[i] == '.') {
+		i++;
+		if (i >= n || (unsigned)(s[i] - '0') > 9)
+			return -1;
+		while (i < n && (unsigned)(s[i] - '0') <= 9) {
+			if (digits < 19) {
+				m = m * 10 + (uint64_t)(s[i] - '0');
+				if (m)
+					digits++;
+				exp10--;
+			}
+			i++;
+		}
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		int eneg = 0, e = 0;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			eneg = s[i++] == '-';
+		if (i >= n || (unsigned)(s[i] - '0') > 9)
+			return -1;
+		while (i < n && (unsigned)(s[i] - '0') <= 9) {
+			if (e < 100000)
+				e = e * 10 + (s[i] - '0');
+			i++;
+		}
+		exp10 += eneg ? -e : e;
+	}
+	double v = m ? scale10((double)m, exp10) : 0.0;
+	*out = neg ? -v : v;
+	*pi = i;
+	return 0;
+}
+
+static void ensure(float **out, size_t *cap, size_t need)
+{
+	if (need > *cap) {
+		size_t c = *cap ? *cap : 256;
+		while (c < need)
+			c *= 2;
+		*out = xreallocarray(*out, c, sizeof **out);
+		*cap = c;
+	}
+}
+
+int pd_vec_parse_json(const char *s, size_t n, float **out, size_t *cap, int *dim, pd_err *err)
+{
+	size_t i = 0, k = 0;
+	while (i < n && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	if (i >= n || s[i] != '[')
+		return pd_err_set(err, PD_EREC, "embedding is not an array");
+	i++;
+	ensure(out, cap, 512);
+	for (;;) {
+		while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+			i++;
+		if (i < n && s[i] == ']' && k == 0) {
+			i++;
+			break;
+		}
+		double v;
+		if (parse_number(s, n, &i, &v) < 0)
+			return pd_err_set(err, PD_EREC, "embedding element %zu is not a number", k);
+		float f = (float)v;
+		if (!isfinite(f))
+			return pd_err_set(err, PD_EREC, "embedding element %zu is not finite", k);
+		if (k == *cap)
+			ensure(out, cap, k + 1);
+		(*out)[k++] = f;
+		while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+			i++;
+		if (i < n && s[i] == ',') {
+			i++;
+			continue;
+		}
+		if (i < n && s[i] == ']') {
+			i++;
+			break;
+		}
+		return pd_err_set(err, PD_EREC, "malformed embedding array after element %zu", k);
+	}
+	while (i < n && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	if (i != n)
+		return pd_err_set(err, PD_EREC, "text after the embedding array");
+	if (k == 0)
+		return pd_err_set(err, PD_EREC, "embedding is empty");
+	if (k > 1000000)
+		return pd_err_set(err, PD_EREC, "embedding has %zu dimensions (at most 1000000)", k);
+	*dim = (int)k;
+	return 0;
+}
+
+static const char b64chars[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static signed char b64val[256];
+static int b64init;
+
+static void b64_setup(void)
+{
+	if (b64init)
+		return;
+	memset(b64val, -1, sizeof b64val);
+	for (int i = 0; i < 64; i++)
+		b64val[(unsigned char)b64chars[i]] = (signed char)i;
+	b64init = 1;
+}
+
+long pd_b64_decode(const char *s, size_t n, unsigned char *out)
+{
+	b64_setup();
+	while (n > 0 && s[n - 1] == '=')
+		n--;
+	if (n % 4 == 1)
+		return -1;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, o = 0;
+	for (; i + 4 <= n; i += 4) {
+		int a = b64val[u[i]], b = b64val[u[i + 1]], c = b64val[u[i + 2]], d = b64val[u[i + 3]];
+		if ((a | b | c | d) < 0)
+			return -1;
+		uint32_t w = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
+		out[o] = (unsigned char)(w >> 16);
+		out[o + 1] = (unsigned char)(w >> 8);
+		out[o + 2] = (unsigned char)w;
+		o += 3;
+	}
+	size_t rest = n - i;
+	if (rest >= 2) {
+		int a = b64val[u[i]], b = b64val[u[i + 1]];
+		int c = rest == 3 ? b64val[u[i + 2]] : 0;
+		if ((a | b | c) < 0)
+			return -1;
+		uint32_t w = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6;
+		out[o++] = (unsigned char)(w >> 16);
+		if (rest == 3)
+			out[o++] = (unsigned char)(w >> 8);
+	}
+	return (long)o;
+}
+
+int pd_vec_parse_b64(const char *s, size_t n, float **out, size_t *cap, int *dim, pd_err *err)
+{
+	if (n < 2 || s[0] != '"' || s[n - 1] != '"')
+		return pd_err_set(err, PD_EREC, "embedding_b64 is not a string");
+	s++;
+	n -= 2;
+	size_t bytes = n / 4 * 3 + 3;
+	ensure(out, cap, bytes / 4 + 1);
+	long got = pd_b64_decode(s, n, (unsigned char *)*out);
+	if (got < 0)
+		return pd_err_set(err, PD_EREC, "embedding_b64 is not valid base64");
+	if (got == 0 || got % 4)
+		return pd_err_set(err, PD_EREC, "embedding_b64 holds %ld bytes, not a whole number of float32", got);
+	int d = (int)(got / 4);
+	float *v = *out;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	for (int k = 0; k < d; k++) {
+		uint32_t w;
+		memcpy(&w, v + k, 4);
+		w = __builtin_bswap32(w);
+		memcpy(v + k, &w, 4);
+	}
+#endif
+	for (int k = 0; k < d; k++)
+		if (!isfinite(v[k]))
+			return pd_err_set(err, PD_EREC, "embedding element %d is not finite", k);
+	*dim = d;
+	return 0;
+}
+
+void pd_b64_encode(pd_buf *b, const void *data, size_t n)
+{
+	const unsigned char *u = data;
+	pd_buf_grow(b, (n + 2) / 3 * 4);
+	char *o = b->p + b->len;
+	size_t i = 0;
+	for (; i + 3 <= n; i += 3) {
+		uint32_t w = (uint32_t)u[i] << 16 | (uint32_t)u[i + 1] << 8 | u[i + 2];
+		*o++ = b64chars[w >> 18];
+		*o++ = b64chars[(w >> 12) & 63];
+		*o++ = b64chars[(w >> 6) & 63];
+		*o++ = b64chars[w & 63];
+	}
+	if (i < n) {
+		uint32_t w = (uint32_t)u[i] << 16 | (i + 1 < n ? (uint32_t)u[i + 1] << 8 : 0);
+		*o++ = b64chars[w >> 18];
+		*o++ = b64chars[(w >> 12) & 63];
+		*o++ = i + 1 < n ? b64chars[(w >> 6) & 63] : '=';
+		*o++ = '=';
+	}
+	b->len = (size_t)(o - b->p);
+	b->p[b->len] = '\0';
+}
+
+void pd_vec_add_b64(pd_buf *b, const float *v, int dim)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	uint32_t *tmp = xmalloc((size_t)dim * 4);
+	for (int k = 0; k < dim; k++) {
+		memcpy(tmp + k, v + k, 4);
+		tmp[k] = __builtin_bswap32(tmp[k]);
+	}
+	pd_b64_encode(b, tmp, (size_t)dim * 4);
+	free(tmp);
+#else
+	pd_b64_encode(b, v, (size_t)dim * 4);
+#endif
+}
+
+void pd_vec_add_json(pd_buf *b, const float *v, int dim)
+{
+	pd_buf_addc(b, '[');
+	for (int k = 0; k < dim; k++) {
+		char tmp[32];
+		/* %.9g always round-trips a float; try shorter first */
+		int len = snprintf(tmp, sizeof tmp, "%.6g", (double)v[k]);
+		if ((float)strtod(tmp, NULL) != v[k])
+			len = snprintf(tmp, sizeof tmp, "%.9g", (double)v[k]);
+		if (k)
+			pd_buf_addc(b, ',');
+		pd_buf_add(b, tmp, (size_t)len);
+	}
+	pd_buf_addc(b, ']');
+}
+
+float pd_vec_norm(const float *v, int dim)
+{
+	double s = 0;
+	for (int k = 0; k < dim; k++)
+		s += (double)v[k] * v[k];
+	return (float)sqrt(s);
+}
+
+float pd_vec_normalize(float *v, int dim)
+{
+	float nrm = pd_vec_norm(v, dim);
+	if (nrm > 0) {
+		float inv = 1.0f / nrm;
+		for (int k = 0; k < dim; k++)
+			v[k] *= inv;
+	}
+	return nrm;
+}

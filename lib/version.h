@@ -1,0 +1,5 @@
+/* version.h — the toolkit's version, one for all commands. */
+#ifndef PD_VERSION_H
+#define PD_VERSION_H
+#define PD_VERSION "0.1.0"
+#endif

@@ -1,0 +1,301 @@
+/*
+ * test_core.c — unit tests of the core modules: the embedding codec, the
+ * JSON scanner, records, input lines, times and durations, perf.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "../../lib/pd.h"
+#include "../../lib/perf.h"
+#include "../../lib/strmap.h"
+
+static void vec_json_numbers(void **state)
+{
+	float *v = NULL;
+	size_t cap = 0;
+	int dim;
+	pd_err err;
+	const char *s = "[0, -1.5, 2e3, 1.25E-2 ,-0.0, 123456789, 0.1]";
+	assert_int_equal(pd_vec_parse_json(s, strlen(s), &v, &cap, &dim, &err), 0);
+	assert_int_equal(dim, 7);
+	assert_true(v[0] == 0.0f && v[1] == -1.5f && v[2] == 2000.0f);
+	assert_true(v[3] == 0.0125f && v[5] == 123456789.0f && v[6] == 0.1f);
+	const char *bad[] = { "[1,]", "[1 2]", "[NaN]", "[1e999]", "[]", "[--1]", "[1.]", "[.5]",
+			      "1,2", "[1,2", "[\"1\"]", "[Infinity]", "[1e5x]" };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		assert_int_equal(pd_vec_parse_json(bad[i], strlen(bad[i]), &v, &cap, &dim, &err), -1);
+	free(v);
+}
+
+/* the fast decimal parser agrees with strtof on random floats printed in many ways */
+static void vec_json_matches_strtof(void **state)
+{
+	pd_rng r;
+	pd_rng_seed(&r, 42);
+	pd_buf b = PD_BUF_INIT;
+	float *v = NULL;
+	size_t cap = 0;
+	int dim, bad = 0;
+	pd_err err;
+	for (int round = 0; round < 200; round++) {
+		float ref[64];
+		pd_buf_reset(&b);
+		pd_buf_addc(&b, '[');
+		for (int k = 0; k < 64; k++) {
+			double x = pd_rng_normal(&r) * pow(10, (int)pd_rng_below(&r, 20) - 10);
+			char tmp[64];
+			const char *fmt[] = { "%.9g", "%.17g", "%g", "%e", "%.3f", "%.12e" };
+			snprintf(tmp, sizeof tmp, fmt[k % 6], x);
+			ref[k] = strtof(tmp, NULL);
+			if (k)
+				pd_buf_addc(&b, ',');
+			pd_buf_adds(&b, tmp);
+		}
+		pd_buf_addc(&b, ']');
+		assert_int_equal(pd_vec_parse_json(b.p, b.len, &v, &cap, &dim, &err), 0);
+		assert_int_equal(dim, 64);
+		for (int k = 0; k < 64; k++)
+			if (v[k] != ref[k])
+				bad++;
+	}
+	assert_int_equal(bad, 0);
+	pd_buf_release(&b);
+	free(v);
+}
+
+static void vec_b64_roundtrip(void **state)
+{
+	float in[5] = { 0.1f, -2.0f, 3.5e-8f, 1e20f, 0.0f }, *out = NULL;
+	size_t cap = 0;
+	int dim;
+	pd_err err;
+	for (int n = 1; n <= 5; n++) {
+		pd_buf b = PD_BUF_INIT;
+		pd_buf_addc(&b, '"');
+		pd_vec_add_b64(&b, in, n);
+		pd_buf_addc(&b, '"');
+		assert_int_equal(pd_vec_parse_b64(b.p, b.len, &out, &cap, &dim, &err), 0);
+		assert_int_equal(dim, n);
+		assert_memory_equal(out, in, (size_t)n * 4);
+		pd_buf_release(&b);
+	}
+	/* OpenAI's example: [0.1, -0.2] little-endian float32 */
+	const char *s = "\"zczMPc3MTL4=\"";
+	assert_int_equal(pd_vec_parse_b64(s, strlen(s), &out, &cap, &dim, &err), 0);
+	assert_int_equal(dim, 2);
+	assert_true(out[0] == 0.1f && out[1] == -0.2f);
+	const char *bad[] = { "\"zczM!c3MTL4=\"", "\"AAA=\"", "\"\"", "zczMPQ==",
+			      "\"AADAfw==\"" /* NaN */ };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		assert_int_equal(pd_vec_parse_b64(bad[i], strlen(bad[i]), &out, &cap, &dim, &err), -1);
+	free(out);
+}
+
+static void json_scanner(void **state)
+{
+	char type[32];
+	pd_err err;
+	const char *a = "{\"type\":\"video\",\"id\":\"x\"}";
+	assert_int_equal(pd_json_type(a, strlen(a), type, sizeof type, &err), 1);
+	assert_string_equal(type, "video");
+	const char *b = " { \"id\" : \"x\\\"}{\" , \"nested\":{\"type\":\"no\"}, \"type\" : \"cluster\" } ";
+	assert_int_equal(pd_json_type(b, strlen(b), type, sizeof type, &err), 1);
+	assert_string_equal(type, "cluster");
+	const char *c = "{\"id\":1}";
+	assert_int_equal(pd_json_type(c, strlen(c), type, sizeof type, &err), 0);
+	const char *bad[] = { "{\"type\":\"video\"", "{\"type\" \"video\"}", "[1]", "{\"a\":[1,2}",
+			      "{\"a\":1,}", "{\"a\":\"x}", "{\"type\":\"video\"} x" };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		assert_int_equal(pd_json_type(bad[i], strlen(bad[i]), type, sizeof type, &err), -1);
+	const char *v;
+	size_t vl;
+	const char *d = "{\"k\":[1,{\"x\":\"]\"}],\"z\":null}";
+	assert_int_equal(pd_json_find(d, strlen(d), "k", &v, &vl, &err), 1);
+	assert_int_equal(vl, strlen("[1,{\"x\":\"]\"}]"));
+	assert_int_equal(pd_json_find(d, strlen(d), "q", &v, &vl, &err), 0);
+}
+
+static void utf8(void **state)
+{
+	assert_true(pd_utf8_valid("plain ascii text, long enough for the fast path", 46));
+	assert_true(pd_utf8_valid("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14));
+	assert_false(pd_utf8_valid("caf\xe9", 4));		/* Latin-1 */
+	assert_false(pd_utf8_valid("\xc0\xaf", 2));		/* overlong */
+	assert_false(pd_utf8_valid("\xed\xa0\x80", 3));		/* surrogate */
+	assert_false(pd_utf8_valid("\xf4\x90\x80\x80", 4));	/* > U+10FFFF */
+	assert_false(pd_utf8_valid("\xe2\x82", 2));		/* truncated */
+}
+
+static void record_roundtrip(void **state)
+{
+	pd_record r = PD_RECORD_INIT;
+	pd_err err;
+	pd_buf out = PD_BUF_INIT;
+	const char *a = "{\"embedding\":[0.5,-1],\"type\":\"video\",\"id\":\"v1\",\"x\":{\"y\":[1]}}";
+	assert_int_equal(pd_record_parse(&r, a, strlen(a), &err), 0);
+	assert_string_equal(r.type, "video");
+	assert_int_equal(r.dim, 2);
+	assert_null(cJSON_GetObjectItem(r.json, "embedding"));
+	/* untouched: the same bytes */
+	pd_record_write(&r, &out, PD_EMB_B64);
+	assert_int_equal(out.len, strlen(a) + 1);
+	assert_memory_equal(out.p, a, strlen(a));
+	/* modified: JSON plus the embedding in the asked form */
+	r.modified = 1;
+	pd_buf_reset(&out);
+	pd_record_write(&r, &out, PD_EMB_B64);
+	assert_string_equal(out.p, "{\"type\":\"video\",\"id\":\"v1\",\"x\":{\"y\":[1]},\"embedding_b64\":\"AAAAPwAAgL8=\"}\n");
+	pd_buf_reset(&out);
+	pd_record_write(&r, &out, PD_EMB_JSON);
+	assert_string_equal(out.p, "{\"type\":\"video\",\"id\":\"v1\",\"x\":{\"y\":[1]},\"embedding\":[0.5,-1]}\n");
+	const char *b = "{\"type\":\"video\",\"id\":\"v1\",\"embedding_b64\":\"AAAAPwAAgL8=\"}";
+	assert_int_equal(pd_record_parse(&r, b, strlen(b), &err), 0);
+	assert_int_equal(r.dim, 2);
+	assert_true(r.emb[0] == 0.5f && r.emb[1] == -1.0f);
+	const char *bad[] = { "{\"type\":\"v\",\"embedding\":[1],\"embedding_b64\":\"AACAPw==\"}",
+			      "{\"type\":\"v\",\"embedding\":[1,\"a\"]}", "{\"type\":3}", "{}", "[]",
+			      "{\"type\":\"v\",\"embedding\":[1,2]", "{\"type\":\"v\xff\"}" };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		assert_int_equal(pd_record_parse(&r, bad[i], strlen(bad[i]), &err), -1);
+	pd_record_release(&r);
+	free(r.emb);
+	pd_buf_release(&out);
+}
+
+static void input_lines(void **state)
+{
+	char path[] = "/tmp/pd-unit-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	const char text[] = "one\r\ntwo\n\nthree-is-too-long-for-the-cap\nfour";
+	assert_int_equal(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
+	close(fd);
+	char *paths[] = { path };
+	pd_input *in = pd_input_open(paths, 1, 10);
+	char *spill = NULL;
+	size_t spill_len = 0;
+	FILE *sp = open_memstream(&spill, &spill_len);
+	pd_input_set_spill(in, sp);
+	const char *line;
+	size_t len;
+	pd_err err;
+	assert_int_equal(pd_input_next(in, &line, &len, &err), PD_LINE_OK);
+	assert_string_equal(line, "one");
+	assert_int_equal(pd_input_next(in, &line, &len, &err), PD_LINE_OK);
+	assert_string_equal(line, "two");
+	assert_int_equal(pd_input_next(in, &line, &len, &err), PD_LINE_OK);
+	assert_int_equal(len, 0);
+	assert_int_equal(pd_input_next(in, &line, &len, &err), PD_LINE_TOOLONG);
+	assert_int_equal(pd_input_lineno(in), 4);
+	assert_int_equal(pd_input_next(in, &line, &len, &err), PD_LINE_OK);
+	assert_string_equal(line, "four");
+	assert_int_equal(pd_input_lineno(in), 5);
+	assert_int_equal(pd_input_next(in, &line, &len, &err), PD_LINE_EOF);
+	fclose(sp);
+	assert_string_equal(spill, "three-is-too-long-for-the-cap\n");
+	free(spill);
+	pd_input_free(in);
+	unlink(path);
+}
+
+static void times(void **state)
+{
+	double t;
+	assert_int_equal(pd_time_parse("1970-01-01T00:00:00Z", &t), 0);
+	assert_true(t == 0);
+	assert_int_equal(pd_time_parse("2026-08-21T12:34:56.5+02:00", &t), 0);
+	char buf[32];
+	pd_time_format(t, buf, sizeof buf);
+	assert_string_equal(buf, "2026-08-21T10:34:56Z");
+	assert_int_equal(pd_time_parse("2024-02-29", &t), 0);
+	assert_int_equal(pd_time_weekday(t, 0), 3);	/* a Thursday */
+	const char *bad[] = { "2025-02-29T00:00:00Z", "2025-13-01", "2025-01-01T25:00:00Z", "yesterday",
+			      "2025-01-01T00:00:00Zjunk", "" };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		assert_int_equal(pd_time_parse(bad[i], &t), -1);
+	double d;
+	assert_int_equal(pd_duration_parse("PT1H2M3S", &d), 0);
+	assert_true(d == 3723);
+	assert_int_equal(pd_duration_parse("P1DT2H3M4S", &d), 0);
+	assert_true(d == 93784);
+	assert_int_equal(pd_duration_parse("P0D", &d), 0);
+	assert_true(d == 0);
+	assert_int_equal(pd_duration_parse("PT45.5S", &d), 0);
+	assert_true(d == 45.5);
+	assert_int_equal(pd_duration_parse("PT", &d), -1);
+	assert_int_equal(pd_duration_parse("1H", &d), -1);
+	assert_int_equal(pd_duration_parse("PT5X", &d), -1);
+}
+
+/* perf: a channel of identical videos has perf 1; a planted x4 video gets 4 */
+static void perf_planted(void **state)
+{
+	enum { N = 400 };
+	pd_perf_in in[N];
+	pd_perf_out out[N];
+	pd_rng r;
+	pd_rng_seed(&r, 3);
+	for (int i = 0; i < N; i++) {
+		int ch = i / 20;
+		double age = exp(pd_rng_normal(&r));
+		double base = 8 + ch * 0.1;
+		double mult = (i % 20 == 7) ? 4.0 : 1.0;
+		in[i].channel = ch;
+		in[i].age_days = age;
+		in[i].views = exp(base + 0.7 * log(age) + log(mult)) - 1;
+		in[i].perf_in = NAN;
+	}
+	pd_age_curve c;
+	pd_perf_compute(in, N, N / 20, PD_PERF_AGE, 5, out, &c);
+	assert_true(c.k >= 3);
+	for (int i = 0; i < N; i++) {
+		double want = (i % 20 == 7) ? 4.0 : 1.0;
+		if (fabs(log(out[i].perf) - log(want)) >= 0.2)
+			print_error("video %d: perf %g, planted %g\n", i, out[i].perf, want), fail();
+		assert_int_equal(out[i].basis, 19);
+	}
+	/* too few videos: null with a reason */
+	pd_perf_compute(in, 3, 1, PD_PERF_AGE, 5, out, NULL);
+	assert_true(isnan(out[0].perf));
+	assert_non_null(strstr(out[0].reason, "3 usable videos"));
+}
+
+static void strmap(void **state)
+{
+	pd_strmap *m = pd_strmap_new();
+	char key[32];
+	for (int i = 0; i < 10000; i++) {
+		snprintf(key, sizeof key, "k%d", i);
+		int added;
+		assert_int_equal(pd_strmap_intern(m, key, strlen(key), &added), i);
+		assert_true(added);
+	}
+	assert_int_equal(pd_strmap_find(m, "k1234", 5), 1234);
+	assert_int_equal(pd_strmap_find(m, "nope", 4), -1);
+	assert_string_equal(pd_strmap_key(m, 9999), "k9999");
+	pd_strmap_free(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(vec_json_numbers),
+		cmocka_unit_test(vec_json_matches_strtof),
+		cmocka_unit_test(vec_b64_roundtrip),
+		cmocka_unit_test(json_scanner),
+		cmocka_unit_test(utf8),
+		cmocka_unit_test(record_roundtrip),
+		cmocka_unit_test(input_lines),
+		cmocka_unit_test(times),
+		cmocka_unit_test(perf_planted),
+		cmocka_unit_test(strmap),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
