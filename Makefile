@@ -87,7 +87,7 @@ demo: deps
 
 bench: deps
 	scripts/install-deps --bench
-	$(MAKE) --no-print-directory all
+	$(MAKE) --no-print-directory all bench-bins
 	scripts/bench
 
 fuzz: all
@@ -105,8 +105,16 @@ uninstall:
 clean:
 	rm -rf build bin
 
-.PHONY: all unit deps check check-only demo bench fuzz install uninstall clean FORCE
+.PHONY: all unit deps check check-only demo bench bench-bins fuzz install uninstall clean FORCE
 .SECONDARY:
 
 -include $(LIB_OBJ:.o=.d) $(CMD_SRC:cmd/%.c=build/cmd/%.d) build/cmd/cli.d \
-	$(UNIT_SRC:tests/unit/%.c=build/tests/unit/%.d)
+	$(UNIT_SRC:tests/unit/%.c=build/tests/unit/%.d) \
+	$(patsubst tests/bench/%.c,build/tests/bench/%.d,$(wildcard tests/bench/*.c))
+
+# benchmark programs (make bench)
+build/bench/%: build/tests/bench/%.o build/libpd.a
+	@mkdir -p build/bench
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+BENCH_BINS := $(patsubst tests/bench/%.c,build/bench/%,$(wildcard tests/bench/*.c))
+bench-bins: $(BENCH_BINS)

@@ -10,6 +10,8 @@
  */
 #include "cli.h"
 #include "../lib/csvin.h"
+#include "../lib/db.h"
+#include "../lib/youtube.h"
 #include "../lib/perf.h"
 #include "../lib/strmap.h"
 #include "../lib/video.h"
@@ -242,9 +244,97 @@ static void read_inputs(int argc, char **argv, int format, pd_csv *csv)
 		}
 	}
 	pd_record_release(&rec);
-	free(rec.emb);
 	pd_buf_release(&json);
 	pd_input_free(in);
+}
+
+/* take_line: one NDJSON video line from a service (PostgreSQL rows) */
+static pd_record svc_rec = PD_RECORD_INIT;
+static void take_line(const char *where, long n, const char *line, size_t len)
+{
+	pd_err err;
+	if (pd_record_parse(&svc_rec, line, len, &err) < 0) {
+		cli_reject(where, n, line, len, "%s", err.msg);
+		return;
+	}
+	take_ndjson_video(&svc_rec, where, n, line, len);
+}
+
+static int pg_row(void *ud, const char *json, size_t len)
+{
+	long *n = ud;
+	cli.records_in++;
+	take_line("DATABASE_URL", ++*n, json, len);
+	if (cli.progress && (*n & 4095) == 0)
+		cli_progress("videos read", (unsigned long long)*n, 0);
+	return 0;
+}
+
+static void read_pg(const char *since)
+{
+	pd_err err;
+	pd_db_set_program("pd-fetch");
+	PGconn *c = pd_db_connect(NULL, &err);
+	if (!c)
+		cli_fatal(3, "%s", err.msg);
+	long n = 0;
+	if (pd_db_read_videos(c, since, pg_row, &n, &err) < 0) {
+		/* what was read is still written; the status says it is incomplete */
+		cli_error("%s", err.msg);
+		cli.status = 3;
+	}
+	PQfinish(c);
+	cli_metric_num("db_rows", (double)n);
+}
+
+static void yt_video(void *ud, cJSON *video)
+{
+	cli.records_in++;
+	pd_record r = PD_RECORD_INIT;
+	r.json = video;
+	r.modified = 1;
+	const char *id = pd_json_str(video, "id");
+	take_ndjson_video(&r, id ? id : "youtube", 0, NULL, 0);
+	cJSON_Delete(video);
+}
+
+static void yt_warn(void *ud, const char *channel, const char *msg)
+{
+	cli_warn("youtube channel '%s': %s", channel, msg);
+}
+
+static void yt_retry(void *ud, int attempt, long status, double wait_s, const char *why)
+{
+	cli_warn("youtube: %s; retry %d in %.1f s", why, attempt, wait_s);
+}
+
+static void read_youtube(const char **channels_in, int n, int max_videos)
+{
+	pd_http_opts h;
+	pd_http_opts_default(&h);
+	h.on_retry = yt_retry;
+	char observed[40];
+	pd_time_format(now_t, observed, sizeof observed);
+	pd_youtube_opts o;
+	memset(&o, 0, sizeof o);
+	o.max_videos = max_videos;
+	o.observed_at = observed;
+	o.on_video = yt_video;
+	o.on_warn = yt_warn;
+	o.http = &h;
+	pd_youtube_stats st;
+	pd_err err;
+	if (pd_youtube_fetch_channels(channels_in, n, &o, &st, &err) < 0) {
+		if (err.code == PD_EUSAGE)
+			cli_fatal(2, "%s", err.msg);
+		cli_error("%s", err.msg);
+		cli.status = 3;
+	}
+	cli_metric_num("quota_units", (double)st.quota_units);
+	cli_metric_num("http_attempts", (double)st.http_attempts);
+	cli_metric_num("channels_ok", (double)st.channels_ok);
+	cli_metric_num("channels_failed", (double)st.channels_failed);
+	cli_metric_num("missing_videos", (double)st.missing);
 }
 
 static void write_num(pd_buf *b, double v)
@@ -322,9 +412,13 @@ int main(int argc, char **argv)
 	} else {
 		if (optind < argc)
 			cli_usage_error("FILE operands do not go with --pg or --youtube-channel");
-		cli_fatal(2, "--pg and --youtube-channel are not available in this build yet");
+		if (use_pg && nyt)
+			cli_usage_error("--pg and --youtube-channel are separate sources: run pd-fetch twice");
+		if (use_pg)
+			read_pg(since);
+		else
+			read_youtube(yt, nyt, (int)max_videos);
 	}
-	(void)since;
 	free(yt);
 	pd_csv_free(csv);
 
@@ -401,5 +495,6 @@ int main(int argc, char **argv)
 	free(items);
 	pd_strmap_free(channels);
 	pd_strmap_free(ids);
+	pd_record_release(&svc_rec);
 	return cli_finish();
 }

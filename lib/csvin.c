@@ -111,13 +111,8 @@ pd_csv *pd_csv_new(void)
 	return c;
 }
 
-void pd_csv_reset(pd_csv *c)
+static void drop_header(pd_csv *c)
 {
-	csv_fini(&c->p, NULL, NULL, NULL);
-	csv_free(&c->p);
-	csv_init(&c->p, CSV_APPEND_NULL | CSV_EMPTY_IS_NULL);
-	csv_set_realloc_func(&c->p, xrealloc);
-	csv_set_space_func(&c->p, no_space);
 	for (int i = 0; i < c->ncols; i++)
 		free(c->header[i]);
 	free(c->header);
@@ -126,6 +121,16 @@ void pd_csv_reset(pd_csv *c)
 	c->is_known = NULL;
 	c->ncols = 0;
 	c->have_header = 0;
+}
+
+void pd_csv_reset(pd_csv *c)
+{
+	csv_fini(&c->p, NULL, NULL, NULL);
+	csv_free(&c->p);
+	csv_init(&c->p, CSV_APPEND_NULL | CSV_EMPTY_IS_NULL);
+	csv_set_realloc_func(&c->p, xrealloc);
+	csv_set_space_func(&c->p, no_space);
+	drop_header(c);
 	c->nf = 0;
 	c->row_done = 0;
 	pd_buf_reset(&c->raw);
@@ -169,6 +174,7 @@ int pd_csv_map(pd_csv *c, const char *spec, pd_err *err)
 
 static int set_header(pd_csv *c, pd_err *err)
 {
+	drop_header(c);
 	c->ncols = c->nf;
 	c->header = xcalloc((size_t)c->nf + 1, sizeof *c->header);
 	c->is_known = xcalloc((size_t)c->nf + 1, sizeof *c->is_known);

@@ -22,12 +22,14 @@ struct cut {
 	size_t prev_end;		/* end of the member before the current one */
 	size_t emb_prev_end, b64_prev_end;
 	int index, emb_index, b64_index;
+	int dups;			/* an embedding key seen twice */
 };
 
 static int cut_cb(const pd_jmember *m, void *ud)
 {
 	struct cut *c = ud;
 	if (m->keylen == 9 && memcmp(m->key, "embedding", 9) == 0) {
+		c->dups += c->has_emb;
 		c->has_emb = 1;
 		c->emb_val = m->val;
 		c->emb_len = m->vallen;
@@ -36,6 +38,7 @@ static int cut_cb(const pd_jmember *m, void *ud)
 		c->emb_prev_end = c->prev_end;
 		c->emb_index = c->index;
 	} else if (m->keylen == 13 && memcmp(m->key, "embedding_b64", 13) == 0) {
+		c->dups += c->has_b64;
 		c->has_b64 = 1;
 		c->b64_val = m->val;
 		c->b64_len = m->vallen;
@@ -49,7 +52,8 @@ static int cut_cb(const pd_jmember *m, void *ud)
 	return 0;
 }
 
-void pd_record_release(pd_record *r)
+/* reset: drop the parsed content, keep the float buffer for the next parse */
+static void reset(pd_record *r)
 {
 	if (r->json)
 		cJSON_Delete(r->json);
@@ -60,20 +64,31 @@ void pd_record_release(pd_record *r)
 	r->type[0] = '\0';
 }
 
+void pd_record_release(pd_record *r)
+{
+	reset(r);
+	free(r->emb);
+	r->emb = NULL;
+	r->emb_cap = 0;
+}
+
 int pd_record_parse(pd_record *r, const char *line, size_t n, pd_err *err)
 {
 	static __thread pd_buf scratch;	/* the record text less its embedding */
-	pd_record_release(r);
+	reset(r);
 	r->raw = line;
 	r->rawlen = n;
 	if (!pd_utf8_valid(line, n))
 		return pd_err_set(err, PD_EREC, "invalid UTF-8");
+	/* a NUL would cut C strings (keys, values) short behind cJSON's back */
+	if (memchr(line, '\0', n))
+		return pd_err_set(err, PD_EREC, "NUL byte in record");
 	struct cut c;
 	memset(&c, 0, sizeof c);
 	if (pd_json_members(line, n, cut_cb, &c, err) < 0)
 		return -1;
-	if (c.has_emb && c.has_b64)
-		return pd_err_set(err, PD_EREC, "record has both 'embedding' and 'embedding_b64'");
+	if ((c.has_emb && c.has_b64) || c.dups)
+		return pd_err_set(err, PD_EREC, "record has more than one embedding");
 	const char *text = line;
 	size_t tlen = n;
 	if (c.has_emb || c.has_b64) {
@@ -113,16 +128,16 @@ int pd_record_parse(pd_record *r, const char *line, size_t n, pd_err *err)
 		return pd_err_set(err, PD_EREC, "malformed JSON");
 	}
 	if (!cJSON_IsObject(r->json)) {
-		pd_record_release(r);
+		reset(r);
 		return pd_err_set(err, PD_EREC, "record is not a JSON object");
 	}
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(r->json, "type");
 	if (!cJSON_IsString(t)) {
-		pd_record_release(r);
+		reset(r);
 		return pd_err_set(err, PD_EREC, "record has no string 'type'");
 	}
 	if (strlen(t->valuestring) >= sizeof r->type) {
-		pd_record_release(r);
+		reset(r);
 		return pd_err_set(err, PD_EREC, "record type is too long");
 	}
 	memcpy(r->type, t->valuestring, strlen(t->valuestring) + 1);

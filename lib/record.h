@@ -10,7 +10,8 @@
  *
  * Ownership: a pd_record owns its cJSON tree and its float buffer; `raw`
  * borrows the input line and is only valid until the next line is read.
- * pd_record_release frees what the record owns and leaves it reusable.
+ * Parsing into the same record again reuses the float buffer;
+ * pd_record_release frees everything and leaves it as PD_RECORD_INIT.
  */
 #ifndef PD_RECORD_H
 #define PD_RECORD_H

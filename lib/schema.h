@@ -1,0 +1,57 @@
+/*
+ * schema.h — pd's PostgreSQL schema: versioned migrations, the embedding
+ * dimension, HNSW indexes and the materialized views.
+ *
+ * Tables (migration 1): videos (one row per video id, upserted), the
+ * discovery_runs log, clusters and patterns (one copy per run, keyed
+ * (run_id, id)), video_patterns, pattern_discovery_metrics, pd_settings.
+ * The active set is the run whose discovery_runs.status is 'active'
+ * (at most one, enforced by a unique partial index); the views
+ * active_clusters and active_patterns show it, and the materialized views
+ * pattern_effectiveness_by_cluster and semantic_cluster_stats summarise it.
+ *
+ * The embedding columns are created as `vector` without a dimension; the
+ * first run that stores an embedding fixes it (pd_schema_set_dim: vector(d),
+ * or halfvec(d) beyond 2,000 dimensions, which is what HNSW can index), and
+ * then the HNSW cosine indexes are built over the loaded rows.
+ */
+#ifndef PD_SCHEMA_H
+#define PD_SCHEMA_H
+#include <libpq-fe.h>
+#include "err.h"
+
+/* The newest migration this build knows. */
+int pd_schema_latest(void);
+
+/*
+ * pd_schema_migrate: check that pgvector is available, then apply every
+ * pending migration, each in its own transaction, under a session advisory
+ * lock (two concurrent callers: one applies, the other waits and finds
+ * nothing left).  *applied (may be NULL) gets how many were applied.
+ * Returns 0, or -1 with err (PD_ESERVICE; pgvector missing says so).
+ * The database must not be newer than this build (an error too).
+ */
+int pd_schema_migrate(PGconn *c, int *applied, pd_err *err);
+
+/* pd_schema_get_dim: the stored embedding dimension (0: not fixed yet), or -1 with err. */
+int pd_schema_get_dim(PGconn *c, pd_err *err);
+
+/*
+ * pd_schema_set_dim: fix the embedding columns to dimension dim (1..16000)
+ * inside the caller's transaction (rebuilding the views that depend on
+ * them).  Returns 0 or -1 with err.
+ */
+int pd_schema_set_dim(PGconn *c, int dim, pd_err *err);
+
+/*
+ * pd_schema_ensure_indexes: build the HNSW cosine indexes that are missing
+ * (none beyond 4,000 dimensions, which HNSW cannot index), in the caller's
+ * transaction.  *built gets how many were built and *seconds how long it
+ * took.  Returns 0 or -1 with err.
+ */
+int pd_schema_ensure_indexes(PGconn *c, int dim, int *built, double *seconds, pd_err *err);
+
+/* pd_schema_refresh_views: REFRESH MATERIALIZED VIEW CONCURRENTLY, both views. */
+int pd_schema_refresh_views(PGconn *c, pd_err *err);
+
+#endif
