@@ -1,10 +1,12 @@
 /*
  * input.c — capped, positioned line reading over operands; see input.h.
  *
- * Reads through zlib's gzread with a 1 MiB buffer so plain and gzip-compressed
- * files take the same path; lines are found with memchr over a window that is
- * refilled and compacted, so a line is copied at most once (when the window
- * moves).  This keeps untouched records flowing at memory speed.
+ * Bytes come from read(2), which returns what is there: a line typed into a
+ * pipe is seen at once (coprocess use, --unbuffered), where stdio or zlib's
+ * gzread would wait to fill a large buffer.  A file whose first two bytes are
+ * gzip's magic is inflated with zlib's streaming API (concatenated members
+ * too).  Lines are found with memchr over a window that is refilled and
+ * compacted, so a line is copied at most once (when the window moves).
  */
 #include "input.h"
 #include "alloc.h"
@@ -16,6 +18,7 @@
 #include <zlib.h>
 
 #define CHUNK (1u << 20)
+#define ZCHUNK (256u << 10)
 
 struct pd_input {
 	char *const *paths;
@@ -23,7 +26,11 @@ struct pd_input {
 	int use_stdin_only;
 	size_t max_line;
 	FILE *spill;
-	gzFile gz;
+	int fd;			/* -1: no file open */
+	int is_gz;
+	z_stream zs;
+	unsigned char *zbuf;	/* compressed bytes not yet inflated */
+	int z_end;		/* the current gzip member has ended */
 	const char *name;
 	long lineno;
 	int at_eof;		/* current file fully read into the window */
@@ -41,6 +48,7 @@ pd_input *pd_input_open(char *const *paths, int npaths, size_t max_line)
 	in->max_line = max_line ? max_line : PD_DEFAULT_MAX_LINE;
 	in->cap = CHUNK + 1;
 	in->win = xmalloc(in->cap);
+	in->fd = -1;
 	return in;
 }
 
@@ -51,9 +59,23 @@ void pd_input_set_spill(pd_input *in, FILE *f)
 
 static void close_current(pd_input *in)
 {
-	if (in->gz) {
-		gzclose(in->gz);
-		in->gz = NULL;
+	if (in->fd >= 0) {
+		close(in->fd);
+		in->fd = -1;
+	}
+	if (in->is_gz) {
+		inflateEnd(&in->zs);
+		in->is_gz = 0;
+	}
+}
+
+/* read_some: one read(2), retried on EINTR; bytes read, 0 at end, -1 error */
+static ssize_t read_some(int fd, void *buf, size_t n)
+{
+	for (;;) {
+		ssize_t r = read(fd, buf, n);
+		if (r >= 0 || errno != EINTR)
+			return r;
 	}
 }
 
@@ -83,13 +105,83 @@ static int open_next(pd_input *in, pd_err *err)
 	in->at_eof = 0;
 	if (fd < 0)
 		return pd_err_set(err, PD_EUSAGE, "cannot open '%s': %s", path, strerror(errno));
-	in->gz = gzdopen(fd, "rb");
-	if (!in->gz) {
-		close(fd);
-		return pd_err_set(err, PD_ESERVICE, "cannot read '%s'", path);
+	in->fd = fd;
+	/* the first bytes decide: gzip magic, or plain text into the window */
+	ssize_t n = read_some(fd, in->win, 2);
+	if (n == 1) {
+		ssize_t m = read_some(fd, in->win + 1, 1);
+		if (m > 0)
+			n += m;
 	}
-	gzbuffer(in->gz, CHUNK);
+	if (n < 0) {
+		close_current(in);
+		return pd_err_set(err, PD_ESERVICE, "error reading '%s': %s", path, strerror(errno));
+	}
+	if (n == 2 && (unsigned char)in->win[0] == 0x1f && (unsigned char)in->win[1] == 0x8b) {
+		if (!in->zbuf)
+			in->zbuf = xmalloc(ZCHUNK);
+		memset(&in->zs, 0, sizeof in->zs);
+		if (inflateInit2(&in->zs, 16 + MAX_WBITS) != Z_OK) {
+			close_current(in);
+			return pd_err_set(err, PD_ESERVICE, "cannot inflate '%s'", path);
+		}
+		in->is_gz = 1;
+		in->z_end = 0;
+		in->zbuf[0] = 0x1f;
+		in->zbuf[1] = 0x8b;
+		in->zs.next_in = in->zbuf;
+		in->zs.avail_in = 2;
+	} else {
+		in->end = (size_t)n;
+		in->bytes += (unsigned long long)n;
+	}
 	return 1;
+}
+
+/* more: at most `room` new bytes at dst; bytes produced, 0 at end, -1 error */
+static ssize_t more(pd_input *in, char *dst, size_t room, pd_err *err)
+{
+	if (!in->is_gz) {
+		ssize_t r = read_some(in->fd, dst, room);
+		if (r < 0)
+			pd_err_set(err, PD_ESERVICE, "error reading '%s': %s", in->name, strerror(errno));
+		return r;
+	}
+	for (;;) {
+		if (in->zs.avail_in == 0) {
+			ssize_t r = read_some(in->fd, in->zbuf, ZCHUNK);
+			if (r < 0) {
+				pd_err_set(err, PD_ESERVICE, "error reading '%s': %s", in->name, strerror(errno));
+				return -1;
+			}
+			if (r == 0) {
+				if (!in->z_end) {
+					pd_err_set(err, PD_ESERVICE, "'%s': gzip data ends early", in->name);
+					return -1;
+				}
+				return 0;
+			}
+			in->zs.next_in = in->zbuf;
+			in->zs.avail_in = (uInt)r;
+		}
+		if (in->z_end) {
+			/* another gzip member follows (as `cat a.gz b.gz` makes) */
+			if (inflateReset(&in->zs) != Z_OK)
+				return pd_err_set(err, PD_ESERVICE, "'%s': bad gzip data", in->name);
+			in->z_end = 0;
+		}
+		in->zs.next_out = (unsigned char *)dst;
+		in->zs.avail_out = (uInt)(room > (1u << 30) ? (1u << 30) : room);
+		int zr = inflate(&in->zs, Z_NO_FLUSH);
+		size_t got = (size_t)((char *)in->zs.next_out - dst);
+		if (zr == Z_STREAM_END)
+			in->z_end = 1;
+		else if (zr != Z_OK && zr != Z_BUF_ERROR)
+			return pd_err_set(err, PD_ESERVICE, "'%s': bad gzip data: %s", in->name,
+					  in->zs.msg ? in->zs.msg : "inflate failed");
+		if (got)
+			return (ssize_t)got;
+	}
 }
 
 /* fill: read more of the current file into the window; 0 at end, -1 error. */
@@ -113,13 +205,9 @@ static int fill(pd_input *in, pd_err *err)
 			in->win = xrealloc(in->win, in->cap);
 		}
 	}
-	int n = gzread(in->gz, in->win + in->end, (unsigned)(in->cap - 1 - in->end));
-	if (n < 0) {
-		int e;
-		const char *m = gzerror(in->gz, &e);
-		return pd_err_set(err, PD_ESERVICE, "error reading '%s': %s", in->name,
-				  e == Z_ERRNO ? strerror(errno) : m);
-	}
+	ssize_t n = more(in, in->win + in->end, in->cap - 1 - in->end, err);
+	if (n < 0)
+		return -1;
 	if (n == 0) {
 		in->at_eof = 1;
 		return 0;
@@ -156,7 +244,7 @@ static int spill_rest(pd_input *in, pd_err *err)
 int pd_input_next(pd_input *in, const char **line, size_t *len, pd_err *err)
 {
 	for (;;) {
-		if (!in->gz) {
+		if (in->fd < 0) {
 			int r = open_next(in, err);
 			if (r <= 0)
 				return r == 0 ? PD_LINE_EOF : PD_LINE_ERROR;
@@ -246,6 +334,7 @@ void pd_input_free(pd_input *in)
 	if (!in)
 		return;
 	close_current(in);
+	free(in->zbuf);
 	free(in->win);
 	free(in);
 }

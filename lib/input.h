@@ -3,7 +3,8 @@
  *
  * Every pd command reads its input through this: files named as operands in
  * order, or standard input when there are none or an operand is "-".  Files
- * compressed with gzip are read directly (zlib reads plain files unchanged).
+ * compressed with gzip are read directly.  A line is returned as soon as it
+ * has arrived, so a command answering a coprocess does not wait for more.
  * Each line comes with its position (file name, 1-based line number) so that a
  * message can say `FILE:LINE`.  Lines are capped: a line longer than max_line
  * bytes is not held in memory; it is copied whole to the spill stream, when

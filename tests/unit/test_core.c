@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 #include "../../lib/pd.h"
 #include "../../lib/perf.h"
 #include "../../lib/strmap.h"
@@ -204,6 +205,74 @@ static void input_lines(void **state)
 	unlink(path);
 }
 
+/* a line written into a pipe that stays open comes back at once (coprocess
+ * use): the reader must not wait to fill a buffer.  alarm() turns a hang
+ * into a failure. */
+static void input_pipe_line_at_once(void **state)
+{
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	int saved = dup(0);
+	assert_int_equal(dup2(p[0], 0), 0);
+	close(p[0]);
+	assert_int_equal(write(p[1], "first\n", 6), 6);
+	pd_input *in = pd_input_open(NULL, 0, 0);
+	const char *line;
+	size_t len;
+	pd_err err;
+	alarm(5);
+	assert_int_equal(pd_input_next(in, &line, &len, &err), PD_LINE_OK);
+	assert_string_equal(line, "first");
+	assert_int_equal(write(p[1], "second\n", 7), 7);
+	assert_int_equal(pd_input_next(in, &line, &len, &err), PD_LINE_OK);
+	assert_string_equal(line, "second");
+	alarm(0);
+	close(p[1]);
+	assert_int_equal(pd_input_next(in, &line, &len, &err), PD_LINE_EOF);
+	pd_input_free(in);
+	dup2(saved, 0);
+	close(saved);
+}
+
+/* gzip input, two members concatenated (as cat a.gz b.gz makes) */
+static void input_gzip_members(void **state)
+{
+	char path[] = "/tmp/pd-unit-gz-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	for (int k = 0; k < 2; k++) {
+		gzFile g = gzopen(path, k ? "ab" : "wb");
+		assert_non_null(g);
+		gzprintf(g, k ? "three\nfour" : "one\ntwo\n");
+		gzclose(g);
+	}
+	char *paths[] = { path };
+	pd_input *in = pd_input_open(paths, 1, 0);
+	const char *want[] = { "one", "two", "three", "four" };
+	const char *line;
+	size_t len;
+	pd_err err;
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(pd_input_next(in, &line, &len, &err), PD_LINE_OK);
+		assert_string_equal(line, want[i]);
+	}
+	assert_int_equal(pd_input_next(in, &line, &len, &err), PD_LINE_EOF);
+	pd_input_free(in);
+	/* truncated gzip: an error, not silence */
+	FILE *f = fopen(path, "r+");
+	assert_non_null(f);
+	assert_int_equal(ftruncate(fileno(f), 20), 0);
+	fclose(f);
+	in = pd_input_open(paths, 1, 0);
+	int r;
+	while ((r = pd_input_next(in, &line, &len, &err)) == PD_LINE_OK)
+		;
+	assert_int_equal(r, PD_LINE_ERROR);
+	pd_input_free(in);
+	unlink(path);
+}
+
 static void times(void **state)
 {
 	double t;
@@ -292,6 +361,8 @@ int main(void)
 		cmocka_unit_test(utf8),
 		cmocka_unit_test(record_roundtrip),
 		cmocka_unit_test(input_lines),
+		cmocka_unit_test(input_pipe_line_at_once),
+		cmocka_unit_test(input_gzip_members),
 		cmocka_unit_test(times),
 		cmocka_unit_test(perf_planted),
 		cmocka_unit_test(strmap),
