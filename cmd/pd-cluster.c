@@ -1,0 +1,680 @@
+/*
+ * pd-cluster — hierarchical clustering of video embeddings (DESIGN.md §3).
+ *
+ * Training (the default): every video record is read (the stream is spilled
+ * to a temporary file so that only the embeddings stay in memory), the
+ * macro/meso/micro hierarchy is built (lib/cluster.h), then the stream is
+ * written again in order, each video with "cluster" and "cluster_sim"
+ * added, followed by one "cluster" record per cluster.
+ *
+ * --assign CLUSTERS: no clustering; each video is placed into the hierarchy
+ * of the cluster records in CLUSTERS as it streams by, exactly as training
+ * would have placed it, and drift is reported.
+ *
+ * Videos without an embedding, or with an all-zero one (pd-embed gives that
+ * to a video none of whose terms is in its vocabulary), pass through
+ * unclustered, with one warning and a count in the metric record; an embedding of another dimension than the
+ * first one is a rejected record.  Cluster records in the
+ * input (from an earlier run) are dropped and counted: this run's replace them.
+ */
+#include "cli.h"
+#include "../lib/cluster.h"
+#include "../lib/embedtok.h"
+#include "../lib/strmap.h"
+#include "../lib/video.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+	"Usage: pd-cluster [OPTION]... [FILE]...\n"
+	"Cluster video embeddings into macro, meso and micro clusters, or place\n"
+	"videos into an existing hierarchy.\n"
+	"\n"
+	"      --seed N          random seed (default 1)\n"
+	"      --assign CLUSTERS place videos into the clusters of file CLUSTERS\n"
+	"      --previous CLUSTERS  keep the ids of clusters that persist from CLUSTERS\n"
+	"      --match-sim X     centroid similarity for a cluster to persist (default 0.9)\n"
+	"      --macro MIN-MAX   macro cluster sizes (default 1000-10000)\n"
+	"      --meso MIN-MAX    meso cluster sizes (default 100-1000)\n"
+	"      --micro MIN-MAX   micro cluster sizes (default 10-100)\n"
+	"      --iter N          k-means iterations per split at most (default 20)\n"
+	"      --radius-share X  share of members within a cluster's radius (default 0.9)\n"
+	"      --labels N        label terms per cluster (default 5)\n"
+	"      --high X          perf counted as high from X (default 2.0)\n"
+	CLI_COMMON_HELP;
+
+enum {
+	OPT_SEED = CLI_OPT_FIRST_OWN, OPT_ASSIGN, OPT_PREVIOUS, OPT_MATCH_SIM, OPT_MACRO, OPT_MESO,
+	OPT_MICRO, OPT_ITER, OPT_RADIUS, OPT_LABELS, OPT_HIGH
+};
+
+static const struct option longopts[] = {
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "assign", required_argument, NULL, OPT_ASSIGN },
+	{ "previous", required_argument, NULL, OPT_PREVIOUS },
+	{ "match-sim", required_argument, NULL, OPT_MATCH_SIM },
+	{ "macro", required_argument, NULL, OPT_MACRO },
+	{ "meso", required_argument, NULL, OPT_MESO },
+	{ "micro", required_argument, NULL, OPT_MICRO },
+	{ "iter", required_argument, NULL, OPT_ITER },
+	{ "radius-share", required_argument, NULL, OPT_RADIUS },
+	{ "labels", required_argument, NULL, OPT_LABELS },
+	{ "high", required_argument, NULL, OPT_HIGH },
+	CLI_COMMON_LONGOPTS,
+	{ NULL, 0, NULL, 0 }
+};
+
+static void parse_band(const char *opt, const char *arg, size_t *lo, size_t *hi)
+{
+	char *end;
+	unsigned long a = strtoul(arg, &end, 10);
+	if (end == arg || *end != '-')
+		cli_usage_error("%s takes MIN-MAX, not '%s'", opt, arg);
+	const char *b = end + 1;
+	unsigned long c = strtoul(b, &end, 10);
+	if (end == b || *end || a < 1 || c < a)
+		cli_usage_error("%s takes MIN-MAX with 1 <= MIN <= MAX, not '%s'", opt, arg);
+	*lo = a;
+	*hi = c;
+}
+
+/* ---- video text for labels ---- */
+
+static const char *const stop[] = {
+	"a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "how", "i", "in", "is",
+	"it", "me", "my", "of", "on", "or", "our", "so", "that", "the", "this", "to", "vs",
+	"was", "we", "what", "with", "you", "your", "de", "la", "el", "en", "y", "le", "les",
+	"et", "des", "du", "un", "une", "der", "die", "und", "ft", "feat", "official", "video",
+	NULL
+};
+
+static int is_stop(const char *w, size_t n)
+{
+	if (n < 2)
+		return 1;
+	size_t i = 0;
+	while (i < n && w[i] >= '0' && w[i] <= '9')
+		i++;
+	if (i == n)
+		return 1;
+	for (int k = 0; stop[k]; k++)
+		if (strlen(stop[k]) == n && !memcmp(stop[k], w, n))
+			return 1;
+	return 0;
+}
+
+typedef struct vinfo {
+	double perf;
+	int channel;
+	size_t t0;		/* its title terms: tid[t0 .. next t0) */
+} vinfo;
+
+static pd_strmap *terms, *channels;
+static int *tid;
+static size_t ntid, tidcap;
+static pd_etok tok = PD_ETOK_INIT;
+
+static void take_terms(vinfo *vi, const pd_video *v)
+{
+	vi->t0 = ntid;
+	if (!v->title)
+		return;
+	int n = pd_etok_split(&tok, v->title, strlen(v->title));
+	for (int i = 0; i < n; i++) {
+		if (is_stop(pd_etok_at(&tok, i), tok.len[i]))
+			continue;
+		int added;
+		int id = pd_strmap_intern(terms, pd_etok_at(&tok, i), tok.len[i], &added);
+		int dup = 0;
+		for (size_t j = vi->t0; j < ntid; j++)
+			dup |= tid[j] == id;
+		if (dup)
+			continue;
+		if (ntid == tidcap) {
+			tidcap = tidcap ? 2 * tidcap : 65536;
+			tid = xreallocarray(tid, tidcap, sizeof *tid);
+		}
+		tid[ntid++] = id;
+	}
+}
+
+/* ---- the output of one video ---- */
+
+typedef struct splice {
+	pd_buf *out;
+	int first;
+	const char *s;
+} splice;
+
+static int splice_cb(const pd_jmember *m, void *ud)
+{
+	splice *sp = ud;
+	if ((m->keylen == 7 && !memcmp(m->key, "cluster", 7)) ||
+	    (m->keylen == 11 && !memcmp(m->key, "cluster_sim", 11)))
+		return 0;
+	if (!sp->first)
+		pd_buf_addc(sp->out, ',');
+	sp->first = 0;
+	pd_buf_add(sp->out, sp->s + m->start, m->end - m->start);
+	return 0;
+}
+
+static void write_num(pd_buf *b, double v)
+{
+	if (!isfinite(v))
+		pd_buf_adds(b, "null");
+	else if (v == floor(v) && fabs(v) < 1e15)
+		pd_buf_printf(b, "%.0f", v);
+	else
+		pd_buf_printf(b, "%.6g", v);
+}
+
+/* the video line with its clusters (node ids) and similarity, to cli_out */
+static void write_video(const char *line, size_t len, const pd_hier *h, const int *nodes, float sim)
+{
+	splice sp = { &cli_out, 1, line };
+	pd_buf_addc(&cli_out, '{');
+	pd_err err;
+	if (pd_json_members(line, len, splice_cb, &sp, &err) < 0)
+		abort();	/* the line was parsed before: cannot be malformed */
+	if (!sp.first)
+		pd_buf_addc(&cli_out, ',');
+	pd_buf_adds(&cli_out, "\"cluster\":{");
+	for (int L = 0; L < PD_NLEVELS; L++) {
+		pd_buf_printf(&cli_out, "%s\"%s\":", L ? "," : "", pd_level_name[L]);
+		const char *id = h->node[nodes[L]].id;
+		pd_buf_add_json_string(&cli_out, id, strlen(id));
+	}
+	pd_buf_adds(&cli_out, "},\"cluster_sim\":");
+	write_num(&cli_out, sim);
+	pd_buf_adds(&cli_out, "}\n");
+	cli.records_out++;
+	cli_record_done();
+}
+
+/* ---- reading cluster records (for --assign and --previous) ---- */
+
+static void load_hier(const char *path, pd_hier *h)
+{
+	char *paths[1] = { (char *)path };
+	pd_input *in = pd_input_open(paths, 1, cli.max_line);
+	const char *line;
+	size_t len;
+	pd_err err;
+	pd_record r = PD_RECORD_INIT;
+	int rc, inited = 0;
+	while ((rc = pd_input_next(in, &line, &len, &err)) != PD_LINE_EOF) {
+		if (rc == PD_LINE_ERROR)
+			cli_fatal(2, "%s", err.msg);
+		if (rc == PD_LINE_TOOLONG)
+			cli_fatal(2, "%s:%ld: line too long", path, pd_input_lineno(in));
+		char type[32];
+		if (pd_json_type(line, len, type, sizeof type, &err) != 1 || strcmp(type, "cluster"))
+			continue;
+		if (pd_record_parse(&r, line, len, &err) < 0)
+			cli_fatal(2, "%s:%ld: %s", path, pd_input_lineno(in), err.msg);
+		const char *id = pd_json_str(r.json, "id");
+		int level = pd_level_parse(pd_json_str(r.json, "level"));
+		const char *parent = pd_json_str(r.json, "parent");
+		float *c = NULL;
+		size_t cap = 0;
+		int d = 0;
+		const cJSON *cb = cJSON_GetObjectItemCaseSensitive(r.json, "centroid_b64");
+		if (!id || level < 0 || !cJSON_IsString(cb))
+			cli_fatal(2, "%s:%ld: a cluster record needs id, level and centroid_b64", path,
+				  pd_input_lineno(in));
+		pd_buf q = PD_BUF_INIT;
+		pd_buf_add_json_string(&q, cb->valuestring, strlen(cb->valuestring));
+		if (pd_vec_parse_b64(q.p, q.len, &c, &cap, &d, &err) < 0 || d < 1)
+			cli_fatal(2, "%s:%ld: centroid_b64: %s", path, pd_input_lineno(in),
+				  d < 1 ? "empty" : err.msg);
+		pd_buf_release(&q);
+		if (!inited) {
+			pd_hier_init(h, d);
+			inited = 1;
+		}
+		double rad = pd_json_num(r.json, "radius", 0);
+		double size = pd_json_num(r.json, "size", 0);
+		if (pd_hier_add(h, level, id, parent, c, d, (float)rad, (size_t)size, &err) < 0)
+			cli_fatal(2, "%s:%ld: %s", path, pd_input_lineno(in), err.msg);
+		free(c);
+		h->radius_share = pd_json_num(r.json, "radius_share", 0.9);
+	}
+	pd_record_release(&r);
+	pd_input_free(in);
+	if (!inited)
+		cli_fatal(2, "%s: no cluster records", path);
+	if (pd_hier_finish(h, &err) < 0)
+		cli_fatal(2, "%s: %s", path, err.msg);
+}
+
+/* ---- per-cluster statistics ---- */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+typedef struct lscore {
+	int id;
+	double score;
+} lscore;
+
+static int cmp_lscore(const void *a, const void *b)
+{
+	const lscore *x = a, *y = b;
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	return strcmp(pd_strmap_key(terms, x->id), pd_strmap_key(terms, y->id));
+}
+
+static void write_clusters(const pd_hier *h, const int *memb, const vinfo *vi, size_t n,
+			   int nlabels, double high)
+{
+	int V = pd_strmap_size(terms), nch = pd_strmap_size(channels);
+	int *df = xcalloc((size_t)V + 1, sizeof *df);
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = vi[i].t0; j < (i + 1 < n ? vi[i + 1].t0 : ntid); j++)
+			df[tid[j]]++;
+	int *cnt = xcalloc((size_t)V + 1, sizeof *cnt);
+	int *touched = xmalloc(((size_t)V + 1) * sizeof *touched);
+	lscore *ls = xmalloc(((size_t)V + 1) * sizeof *ls);
+	int *chstamp = xcalloc((size_t)nch + 1, sizeof *chstamp);
+	double *perf = xmalloc((n + 1) * sizeof *perf);
+	pd_buf b = PD_BUF_INIT;
+	/* members of every node, grouped (node order) */
+	size_t *st = xcalloc((size_t)h->n + 1, sizeof *st);
+	size_t *ord = xmalloc((n * PD_NLEVELS + 1) * sizeof *ord);
+	for (size_t i = 0; i < n; i++)
+		for (int L = 0; L < PD_NLEVELS; L++)
+			st[memb[i * PD_NLEVELS + L] + 1]++;
+	for (int c = 0; c < h->n; c++)
+		st[c + 1] += st[c];
+	size_t *pos = xmalloc(((size_t)h->n + 1) * sizeof *pos);
+	memcpy(pos, st, (size_t)h->n * sizeof *pos);
+	for (size_t i = 0; i < n; i++)
+		for (int L = 0; L < PD_NLEVELS; L++)
+			ord[pos[memb[i * PD_NLEVELS + L]]++] = i;
+	free(pos);
+
+	for (int c = 0; c < h->n; c++) {
+		const pd_cl_node *nd = &h->node[c];
+		size_t m = st[c + 1] - st[c];
+		const size_t *mi = ord + st[c];
+		int nt = 0, np = 0, chans = 0;
+		double sumlog = 0;
+		int nlog = 0, nhigh = 0;
+		for (size_t k = 0; k < m; k++) {
+			const vinfo *v = &vi[mi[k]];
+			size_t end = mi[k] + 1 < n ? vi[mi[k] + 1].t0 : ntid;
+			for (size_t j = v->t0; j < end; j++) {
+				if (!cnt[tid[j]]++)
+					touched[nt++] = tid[j];
+			}
+			if (v->channel >= 0 && chstamp[v->channel] != c + 1) {
+				chstamp[v->channel] = c + 1;
+				chans++;
+			}
+			if (isfinite(v->perf)) {
+				perf[np++] = v->perf;
+				if (v->perf > 0) {
+					sumlog += log(v->perf);
+					nlog++;
+				}
+				nhigh += v->perf >= high;
+			}
+		}
+		/* labels: terms over-represented in the cluster, weighted by count */
+		int nl = 0;
+		for (int t = 0; t < nt; t++) {
+			int id = touched[t];
+			double in = cnt[id];
+			if (in >= 2 || m < 4) {
+				double lift = (in / (double)m) / ((double)df[id] / (double)n);
+				ls[nl].id = id;
+				ls[nl].score = in * log(lift > 1 ? lift : 1) + 1e-9 * in;
+				nl++;
+			}
+			cnt[id] = 0;
+		}
+		qsort(ls, (size_t)nl, sizeof *ls, cmp_lscore);
+		pd_buf_reset(&b);
+		pd_buf_adds(&b, "{\"type\":\"cluster\",\"id\":");
+		pd_buf_add_json_string(&b, nd->id, strlen(nd->id));
+		pd_buf_printf(&b, ",\"level\":\"%s\",\"parent\":", pd_level_name[nd->level]);
+		if (nd->parent >= 0)
+			pd_buf_add_json_string(&b, h->node[nd->parent].id, strlen(h->node[nd->parent].id));
+		else
+			pd_buf_adds(&b, "null");
+		pd_buf_printf(&b, ",\"size\":%zu,\"centroid_b64\":\"", m);
+		pd_vec_add_b64(&b, h->cent + (size_t)c * h->d, h->d);
+		pd_buf_adds(&b, "\",\"radius\":");
+		write_num(&b, nd->radius);
+		pd_buf_adds(&b, ",\"radius_share\":");
+		write_num(&b, h->radius_share);
+		pd_buf_adds(&b, ",\"mean_sim\":");
+		write_num(&b, nd->mean_sim);
+		pd_buf_printf(&b, ",\"perf\":{\"n\":%d,\"median\":", np);
+		if (np) {
+			qsort(perf, (size_t)np, sizeof *perf, cmp_double);
+			write_num(&b, np % 2 ? perf[np / 2] : (perf[np / 2 - 1] + perf[np / 2]) / 2);
+		} else {
+			pd_buf_adds(&b, "null");
+		}
+		pd_buf_adds(&b, ",\"mean_log\":");
+		write_num(&b, nlog ? sumlog / nlog : NAN);
+		pd_buf_adds(&b, ",\"share_high\":");
+		write_num(&b, np ? (double)nhigh / np : NAN);
+		pd_buf_printf(&b, "},\"channels\":%d,\"label\":[", chans);
+		for (int k = 0; k < nl && k < nlabels; k++) {
+			const char *t = pd_strmap_key(terms, ls[k].id);
+			if (k)
+				pd_buf_addc(&b, ',');
+			pd_buf_add_json_string(&b, t, strlen(t));
+		}
+		pd_buf_adds(&b, "]}\n");
+		pd_buf_add(&cli_out, b.p, b.len);
+		cli.records_out++;
+		cli_record_done();
+	}
+	pd_buf_release(&b);
+	free(df);
+	free(cnt);
+	free(touched);
+	free(ls);
+	free(chstamp);
+	free(perf);
+	free(st);
+	free(ord);
+}
+
+/* ---- main ---- */
+
+static int parse_video(pd_record *r, const char *file, long lineno, const char *line, size_t len,
+		       int *d, pd_video *v)
+{
+	pd_err err;
+	if (pd_record_parse(r, line, len, &err) < 0) {
+		cli_reject(file, lineno, line, len, "%s", err.msg);
+		return -1;
+	}
+	if (pd_video_from_json(r->json, v, &err) < 0) {
+		cli_reject(file, lineno, line, len, "%s", err.msg);
+		return -1;
+	}
+	if (r->dim == 0)
+		return 0;
+	if (*d == 0)
+		*d = r->dim;
+	if (r->dim != *d) {
+		cli_reject(file, lineno, line, len, "embedding of dimension %d, expected %d", r->dim, *d);
+		pd_video_release(v);
+		return -1;
+	}
+	if (pd_vec_normalize(r->emb, r->dim) <= 0)
+		return 0;	/* no direction (pd-embed found no known term): unclustered */
+	return 1;
+}
+
+static unsigned long long unclustered;
+
+static void warn_unclustered(const char *file, long lineno)
+{
+	if (!unclustered++)
+		cli_warn("%s:%ld: video without an embedding (or with a zero one) passes through "
+			 "unclustered", file, lineno);
+}
+
+static int run_assign(int argc, char **argv, const char *path)
+{
+	pd_hier h;
+	load_hier(path, &h);
+	int d = h.d;
+	size_t *nnew = xcalloc((size_t)h.n, sizeof *nnew), *beyond = xcalloc((size_t)h.n, sizeof *beyond);
+	pd_input *in = cli_open_input(argc, argv);
+	const char *line;
+	size_t len;
+	pd_record r = PD_RECORD_INIT;
+	unsigned long long placed = 0;
+	while (cli_next_line(in, &line, &len)) {
+		char type[32];
+		pd_err err;
+		int t = pd_json_type(line, len, type, sizeof type, &err);
+		if (t < 0) {
+			cli_reject(CLI_POS(in), line, len, "%s", err.msg);
+			continue;
+		}
+		if (t == 0 || strcmp(type, "video")) {
+			cli_passthrough(line, len);
+			continue;
+		}
+		pd_video v;
+		int k = parse_video(&r, CLI_POS(in), line, len, &d, &v);
+		if (k < 0)
+			continue;
+		pd_video_release(&v);
+		if (k == 0) {
+			warn_unclustered(CLI_POS(in));
+			cli_passthrough(line, len);
+			continue;
+		}
+		int nodes[PD_NLEVELS];
+		float sim[PD_NLEVELS];
+		pd_hier_place(&h, r.emb, nodes, sim);
+		int mc = nodes[PD_MICRO];
+		nnew[mc]++;
+		if (1.0f - sim[PD_MICRO] > h.node[mc].radius)
+			beyond[mc]++;
+		placed++;
+		write_video(line, len, &h, nodes, sim[PD_MICRO]);
+	}
+	pd_record_release(&r);
+	pd_input_free(in);
+	/* drift: one record per micro cluster that received videos */
+	unsigned long long tot_beyond = 0;
+	for (int c = h.level_start[PD_MICRO]; c < h.n; c++) {
+		if (!nnew[c])
+			continue;
+		tot_beyond += beyond[c];
+		pd_buf_adds(&cli_out, "{\"type\":\"drift\",\"cluster\":");
+		pd_buf_add_json_string(&cli_out, h.node[c].id, strlen(h.node[c].id));
+		pd_buf_printf(&cli_out, ",\"level\":\"micro\",\"n\":%zu,\"beyond_radius\":%zu,\"share\":",
+			      nnew[c], beyond[c]);
+		write_num(&cli_out, (double)beyond[c] / (double)nnew[c]);
+		pd_buf_adds(&cli_out, ",\"radius\":");
+		write_num(&cli_out, h.node[c].radius);
+		pd_buf_adds(&cli_out, "}\n");
+		cli.records_out++;
+		cli_record_done();
+	}
+	cli_metric_str("mode", "assign");
+	cli_metric_num("videos", (double)placed);
+	cli_metric_num("unclustered", (double)unclustered);
+	cli_metric_num("drift_share", placed ? (double)tot_beyond / (double)placed : 0);
+	cli_metric_num("clusters_macro", h.level_count[PD_MACRO]);
+	cli_metric_num("clusters_meso", h.level_count[PD_MESO]);
+	cli_metric_num("clusters_micro", h.level_count[PD_MICRO]);
+	free(nnew);
+	free(beyond);
+	pd_hier_release(&h);
+	return cli_finish();
+}
+
+int main(int argc, char **argv)
+{
+	cli_init("pd-cluster", "cluster", usage);
+	pd_hier_opts ho;
+	pd_hier_opts_default(&ho);
+	ho.seed = 1;
+	const char *assign = NULL, *previous = NULL;
+	double match_sim = 0.9, high = 2.0;
+	int nlabels = 5;
+	int c;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_SEED: ho.seed = (uint64_t)cli_parse_long("--seed", optarg, 0, 0x7fffffffffffffffL); break;
+		case OPT_ASSIGN: assign = optarg; break;
+		case OPT_PREVIOUS: previous = optarg; break;
+		case OPT_MATCH_SIM: match_sim = cli_parse_double("--match-sim", optarg, -1, 1); break;
+		case OPT_MACRO: parse_band("--macro", optarg, &ho.band_min[0], &ho.band_max[0]); break;
+		case OPT_MESO: parse_band("--meso", optarg, &ho.band_min[1], &ho.band_max[1]); break;
+		case OPT_MICRO: parse_band("--micro", optarg, &ho.band_min[2], &ho.band_max[2]); break;
+		case OPT_ITER: ho.max_iter = (int)cli_parse_long("--iter", optarg, 1, 1000); break;
+		case OPT_RADIUS: ho.radius_share = cli_parse_double("--radius-share", optarg, 0.01, 1); break;
+		case OPT_LABELS: nlabels = (int)cli_parse_long("--labels", optarg, 0, 100); break;
+		case OPT_HIGH: high = cli_parse_double("--high", optarg, 0, 1e9); break;
+		default:
+			if (!cli_common_option(c, optarg))
+				cli_usage_error("unknown option");
+		}
+	}
+	if (assign && previous)
+		cli_usage_error("--assign and --previous do not go together");
+	cli_after_options();
+	if (assign)
+		return run_assign(argc - optind, argv + optind, assign);
+
+	pd_hier prev;
+	int have_prev = 0;
+	if (previous) {
+		load_hier(previous, &prev);
+		have_prev = 1;
+	}
+
+	FILE *spill = tmpfile();
+	if (!spill)
+		cli_fatal(3, "cannot create a temporary file: %m");
+	terms = pd_strmap_new();
+	channels = pd_strmap_new();
+	unsigned char *kind = NULL;	/* per spilled line: 1 a video to cluster */
+	size_t nlines = 0, kcap = 0;
+	float *X = NULL;
+	size_t n = 0, xcap = 0;
+	vinfo *vi = NULL;
+	int d = 0;
+	unsigned long long old_clusters = 0;
+	pd_input *in = cli_open_input(argc - optind, argv + optind);
+	const char *line;
+	size_t len;
+	pd_record r = PD_RECORD_INIT;
+	while (cli_next_line(in, &line, &len)) {
+		char type[32];
+		pd_err err;
+		int t = pd_json_type(line, len, type, sizeof type, &err);
+		if (t < 0) {
+			cli_reject(CLI_POS(in), line, len, "%s", err.msg);
+			continue;
+		}
+		int k = 0;
+		if (t == 1 && !strcmp(type, "cluster")) {
+			old_clusters++;
+			continue;
+		}
+		if (t == 1 && !strcmp(type, "video")) {
+			pd_video v;
+			k = parse_video(&r, CLI_POS(in), line, len, &d, &v);
+			if (k < 0)
+				continue;
+			if (k == 0) {
+				warn_unclustered(CLI_POS(in));
+			} else {
+				if (n == xcap) {
+					xcap = xcap ? 2 * xcap : 1024;
+					X = xreallocarray(X, xcap * (size_t)d, sizeof *X);
+					vi = xreallocarray(vi, xcap, sizeof *vi);
+				}
+				memcpy(X + n * (size_t)d, r.emb, (size_t)d * sizeof *X);
+				vi[n].perf = v.perf;
+				vi[n].channel = -1;
+				if (v.channel_id) {
+					int added;
+					vi[n].channel = pd_strmap_intern(channels, v.channel_id,
+									 strlen(v.channel_id), &added);
+				}
+				take_terms(&vi[n], &v);
+				n++;
+			}
+			pd_video_release(&v);
+		}
+		if (nlines == kcap) {
+			kcap = kcap ? 2 * kcap : 4096;
+			kind = xrealloc(kind, kcap);
+		}
+		kind[nlines++] = (unsigned char)(k == 1);
+		if (fwrite(line, 1, len, spill) != len || putc('\n', spill) == EOF)
+			cli_fatal(3, "cannot write the temporary file: %m");
+	}
+	pd_record_release(&r);
+	pd_input_free(in);
+	if (have_prev && n && prev.d != d)
+		cli_fatal(2, "%s: centroids of dimension %d, the videos' embeddings have %d", previous,
+			  prev.d, d);
+
+	pd_hier h;
+	int *memb = NULL;
+	float *sim = NULL;
+	if (n) {
+		memb = xmalloc(n * PD_NLEVELS * sizeof *memb);
+		sim = xmalloc(n * PD_NLEVELS * sizeof *sim);
+		pd_err err;
+		if (pd_hier_build(X, n, d, &ho, &h, memb, sim, &err) < 0)
+			cli_fatal_err(&err);
+		if (have_prev)
+			cli_metric_num("ids_kept", pd_hier_match_previous(&h, &prev, match_sim));
+	}
+	free(X);
+
+	/* the stream again, in order */
+	if (fflush(spill) != 0 || fseek(spill, 0, SEEK_SET) != 0)
+		cli_fatal(3, "cannot read the temporary file back: %m");
+	char *buf = NULL;
+	size_t bcap = 0, vi_at = 0;
+	for (size_t i = 0; i < nlines; i++) {
+		ssize_t got = getline(&buf, &bcap, spill);
+		if (got <= 0)
+			cli_fatal(3, "cannot read the temporary file back");
+		size_t l = (size_t)got - 1;
+		if (!kind[i]) {
+			cli_passthrough(buf, l);
+			continue;
+		}
+		write_video(buf, l, &h, memb + vi_at * PD_NLEVELS, sim[vi_at * PD_NLEVELS + PD_MICRO]);
+		vi_at++;
+	}
+	free(buf);
+	fclose(spill);
+	free(kind);
+	if (n) {
+		write_clusters(&h, memb, vi, n, nlabels, high);
+		cli_metric_num("videos", (double)n);
+		cli_metric_num("levels", pd_hier_depth(&h));
+		for (int L = 0; L < PD_NLEVELS; L++) {
+			char key[64];
+			snprintf(key, sizeof key, "clusters_%s", pd_level_name[L]);
+			cli_metric_num(key, h.level_count[L]);
+			double s = 0;
+			for (size_t i = 0; i < n; i++)
+				s += sim[i * PD_NLEVELS + L];
+			snprintf(key, sizeof key, "mean_sim_%s", pd_level_name[L]);
+			cli_metric_num(key, round(s / (double)n * 1e6) / 1e6);
+		}
+		pd_hier_release(&h);
+	} else {
+		cli_metric_num("videos", 0);
+		cli_metric_num("levels", 0);
+	}
+	cli_metric_num("unclustered", (double)unclustered);
+	cli_metric_num("old_clusters_dropped", (double)old_clusters);
+	if (have_prev)
+		pd_hier_release(&prev);
+	free(memb);
+	free(sim);
+	free(vi);
+	free(tid);
+	pd_etok_release(&tok);
+	pd_strmap_free(terms);
+	pd_strmap_free(channels);
+	return cli_finish();
+}

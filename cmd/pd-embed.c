@@ -1,0 +1,396 @@
+/*
+ * pd-embed — add embeddings to video records (DESIGN.md §3).
+ *
+ * The local model (lib/tfidf.h): by default it is learned from the input
+ * itself — every video record is read (the stream is spilled to a temporary
+ * file), the TF-IDF + truncated SVD model is trained on all of them, and the
+ * stream is written again in order with the embeddings added; --save-model
+ * keeps the model.  With --model FILE, a saved model embeds each video as it
+ * streams by, exactly as training did.
+ *
+ * Records that already carry an embedding pass through unchanged (they still
+ * count as training text) unless --force.
+ */
+#include "cli.h"
+#include "../lib/tfidf.h"
+#include "../lib/embed_openai.h"
+#include "../lib/video.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+	"Usage: pd-embed [OPTION]... [FILE]...\n"
+	"Add embeddings to video records with a text model learned from the corpus.\n"
+	"\n"
+	"      --dims N          embedding dimension (default 256)\n"
+	"      --seed N          random seed of the model (default 1)\n"
+	"      --model FILE      embed with the saved model FILE instead of training\n"
+	"      --save-model FILE write the trained model to FILE\n"
+	"      --max-terms N     vocabulary size at most (default 50000)\n"
+	"      --force           embed videos that already have an embedding\n"
+	"      --emb-form FORM   write embeddings as b64 (default) or json\n"
+	"      --provider NAME   local (default) or openai (PD_EMBED_URL, PD_EMBED_MODEL,\n"
+	"                        PD_EMBED_API_KEY)\n"
+	"      --batch N         openai: texts per request (default 64)\n"
+	"      --concurrency N   openai: requests in flight at most (default 4)\n"
+	CLI_COMMON_HELP;
+
+enum {
+	OPT_DIMS = CLI_OPT_FIRST_OWN, OPT_SEED, OPT_MODEL, OPT_SAVE, OPT_MAXT, OPT_FORCE, OPT_FORM,
+	OPT_PROVIDER, OPT_BATCH, OPT_CONC
+};
+
+static const struct option longopts[] = {
+	{ "dims", required_argument, NULL, OPT_DIMS },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "model", required_argument, NULL, OPT_MODEL },
+	{ "save-model", required_argument, NULL, OPT_SAVE },
+	{ "max-terms", required_argument, NULL, OPT_MAXT },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "emb-form", required_argument, NULL, OPT_FORM },
+	{ "provider", required_argument, NULL, OPT_PROVIDER },
+	{ "batch", required_argument, NULL, OPT_BATCH },
+	{ "concurrency", required_argument, NULL, OPT_CONC },
+	CLI_COMMON_LONGOPTS,
+	{ NULL, 0, NULL, 0 }
+};
+
+static int force, form = PD_EMB_B64;
+
+static void doc_of(const pd_video *v, pd_tdoc_text *t)
+{
+	t->title = v->title;
+	t->description = v->description;
+	t->tags = v->tags;
+	t->ntags = v->ntags;
+}
+
+/* parse a video line; 1 to embed, 2 passes through (has one), -1 rejected */
+static int take(pd_record *r, pd_video *v, const char *file, long lineno, const char *line, size_t len)
+{
+	pd_err err;
+	if (pd_record_parse(r, line, len, &err) < 0 || pd_video_from_json(r->json, v, &err) < 0) {
+		cli_reject(file, lineno, line, len, "%s", err.msg);
+		return -1;
+	}
+	return r->dim > 0 && !force ? 2 : 1;
+}
+
+static int run_model(int argc, char **argv, const char *path)
+{
+	pd_err err;
+	pd_tmodel *m = pd_tmodel_load(path, &err);
+	if (!m)
+		cli_fatal(2, "%s", err.msg);
+	int dims = pd_tmodel_dims(m);
+	float *e = xmalloc((size_t)dims * sizeof *e);
+	pd_input *in = cli_open_input(argc, argv);
+	const char *line;
+	size_t len;
+	pd_record r = PD_RECORD_INIT;
+	unsigned long long embedded = 0, empty = 0;
+	while (cli_next_line(in, &line, &len)) {
+		char type[32];
+		int t = pd_json_type(line, len, type, sizeof type, &err);
+		if (t < 0) {
+			cli_reject(CLI_POS(in), line, len, "%s", err.msg);
+			continue;
+		}
+		if (t == 0 || strcmp(type, "video")) {
+			cli_passthrough(line, len);
+			continue;
+		}
+		pd_video v;
+		int k = take(&r, &v, CLI_POS(in), line, len);
+		if (k < 0)
+			continue;
+		if (k == 2) {
+			pd_video_release(&v);
+			cli_passthrough(line, len);
+			continue;
+		}
+		pd_tdoc_text doc;
+		doc_of(&v, &doc);
+		if (pd_tmodel_embed(m, &doc, e) == 0)
+			empty++;
+		pd_video_release(&v);
+		pd_record_set_emb(&r, e, dims);
+		cli_write_record(&r, form);
+		embedded++;
+	}
+	pd_record_release(&r);
+	pd_input_free(in);
+	free(e);
+	cli_metric_str("model", "local");
+	cli_metric_num("embedded", (double)embedded);
+	cli_metric_num("no_known_terms", (double)empty);
+	cli_metric_num("dims", dims);
+	pd_tmodel_free(m);
+	return cli_finish();
+}
+
+/* ---- the openai provider: chunks of videos, in order ---- */
+
+typedef struct pending {
+	char *line;		/* the input line (owned) */
+	size_t len;
+	int text;		/* index into texts, -1: pass through as is */
+} pending;
+
+static void video_text(const pd_video *v, pd_buf *b)
+{
+	pd_buf_reset(b);
+	if (v->title)
+		pd_buf_adds(b, v->title);
+	if (v->ntags) {
+		pd_buf_addc(b, '\n');
+		for (int i = 0; i < v->ntags; i++) {
+			if (i)
+				pd_buf_adds(b, ", ");
+			pd_buf_adds(b, v->tags[i]);
+		}
+	}
+	if (v->description && *v->description) {
+		size_t n = strlen(v->description);
+		if (n > 1000) {
+			n = 1000;
+			while (n > 0 && ((unsigned char)v->description[n] & 0xC0) == 0x80)
+				n--;
+		}
+		pd_buf_addc(b, '\n');
+		pd_buf_add(b, v->description, n);
+	}
+	pd_buf_addc(b, '\0');	/* even when empty */
+}
+
+static unsigned long long oai_requests_texts;
+
+static void flush_chunk(const pd_oai *o, pending *pd, int np, char **texts, int nt, int *dim)
+{
+	float *E = NULL;
+	int d = 0;
+	pd_err err;
+	if (nt && pd_oai_embed(o, (const char *const *)texts, nt, &E, &d, &err) < 0)
+		cli_fatal(err.code == PD_EUSAGE ? 2 : 3, "%s", err.msg);
+	if (nt && *dim && d != *dim)
+		cli_fatal(3, "the endpoint changed dimension: %d, then %d", *dim, d);
+	if (nt)
+		*dim = d;
+	pd_record r = PD_RECORD_INIT;
+	for (int i = 0; i < np; i++) {
+		if (pd[i].text < 0) {
+			cli_passthrough(pd[i].line, pd[i].len);
+		} else {
+			if (pd_record_parse(&r, pd[i].line, pd[i].len, &err) < 0)
+				cli_fatal(3, "%s", err.msg);	/* parsed before: cannot happen */
+			pd_record_set_emb(&r, E + (size_t)pd[i].text * d, d);
+			cli_write_record(&r, form);
+		}
+		free(pd[i].line);
+	}
+	pd_record_release(&r);
+	for (int i = 0; i < nt; i++)
+		free(texts[i]);
+	oai_requests_texts += (unsigned long long)nt;
+	free(E);
+}
+
+static int run_openai(int argc, char **argv, const pd_oai *o)
+{
+	int chunk = (o->batch > 0 ? o->batch : 64) * (o->concurrency > 0 ? o->concurrency : 4) * 2;
+	pending *pd = xmalloc((size_t)(chunk * 4 + 16) * sizeof *pd);
+	char **texts = xmalloc((size_t)chunk * sizeof *texts);
+	int np = 0, nt = 0, dim = 0;
+	pd_buf tb = PD_BUF_INIT;
+	pd_input *in = cli_open_input(argc, argv);
+	const char *line;
+	size_t len;
+	pd_record r = PD_RECORD_INIT;
+	pd_err err;
+	while (cli_next_line(in, &line, &len)) {
+		char type[32];
+		int t = pd_json_type(line, len, type, sizeof type, &err);
+		if (t < 0) {
+			cli_reject(CLI_POS(in), line, len, "%s", err.msg);
+			continue;
+		}
+		int text = -1;
+		if (t == 1 && !strcmp(type, "video")) {
+			pd_video v;
+			int k = take(&r, &v, CLI_POS(in), line, len);
+			if (k < 0)
+				continue;
+			if (k == 1) {
+				video_text(&v, &tb);
+				texts[nt] = xstrdup(tb.p);
+				text = nt++;
+			}
+			pd_video_release(&v);
+		}
+		pd[np].line = xmemdup(line, len);
+		pd[np].len = len;
+		pd[np].text = text;
+		np++;
+		if (nt == chunk || np >= chunk * 4) {
+			flush_chunk(o, pd, np, texts, nt, &dim);
+			np = nt = 0;
+		}
+	}
+	flush_chunk(o, pd, np, texts, nt, &dim);
+	pd_input_free(in);
+	pd_record_release(&r);
+	pd_buf_release(&tb);
+	free(pd);
+	free(texts);
+	cli_metric_str("model", "openai");
+	cli_metric_num("embedded", (double)oai_requests_texts);
+	cli_metric_num("dims", dim);
+	return cli_finish();
+}
+
+int main(int argc, char **argv)
+{
+	cli_init("pd-embed", "embed", usage);
+	pd_tmodel_params p;
+	pd_tmodel_params_default(&p);
+	p.seed = 1;
+	const char *model = NULL, *save = NULL;
+	int c, openai = 0, dims_set = 0;
+	pd_oai oai = { 0 };
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_DIMS: p.dims = (int)cli_parse_long("--dims", optarg, 1, 4096); dims_set = 1; break;
+		case OPT_PROVIDER:
+			if (!strcmp(optarg, "local")) openai = 0;
+			else if (!strcmp(optarg, "openai")) openai = 1;
+			else cli_usage_error("--provider takes local or openai, not '%s'", optarg);
+			break;
+		case OPT_BATCH: oai.batch = (int)cli_parse_long("--batch", optarg, 1, 2048); break;
+		case OPT_CONC: oai.concurrency = (int)cli_parse_long("--concurrency", optarg, 1, 64); break;
+		case OPT_SEED: p.seed = (uint64_t)cli_parse_long("--seed", optarg, 0, 0x7fffffffffffffffL); break;
+		case OPT_MODEL: model = optarg; break;
+		case OPT_SAVE: save = optarg; break;
+		case OPT_MAXT: p.max_terms = (int)cli_parse_long("--max-terms", optarg, 1, 10000000); break;
+		case OPT_FORCE: force = 1; break;
+		case OPT_FORM:
+			if (!strcmp(optarg, "b64")) form = PD_EMB_B64;
+			else if (!strcmp(optarg, "json")) form = PD_EMB_JSON;
+			else cli_usage_error("--emb-form takes b64 or json, not '%s'", optarg);
+			break;
+		default:
+			if (!cli_common_option(c, optarg))
+				cli_usage_error("unknown option");
+		}
+	}
+	if (model && save)
+		cli_usage_error("--model and --save-model do not go together");
+	if (openai && (model || save))
+		cli_usage_error("--model and --save-model go with the local provider");
+	cli_after_options();
+	if (openai) {
+		oai.url = getenv("PD_EMBED_URL");
+		oai.model = getenv("PD_EMBED_MODEL");
+		oai.key = getenv("PD_EMBED_API_KEY");
+		oai.dims = dims_set ? p.dims : 0;
+		oai.seed = p.seed;
+		if (!oai.url || !*oai.url || !oai.model || !*oai.model)
+			cli_usage_error("--provider openai needs PD_EMBED_URL and PD_EMBED_MODEL");
+		return run_openai(argc - optind, argv + optind, &oai);
+	}
+	if (model)
+		return run_model(argc - optind, argv + optind, model);
+
+	FILE *spill = tmpfile();
+	if (!spill)
+		cli_fatal(3, "cannot create a temporary file: %m");
+	unsigned char *kind = NULL;	/* per line: 0 pass, 1 embed, 2 trained on, passed */
+	size_t nlines = 0, kcap = 0;
+	pd_ttrainer *tr = pd_ttrainer_new();
+	pd_input *in = cli_open_input(argc - optind, argv + optind);
+	const char *line;
+	size_t len;
+	pd_record r = PD_RECORD_INIT;
+	pd_err err;
+	while (cli_next_line(in, &line, &len)) {
+		char type[32];
+		int t = pd_json_type(line, len, type, sizeof type, &err);
+		if (t < 0) {
+			cli_reject(CLI_POS(in), line, len, "%s", err.msg);
+			continue;
+		}
+		int k = 0;
+		if (t == 1 && !strcmp(type, "video")) {
+			pd_video v;
+			k = take(&r, &v, CLI_POS(in), line, len);
+			if (k < 0)
+				continue;
+			pd_tdoc_text doc;
+			doc_of(&v, &doc);
+			pd_ttrainer_add(tr, &doc);
+			pd_video_release(&v);
+		}
+		if (nlines == kcap) {
+			kcap = kcap ? 2 * kcap : 4096;
+			kind = xrealloc(kind, kcap);
+		}
+		kind[nlines++] = (unsigned char)k;
+		if (fwrite(line, 1, len, spill) != len || putc('\n', spill) == EOF)
+			cli_fatal(3, "cannot write the temporary file: %m");
+	}
+	pd_input_free(in);
+	size_t ndocs = pd_ttrainer_docs(tr);
+	pd_tmodel *m = NULL;
+	float *E = NULL;
+	int dims = p.dims;
+	if (ndocs) {
+		if (pd_ttrainer_train(tr, &p, &m, &E, &err) < 0)
+			cli_fatal(err.code == PD_EUSAGE ? 1 : 3, "%s", err.msg);
+		if (save && pd_tmodel_save(m, save, &err) < 0)
+			cli_fatal_err(&err);
+		cli_metric_num("terms", pd_tmodel_nterms(m));
+		cli_metric_num("rank", pd_tmodel_rank(m));
+	} else if (save) {
+		cli_fatal(1, "no videos: no model to save");
+	}
+	pd_ttrainer_free(tr);
+
+	if (fflush(spill) != 0 || fseek(spill, 0, SEEK_SET) != 0)
+		cli_fatal(3, "cannot read the temporary file back: %m");
+	char *buf = NULL;
+	size_t bcap = 0, doc = 0;
+	unsigned long long embedded = 0, zero = 0;
+	for (size_t i = 0; i < nlines; i++) {
+		ssize_t got = getline(&buf, &bcap, spill);
+		if (got <= 0)
+			cli_fatal(3, "cannot read the temporary file back");
+		size_t l = (size_t)got - 1;
+		if (kind[i] != 1) {
+			cli_passthrough(buf, l);
+			doc += kind[i] == 2;
+			continue;
+		}
+		if (pd_record_parse(&r, buf, l, &err) < 0)
+			cli_fatal(3, "temporary file: %s", err.msg);
+		const float *e = E + doc * (size_t)dims;
+		int nz = 0;
+		for (int j = 0; j < dims && !nz; j++)
+			nz = e[j] != 0;
+		zero += !nz;
+		pd_record_set_emb(&r, e, dims);
+		cli_write_record(&r, form);
+		doc++;
+		embedded++;
+	}
+	free(buf);
+	fclose(spill);
+	free(kind);
+	free(E);
+	pd_record_release(&r);
+	pd_tmodel_free(m);
+	cli_metric_str("model", "local");
+	cli_metric_num("embedded", (double)embedded);
+	cli_metric_num("no_known_terms", (double)zero);
+	cli_metric_num("dims", dims);
+	return cli_finish();
+}

@@ -1,0 +1,113 @@
+/*
+ * cluster.h — the three-level cluster hierarchy of pd-cluster.
+ *
+ * Levels macro, meso and micro, built top-down: spherical k-means (kmeans.h)
+ * on all videos gives the macro clusters; inside each macro cluster, k-means
+ * on its members gives its meso children; inside each meso cluster, the
+ * micro children.  At each split the number of children is chosen so that
+ * the mean child size lands at the geometric middle of the level's size band
+ * (default macro 1000-10000, meso 100-1000, micro 10-100); a parent too small
+ * to split keeps one child (the level is then not really used, and
+ * pd_hier_depth says how many are).  Children smaller than the band's minimum
+ * are merged away: the smallest one's centre is dropped and its members go to
+ * their nearest remaining sibling, until none is too small.
+ *
+ * Membership rule, the one that makes --assign exact: a vector belongs to
+ * the macro cluster whose centroid is most similar, then to the most similar
+ * meso child of that, then to the most similar micro child of that, with
+ * pd_km_nearest (fixed-order arithmetic, ties to the lower index).  Training
+ * ends with exactly this rule over the published centroids, so a new vector
+ * placed with pd_hier_place gets what it would have got at training.
+ *
+ * Nodes are stored level by level (all macro, then all meso, then all micro),
+ * and the children of a node are contiguous.  Ids are strings: fresh ids are
+ * hierarchical ("m3", "m3.2", "m3.2.5", children numbered by size,
+ * largest first); pd_hier_match_previous carries ids over from a previous
+ * hierarchy.
+ */
+#ifndef PD_CLUSTER_H
+#define PD_CLUSTER_H
+#include <stddef.h>
+#include <stdint.h>
+#include "err.h"
+
+enum { PD_MACRO = 0, PD_MESO = 1, PD_MICRO = 2, PD_NLEVELS = 3 };
+
+extern const char *const pd_level_name[PD_NLEVELS];	/* "macro", "meso", "micro" */
+int pd_level_parse(const char *s);			/* -1 if none */
+
+typedef struct pd_cl_node {
+	int level;
+	int parent;		/* node index, -1 for macro */
+	int first_child, nchild;
+	size_t size;		/* members (training, or as loaded) */
+	float radius;		/* cosine distance holding radius_share of members */
+	double mean_sim;	/* mean cosine similarity of members to the centroid */
+	char *id;		/* owned */
+} pd_cl_node;
+
+typedef struct pd_hier {
+	int d;
+	int n;			/* nodes */
+	pd_cl_node *node;
+	float *cent;		/* n x d, unit rows */
+	int level_start[PD_NLEVELS], level_count[PD_NLEVELS];
+	double radius_share;
+} pd_hier;
+
+typedef struct pd_hier_opts {
+	size_t band_min[PD_NLEVELS], band_max[PD_NLEVELS];
+	int max_iter;		/* k-means iterations per split (0: 20) */
+	uint64_t seed;
+	double radius_share;	/* 0: 0.9 */
+} pd_hier_opts;
+
+/* pd_hier_opts_default: the bands of the original guide, 20 iterations, 90%. */
+void pd_hier_opts_default(pd_hier_opts *o);
+
+/*
+ * pd_hier_build: the hierarchy of X (n x d, unit rows, n >= 1) into h (which
+ * it initialises; free with pd_hier_release).  memb (n x 3 node indices,
+ * caller-allocated) gets each vector's macro, meso and micro node and sim
+ * (n x 3, may be NULL) its similarity to each.  Returns 0, or -1 with err.
+ */
+int pd_hier_build(const float *X, size_t n, int d, const pd_hier_opts *o, pd_hier *h,
+		  int *memb, float *sim, pd_err *err);
+
+/*
+ * pd_hier_place: the nodes (out[3]) of x under the membership rule above and
+ * its similarity to each (sim[3], may be NULL).
+ */
+void pd_hier_place(const pd_hier *h, const float *x, int out[PD_NLEVELS], float sim[PD_NLEVELS]);
+
+/* pd_hier_depth: how many levels actually split (0..3). */
+int pd_hier_depth(const pd_hier *h);
+
+/*
+ * Loading a hierarchy from records: pd_hier_init, then pd_hier_add for each
+ * cluster (centroid copied, normalised), then pd_hier_finish, which orders
+ * the nodes, links parents (by id) and checks the tree: every meso has a
+ * macro parent, every micro a meso parent, every macro and meso at least one
+ * child, one dimension.  Returns 0, or -1 with err (PD_EUSAGE) naming the
+ * cluster at fault.
+ */
+void pd_hier_init(pd_hier *h, int d);
+int pd_hier_add(pd_hier *h, int level, const char *id, const char *parent_id,
+		const float *centroid, int d, float radius, size_t size, pd_err *err);
+int pd_hier_finish(pd_hier *h, pd_err *err);
+
+/*
+ * pd_hier_match_previous: ids carried over from prev: a node of h takes the
+ * id of the previous node of the same level that is its mutual best match
+ * by centroid similarity, when that similarity is at least min_sim.  Other
+ * nodes get fresh hierarchical ids not used by prev (their parent's id, a
+ * dot, the next free number).  Returns how many nodes kept an old id.
+ */
+int pd_hier_match_previous(pd_hier *h, const pd_hier *prev, double min_sim);
+
+/* pd_hier_find: the node with this id, or -1 (linear). */
+int pd_hier_find(const pd_hier *h, const char *id);
+
+void pd_hier_release(pd_hier *h);
+
+#endif

@@ -1,0 +1,370 @@
+/*
+ * kmeans.c — spherical k-means (see kmeans.h).
+ *
+ * Lloyd's iteration with the assignment step as blocked sgemm (rows of X in
+ * blocks small enough that the block's similarity matrix stays in cache-ish
+ * memory) and the update step as fixed-order sums in double, so the result
+ * does not depend on how many threads OpenBLAS uses: OpenBLAS splits an sgemm
+ * over rows and columns of the result, never over the inner dimension, so
+ * every element is computed the same way whatever the thread count.
+ *
+ * Seeding is greedy k-means++ (Arthur & Vassilvitskii; the greedy trials as
+ * in scikit-learn): each new centre is the best of 2 + ln k candidates drawn
+ * by D^2 sampling, on a seeded random sample of the points when there are
+ * many (a sample of tens of thousands seeds as well as all of them).
+ *
+ * With many points per centre (more than 256 by default) the iterations run
+ * on a seeded sample, as faiss does; the final assignment covers everyone.
+ *
+ * An empty cluster takes the point farthest from its own centroid among
+ * clusters with more than one member (ties to the lower index).
+ */
+#include "pd.h"
+#include "kmeans.h"
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+float pd_km_dot(const float *a, const float *b, int d)
+{
+	float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+	int i = 0;
+	for (; i + 8 <= d; i += 8) {
+		s0 += a[i] * b[i];
+		s1 += a[i + 1] * b[i + 1];
+		s2 += a[i + 2] * b[i + 2];
+		s3 += a[i + 3] * b[i + 3];
+		s4 += a[i + 4] * b[i + 4];
+		s5 += a[i + 5] * b[i + 5];
+		s6 += a[i + 6] * b[i + 6];
+		s7 += a[i + 7] * b[i + 7];
+	}
+	float t = 0;
+	for (; i < d; i++)
+		t += a[i] * b[i];
+	return (((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))) + t;
+}
+
+int pd_km_nearest(const float *x, const float *C, int k, int d, float *sim)
+{
+	int best = 0;
+	float bs = -INFINITY;
+	for (int j = 0; j < k; j++) {
+		float s = pd_km_dot(x, C + (size_t)j * d, d);
+		if (s > bs) {
+			bs = s;
+			best = j;
+		}
+	}
+	if (sim)
+		*sim = bs;
+	return best;
+}
+
+/* rows per sgemm block: the block's n_b x k similarities kept under ~16 MB */
+static size_t block_rows(int k)
+{
+	size_t b = (size_t)(4u << 20) / (size_t)(k > 0 ? k : 1);
+	if (b > 4096)
+		b = 4096;
+	if (b < 64)
+		b = 64;
+	return b;
+}
+
+void pd_km_assign_blas(const float *X, size_t n, int d, const float *C, int k,
+		       int *assign, float *sim)
+{
+	size_t B = block_rows(k);
+	/* Two float dot products of unit vectors differ by at most about
+	   d * 2^-24 whatever their order of summation; a margin four times that
+	   between the best and the second best means pd_km_nearest agrees. */
+	float eps = 4.0f * (float)d * 5.9604645e-8f;
+	float *S = xmalloc(B * (size_t)k * sizeof *S);
+	for (size_t r0 = 0; r0 < n; r0 += B) {
+		size_t nb = n - r0 < B ? n - r0 : B;
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, k, d, 1.0f,
+			    X + r0 * (size_t)d, d, C, d, 0.0f, S, k);
+		for (size_t i = 0; i < nb; i++) {
+			const float *row = S + i * (size_t)k;
+			int best = 0;
+			float bs = row[0], second = -INFINITY;
+			for (int j = 1; j < k; j++) {
+				if (row[j] > bs) {
+					second = bs;
+					bs = row[j];
+					best = j;
+				} else if (row[j] > second) {
+					second = row[j];
+				}
+			}
+			const float *x = X + (r0 + i) * (size_t)d;
+			if (bs - second <= eps)
+				best = pd_km_nearest(x, C, k, d, NULL);	/* a near tie: decide exactly */
+			if (assign)
+				assign[r0 + i] = best;
+			if (sim)
+				sim[r0 + i] = pd_km_dot(x, C + (size_t)best * d, d);
+		}
+	}
+	free(S);
+}
+
+/* draw an index with probability w[i] / total (total > 0) */
+static size_t draw_weighted(const double *w, size_t m, double total, pd_rng *rng)
+{
+	double r = pd_rng_uniform(rng) * total, acc = 0;
+	size_t last = 0;
+	for (size_t i = 0; i < m; i++) {
+		if (w[i] <= 0)
+			continue;
+		acc += w[i];
+		last = i;
+		if (r < acc)
+			return i;
+	}
+	return last;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* greedy k-means++ on a sample of X; fills C (k x d) */
+static void seed_pp(const float *X, size_t n, int d, int k, size_t cap, pd_rng *rng, float *C)
+{
+	size_t m = n;
+	float *S = (float *)X;
+	if (n > cap) {
+		/* a sample without replacement: partial Fisher-Yates, then sorted */
+		size_t *idx = xmalloc(n * sizeof *idx);
+		for (size_t i = 0; i < n; i++)
+			idx[i] = i;
+		for (size_t i = 0; i < cap; i++) {
+			size_t j = i + (size_t)pd_rng_below(rng, n - i);
+			size_t t = idx[i];
+			idx[i] = idx[j];
+			idx[j] = t;
+		}
+		m = cap;
+		qsort(idx, m, sizeof *idx, cmp_size);
+		S = xmalloc(m * (size_t)d * sizeof *S);
+		for (size_t i = 0; i < m; i++)
+			memcpy(S + i * (size_t)d, X + idx[i] * (size_t)d, (size_t)d * sizeof *S);
+		free(idx);
+	}
+	int trials = 2 + (int)log((double)k);
+	double *D = xmalloc(m * sizeof *D);
+	size_t *cand = xmalloc((size_t)trials * sizeof *cand);
+	float *Ct = xmalloc((size_t)trials * (size_t)d * sizeof *Ct);
+	float *sims = xmalloc(m * (size_t)trials * sizeof *sims);
+
+	size_t first = (size_t)pd_rng_below(rng, m);
+	memcpy(C, S + first * (size_t)d, (size_t)d * sizeof *C);
+	double total = 0;
+	for (size_t i = 0; i < m; i++) {
+		double v = 1.0 - (double)pd_km_dot(S + i * (size_t)d, C, d);
+		D[i] = v > 0 ? v : 0;
+		total += D[i];
+	}
+	for (int c = 1; c < k; c++) {
+		if (!(total > 1e-12)) {
+			/* every point coincides with a centre: any point will do */
+			size_t p = (size_t)pd_rng_below(rng, m);
+			memcpy(C + (size_t)c * d, S + p * (size_t)d, (size_t)d * sizeof *C);
+			continue;
+		}
+		for (int t = 0; t < trials; t++) {
+			cand[t] = draw_weighted(D, m, total, rng);
+			memcpy(Ct + (size_t)t * d, S + cand[t] * (size_t)d, (size_t)d * sizeof *Ct);
+		}
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, trials, d, 1.0f,
+			    S, d, Ct, d, 0.0f, sims, trials);
+		int best = 0;
+		double best_pot = INFINITY;
+		for (int t = 0; t < trials; t++) {
+			double pot = 0;
+			for (size_t i = 0; i < m; i++) {
+				double v = 1.0 - (double)sims[i * (size_t)trials + t];
+				if (v < 0)
+					v = 0;
+				pot += v < D[i] ? v : D[i];
+			}
+			if (pot < best_pot) {
+				best_pot = pot;
+				best = t;
+			}
+		}
+		memcpy(C + (size_t)c * d, Ct + (size_t)best * d, (size_t)d * sizeof *C);
+		total = 0;
+		for (size_t i = 0; i < m; i++) {
+			double v = 1.0 - (double)sims[i * (size_t)trials + best];
+			if (v < 0)
+				v = 0;
+			if (v < D[i])
+				D[i] = v;
+			total += D[i];
+		}
+	}
+	free(D);
+	free(cand);
+	free(Ct);
+	free(sims);
+	if (S != X)
+		free(S);
+}
+
+int pd_kmeans(const float *X, size_t n, int d, int k, const pd_kmeans_opts *o,
+	      float *C, int *assign, double *obj, pd_err *err)
+{
+	if (k < 1 || (size_t)k > n || d < 1)
+		return pd_err_set(err, PD_EUSAGE, "k-means: k=%d with %zu points", k, n);
+	int mpc = o && o->max_per_centroid ? o->max_per_centroid : 256;
+	if (mpc > 0 && n > (size_t)mpc * (size_t)k) {
+		/* iterate on a sample, then assign everyone */
+		size_t m = (size_t)mpc * (size_t)k;
+		pd_rng r2;
+		pd_rng_seed(&r2, (o ? o->seed : 0) ^ 0x5eed5a3b1e5ULL);
+		size_t *idx = xmalloc(n * sizeof *idx);
+		for (size_t i = 0; i < n; i++)
+			idx[i] = i;
+		for (size_t i = 0; i < m; i++) {
+			size_t j = i + (size_t)pd_rng_below(&r2, n - i);
+			size_t t = idx[i];
+			idx[i] = idx[j];
+			idx[j] = t;
+		}
+		qsort(idx, m, sizeof *idx, cmp_size);
+		float *S = xmalloc(m * (size_t)d * sizeof *S);
+		for (size_t i = 0; i < m; i++)
+			memcpy(S + i * (size_t)d, X + idx[i] * (size_t)d, (size_t)d * sizeof *S);
+		free(idx);
+		pd_kmeans_opts o2 = { 0, 0, 0, 0, 0 };
+		if (o)
+			o2 = *o;
+		o2.max_per_centroid = -1;
+		int it = pd_kmeans(S, m, d, k, &o2, C, NULL, NULL, err);
+		free(S);
+		if (it >= 0 && (assign || obj)) {
+			int *a = assign ? assign : xmalloc(n * sizeof *a);
+			float *s = xmalloc(n * sizeof *s);
+			pd_km_assign_blas(X, n, d, C, k, a, s);
+			if (obj) {
+				double sum = 0;
+				for (size_t i = 0; i < n; i++)
+					sum += 1.0 - (double)s[i];
+				*obj = sum / (double)n;
+			}
+			free(s);
+			if (!assign)
+				free(a);
+		}
+		return it;
+	}
+	int max_iter = o && o->max_iter > 0 ? o->max_iter : 20;
+	double tol = o && o->tol > 0 ? o->tol : 1e-4;
+	pd_rng rng;
+	pd_rng_seed(&rng, o ? o->seed : 0);
+
+	size_t cap = o && o->seed_sample ? o->seed_sample : (size_t)64 * (size_t)k;
+	if (cap < 20000)
+		cap = 20000;
+	if (k == 1) {
+		memset(C, 0, (size_t)d * sizeof *C);
+	} else {
+		seed_pp(X, n, d, k, cap, &rng, C);
+	}
+
+	int *a = assign ? assign : xmalloc(n * sizeof *a);
+	int *prev = xmalloc(n * sizeof *prev);
+	float *s = xmalloc(n * sizeof *s);
+	double *sum = xmalloc((size_t)k * (size_t)d * sizeof *sum);
+	size_t *cnt = xmalloc((size_t)k * sizeof *cnt);
+	double cur = INFINITY, last = INFINITY;
+	int it = 0;
+	for (;;) {
+		if (k == 1) {
+			memset(a, 0, n * sizeof *a);
+		} else {
+			pd_km_assign_blas(X, n, d, C, k, a, s);
+			double o_sum = 0;
+			for (size_t i = 0; i < n; i++)
+				o_sum += 1.0 - (double)s[i];
+			cur = o_sum / (double)n;
+			size_t changed = n;
+			if (it > 0) {
+				changed = 0;
+				for (size_t i = 0; i < n; i++)
+					changed += a[i] != prev[i];
+			}
+			if (it > 0 && (changed == 0 || last - cur < tol * last || it >= max_iter))
+				break;
+		}
+		memcpy(prev, a, n * sizeof *a);
+		last = cur;
+		/* update: mean direction of the members, summed in order */
+		memset(sum, 0, (size_t)k * (size_t)d * sizeof *sum);
+		memset(cnt, 0, (size_t)k * sizeof *cnt);
+		for (size_t i = 0; i < n; i++) {
+			double *t = sum + (size_t)a[i] * d;
+			const float *x = X + i * (size_t)d;
+			for (int j = 0; j < d; j++)
+				t[j] += x[j];
+			cnt[a[i]]++;
+		}
+		for (int c = 0; c < k; c++) {
+			if (cnt[c])
+				continue;
+			/* empty: the worst-placed point of a cluster that can spare one */
+			size_t w = n;
+			for (size_t i = 0; i < n; i++)
+				if (cnt[a[i]] > 1 && (w == n || s[i] < s[w]))
+					w = i;
+			if (w == n)
+				continue;
+			const float *x = X + w * (size_t)d;
+			double *from = sum + (size_t)a[w] * d, *to = sum + (size_t)c * d;
+			for (int j = 0; j < d; j++) {
+				from[j] -= x[j];
+				to[j] = x[j];
+			}
+			cnt[a[w]]--;
+			cnt[c] = 1;
+			a[w] = c;
+			s[w] = 2;	/* not chosen twice */
+		}
+		for (int c = 0; c < k; c++) {
+			double nn = 0;
+			const double *t = sum + (size_t)c * d;
+			for (int j = 0; j < d; j++)
+				nn += t[j] * t[j];
+			if (nn <= 0)
+				continue;	/* keep the old centre */
+			double inv = 1.0 / sqrt(nn);
+			float *cc = C + (size_t)c * d;
+			for (int j = 0; j < d; j++)
+				cc[j] = (float)(t[j] * inv);
+		}
+		it++;
+		if (k == 1)
+			break;
+	}
+	if (k == 1) {
+		double o_sum = 0;
+		for (size_t i = 0; i < n; i++)
+			o_sum += 1.0 - (double)pd_km_dot(X + i * (size_t)d, C, d);
+		cur = o_sum / (double)n;
+	}
+	if (obj)
+		*obj = cur;
+	if (!assign)
+		free(a);
+	free(prev);
+	free(s);
+	free(sum);
+	free(cnt);
+	return it;
+}

@@ -1,0 +1,68 @@
+/*
+ * kmeans.h — spherical (cosine) k-means over unit vectors, with OpenBLAS.
+ *
+ * The vectors are rows of a row-major n x d float matrix, each of length 1
+ * (or 0).  Similarity is the dot product; a cluster's centroid is the mean of
+ * its members scaled to unit length; the objective is the mean cosine
+ * distance 1 - cos(x, centroid).  Seeding is k-means++ (D^2 sampling, where
+ * for unit vectors the squared Euclidean distance is 2 (1 - cos)) with a few
+ * greedy trials per centre, from a pd_rng seeded by the caller.  Assignment
+ * steps are blocked sgemm products X_block * C^T.
+ *
+ * Reproducibility: every random choice comes from the seed; sums are taken in
+ * a fixed order in double; ties go to the lower index.  Final memberships
+ * that other runs must reproduce exactly (pd-cluster --assign) are those of
+ * pd_km_nearest, a fixed-order dot product that does not depend on the batch
+ * or on BLAS threads; pd_km_assign_blas gets the same answers faster.
+ */
+#ifndef PD_KMEANS_H
+#define PD_KMEANS_H
+#include <stddef.h>
+#include <stdint.h>
+#include "err.h"
+
+typedef struct pd_kmeans_opts {
+	int max_iter;		/* Lloyd iterations at most (0: 20) */
+	double tol;		/* stop when the objective improves by less than tol
+				   (relative; 0: 1e-4) or no membership changes */
+	uint64_t seed;
+	size_t seed_sample;	/* k-means++ runs on at most this many points
+				   (0: max(20000, 64 k)) */
+	int max_per_centroid;	/* iterate on a seeded sample of at most this many
+				   points per centre, as faiss does (0: 256; <0:
+				   all points); assign and obj are still over all */
+} pd_kmeans_opts;
+
+/*
+ * pd_kmeans: cluster X (n x d, unit rows) into k clusters, 1 <= k <= n.
+ * Fills C (k x d, unit rows, caller-allocated) and, when not NULL, assign
+ * (n ints) with the membership of the last assignment step; *obj (may be
+ * NULL) gets the final mean cosine distance.  Returns the number of
+ * iterations run, or -1 with err (PD_EUSAGE) for a bad k.
+ */
+int pd_kmeans(const float *X, size_t n, int d, int k, const pd_kmeans_opts *o,
+	      float *C, int *assign, double *obj, pd_err *err);
+
+/* pd_km_dot: a[0..d) . b[0..d) in a fixed order (8 lanes, then a fixed tree). */
+float pd_km_dot(const float *a, const float *b, int d);
+
+/*
+ * pd_km_nearest: the index in [0,k) of the row of C (k x d) most similar to
+ * x, ties to the lower index; *sim (may be NULL) gets the similarity.
+ * Deterministic bit for bit: the same x and C give the same answer whatever
+ * else is being clustered.
+ */
+int pd_km_nearest(const float *x, const float *C, int k, int d, float *sim);
+
+/*
+ * pd_km_assign_blas: for each row of X (n x d), the most similar row of C
+ * (k x d) into assign and its similarity into sim (either may be NULL), by
+ * blocked sgemm.  The answer is the same as pd_km_nearest's, bit for bit:
+ * when the best and second best sgemm similarities are closer than the
+ * rounding error of a d-term dot product can explain, the row is decided by
+ * pd_km_nearest, and the similarity reported is always pd_km_dot's.
+ */
+void pd_km_assign_blas(const float *X, size_t n, int d, const float *C, int k,
+		       int *assign, float *sim);
+
+#endif

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# pd-embed's local model: embeddings of the right shape, a saved model that
+# embeds exactly as training did, pass-through and --force, determinism
+# whatever the BLAS thread count, similar titles closer than unrelated ones,
+# non-Latin titles, bad records and bad model files.
+. "$(dirname "$0")/lib/tap.sh"
+PY=/usr/bin/python3
+EX="$PD_TOP/examples/embed-input.ndjson"
+
+run pd-embed --dims 16 --save-model "$TMP/m.pdtm" "$EX"
+cp "$OUT" "$TMP/e1.ndjson"
+expect 'embeds the example videos, exit 0' 'check_status 0'
+expect 'every video gets a unit embedding_b64 of 16 dims; other records pass through in order' '
+	$PY - "$EX" "$TMP/e1.ndjson" <<PYEOF
+import json, sys, base64, struct
+inp = [json.loads(l) for l in open(sys.argv[1])]
+out = [json.loads(l) for l in open(sys.argv[2]) if not l.startswith("{\"type\":\"metric\"")]
+assert len(inp) == len(out)
+for a, b in zip(inp, out):
+    assert a.get("id") == b.get("id") and a["type"] == b["type"]
+    if a["type"] != "video":
+        assert a == b
+        continue
+    v = struct.unpack("<16f", base64.b64decode(b.pop("embedding_b64")))
+    assert abs(sum(x * x for x in v) - 1) < 1e-5, v
+    assert a == b
+PYEOF'
+expect 'the metric record names the model and its size' '
+	tail -n 1 "$TMP/e1.ndjson" | jq -e ".embedded == 60 and .dims == 16 and .rank == 16 and .terms > 100"'
+
+run pd-embed --model "$TMP/m.pdtm" "$EX"
+expect '--model embeds every video exactly as at training time' '
+	check_status 0 && cmp <(no_metric "$OUT") <(no_metric "$TMP/e1.ndjson")'
+OPENBLAS_NUM_THREADS=2 pd-embed --dims 16 --no-metric "$EX" >"$TMP/t2" 2>/dev/null
+expect 'same input and seed: byte-identical with 2 BLAS threads' 'cmp "$TMP/t2" <(no_metric "$TMP/e1.ndjson")'
+run pd-embed --dims 16 --seed 9 --no-metric "$EX"
+expect 'the model is seeded (another seed, other vectors)' '! cmp -s "$OUT" "$TMP/t2"'
+run pd-embed --dims 16 --emb-form json "$EX"
+expect '--emb-form json writes "embedding" arrays' '
+	check_status 0 && [ "$(jq -c "select(.type==\"video\") | .embedding | length" "$OUT" | sort -u)" = 16 ]'
+
+expect 'similar titles are closer than unrelated ones' '
+	$PY - "$TMP/e1.ndjson" <<PYEOF
+import json, sys, base64, struct
+vs = {}
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r["type"] == "video":
+        vs[r["id"]] = (r["tags"], struct.unpack("<16f", base64.b64decode(r["embedding_b64"])))
+def cos(a, b): return sum(x * y for x, y in zip(a, b))
+same, diff = [], []
+ids = sorted(vs)
+for i in ids:
+    for j in ids:
+        if i < j and vs[i][0] and vs[j][0]:
+            (same if vs[i][0][0] == vs[j][0][0] else diff).append(cos(vs[i][1], vs[j][1]))
+ms, md = sum(same) / len(same), sum(diff) / len(diff)
+print(ms, md)
+assert ms > md + 0.3
+PYEOF'
+expect 'titles in Japanese get embeddings, and related ones are close' '
+	$PY - "$TMP/e1.ndjson" <<PYEOF
+import json, sys, base64, struct
+v = {}
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r["type"] == "video" and r["channel_id"] == "UCjp":
+        v[r["title"]] = struct.unpack("<16f", base64.b64decode(r["embedding_b64"]))
+def cos(a, b): return sum(x * y for x, y in zip(a, b))
+a, b = v["簡単 パスタ レシピ"], v["簡単 ラーメン レシピ"]
+c = v["マインクラフト 建築 講座"]
+assert any(x != 0 for x in a)
+print(cos(a, b), cos(a, c))
+assert cos(a, b) > cos(a, c)
+PYEOF'
+
+# pass-through and --force
+{ head -n 3 "$TMP/e1.ndjson"; sed -n 4,6p "$EX"; } >"$TMP/mixed.ndjson"
+run pd-embed --model "$TMP/m.pdtm" "$TMP/mixed.ndjson"
+expect 'records that already carry an embedding pass through unchanged' '
+	check_status 0 && cmp <(head -n 3 "$OUT") <(head -n 3 "$TMP/e1.ndjson") &&
+	[ "$(jq -c "select(.type==\"video\" and .embedding_b64)" "$OUT" | wc -l)" = "$(jq -c "select(.type==\"video\")" "$TMP/mixed.ndjson" | wc -l)" ]'
+jq -c 'if .type=="video" then .embedding_b64="AACAPwAAAAA=" else . end' "$EX" >"$TMP/pre.ndjson"
+run pd-embed --model "$TMP/m.pdtm" --force "$TMP/pre.ndjson"
+expect '--force embeds them again' '
+	check_status 0 && cmp <(no_metric "$OUT") <(no_metric "$TMP/e1.ndjson")'
+
+# bad input
+{ sed -n 1,3p "$EX"; echo '{"type":"video","id":'; echo '{"type":"video","title":"no id"}'; sed -n 4,5p "$EX"; } >"$TMP/bad.ndjson"
+run pd-embed --model "$TMP/m.pdtm" --rejects "$TMP/rej" "$TMP/bad.ndjson"
+expect 'bad records: exit 1, FILE:LINE, --rejects, good ones still out' '
+	check_status 1 && grep -q "bad.ndjson:4: " "$ERR" && grep -q "bad.ndjson:5: " "$ERR" &&
+	[ "$(wc -l <"$TMP/rej")" = 2 ] && [ "$(jq -c "select(.embedding_b64)" "$OUT" | wc -l)" -ge 4 ]'
+run pd-embed --rejects "$TMP/rej2" "$TMP/bad.ndjson"
+expect 'bad records while training: exit 1, the others embedded' '
+	check_status 1 && [ "$(wc -l <"$TMP/rej2")" = 2 ] && [ "$(jq -c "select(.embedding_b64)" "$OUT" | wc -l)" -ge 4 ]'
+
+# bad models
+run pd-embed --model "$TMP/nonexistent" "$EX"
+expect 'a missing model: exit 2' 'check_status 2 && grep -q "cannot open model" "$ERR"'
+head -c 1000 "$TMP/m.pdtm" >"$TMP/trunc.pdtm"
+run pd-embed --model "$TMP/trunc.pdtm" "$EX"
+expect 'a truncated model: exit 2' 'check_status 2 && grep -q "model" "$ERR"'
+cp "$TMP/m.pdtm" "$TMP/flip.pdtm"
+printf '\x55' | dd of="$TMP/flip.pdtm" bs=1 seek=2000 conv=notrunc 2>/dev/null
+run pd-embed --model "$TMP/flip.pdtm" "$EX"
+expect 'a damaged model: exit 2, checksum' 'check_status 2 && grep -q "checksum" "$ERR"'
+run pd-embed --model "$EX" "$EX"
+expect 'a file that is not a model: exit 2' 'check_status 2 && grep -q "not a pd-embed model" "$ERR"'
+run pd-embed --model "$TMP/m.pdtm" --save-model "$TMP/x" "$EX"
+expect '--model with --save-model is a usage error' 'check_status 2'
+run pd-embed --dims 0 "$EX"
+expect '--dims 0 is a usage error' 'check_status 2'
+run pd-embed --save-model "$TMP/x" /dev/null
+expect 'no videos to train on with --save-model: exit 1' 'check_status 1 && grep -q "no videos" "$ERR"'
+
+test_done

@@ -1,0 +1,230 @@
+/*
+ * test_kmeans.c — unit tests of lib/kmeans.c and lib/cluster.c: the fixed
+ * order dot product, blocked sgemm assignment agreeing with the exact rule
+ * (also on constructed near ties), k-means recovering well-separated
+ * clusters, empty clusters refilled, the hierarchy's invariants (bands, every
+ * vector in one cluster per level, children contiguous), placement equal to
+ * training membership, loading a hierarchy back, and id matching.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../../lib/pd.h"
+#include "../../lib/kmeans.h"
+#include "../../lib/cluster.h"
+
+/* n unit vectors around k random unit centres, noise s; truth in lab */
+static float *blobs(size_t n, int d, int k, double s, uint64_t seed, int *lab)
+{
+	pd_rng r;
+	pd_rng_seed(&r, seed);
+	float *C = xmalloc((size_t)k * d * sizeof *C), *X = xmalloc(n * d * sizeof *X);
+	for (int c = 0; c < k; c++) {
+		for (int j = 0; j < d; j++)
+			C[c * d + j] = (float)pd_rng_normal(&r);
+		pd_vec_normalize(C + c * d, d);
+	}
+	for (size_t i = 0; i < n; i++) {
+		int c = (int)(i % (size_t)k);
+		if (lab)
+			lab[i] = c;
+		for (int j = 0; j < d; j++)
+			X[i * d + j] = C[c * d + j] + (float)(s * pd_rng_normal(&r) / sqrt(d));
+		pd_vec_normalize(X + i * d, d);
+	}
+	free(C);
+	return X;
+}
+
+static void dot_fixed_order(void **state)
+{
+	float a[19], b[19];
+	double want = 0;
+	for (int i = 0; i < 19; i++) {
+		a[i] = (float)(i + 1) * 0.5f;
+		b[i] = (float)(19 - i);
+		want += (double)a[i] * b[i];
+	}
+	assert_float_equal(pd_km_dot(a, b, 19), want, 1e-3);
+	assert_true(pd_km_dot(a, b, 19) == pd_km_dot(a, b, 19));
+	pd_vec_normalize(a, 19);
+	pd_vec_normalize(b, 19);
+	float C[3 * 19];
+	memcpy(C, b, sizeof b);
+	memcpy(C + 19, a, sizeof a);
+	memcpy(C + 38, a, sizeof a);	/* a tie with row 1: the lower index wins */
+	float s;
+	assert_int_equal(pd_km_nearest(a, C, 3, 19, &s), 1);
+	assert_true(s == pd_km_dot(a, a, 19));
+}
+
+static void blas_agrees_with_exact(void **state)
+{
+	size_t n = 3000;
+	int d = 37, k = 23;
+	float *X = blobs(n, d, k, 2.0, 5, NULL);
+	float *C = blobs((size_t)k, d, k, 0.0, 6, NULL);
+	/* near ties: some points exactly between two centres */
+	for (size_t i = 0; i < 50; i++) {
+		for (int j = 0; j < d; j++)
+			X[i * d + j] = C[j] + C[d + j];
+		pd_vec_normalize(X + i * d, d);
+	}
+	int *a = xmalloc(n * sizeof *a);
+	float *s = xmalloc(n * sizeof *s);
+	pd_km_assign_blas(X, n, d, C, k, a, s);
+	for (size_t i = 0; i < n; i++) {
+		float es;
+		int e = pd_km_nearest(X + i * d, C, k, d, &es);
+		assert_int_equal(a[i], e);
+		assert_true(s[i] == es);
+	}
+	free(X);
+	free(C);
+	free(a);
+	free(s);
+}
+
+static void kmeans_recovers_blobs(void **state)
+{
+	size_t n = 2000;
+	int d = 16, k = 8;
+	int *lab = xmalloc(n * sizeof *lab), *a = xmalloc(n * sizeof *a);
+	float *X = blobs(n, d, k, 0.3, 11, lab);
+	float *C = xmalloc((size_t)k * d * sizeof *C);
+	pd_kmeans_opts o = { 20, 0, 3, 0, 0 };
+	double obj;
+	pd_err err;
+	int it = pd_kmeans(X, n, d, k, &o, C, a, &obj, &err);
+	assert_true(it >= 1);
+	/* every found cluster is one planted cluster */
+	int map[8];
+	for (int c = 0; c < k; c++)
+		map[c] = -1;
+	for (size_t i = 0; i < n; i++) {
+		if (map[a[i]] < 0)
+			map[a[i]] = lab[i];
+		assert_int_equal(map[a[i]], lab[i]);
+	}
+	assert_true(obj < 0.1);
+	for (int c = 0; c < k; c++)
+		assert_float_equal(pd_vec_norm(C + c * d, d), 1.0, 1e-5);
+	/* same seed, same answer; bad k refused */
+	float *C2 = xmalloc((size_t)k * d * sizeof *C2);
+	pd_kmeans(X, n, d, k, &o, C2, NULL, NULL, &err);
+	assert_memory_equal(C, C2, (size_t)k * d * sizeof *C);
+	assert_int_equal(pd_kmeans(X, n, d, 0, &o, C2, NULL, NULL, &err), -1);
+	assert_int_equal(pd_kmeans(X, 5, d, 6, &o, C2, NULL, NULL, &err), -1);
+	free(X);
+	free(C);
+	free(C2);
+	free(lab);
+	free(a);
+}
+
+static void kmeans_duplicates(void **state)
+{
+	/* 10 copies of 2 points, k = 4: no crash, every cluster non-empty or
+	   refilled, all centres unit */
+	int d = 4;
+	float X[20 * 4];
+	for (int i = 0; i < 20; i++)
+		for (int j = 0; j < d; j++)
+			X[i * d + j] = (j == (i & 1)) ? 1.0f : 0.0f;
+	float C[4 * 4];
+	int a[20];
+	pd_kmeans_opts o = { 10, 0, 1, 0, 0 };
+	assert_true(pd_kmeans(X, 20, d, 4, &o, C, a, NULL, NULL) >= 1);
+	for (int c = 0; c < 4; c++)
+		assert_float_equal(pd_vec_norm(C + c * d, d), 1.0, 1e-5);
+}
+
+static void hierarchy(void **state)
+{
+	size_t n = 6000;
+	int d = 24;
+	float *X = blobs(n, d, 60, 0.5, 21, NULL);
+	pd_hier_opts o;
+	pd_hier_opts_default(&o);
+	o.band_min[0] = 1000, o.band_max[0] = 4000;
+	o.band_min[1] = 200, o.band_max[1] = 1000;
+	o.band_min[2] = 20, o.band_max[2] = 200;
+	o.seed = 4;
+	pd_hier h;
+	int *memb = xmalloc(n * 3 * sizeof *memb);
+	float *sim = xmalloc(n * 3 * sizeof *sim);
+	pd_err err;
+	assert_int_equal(pd_hier_build(X, n, d, &o, &h, memb, sim, &err), 0);
+	assert_int_equal(pd_hier_depth(&h), 3);
+	size_t *cnt = xcalloc((size_t)h.n, sizeof *cnt);
+	for (size_t i = 0; i < n; i++) {
+		int p[3];
+		float s[3];
+		pd_hier_place(&h, X + i * d, p, s);
+		for (int L = 0; L < 3; L++) {
+			assert_int_equal(p[L], memb[i * 3 + L]);
+			assert_true(s[L] == sim[i * 3 + L]);
+			assert_int_equal(h.node[p[L]].level, L);
+			cnt[p[L]]++;
+		}
+		assert_int_equal(h.node[p[2]].parent, p[1]);
+		assert_int_equal(h.node[p[1]].parent, p[0]);
+	}
+	for (int c = 0; c < h.n; c++) {
+		assert_int_equal(cnt[c], h.node[c].size);
+		if (h.level_count[h.node[c].level] > 1 || h.node[c].level > 0)
+			assert_true(h.node[c].size >= o.band_min[h.node[c].level] ||
+				    h.node[h.node[c].parent].nchild == 1);
+		if (h.node[c].level < 2) {
+			int f = h.node[c].first_child;
+			for (int j = 0; j < h.node[c].nchild; j++)
+				assert_int_equal(h.node[f + j].parent, c);
+		}
+	}
+	/* reload: same placement */
+	pd_hier g;
+	pd_hier_init(&g, d);
+	for (int c = h.n - 1; c >= 0; c--)	/* reversed order: finish re-sorts */
+		assert_int_equal(pd_hier_add(&g, h.node[c].level, h.node[c].id,
+					     h.node[c].parent >= 0 ? h.node[h.node[c].parent].id : NULL,
+					     h.cent + (size_t)c * d, d, h.node[c].radius, h.node[c].size, &err), 0);
+	assert_int_equal(pd_hier_finish(&g, &err), 0);
+	for (size_t i = 0; i < n; i += 7) {
+		int p[3], q[3];
+		pd_hier_place(&h, X + i * d, p, NULL);
+		pd_hier_place(&g, X + i * d, q, NULL);
+		for (int L = 0; L < 3; L++)
+			assert_string_equal(h.node[p[L]].id, g.node[q[L]].id);
+	}
+	/* matching a hierarchy against itself keeps every id */
+	assert_int_equal(pd_hier_match_previous(&g, &h, 0.99), h.n);
+	pd_hier_release(&g);
+	/* a broken one is refused */
+	pd_hier_init(&g, d);
+	assert_int_equal(pd_hier_add(&g, 2, "x", "nope", h.cent, d, 0, 0, &err), 0);
+	assert_int_equal(pd_hier_finish(&g, &err), -1);
+	assert_non_null(strstr(err.msg, "parent"));
+	pd_hier_release(&g);
+	pd_hier_release(&h);
+	free(X);
+	free(memb);
+	free(sim);
+	free(cnt);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(dot_fixed_order),
+		cmocka_unit_test(blas_agrees_with_exact),
+		cmocka_unit_test(kmeans_recovers_blobs),
+		cmocka_unit_test(kmeans_duplicates),
+		cmocka_unit_test(hierarchy),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
