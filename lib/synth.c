@@ -518,8 +518,15 @@ static void plan_channels(pd_synth *s, pd_rng *r)
 			idx[j] = t;
 		}
 		size_t used = 0;
+		/* no channel holds more than a tenth of its niche (at least 5 videos):
+		 * in the real trending data the biggest channel of a large category
+		 * holds 1-9% of its videos, and a niche ruled by one channel would
+		 * make its own series look like a pattern */
+		size_t cap_sz = n / 10 > 5 ? n / 10 : 5;
 		while (used < n) {
 			size_t sz = (size_t)channel_size(r);
+			if (sz > cap_sz)
+				sz = cap_sz;
 			if (sz > n - used)
 				sz = n - used;
 			if (s->nch == cap) {

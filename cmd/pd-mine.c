@@ -1,0 +1,317 @@
+/*
+ * pd-mine — find the features that make videos over-perform inside each
+ * cluster, with honest statistics (lib/mine.h does the work).
+ *
+ * Every record passes through in order (video records unchanged but for a
+ * "holdout":true mark on held-out videos); pattern records and one
+ * mine_summary record follow at the end.  With --holdout FRACTION the newest
+ * videos are known only once all are read, so the records are spooled to a
+ * temporary file and written after the first pass; otherwise they stream.
+ */
+#include "cli.h"
+#include "../lib/mine.h"
+#include "../lib/video.h"
+#include <gsl/gsl_errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+	"Usage: pd-mine [OPTION]... [FILE]...\n"
+	"Find title, format, duration, timing, tag and description features that make\n"
+	"videos over-perform inside each cluster (records from pd-cluster), with exact\n"
+	"tests, confidence intervals and support; write every record through, then\n"
+	"pattern records and a mine_summary record.  With no FILE, or when FILE is -,\n"
+	"read standard input.\n"
+	"\n"
+	"Mining:\n"
+	"      --performance-threshold X  perf >= X is a high performer (default 2.0)\n"
+	"      --min-cluster-size N  videos with a perf a cluster needs (default 30)\n"
+	"      --min-high N      high performers with the feature (default 5)\n"
+	"      --min-support N   videos with the feature (default 10)\n"
+	"      --min-channels N  distinct channels among those high performers (default 3)\n"
+	"      --alpha P         keep candidates with one-sided p <= P (default 0.05)\n"
+	"      --confidence L    level of the lift's confidence interval (default 0.95)\n"
+	"      --top N           patterns kept per cluster and direction (default 10)\n"
+	"      --max-ngram N     title n-grams of 1..N words, N <= 3 (default 3)\n"
+	"      --no-pairs        do not mine conjunctions of two features\n"
+	"      --pair-pool N     best single features per cluster that are paired (default 20)\n"
+	"      --negative        also report features that under-perform\n"
+	"      --examples N      example videos per pattern (default 5, at most 16)\n"
+	"      --tz OFFSET       time zone of weekday and hour features: Z, +HH:MM, -HH:MM\n"
+	"                        (default Z)\n"
+	"      --holdout F|DATE  leave the newest videos out of mining and mark them\n"
+	"                        \"holdout\":true: a fraction (0.2) or those published at or\n"
+	"                        after DATE (RFC 3339)\n"
+	"      --shard I/N       mine only the clusters whose macro cluster falls in shard I\n"
+	"                        of N (default 1/1)\n"
+	"      --threads N       worker threads (default 2)\n"
+	"\n"
+	"Common options:\n"
+	CLI_COMMON_HELP
+	"\n"
+	"Exit status: 0 all records read, 1 some rejected, 2 usage error,\n"
+	"3 an I/O failure.\n";
+
+enum { OPT_THR = CLI_OPT_FIRST_OWN, OPT_MINC, OPT_MINH, OPT_MINS, OPT_MINCH, OPT_ALPHA, OPT_CONF,
+       OPT_TOP, OPT_NGRAM, OPT_NOPAIRS, OPT_POOL, OPT_NEG, OPT_EX, OPT_TZ, OPT_HOLD, OPT_SHARD,
+       OPT_THREADS };
+
+static const struct option longopts[] = {
+	{ "performance-threshold", required_argument, NULL, OPT_THR },
+	{ "min-cluster-size", required_argument, NULL, OPT_MINC },
+	{ "min-high", required_argument, NULL, OPT_MINH },
+	{ "min-support", required_argument, NULL, OPT_MINS },
+	{ "min-channels", required_argument, NULL, OPT_MINCH },
+	{ "alpha", required_argument, NULL, OPT_ALPHA },
+	{ "confidence", required_argument, NULL, OPT_CONF },
+	{ "top", required_argument, NULL, OPT_TOP },
+	{ "max-ngram", required_argument, NULL, OPT_NGRAM },
+	{ "no-pairs", no_argument, NULL, OPT_NOPAIRS },
+	{ "pair-pool", required_argument, NULL, OPT_POOL },
+	{ "negative", no_argument, NULL, OPT_NEG },
+	{ "examples", required_argument, NULL, OPT_EX },
+	{ "tz", required_argument, NULL, OPT_TZ },
+	{ "holdout", required_argument, NULL, OPT_HOLD },
+	{ "shard", required_argument, NULL, OPT_SHARD },
+	{ "threads", required_argument, NULL, OPT_THREADS },
+	CLI_COMMON_LONGOPTS,
+	{ NULL, 0, NULL, 0 }
+};
+
+static int parse_tz(const char *s, int *off)
+{
+	if (strcmp(s, "Z") == 0 || strcmp(s, "UTC") == 0 || strcmp(s, "z") == 0) {
+		*off = 0;
+		return 0;
+	}
+	int h, mi = 0;
+	char sign, rest;
+	if ((sign = s[0]) != '+' && sign != '-')
+		return -1;
+	if (sscanf(s + 1, "%2d:%2d%c", &h, &mi, &rest) != 2 &&
+	    !(strlen(s) == 3 && sscanf(s + 1, "%2d%c", &h, &rest) == 1))
+		return -1;
+	if (h > 14 || mi > 59)
+		return -1;
+	*off = (sign == '-' ? -1 : 1) * (h * 3600 + mi * 60);
+	return 0;
+}
+
+/* write a video line, with "holdout":true added when held out here */
+static void emit_video(const char *line, size_t len, int mark)
+{
+	if (!mark) {
+		cli_passthrough(line, len);
+		return;
+	}
+	const char *val;
+	size_t vl;
+	if (pd_json_find(line, len, "holdout", &val, &vl, NULL) == 1) {
+		pd_record r = PD_RECORD_INIT;
+		pd_err err;
+		if (pd_record_parse(&r, line, len, &err) == 0) {
+			pd_json_set(r.json, "holdout", cJSON_CreateTrue());
+			r.modified = 1;
+			cli_write_record(&r, PD_EMB_NONE);
+		} else {
+			cli_passthrough(line, len);
+		}
+		pd_record_release(&r);
+		return;
+	}
+	size_t end = len;
+	while (end > 0 && line[end - 1] != '}')
+		end--;
+	if (end == 0) {
+		cli_passthrough(line, len);
+		return;
+	}
+	pd_buf_add(&cli_out, line, end - 1);
+	/* an empty object "{}" cannot be a video (it has an id), so a comma is right */
+	pd_buf_adds(&cli_out, ",\"holdout\":true}\n");
+	cli.records_out++;
+	cli_record_done();
+}
+
+int main(int argc, char **argv)
+{
+	cli_init("pd-mine", "mine", usage);
+	gsl_set_error_handler_off();	/* lib/stats checks its arguments; never abort inside GSL */
+	pd_mine_opts o;
+	pd_mine_opts_default(&o);
+	int c;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_THR: o.threshold = cli_parse_double("--performance-threshold", optarg, 1e-9, 1e9); break;
+		case OPT_MINC: o.min_cluster = (int)cli_parse_long("--min-cluster-size", optarg, 2, 1000000000); break;
+		case OPT_MINH: o.min_high = (int)cli_parse_long("--min-high", optarg, 1, 1000000000); break;
+		case OPT_MINS: o.min_with = (int)cli_parse_long("--min-support", optarg, 2, 1000000000); break;
+		case OPT_MINCH: o.min_channels = (int)cli_parse_long("--min-channels", optarg, 1, 1000000000); break;
+		case OPT_ALPHA: o.alpha = cli_parse_double("--alpha", optarg, 0, 1); break;
+		case OPT_CONF: o.ci_level = cli_parse_double("--confidence", optarg, 0.5, 0.999999); break;
+		case OPT_TOP: o.top = (int)cli_parse_long("--top", optarg, 1, 1000000); break;
+		case OPT_NGRAM: o.max_ngram = (int)cli_parse_long("--max-ngram", optarg, 1, 3); break;
+		case OPT_NOPAIRS: o.pairs = 0; break;
+		case OPT_POOL: o.pair_pool = (int)cli_parse_long("--pair-pool", optarg, 0, 1000); break;
+		case OPT_NEG: o.negative = 1; break;
+		case OPT_EX: o.examples = (int)cli_parse_long("--examples", optarg, 0, 16); break;
+		case OPT_THREADS: o.threads = (int)cli_parse_long("--threads", optarg, 1, 16); break;
+		case OPT_TZ:
+			if (parse_tz(optarg, &o.tz_offset_s) < 0)
+				cli_usage_error("invalid --tz '%s' (Z, +HH:MM or -HH:MM)", optarg);
+			break;
+		case OPT_HOLD: {
+			char *end;
+			double f = strtod(optarg, &end);
+			if (*optarg && !*end && strchr(optarg, '-') == NULL) {
+				if (!(f > 0 && f < 1))
+					cli_usage_error("--holdout fraction '%s' is not between 0 and 1", optarg);
+				o.holdout_fraction = f;
+			} else if (pd_time_parse(optarg, &o.holdout_before) < 0) {
+				cli_usage_error("invalid --holdout '%s' (a fraction or an RFC 3339 date)", optarg);
+			}
+			break;
+		}
+		case OPT_SHARD: {
+			int i, n;
+			char rest;
+			if (sscanf(optarg, "%d/%d%c", &i, &n, &rest) != 2 || n < 1 || i < 1 || i > n)
+				cli_usage_error("invalid --shard '%s' (I/N with 1 <= I <= N)", optarg);
+			o.shard_i = i;
+			o.shard_n = n;
+			break;
+		}
+		default:
+			if (!cli_common_option(c, optarg))
+				cli_usage_error("unknown option");
+		}
+	}
+	cli_after_options();
+
+	pd_miner *m = pd_miner_new(&o);
+	int spool = o.holdout_fraction > 0;
+	FILE *sp = NULL;
+	long *seqs = NULL;
+	size_t nseq = 0, capseq = 0;
+	if (spool && !(sp = tmpfile()))
+		cli_fatal(3, "cannot create a temporary file");
+
+	pd_input *in = cli_open_input(argc - optind, argv + optind);
+	const char *line;
+	size_t len;
+	pd_record r = PD_RECORD_INIT;
+	while (cli_next_line(in, &line, &len)) {
+		char type[32];
+		pd_err err;
+		int t = pd_json_type(line, len, type, sizeof type, &err);
+		if (t < 0) {
+			cli_reject(CLI_POS(in), line, len, "%s", err.msg);
+			continue;
+		}
+		long seq = -1;
+		int mark = 0;
+		if (t == 1 && strcmp(type, "video") == 0) {
+			pd_video v;
+			if (pd_record_parse(&r, line, len, &err) < 0) {
+				cli_reject(CLI_POS(in), line, len, "%s", err.msg);
+				continue;
+			}
+			if (r.dim && !cli_stream_dim(r.dim)) {
+				cli_reject(CLI_POS(in), line, len, "embedding has %d dimensions, the stream %d",
+					   r.dim, cli.dim);
+				continue;
+			}
+			if (pd_video_from_json(r.json, &v, &err) < 0) {
+				cli_reject(CLI_POS(in), line, len, "%s", err.msg);
+				continue;
+			}
+			const cJSON *cl = cJSON_GetObjectItemCaseSensitive(r.json, "cluster");
+			const char *ids[3] = { NULL, NULL, NULL };
+			if (cl && !cJSON_IsNull(cl)) {
+				static const char *const lv[3] = { "macro", "meso", "micro" };
+				int bad = !cJSON_IsObject(cl);
+				for (int l = 0; l < 3 && !bad; l++) {
+					const cJSON *x = cJSON_GetObjectItemCaseSensitive(cl, lv[l]);
+					if (x && !cJSON_IsNull(x) && !cJSON_IsString(x))
+						bad = 1;
+					else if (x && cJSON_IsString(x))
+						ids[l] = x->valuestring;
+				}
+				if (bad) {
+					pd_video_release(&v);
+					cli_reject(CLI_POS(in), line, len,
+						   "'cluster' is not an object of string ids (macro, meso, micro)");
+					continue;
+				}
+			}
+			seq = pd_miner_add_video(m, &v, ids);
+			mark = pd_miner_is_holdout(m, seq) == 1;
+			pd_video_release(&v);
+		} else if (t == 1 && strcmp(type, "cluster") == 0) {
+			if (pd_record_parse(&r, line, len, &err) < 0) {
+				cli_reject(CLI_POS(in), line, len, "%s", err.msg);
+				continue;
+			}
+			const char *id = pd_json_str(r.json, "id");
+			if (!id || !*id) {
+				cli_reject(CLI_POS(in), line, len, "cluster has no string 'id'");
+				continue;
+			}
+			if (pd_miner_add_cluster(m, id, pd_json_str(r.json, "level"), pd_json_str(r.json, "parent"),
+						 pd_json_num(r.json, "size", NAN), pd_json_str(r.json, "centroid_b64"),
+						 pd_json_num(r.json, "radius", NAN), &err) < 0) {
+				cli_reject(CLI_POS(in), line, len, "%s", err.msg);
+				continue;
+			}
+		}
+		if (spool) {
+			if (nseq == capseq) {
+				capseq = capseq ? 2 * capseq : 1024;
+				seqs = xreallocarray(seqs, capseq, sizeof *seqs);
+			}
+			seqs[nseq++] = seq;
+			if (fwrite(line, 1, len, sp) != len || putc('\n', sp) == EOF)
+				cli_fatal(3, "cannot write the temporary file");
+		} else if (seq >= 0) {
+			emit_video(line, len, mark);
+		} else {
+			cli_passthrough(line, len);
+		}
+	}
+	pd_record_release(&r);
+	pd_input_free(in);
+
+	pd_miner_holdout(m);
+	if (spool) {
+		if (fflush(sp) != 0 || fseek(sp, 0, SEEK_SET) != 0)
+			cli_fatal(3, "cannot read the temporary file back");
+		char *buf = NULL;
+		size_t cap = 0;
+		ssize_t n;
+		for (size_t i = 0; i < nseq && (n = getline(&buf, &cap, sp)) > 0; i++) {
+			long seq = seqs[i];
+			emit_video(buf, (size_t)n - 1, seq >= 0 && pd_miner_is_holdout(m, seq) == 1);
+		}
+		free(buf);
+		fclose(sp);
+		free(seqs);
+	}
+	pd_err err;
+	if (pd_miner_run(m, &err) < 0)
+		cli_fatal_err(&err);
+	pd_miner_write_patterns(m, &cli_out);
+	pd_miner_write_summary(m, &cli_out);
+	cli_record_done();
+	pd_mine_counts k;
+	pd_miner_counts(m, &k);
+	cli.records_out += (unsigned long long)k.patterns + 1;
+	cli_metric_num("tests", (double)k.tests);
+	cli_metric_num("clusters", (double)k.clusters);
+	cli_metric_num("patterns", (double)k.patterns);
+	cli_metric_num("holdout", (double)k.holdout);
+	cli_metric_num("features", (double)k.atoms);
+	pd_miner_free(m);
+	return cli_finish();
+}

@@ -1,0 +1,189 @@
+/*
+ * stats.c — tests, intervals and summaries for pattern mining; see stats.h.
+ *
+ * Fisher's exact test uses GSL's hypergeometric upper and lower tails
+ * (gsl_cdf_hypergeometric_Q/P), which are exact sums, not approximations.
+ * The rank test is the textbook normal approximation: with the support pd
+ * requires (>= 10 videos with a feature, clusters of >= 30) it is accurate to
+ * the precision a p-value needs, and exact enumeration would cost far more.
+ */
+#include "stats.h"
+#include "alloc.h"
+#include <gsl/gsl_cdf.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+double pd_fisher_greater(long a, long b, long c, long d)
+{
+	/* A ~ Hypergeometric: draws n1 = a+b from K = a+c successes and N-K failures. */
+	if (a < 0 || b < 0 || c < 0 || d < 0)
+		return 1.0;	/* not a table */
+	unsigned K = (unsigned)(a + c), F = (unsigned)(b + d), t = (unsigned)(a + b);
+	if (a == 0)
+		return 1.0;
+	double p = gsl_cdf_hypergeometric_Q((unsigned)(a - 1), K, F, t);
+	return p < 0 ? 0 : p > 1 ? 1 : p;
+}
+
+double pd_fisher_less(long a, long b, long c, long d)
+{
+	if (a < 0 || b < 0 || c < 0 || d < 0)
+		return 1.0;	/* not a table */
+	unsigned K = (unsigned)(a + c), F = (unsigned)(b + d), t = (unsigned)(a + b);
+	double p = gsl_cdf_hypergeometric_P((unsigned)a, K, F, t);
+	return p < 0 ? 0 : p > 1 ? 1 : p;
+}
+
+double pd_lift(long a, long b, long c, long d)
+{
+	double n1 = (double)(a + b), N = (double)(a + b + c + d), K = (double)(a + c);
+	if (n1 <= 0 || K <= 0)
+		return 0;
+	return ((double)a / n1) / (K / N);
+}
+
+double pd_norm_quantile(double p)
+{
+	return gsl_cdf_ugaussian_Pinv(p);
+}
+
+void pd_lift_ci(long a, long b, long c, long d, double alpha, double *lo, double *hi)
+{
+	double A = a, B = b, C = c, D = d;
+	if (a == 0 || b == 0 || c == 0 || d == 0)
+		A += 0.5, B += 0.5, C += 0.5, D += 0.5;
+	double n1 = A + B, n0 = C + D;
+	double lrr = log((A / n1) / (C / n0));
+	double se = sqrt(1 / A - 1 / n1 + 1 / C - 1 / n0);
+	double z = pd_norm_quantile(1 - alpha / 2);
+	double w = (double)(a + b) / (double)(a + b + c + d);
+	double r[2] = { exp(lrr - z * se), exp(lrr + z * se) };
+	for (int i = 0; i < 2; i++)
+		r[i] = r[i] / (w * r[i] + 1 - w);
+	/* the correction keeps the interval finite; it must not exclude the observed extremes */
+	double lift = pd_lift(a, b, c, d);
+	*lo = a == 0 ? 0 : fmin(r[0], lift);
+	*hi = c == 0 && w > 0 ? 1 / w : fmax(r[1], lift);	/* c = 0: the largest lift there is */
+}
+
+void pd_wilson(long k, long n, double alpha, double *lo, double *hi)
+{
+	if (n <= 0) {
+		*lo = 0;
+		*hi = 1;
+		return;
+	}
+	double z = pd_norm_quantile(1 - alpha / 2), p = (double)k / n, z2 = z * z;
+	double den = 1 + z2 / n, mid = (p + z2 / (2.0 * n)) / den;
+	double half = z * sqrt(p * (1 - p) / n + z2 / (4.0 * n * n)) / den;
+	*lo = k <= 0 || mid - half < 0 ? 0 : mid - half;
+	*hi = k >= n || mid + half > 1 ? 1 : mid + half;
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+	return (a > b) - (a < b);
+}
+
+typedef struct ranked {
+	double v;
+	size_t i;
+} ranked;
+
+static int cmp_ranked(const void *x, const void *y)
+{
+	const ranked *a = x, *b = y;
+	if (a->v != b->v)
+		return (a->v > b->v) - (a->v < b->v);
+	return (a->i > b->i) - (a->i < b->i);
+}
+
+double pd_midranks(const double *v, size_t n, double *rank)
+{
+	ranked *r = xmalloc((n ? n : 1) * sizeof *r);
+	for (size_t i = 0; i < n; i++)
+		r[i].v = v[i], r[i].i = i;
+	qsort(r, n, sizeof *r, cmp_ranked);
+	double tie = 0;
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j < n && r[j].v == r[i].v)
+			j++;
+		double mid = (double)(i + 1 + j) / 2.0;	/* mean of ranks i+1..j */
+		for (size_t k = i; k < j; k++)
+			rank[r[k].i] = mid;
+		double t = (double)(j - i);
+		tie += t * t * t - t;
+		i = j;
+	}
+	free(r);
+	return tie;
+}
+
+double pd_mw_from_ranks(double rank_sum_x, size_t nx, size_t ny, double tie_term, int greater,
+			double *u)
+{
+	double n1 = (double)nx, n2 = (double)ny, N = n1 + n2;
+	double U = rank_sum_x - n1 * (n1 + 1) / 2;
+	if (u)
+		*u = U;
+	if (nx == 0 || ny == 0)
+		return 1.0;
+	double var = n1 * n2 / 12.0 * ((N + 1) - tie_term / (N * (N - 1)));
+	if (var <= 0)
+		return 1.0;
+	double diff = U - n1 * n2 / 2;
+	double z = greater ? (diff - 0.5) / sqrt(var) : (-diff - 0.5) / sqrt(var);
+	return gsl_cdf_ugaussian_Q(z);
+}
+
+double pd_mann_whitney(const double *x, size_t nx, const double *y, size_t ny, int greater,
+		       double *u)
+{
+	size_t n = nx + ny;
+	double *all = xmalloc((n ? n : 1) * sizeof *all), *rank = xmalloc((n ? n : 1) * sizeof *rank);
+	if (nx)
+		memcpy(all, x, nx * sizeof *all);
+	if (ny)
+		memcpy(all + nx, y, ny * sizeof *all);
+	double tie = pd_midranks(all, n, rank), rs = 0;
+	for (size_t i = 0; i < nx; i++)
+		rs += rank[i];
+	free(all);
+	free(rank);
+	return pd_mw_from_ranks(rs, nx, ny, tie, greater, u);
+}
+
+double pd_quantile_sorted(const double *v, size_t n, double q)
+{
+	if (n == 0)
+		return NAN;
+	double h = (double)(n - 1) * q;
+	size_t i = (size_t)floor(h);
+	if (i + 1 >= n)
+		return v[n - 1];
+	return v[i] + (h - (double)i) * (v[i + 1] - v[i]);
+}
+
+double pd_quantile(double *v, size_t n, double q)
+{
+	qsort(v, n, sizeof *v, cmp_double);
+	return pd_quantile_sorted(v, n, q);
+}
+
+double pd_median(double *v, size_t n)
+{
+	return pd_quantile(v, n, 0.5);
+}
+
+double pd_mean(const double *v, size_t n)
+{
+	if (n == 0)
+		return NAN;
+	double s = 0;
+	for (size_t i = 0; i < n; i++)
+		s += v[i];
+	return s / (double)n;
+}

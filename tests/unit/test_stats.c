@@ -1,0 +1,154 @@
+/*
+ * test_stats.c — unit tests of lib/stats: Fisher's exact test against
+ * textbook values and a direct hypergeometric sum, the rank test against a
+ * direct count of pairs, lift intervals, Wilson, quantiles.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdlib.h>
+#include "../../lib/pd.h"
+#include "../../lib/stats.h"
+
+static double lchoose(long n, long k)
+{
+	return lgamma((double)n + 1) - lgamma((double)k + 1) - lgamma((double)(n - k) + 1);
+}
+
+/* P(A >= a) by summing hypergeometric terms directly */
+static double fisher_direct(long a, long b, long c, long d, int greater)
+{
+	long n1 = a + b, K = a + c, N = a + b + c + d;
+	double p = 0;
+	long lo = K - (N - n1) > 0 ? K - (N - n1) : 0, hi = n1 < K ? n1 : K;
+	for (long x = lo; x <= hi; x++)
+		if (greater ? x >= a : x <= a)
+			p += exp(lchoose(K, x) + lchoose(N - K, n1 - x) - lchoose(N, n1));
+	return p;
+}
+
+static void fisher_known_values(void **state)
+{
+	/* the lady tasting tea: 3 of 4 right, p = 17/70 */
+	assert_true(fabs(pd_fisher_greater(3, 1, 1, 3) - 17.0 / 70) < 1e-12);
+	assert_true(fabs(pd_fisher_less(1, 3, 3, 1) - 17.0 / 70) < 1e-12);
+	/* all right: 1/70 */
+	assert_true(fabs(pd_fisher_greater(4, 0, 0, 4) - 1.0 / 70) < 1e-12);
+	/* a = 0: nothing is more extreme in the lower direction than itself */
+	assert_true(pd_fisher_greater(0, 5, 5, 0) == 1.0);
+	assert_true(fabs(pd_fisher_less(0, 5, 5, 0) - fisher_direct(0, 5, 5, 0, 0)) < 1e-12);
+}
+
+static void fisher_matches_direct_sum(void **state)
+{
+	pd_rng r;
+	pd_rng_seed(&r, 7);
+	for (int i = 0; i < 300; i++) {
+		long a = (long)pd_rng_below(&r, 40), b = (long)pd_rng_below(&r, 60);
+		long c = (long)pd_rng_below(&r, 200), d = (long)pd_rng_below(&r, 900);
+		double g = pd_fisher_greater(a, b, c, d), l = pd_fisher_less(a, b, c, d);
+		double gd = fisher_direct(a, b, c, d, 1), ld = fisher_direct(a, b, c, d, 0);
+		assert_true(fabs(g - gd) <= 1e-9 * (gd > 1e-300 ? 1 : 0) + 1e-9 * gd + 1e-300);
+		assert_true(fabs(l - ld) <= 1e-9 + 1e-9 * ld);
+		assert_true(g >= 0 && g <= 1 && l >= 0 && l <= 1);
+	}
+}
+
+static void lift_and_interval(void **state)
+{
+	/* 30 of 50 with the feature are high; 70 of 950 without: base 100/1000 */
+	double lift = pd_lift(30, 20, 70, 880);
+	assert_true(fabs(lift - 0.6 / 0.1) < 1e-12);
+	double lo, hi;
+	pd_lift_ci(30, 20, 70, 880, 0.05, &lo, &hi);
+	assert_true(lo < lift && lift < hi);
+	assert_true(lo > 3.5 && hi < 8.5);
+	/* wider at 99% */
+	double lo99, hi99;
+	pd_lift_ci(30, 20, 70, 880, 0.01, &lo99, &hi99);
+	assert_true(lo99 < lo && hi99 > hi);
+	/* no effect: the interval covers 1 */
+	pd_lift_ci(10, 90, 100, 900, 0.05, &lo, &hi);
+	assert_true(lo < 1 && hi > 1);
+	/* a zero cell still gives a finite interval (0 of 20 against a 9% base: wide) */
+	pd_lift_ci(0, 20, 50, 500, 0.05, &lo, &hi);
+	assert_true(isfinite(lo) && isfinite(hi) && lo >= 0 && lo < 0.1 && hi > 1);
+	/* lift can never exceed 1/w when every high performer has the feature */
+	pd_lift_ci(50, 0, 0, 950, 0.05, &lo, &hi);
+	assert_true(hi <= 1000.0 / 50 + 1e-9);
+}
+
+static void wilson_interval(void **state)
+{
+	double lo, hi;
+	pd_wilson(0, 10, 0.05, &lo, &hi);
+	assert_true(lo == 0 && hi > 0.25 && hi < 0.35);	/* 0.2775 */
+	pd_wilson(50, 100, 0.05, &lo, &hi);
+	assert_true(fabs(lo - 0.4038) < 1e-3 && fabs(hi - 0.5962) < 1e-3);
+}
+
+/* U by counting pairs, and the z statistic written out */
+static void mann_whitney_against_direct(void **state)
+{
+	double x[] = { 1.83, 0.50, 1.62, 2.48, 1.68, 1.88, 1.55, 3.06, 1.30, 2.0, 2.0 };
+	double y[] = { 0.878, 0.647, 0.598, 2.05, 1.06, 1.29, 1.06, 3.14, 1.29, 2.0 };
+	size_t nx = 11, ny = 10;
+	double u, udirect = 0;
+	for (size_t i = 0; i < nx; i++)
+		for (size_t j = 0; j < ny; j++)
+			udirect += x[i] > y[j] ? 1 : x[i] == y[j] ? 0.5 : 0;
+	double p = pd_mann_whitney(x, nx, y, ny, 1, &u);
+	assert_true(fabs(u - udirect) < 1e-9);
+	/* ties: 2.0 x3, 1.06 x2, 1.29 x2 -> sum t^3-t = 24 + 6 + 6 */
+	double N = 21, var = nx * ny / 12.0 * ((N + 1) - 36 / (N * (N - 1)));
+	double z = (udirect - nx * ny / 2.0 - 0.5) / sqrt(var);
+	double pz = 0.5 * erfc(z / sqrt(2));
+	assert_true(fabs(p - pz) < 1e-9);
+	assert_true(p < 0.1 && p > 0.01);
+	double q = pd_mann_whitney(x, nx, y, ny, 0, NULL);
+	assert_true(q > 0.9);
+	/* from ranks agrees */
+	double all[21], rank[21], rs = 0;
+	for (size_t i = 0; i < nx; i++)
+		all[i] = x[i];
+	for (size_t j = 0; j < ny; j++)
+		all[nx + j] = y[j];
+	double tie = pd_midranks(all, 21, rank);
+	assert_true(fabs(tie - 36) < 1e-9);
+	for (size_t i = 0; i < nx; i++)
+		rs += rank[i];
+	assert_true(fabs(pd_mw_from_ranks(rs, nx, ny, tie, 1, NULL) - p) < 1e-12);
+	/* degenerate */
+	assert_true(pd_mann_whitney(x, nx, y, 0, 1, NULL) == 1.0);
+	double same[4] = { 1, 1, 1, 1 };
+	assert_true(pd_mann_whitney(same, 2, same + 2, 2, 1, NULL) == 1.0);
+}
+
+static void quantiles(void **state)
+{
+	double v[] = { 5, 1, 4, 2, 3 };
+	assert_true(pd_median(v, 5) == 3);
+	double w[] = { 4, 1, 3, 2 };
+	assert_true(pd_median(w, 4) == 2.5);
+	double z[] = { 1, 2, 3, 4, 5 };
+	assert_true(fabs(pd_quantile_sorted(z, 5, 0.9) - 4.6) < 1e-12);
+	assert_true(isnan(pd_median(v, 0)));
+	assert_true(pd_mean(z, 5) == 3);
+	assert_true(fabs(pd_norm_quantile(0.975) - 1.959964) < 1e-5);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(fisher_known_values),
+		cmocka_unit_test(fisher_matches_direct_sum),
+		cmocka_unit_test(lift_and_interval),
+		cmocka_unit_test(wilson_interval),
+		cmocka_unit_test(mann_whitney_against_direct),
+		cmocka_unit_test(quantiles),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
