@@ -1,0 +1,996 @@
+/*
+ * validate.c — the checks of pd-validate (see validate.h for what they are).
+ *
+ * The stream gives videos first and patterns later, so videos are kept as
+ * their JSON text (embedding already cut out by lib/record.c) with the few
+ * numbers the checks need; when the run starts, each usable video is parsed
+ * once, its features extracted once (lib/features.h), and tested against the
+ * patterns of each cluster it belongs to, which collects, per pattern, the
+ * sorted lists of mining and holdout videos that have the feature.  Every
+ * count after that (2x2 tables, the top channel, the table without it, video
+ * set overlaps) comes from those lists and the clusters' member lists.
+ *
+ * Clusters are keyed "level/id" (a video's "cluster" object gives one key
+ * per level and the parent links micro -> meso -> macro); a video whose
+ * "cluster" is a bare string has the key "*" + "/id", which patterns also
+ * listen on, so either form of the stream works.
+ */
+#include "validate.h"
+#include "fdr.h"
+#include "features.h"
+#include "pd.h"
+#include "stats.h"
+#include "strmap.h"
+#include "video.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct ivec {
+	int *v;
+	size_t n, cap;
+} ivec;
+
+static void ivec_push(ivec *a, int x)
+{
+	if (a->n == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 8;
+		a->v = xreallocarray(a->v, a->cap, sizeof *a->v);
+	}
+	a->v[a->n++] = x;
+}
+
+typedef struct vid {
+	char *text;
+	int channel;	/* -1: none */
+	double perf;	/* NAN: none */
+	int holdout;
+	int ck[3], nck;
+} vid;
+
+/* a 2x2 table and its test */
+typedef struct table {
+	long a, b, c, d;
+	double lift, p;
+} table;
+
+typedef struct pat {
+	cJSON *rec;
+	const char *id;
+	pd_feature *f;
+	char *canon;
+	char *ngram;		/* value of an ngram feature, or NULL */
+	int positive;
+	double p, threshold, q, confidence;
+	int ck[4], nck;
+	int root;
+	ivec mine_with, hold_with;
+	cJSON *reasons;
+	int passed;
+	int replicated;		/* the holdout test held */
+	int redundant_of;
+	/* for ordering and the description */
+	table mine, hold;
+	int hold_tested;
+} pat;
+
+typedef struct cluster {
+	int parent;	/* key index, -1 */
+	ivec members;	/* usable videos */
+	ivec pats;	/* patterns listening on this key */
+} cluster;
+
+struct pd_validator {
+	pd_validate_opts o;
+	vid *vids;
+	size_t nv, cv;
+	pd_strmap *channels, *vids_by_id, *ckeys, *pat_ids;
+	cluster *cl;
+	size_t ccap;
+	pat *pats;
+	size_t np, cp;
+	double tests;
+	int have_tests;
+	size_t videos_seen, holdout_seen;
+};
+
+int pd_fdr_test_parse(const char *s)
+{
+	if (!strcmp(s, "both"))
+		return PD_FDR_TEST_BOTH;
+	if (!strcmp(s, "fisher"))
+		return PD_FDR_TEST_FISHER;
+	if (!strcmp(s, "rank"))
+		return PD_FDR_TEST_RANK;
+	return -1;
+}
+
+void pd_validate_opts_default(pd_validate_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->fdr = 0.05;
+	o->fdr_method = PD_FDR_BH;
+	o->min_holdout = 5;
+	o->replication_alpha = 1;
+	o->max_channel_share = 0.5;
+	o->stability_alpha = 0.05;
+	o->overlap = 0.8;
+}
+
+pd_validator *pd_validator_new(const pd_validate_opts *o)
+{
+	pd_validator *v = xcalloc(1, sizeof *v);
+	v->o = *o;
+	v->channels = pd_strmap_new();
+	v->vids_by_id = pd_strmap_new();
+	v->ckeys = pd_strmap_new();
+	v->pat_ids = pd_strmap_new();
+	return v;
+}
+
+void pd_validator_free(pd_validator *v)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < v->nv; i++)
+		free(v->vids[i].text);
+	free(v->vids);
+	for (int i = 0; i < pd_strmap_size(v->ckeys); i++) {
+		free(v->cl[i].members.v);
+		free(v->cl[i].pats.v);
+	}
+	free(v->cl);
+	for (size_t i = 0; i < v->np; i++) {
+		pat *p = &v->pats[i];
+		cJSON_Delete(p->rec);
+		pd_feature_free(p->f);
+		free(p->canon);
+		free(p->ngram);
+		free(p->mine_with.v);
+		free(p->hold_with.v);
+		cJSON_Delete(p->reasons);
+	}
+	free(v->pats);
+	pd_strmap_free(v->channels);
+	pd_strmap_free(v->vids_by_id);
+	pd_strmap_free(v->ckeys);
+	pd_strmap_free(v->pat_ids);
+	free(v);
+}
+
+/* ckey: the index of cluster key "level/id", created when absent */
+static int ckey(pd_validator *v, const char *level, const char *id)
+{
+	pd_buf b = PD_BUF_INIT;
+	pd_buf_printf(&b, "%s/%s", level, id);
+	int added;
+	int k = pd_strmap_intern(v->ckeys, b.p, b.len, &added);
+	pd_buf_release(&b);
+	if ((size_t)k >= v->ccap) {
+		size_t nc = v->ccap ? v->ccap * 2 : 64;
+		v->cl = xreallocarray(v->cl, nc, sizeof *v->cl);
+		memset(v->cl + v->ccap, 0, (nc - v->ccap) * sizeof *v->cl);
+		for (size_t i = v->ccap; i < nc; i++)
+			v->cl[i].parent = -1;
+		v->ccap = nc;
+	}
+	return k;
+}
+
+static const char *const levels[3] = { "macro", "meso", "micro" };
+
+int pd_validator_add_video(pd_validator *v, const cJSON *rec, pd_err *err)
+{
+	pd_video pv;
+	if (pd_video_from_json(rec, &pv, err) < 0)
+		return -1;
+	v->videos_seen++;
+	if (pv.holdout)
+		v->holdout_seen++;
+	int ck[3], nck = 0;
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(rec, "cluster");
+	if (cJSON_IsString(c) && *c->valuestring) {
+		ck[nck++] = ckey(v, "*", c->valuestring);
+	} else if (cJSON_IsObject(c)) {
+		int prev = -1;
+		for (int l = 0; l < 3; l++) {
+			const char *id = pd_json_str(c, levels[l]);
+			if (!id || !*id)
+				continue;
+			int k = ckey(v, levels[l], id);
+			if (prev >= 0 && v->cl[k].parent < 0)
+				v->cl[k].parent = prev;
+			prev = k;
+			ck[nck++] = k;
+		}
+	}
+	int usable = nck > 0 && !isnan(pv.perf);
+	if (usable) {
+		if (v->nv == v->cv) {
+			v->cv = v->cv ? v->cv * 2 : 1024;
+			v->vids = xreallocarray(v->vids, v->cv, sizeof *v->vids);
+		}
+		vid *x = &v->vids[v->nv];
+		x->text = cJSON_PrintUnformatted(rec);
+		x->channel = pv.channel_id && *pv.channel_id
+				     ? pd_strmap_intern(v->channels, pv.channel_id,
+							strlen(pv.channel_id), NULL)
+				     : -1;
+		x->perf = pv.perf;
+		x->holdout = pv.holdout;
+		memcpy(x->ck, ck, sizeof ck);
+		x->nck = nck;
+		int added;
+		int idx = pd_strmap_intern(v->vids_by_id, pv.id, strlen(pv.id), &added);
+		(void)idx;	/* dense: equals v->nv for a new id */
+		if (added)
+			v->nv++;
+		else
+			free(x->text);	/* a repeated id: the first one counts */
+	}
+	pd_video_release(&pv);
+	return 0;
+}
+
+void pd_validator_add_cluster(pd_validator *v, const cJSON *rec)
+{
+	const char *id = pd_json_str(rec, "id"), *level = pd_json_str(rec, "level");
+	const char *parent = pd_json_str(rec, "parent");
+	if (!id || !level || !parent || !*parent)
+		return;
+	int l = -1;
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(level, levels[i]))
+			l = i;
+	if (l <= 0)
+		return;
+	int k = ckey(v, levels[l], id), pk = ckey(v, levels[l - 1], parent);
+	v->cl[k].parent = pk;
+}
+
+void pd_validator_add_tests(pd_validator *v, double tests)
+{
+	if (tests > 0 && isfinite(tests)) {
+		v->tests += tests;
+		v->have_tests = 1;
+	}
+}
+
+int pd_validator_add_pattern(pd_validator *v, cJSON *rec, pd_err *err)
+{
+	const char *id = pd_json_str(rec, "id");
+	if (!id || !*id) {
+		cJSON_Delete(rec);
+		return pd_err_set(err, PD_EREC, "pattern has no string \"id\"");
+	}
+	int added;
+	pd_strmap_intern(v->pat_ids, id, strlen(id), &added);
+	if (!added) {
+		pd_err_set(err, PD_EREC, "duplicate pattern id '%s'", id);
+		cJSON_Delete(rec);
+		return -1;
+	}
+	const char *cl = pd_json_str(rec, "cluster");
+	if (!cl || !*cl) {
+		cJSON_Delete(rec);
+		return pd_err_set(err, PD_EREC, "pattern has no string \"cluster\"");
+	}
+	const char *dir = pd_json_str(rec, "direction");
+	int positive = 1;
+	if (dir && !strcmp(dir, "negative"))
+		positive = 0;
+	else if (dir && strcmp(dir, "positive")) {
+		pd_err_set(err, PD_EREC, "pattern direction '%s' is not positive or negative", dir);
+		cJSON_Delete(rec);
+		return -1;
+	}
+	const cJSON *stats = cJSON_GetObjectItemCaseSensitive(rec, "stats");
+	const cJSON *pj = cJSON_GetObjectItemCaseSensitive(stats, "p");
+	if (!cJSON_IsNumber(pj) || !(pj->valuedouble >= 0 && pj->valuedouble <= 1)) {
+		cJSON_Delete(rec);
+		return pd_err_set(err, PD_EREC, "pattern has no \"stats\".\"p\" in [0, 1]");
+	}
+	pd_err ferr;
+	pd_feature *f = pd_feature_from_json(cJSON_GetObjectItemCaseSensitive(rec, "feature"), &ferr);
+	if (!f) {
+		pd_err_set(err, PD_EREC, "pattern feature: %s", ferr.msg);
+		cJSON_Delete(rec);
+		return -1;
+	}
+	if (v->np == v->cp) {
+		v->cp = v->cp ? v->cp * 2 : 256;
+		v->pats = xreallocarray(v->pats, v->cp, sizeof *v->pats);
+	}
+	pat *p = &v->pats[v->np];
+	memset(p, 0, sizeof *p);
+	p->rec = rec;
+	p->id = pd_json_str(rec, "id");
+	p->f = f;
+	pd_buf b = PD_BUF_INIT;
+	pd_feature_canonical(f, &b);
+	p->canon = pd_buf_detach(&b);
+	const cJSON *fj = cJSON_GetObjectItemCaseSensitive(rec, "feature");
+	const char *kind = pd_json_str(fj, "kind"), *val = pd_json_str(fj, "value");
+	if (kind && val && !strcmp(kind, "ngram"))
+		p->ngram = xstrdup(val);
+	p->positive = positive;
+	p->p = pj->valuedouble;
+	const cJSON *prj = cJSON_GetObjectItemCaseSensitive(stats, "p_rank");
+	if (cJSON_IsNumber(prj) && prj->valuedouble >= 0 && prj->valuedouble <= 1) {
+		if (v->o.fdr_test == PD_FDR_TEST_RANK)
+			p->p = prj->valuedouble;
+		else if (v->o.fdr_test == PD_FDR_TEST_BOTH)
+			p->p = fmin(1.0, 2.0 * fmin(p->p, prj->valuedouble));
+	}
+	p->threshold = pd_json_num(stats, "threshold", 2.0);
+	if (!(p->threshold > 0))
+		p->threshold = 2.0;
+	p->redundant_of = -1;
+	p->reasons = cJSON_CreateArray();
+	const char *level = pd_json_str(rec, "level");
+	int l = -1;
+	for (int i = 0; level && i < 3; i++)
+		if (!strcmp(level, levels[i]))
+			l = i;
+	/* listen on the level's key and on the bare-string key */
+	size_t me = v->np;
+	int keys[4], nk = 0;
+	if (l >= 0)
+		keys[nk++] = ckey(v, levels[l], cl);
+	else
+		for (int i = 0; i < 3; i++)
+			keys[nk++] = ckey(v, levels[i], cl);
+	keys[nk++] = ckey(v, "*", cl);
+	p->nck = 0;
+	for (int i = 0; i < nk; i++) {
+		ivec_push(&v->cl[keys[i]].pats, (int)me);
+		p->ck[p->nck++] = keys[i];
+	}
+	v->np++;
+	return 0;
+}
+
+size_t pd_validator_npatterns(const pd_validator *v) { return v->np; }
+cJSON *pd_validator_pattern(pd_validator *v, size_t i) { return v->pats[i].rec; }
+int pd_validator_passed(const pd_validator *v, size_t i) { return v->pats[i].passed; }
+
+/* ---- counting ---- */
+
+static double rnd(double x)
+{
+	if (!isfinite(x))
+		return x;
+	char t[40];
+	snprintf(t, sizeof t, "%.6g", x);
+	return strtod(t, NULL);
+}
+
+static double dir_p(int positive, long a, long b, long c, long d)
+{
+	if (a + b == 0 || c + d == 0)
+		return 1;
+	return positive ? pd_fisher_greater(a, b, c, d) : pd_fisher_less(a, b, c, d);
+}
+
+static void table_finish(table *t, int positive)
+{
+	t->lift = pd_lift(t->a, t->b, t->c, t->d);
+	t->p = dir_p(positive, t->a, t->b, t->c, t->d);
+}
+
+/* the members of pattern p's clusters, holdout or not, with their table */
+static void pat_table(const pd_validator *v, const pat *p, int holdout, const ivec *with,
+		      int skip_channel, const unsigned char *excl, table *t)
+{
+	long n = 0, high = 0, a = 0, n1 = 0;
+	for (int k = 0; k < p->nck; k++) {
+		const ivec *m = &v->cl[p->ck[k]].members;
+		for (size_t i = 0; i < m->n; i++) {
+			const vid *x = &v->vids[m->v[i]];
+			if (x->holdout != holdout || (skip_channel >= 0 && x->channel == skip_channel) ||
+			    (excl && excl[m->v[i]]))
+				continue;
+			n++;
+			high += x->perf >= p->threshold;
+		}
+	}
+	for (size_t i = 0; i < with->n; i++) {
+		const vid *x = &v->vids[with->v[i]];
+		if ((skip_channel >= 0 && x->channel == skip_channel) || (excl && excl[with->v[i]]))
+			continue;
+		n1++;
+		a += x->perf >= p->threshold;
+	}
+	t->a = a;
+	t->b = n1 - a;
+	t->c = high - a;
+	t->d = (n - n1) - (high - a);
+	table_finish(t, p->positive);
+}
+
+static void collect(pd_validator *v)
+{
+	pd_vfeat *vf = pd_vfeat_new();
+	for (size_t i = 0; i < v->nv; i++) {
+		vid *x = &v->vids[i];
+		int any = 0;
+		for (int k = 0; k < x->nck; k++) {
+			ivec_push(&v->cl[x->ck[k]].members, (int)i);
+			any |= v->cl[x->ck[k]].pats.n > 0;
+		}
+		if (!any)
+			continue;
+		cJSON *j = cJSON_Parse(x->text);
+		pd_video pv;
+		if (!j || pd_video_from_json(j, &pv, NULL) < 0) {	/* checked when added */
+			cJSON_Delete(j);
+			continue;
+		}
+		pd_vfeat_extract(vf, &pv, v->o.tz_offset_s);
+		for (int k = 0; k < x->nck; k++) {
+			const ivec *ps = &v->cl[x->ck[k]].pats;
+			for (size_t q = 0; q < ps->n; q++) {
+				pat *p = &v->pats[ps->v[q]];
+				if (pd_feature_has(p->f, vf))
+					ivec_push(x->holdout ? &p->hold_with : &p->mine_with, (int)i);
+			}
+		}
+		pd_video_release(&pv);
+		cJSON_Delete(j);
+	}
+	pd_vfeat_free(vf);
+}
+
+static void reason(pat *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void reason(pat *p, const char *fmt, ...)
+{
+	char t[300];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(t, sizeof t, fmt, ap);
+	va_end(ap);
+	cJSON_AddItemToArray(p->reasons, cJSON_CreateString(t));
+}
+
+static cJSON *table_json(const table *t)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "n", (double)(t->a + t->b + t->c + t->d));
+	cJSON_AddNumberToObject(o, "n_with", (double)(t->a + t->b));
+	cJSON_AddNumberToObject(o, "high_with", (double)t->a);
+	cJSON_AddNumberToObject(o, "high_without", (double)t->c);
+	cJSON_AddNumberToObject(o, "lift", rnd(t->lift));
+	cJSON_AddNumberToObject(o, "p", rnd(t->p));
+	return o;
+}
+
+static int kept_direction(int positive, double lift)
+{
+	return positive ? lift > 1 : lift < 1 && lift >= 0;
+}
+
+/* holdout replication; returns the validation object */
+static cJSON *check_holdout(pd_validator *v, pat *p, int have_holdout)
+{
+	cJSON *o;
+	pat_table(v, p, 1, &p->hold_with, -1, NULL, &p->hold);
+	const table *t = &p->hold;
+	o = table_json(t);
+	long n1 = t->a + t->b, n0 = t->c + t->d;
+	const char *why = NULL;
+	if (!have_holdout)
+		why = "no holdout videos in the stream";
+	else if (n1 < v->o.min_holdout)
+		why = "too few holdout videos with the feature";
+	else if (n0 == 0)
+		why = "no holdout videos without the feature";
+	else if (t->a + t->c == 0)
+		why = "no high performers among the holdout videos";
+	if (why) {
+		cJSON_AddNullToObject(o, "replicated");
+		cJSON_AddStringToObject(o, "untested", why);
+		if (v->o.require_replication)
+			reason(p, "holdout: replication not tested (%s)", why);
+		return o;
+	}
+	p->hold_tested = 1;
+	int ok = kept_direction(p->positive, t->lift) && t->p <= v->o.replication_alpha;
+	cJSON_AddBoolToObject(o, "replicated", ok);
+	p->replicated = ok;
+	if (!ok) {
+		if (!kept_direction(p->positive, t->lift))
+			reason(p, "holdout: %s effect not replicated (lift %.3g on %ld newer videos "
+				  "with the feature)", p->positive ? "positive" : "negative", t->lift, n1);
+		else
+			reason(p, "holdout: p %.3g above %.3g", t->p, v->o.replication_alpha);
+	}
+	return o;
+}
+
+typedef struct chcount {
+	int ch;
+	int high;
+} chcount;
+
+static int cmp_chcount(const void *a, const void *b)
+{
+	const chcount *x = a, *y = b;
+	return x->ch < y->ch ? -1 : x->ch > y->ch;
+}
+
+static cJSON *check_channels(pd_validator *v, pat *p)
+{
+	cJSON *o = cJSON_CreateObject();
+	const ivec *w = &p->mine_with;
+	if (w->n == 0) {
+		/* no videos of this pattern in the stream: pd-mine's figure if any */
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(p->rec, "stats");
+		double share = pd_json_num(st, "top_channel_share", NAN);
+		cJSON_AddStringToObject(o, "untested", "no mining videos with the feature in the stream");
+		if (!isnan(share)) {
+			cJSON_AddNumberToObject(o, "share", rnd(share));
+			cJSON_AddStringToObject(o, "basis", "stats.top_channel_share");
+			if (share > v->o.max_channel_share)
+				reason(p, "channel: one channel holds %.0f%% (over %.0f%%)", 100 * share,
+				       100 * v->o.max_channel_share);
+		}
+		return o;
+	}
+	chcount *cc = xmalloc(w->n * sizeof *cc);
+	long total_high = 0;
+	for (size_t i = 0; i < w->n; i++) {
+		const vid *x = &v->vids[w->v[i]];
+		cc[i].ch = x->channel;
+		cc[i].high = x->perf >= p->threshold;
+		total_high += cc[i].high;
+	}
+	qsort(cc, w->n, sizeof *cc, cmp_chcount);
+	/* the top channel: most high performers with the feature (negative patterns:
+	   most videos with the feature); ties to more videos, then the first seen */
+	int top = -1;
+	long top_high = -1, top_n = -1, nch = 0;
+	for (size_t i = 0; i < w->n;) {
+		size_t j = i;
+		long h = 0;
+		while (j < w->n && cc[j].ch == cc[i].ch)
+			h += cc[j++].high;
+		long cnt = (long)(j - i);
+		nch++;
+		if (cc[i].ch >= 0) {
+			long key1 = p->positive ? h : cnt, key2 = p->positive ? cnt : h;
+			long best1 = p->positive ? top_high : top_n, best2 = p->positive ? top_n : top_high;
+			if (key1 > best1 || (key1 == best1 && key2 > best2)) {
+				top = cc[i].ch;
+				top_high = h;
+				top_n = cnt;
+			}
+		}
+		i = j;
+	}
+	free(cc);
+	cJSON_AddNumberToObject(o, "channels", (double)nch);
+	if (top < 0) {
+		cJSON_AddStringToObject(o, "untested", "no channel ids");
+		return o;
+	}
+	double share = p->positive ? (total_high > 0 ? (double)top_high / (double)total_high : 0)
+				   : (double)top_n / (double)w->n;
+	cJSON_AddStringToObject(o, "top_channel", pd_strmap_key(v->channels, top));
+	cJSON_AddStringToObject(o, "basis", p->positive ? "high_with" : "with");
+	cJSON_AddNumberToObject(o, "share", rnd(share));
+	cJSON_AddNumberToObject(o, "max_share", v->o.max_channel_share);
+	int stable = 1;
+	if (share > v->o.max_channel_share) {
+		stable = 0;
+		reason(p, "channel: '%s' holds %.0f%% of the %s (over %.0f%%)",
+		       pd_strmap_key(v->channels, top), 100 * share,
+		       p->positive ? "high performers with the feature" : "videos with the feature",
+		       100 * v->o.max_channel_share);
+	}
+	table t;
+	pat_table(v, p, 0, w, top, NULL, &t);
+	cJSON_AddItemToObject(o, "without_top", table_json(&t));
+	if (!kept_direction(p->positive, t.lift) || t.p > v->o.stability_alpha) {
+		stable = 0;
+		reason(p, "channel: without '%s' lift %.3g, p %.3g (needs the same direction and "
+			  "p <= %.3g)", pd_strmap_key(v->channels, top), t.lift, t.p,
+		       v->o.stability_alpha);
+	}
+	cJSON_AddBoolToObject(o, "stable", stable);
+	return o;
+}
+
+/* ---- redundancy ---- */
+
+static int root_of(const pd_validator *v, int k)
+{
+	for (int s = 0; s < 8 && v->cl[k].parent >= 0; s++)
+		k = v->cl[k].parent;
+	return k;
+}
+
+static int ancestor(const pd_validator *v, int a, int b)	/* a is b or above it */
+{
+	for (int s = 0; s < 8 && b >= 0; s++) {
+		if (a == b)
+			return 1;
+		b = v->cl[b].parent;
+	}
+	return 0;
+}
+
+static int words_contain(const char *big, const char *small)
+{
+	size_t nb = strlen(big), ns = strlen(small);
+	if (ns > nb)
+		return 0;
+	for (size_t i = 0; i + ns <= nb; i++)
+		if (!memcmp(big + i, small, ns) && (i == 0 || big[i - 1] == ' ') &&
+		    (i + ns == nb || big[i + ns] == ' '))
+			return 1;
+	return 0;
+}
+
+/* containment: the share of y's videos that are also in x */
+static double contained(const ivec *x, const ivec *y)
+{
+	size_t i = 0, j = 0, inter = 0;
+	while (i < x->n && j < y->n) {
+		if (x->v[i] < y->v[j])
+			i++;
+		else if (x->v[i] > y->v[j])
+			j++;
+		else {
+			inter++;
+			i++;
+			j++;
+		}
+	}
+	return y->n ? (double)inter / (double)y->n : 0;
+}
+
+/*
+ * explained: 1 when b's effect is gone among the videos that lack a's
+ * feature (b is then a proxy of a: long titles where a phrase lengthens
+ * them, a format the same words decide).  Only asked when a good share of
+ * b's videos have a's feature.  mark: v->nv zeroed bytes, left zeroed.
+ */
+static int explained(const pd_validator *v, const pat *a, const pat *b, unsigned char *mark)
+{
+	double share = contained(&a->mine_with, &b->mine_with);
+	if (share < 0.2)
+		return 0;
+	for (size_t i = 0; i < a->mine_with.n; i++)
+		mark[a->mine_with.v[i]] = 1;
+	table t;
+	pat_table(v, b, 0, &b->mine_with, -1, mark, &t);
+	for (size_t i = 0; i < a->mine_with.n; i++)
+		mark[a->mine_with.v[i]] = 0;
+	return !kept_direction(b->positive, t.lift) || t.p > v->o.stability_alpha;
+}
+
+/* why b (weaker) is the same finding as a (stronger, kept), or NULL */
+static const char *same_finding(const pd_validator *v, const pat *a, const pat *b,
+				unsigned char *mark)
+{
+	if (a->positive != b->positive)
+		return NULL;
+	if (!ancestor(v, a->ck[0], b->ck[0]) && !ancestor(v, b->ck[0], a->ck[0]))
+		return NULL;
+	if (!strcmp(a->canon, b->canon))
+		return "the same feature at a nested level";
+	if (a->ngram && b->ngram &&
+	    (words_contain(a->ngram, b->ngram) || words_contain(b->ngram, a->ngram)))
+		return "an overlapping n-gram";
+	if (a->mine_with.n && b->mine_with.n && contained(&a->mine_with, &b->mine_with) >= v->o.overlap)
+		return "mostly the same videos";
+	if (a->mine_with.n && b->mine_with.n && explained(v, a, b, mark))
+		return "an effect that vanishes without the feature";
+	return NULL;
+}
+
+static pd_validator *sort_ctx;
+static int cmp_strength(const void *x, const void *y)
+{
+	const pat *a = &sort_ctx->pats[*(const int *)x], *b = &sort_ctx->pats[*(const int *)y];
+	if (a->q != b->q)
+		return a->q < b->q ? -1 : 1;
+	if (a->p != b->p)
+		return a->p < b->p ? -1 : 1;
+	long na = a->mine.a + a->mine.b, nb = b->mine.a + b->mine.b;
+	if (na != nb)
+		return na > nb ? -1 : 1;
+	return strcmp(a->id, b->id);
+}
+
+/*
+ * group: the greedy grouping into findings of the patterns with cand[i] set,
+ * strongest first.  With mark_reasons, the weaker members of a finding are
+ * rejected as redundant; without, only *nrep (representatives) and *nrep_ok
+ * (representatives whose replication held) are counted.
+ */
+static void group(pd_validator *v, const unsigned char *cand, int mark_reasons, size_t *nrep,
+		  size_t *nrep_ok)
+{
+	int *ord = xmalloc((v->np + 1) * sizeof *ord);
+	size_t n = 0;
+	for (size_t i = 0; i < v->np; i++)
+		if (cand[i])
+			ord[n++] = (int)i;
+	sort_ctx = v;
+	qsort(ord, n, sizeof *ord, cmp_strength);
+	/* kept patterns grouped by root cluster */
+	int nroots = pd_strmap_size(v->ckeys);
+	ivec *kept = xcalloc((size_t)nroots + 1, sizeof *kept);
+	unsigned char *mark = xcalloc(v->nv + 1, 1);
+	for (size_t r = 0; r < n; r++) {
+		pat *p = &v->pats[ord[r]];
+		ivec *g = &kept[p->root];
+		const char *why = NULL;
+		size_t k;
+		for (k = 0; k < g->n && !why; k++)
+			why = same_finding(v, &v->pats[g->v[k]], p, mark);
+		if (why) {
+			if (mark_reasons) {
+				const pat *o = &v->pats[g->v[k - 1]];
+				p->redundant_of = g->v[k - 1];
+				reason(p, "redundant: %s as %s, which has stronger evidence", why, o->id);
+			}
+		} else {
+			ivec_push(g, ord[r]);
+			if (nrep) {
+				(*nrep)++;
+				*nrep_ok += (size_t)p->replicated;
+			}
+		}
+	}
+	for (int i = 0; i < nroots; i++)
+		free(kept[i].v);
+	free(kept);
+	free(mark);
+	free(ord);
+}
+
+/* ---- confidence ---- */
+
+static double clamp01(double x, double lo, double hi)
+{
+	return x < lo ? lo : x > hi ? hi : x;
+}
+
+static double confidence(const pat *p)
+{
+	double prior = clamp01(1 - p->q, 1e-4, 1 - 1e-4);
+	if (!p->hold_tested)
+		return prior;	/* already within [1e-4, 1 - 1e-4] */
+	/* the mined risk ratio P(high|with) / P(high|without), shrunk halfway to 1 */
+	const table *m = &p->mine, *h = &p->hold;
+	double r1 = (m->a + 0.5) / (m->a + m->b + 1.0), r0 = (m->c + 0.5) / (m->c + m->d + 1.0);
+	double rr = sqrt(r1 / r0);
+	if (p->positive ? rr <= 1 : rr >= 1)
+		return prior;	/* the mining videos here do not show the stated direction */
+	double p0 = clamp01((h->c + 0.5) / (h->c + h->d + 1.0), 1e-6, 1 - 1e-6);
+	double p1 = clamp01(p0 * rr, 1e-6, 1 - 1e-6);
+	double k = (double)h->a, n1 = (double)(h->a + h->b);
+	double llr = k * log(p1 / p0) + (n1 - k) * log((1 - p1) / (1 - p0));
+	double lo = log(prior / (1 - prior)) + llr;
+	if (lo > 30)
+		lo = 30;
+	if (lo < -30)
+		lo = -30;
+	/* never 0 or 1: no finite sample makes an effect certain */
+	return clamp01(1 / (1 + exp(-lo)), 1e-4, 1 - 1e-4);
+}
+
+/* ---- templates ---- */
+
+static void describe(pd_validator *v, pat *p)
+{
+	pd_buf b = PD_BUF_INIT;
+	if (!pd_json_str(p->rec, "name") || !*pd_json_str(p->rec, "name")) {
+		pd_feature_name(p->f, &b);
+		pd_json_set(p->rec, "name", cJSON_CreateString(b.p ? b.p : p->id));
+		pd_buf_reset(&b);
+	}
+	/* the counts re-made here from the stream's videos, else pd-mine's */
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(p->rec, "stats");
+	const table *t = &p->mine;
+	double n_with = (double)(t->a + t->b), hw = (double)t->a, n = n_with + (double)(t->c + t->d);
+	double hwo = (double)t->c, lift = t->lift;
+	if (n_with == 0) {
+		n_with = pd_json_num(st, "n_with", NAN);
+		hw = pd_json_num(st, "high_with", NAN);
+		n = pd_json_num(st, "n", NAN);
+		hwo = pd_json_num(st, "high_without", NAN);
+		lift = pd_json_num(st, "lift", NAN);
+	}
+	/* "Videos with titles containing "how to" in cluster c7 are high performers
+	   2.1 times as often as the cluster (34% of 120 vs 12%)" */
+	pd_buf_adds(&b, "Videos with ");
+	pd_feature_describe(p->f, &b);
+	pd_buf_printf(&b, " in cluster %s", pd_json_str(p->rec, "cluster"));
+	if (!isnan(lift) && lift > 0)
+		pd_buf_printf(&b, " are high performers %.2g times as often as the cluster", lift);
+	else
+		pd_buf_adds(&b, p->positive ? " perform better" : " perform worse");
+	if (!isnan(n_with) && !isnan(hw) && n_with > 0 && !isnan(n) && !isnan(hwo) && n > n_with)
+		pd_buf_printf(&b, " (%.0f%% of %.0f videos, against %.0f%% without)",
+			      100 * hw / n_with, n_with, 100 * hwo / (n - n_with));
+	if (p->hold_tested)
+		pd_buf_printf(&b, "; on %ld newer videos with it the lift was %.2g",
+			      p->hold.a + p->hold.b, p->hold.lift);
+	pd_buf_adds(&b, ".");
+	pd_json_set(p->rec, "description", cJSON_CreateString(b.p));
+	pd_buf_release(&b);
+}
+
+static void set_pattern_data(pat *p)
+{
+	cJSON *pdj = cJSON_GetObjectItemCaseSensitive(p->rec, "pattern_data");
+	if (!cJSON_IsObject(pdj)) {
+		pdj = cJSON_CreateObject();
+		pd_json_set(p->rec, "pattern_data", pdj);
+	}
+	pd_json_set(pdj, "name", cJSON_CreateString(pd_json_str(p->rec, "name")));
+	pd_json_set(pdj, "description", cJSON_CreateString(pd_json_str(p->rec, "description")));
+	pd_json_set(pdj, "confidence", cJSON_CreateNumber(rnd(p->confidence)));
+}
+
+int pd_validator_run(pd_validator *v, pd_validate_summary *sum)
+{
+	memset(sum, 0, sizeof *sum);
+	collect(v);
+	sum->patterns = v->np;
+	sum->videos = v->videos_seen;
+	sum->holdout_videos = v->holdout_seen;
+	/* BH over m tests */
+	double *pv = xmalloc((v->np + 1) * sizeof *pv), *qv = xmalloc((v->np + 1) * sizeof *qv);
+	for (size_t i = 0; i < v->np; i++)
+		pv[i] = v->pats[i].p;
+	size_t m = v->have_tests ? (size_t)llround(v->tests) : v->np;
+	sum->m_from_summary = v->have_tests;
+	m = pd_fdr_qvalues(pv, v->np, m, v->o.fdr_method, qv);
+	sum->m = (double)m;
+	int have_holdout = v->holdout_seen > 0;
+	unsigned char *pre = xcalloc(v->np + 1, 1);
+	for (size_t i = 0; i < v->np; i++) {
+		pat *p = &v->pats[i];
+		p->q = qv[i];
+		p->root = root_of(v, p->ck[0]);
+		pat_table(v, p, 0, &p->mine_with, -1, NULL, &p->mine);
+		cJSON *val = cJSON_CreateObject();
+		cJSON *fdr = cJSON_AddObjectToObject(val, "fdr");
+		cJSON_AddNumberToObject(fdr, "q", rnd(p->q));
+		cJSON_AddNumberToObject(fdr, "m", (double)m);
+		cJSON_AddStringToObject(fdr, "method", v->o.fdr_method == PD_FDR_BY ? "by" : "bh");
+		cJSON_AddStringToObject(fdr, "test", v->o.fdr_test == PD_FDR_TEST_FISHER ? "fisher" :
+						     v->o.fdr_test == PD_FDR_TEST_RANK ? "rank" : "both");
+		cJSON_AddNumberToObject(fdr, "p", rnd(p->p));
+		cJSON_AddNumberToObject(fdr, "level", v->o.fdr);
+		if (p->q > v->o.fdr) {
+			reason(p, "fdr: q %.3g above %.3g (p %.3g, m %zu)", p->q, v->o.fdr, p->p, m);
+			sum->rej_fdr++;
+		}
+		size_t before = (size_t)cJSON_GetArraySize(p->reasons);
+		cJSON_AddItemToObject(val, "holdout", check_holdout(v, p, have_holdout));
+		if ((size_t)cJSON_GetArraySize(p->reasons) > before) {
+			if (p->hold_tested)
+				sum->rej_holdout++;
+			else
+				sum->rej_untested++;
+		}
+		before = (size_t)cJSON_GetArraySize(p->reasons);
+		cJSON_AddItemToObject(val, "channel_stability", check_channels(v, p));
+		int channel_ok = (size_t)cJSON_GetArraySize(p->reasons) == before;
+		if (!channel_ok)
+			sum->rej_channel++;
+		/* for the replication share (below): passing FDR and the channel checks */
+		pre[i] = p->q <= v->o.fdr && channel_ok && p->hold_tested;
+		/* mining counts as re-counted here, next to pd-mine's */
+		cJSON *mine = table_json(&p->mine);
+		cJSON_AddItemToObject(val, "mining", mine);
+		pd_json_set(p->rec, "validation", val);
+		p->confidence = confidence(p);
+	}
+	/* the replication share counts findings, not patterns: "poppy" and
+	   "poppy playtime" that fail together are one failure */
+	group(v, pre, 0, &sum->holdout_tested, &sum->replicated);
+	for (size_t i = 0; i < v->np; i++)
+		pre[i] = cJSON_GetArraySize(v->pats[i].reasons) == 0;
+	group(v, pre, 1, NULL, NULL);
+	free(pre);
+	for (size_t i = 0; i < v->np; i++) {
+		pat *p = &v->pats[i];
+		cJSON *val = cJSON_GetObjectItemCaseSensitive(p->rec, "validation");
+		if (p->redundant_of >= 0) {
+			cJSON_AddStringToObject(val, "redundant_with", v->pats[p->redundant_of].id);
+			sum->rej_redundant++;
+		} else {
+			cJSON_AddNullToObject(val, "redundant_with");
+		}
+		cJSON_AddStringToObject(val, "llm", "off");
+		p->passed = cJSON_GetArraySize(p->reasons) == 0;
+		cJSON_AddItemToObject(val, "reasons", cJSON_Duplicate(p->reasons, 1));
+		pd_json_set(p->rec, "status", cJSON_CreateString(p->passed ? "validated" : "rejected"));
+		pd_json_set(p->rec, "q", cJSON_CreateNumber(rnd(p->q)));
+		cJSON *st = cJSON_GetObjectItemCaseSensitive(p->rec, "stats");
+		if (cJSON_IsObject(st))
+			pd_json_set(st, "q", cJSON_CreateNumber(rnd(p->q)));
+		pd_json_set(p->rec, "confidence", cJSON_CreateNumber(rnd(p->confidence)));
+		describe(v, p);
+		set_pattern_data(p);
+		if (p->passed)
+			sum->validated++;
+		else
+			sum->rejected++;
+	}
+	free(pv);
+	free(qv);
+	return 0;
+}
+
+void pd_validator_reject(pd_validator *v, size_t i, const char *why)
+{
+	pat *p = &v->pats[i];
+	cJSON *val = cJSON_GetObjectItemCaseSensitive(p->rec, "validation");
+	cJSON *r = cJSON_GetObjectItemCaseSensitive(val, "reasons");
+	if (cJSON_IsArray(r))
+		cJSON_AddItemToArray(r, cJSON_CreateString(why));
+	p->passed = 0;
+	pd_json_set(p->rec, "status", cJSON_CreateString("rejected"));
+}
+
+cJSON *pd_validator_review_item(pd_validator *v, size_t i)
+{
+	pat *p = &v->pats[i];
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "id", p->id);
+	pd_buf b = PD_BUF_INIT;
+	pd_feature_describe(p->f, &b);
+	cJSON_AddStringToObject(o, "feature", b.p ? b.p : "");
+	pd_buf_release(&b);
+	const char *pt = pd_feature_pattern_type(p->f);
+	cJSON_AddStringToObject(o, "pattern_type", pt ? pt : "");
+	cJSON_AddStringToObject(o, "direction", p->positive ? "positive" : "negative");
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(p->rec, "stats");
+	cJSON *s = cJSON_AddObjectToObject(o, "stats");
+	static const char *const keys[] = { "n", "n_with", "high_with", "base_rate", "lift",
+					    "median_perf_with", "median_perf_without", "p",
+					    "channels", "threshold" };
+	for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
+		const cJSON *x = cJSON_GetObjectItemCaseSensitive(st, keys[k]);
+		if (cJSON_IsNumber(x))
+			cJSON_AddNumberToObject(s, keys[k], rnd(x->valuedouble));
+	}
+	cJSON *ex = cJSON_AddArrayToObject(o, "example_titles");
+	const cJSON *pdj = cJSON_GetObjectItemCaseSensitive(p->rec, "pattern_data");
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(pdj, "examples"), *e;
+	int cnt = 0;
+	if (cJSON_IsArray(t)) {
+		cJSON_ArrayForEach(e, t) {
+			if (cJSON_IsString(e) && cnt < 5) {
+				cJSON_AddItemToArray(ex, cJSON_CreateString(e->valuestring));
+				cnt++;
+			}
+		}
+	}
+	t = cJSON_GetObjectItemCaseSensitive(p->rec, "examples");
+	if (cnt == 0 && cJSON_IsArray(t)) {
+		cJSON_ArrayForEach(e, t) {
+			if (!cJSON_IsString(e) || cnt >= 5)
+				continue;
+			int k = pd_strmap_find(v->vids_by_id, e->valuestring, strlen(e->valuestring));
+			if (k < 0 || (size_t)k >= v->nv)
+				continue;
+			cJSON *j = cJSON_Parse(v->vids[k].text);
+			const char *title = pd_json_str(j, "title");
+			if (title) {
+				cJSON_AddItemToArray(ex, cJSON_CreateString(title));
+				cnt++;
+			}
+			cJSON_Delete(j);
+		}
+	}
+	return o;
+}

@@ -1,0 +1,133 @@
+/*
+ * validate.h — deciding which mined patterns hold (pd-validate's engine).
+ *
+ * pd-mine tests thousands of (cluster, feature) pairs and emits the promising
+ * ones as "candidate" patterns with their statistics.  A candidate is kept
+ * ("validated") only when it passes every check below, each recorded in the
+ * pattern's "validation" object with the numbers behind it:
+ *
+ *   fdr         Benjamini-Hochberg (lib/fdr.h) over all m tests of the run
+ *               (the sum of the mine_summary records' "tests"; tests pd-mine
+ *               did not emit count at p = 1): q <= fdr.
+ *   holdout     the pattern re-tested on the held-out (newer) videos of its
+ *               cluster that pd-mine marked "holdout": same direction of
+ *               lift (and p <= replication_alpha); too few videos with the
+ *               feature there leaves it untested (replicated null).
+ *   channel_stability
+ *               on the mining videos: the channel with most high performers
+ *               among the videos with the feature (for negative patterns:
+ *               most videos with the feature) must not hold more than
+ *               max_channel_share of them, and the effect must keep its
+ *               direction with p <= stability_alpha without that channel.
+ *   redundancy  among the patterns that pass, one per finding: the same
+ *               feature at nested cluster levels, n-grams of which one
+ *               contains the other ("how to" / "how to make"), or a
+ *               pattern whose mining videos mostly (share >= overlap) have
+ *               a stronger pattern's feature too (conjunctions with it,
+ *               proxies of it), or whose effect vanishes (wrong direction or
+ *               p > stability_alpha) among the videos without a stronger
+ *               pattern's feature when at least a fifth of its videos have
+ *               it (long titles where a planted phrase lengthens them), in
+ *               the same or nested clusters and the same direction; the one
+ *               with the smallest q (then p, then larger support) stays.
+ *
+ * confidence: the approximate probability that the effect is real, in the
+ * stated direction: 1 - q from the mining data as the prior, updated by the
+ * holdout's high-performer count under a binomial model (the alternative is
+ * the mined risk ratio shrunk halfway to 1 on the log scale, against no
+ * effect).  Without a holdout test it is 1 - q.
+ *
+ * Ownership: pd_validator_add_pattern takes the pattern's cJSON tree; the
+ * validator updates it in place, and pd_validator_free deletes it.  Video and
+ * cluster records are only read (their fields are copied).
+ */
+#ifndef PD_VALIDATE_H
+#define PD_VALIDATE_H
+#include <stddef.h>
+#include <cjson/cJSON.h>
+#include "err.h"
+
+typedef struct pd_validate_opts {
+	double fdr;			/* FDR level (0.05) */
+	int fdr_method;			/* PD_FDR_BH or PD_FDR_BY */
+	int fdr_test;			/* which p enters the FDR step: PD_FDR_TEST_* */
+	int min_holdout;		/* holdout videos with the feature for a replication test (5) */
+	double replication_alpha;	/* holdout p needed besides the direction (1: direction only) */
+	int require_replication;	/* reject patterns whose replication was not tested */
+	double max_channel_share;	/* (0.5) */
+	double stability_alpha;		/* p without the top channel (0.05) */
+	double overlap;			/* share of a weaker pattern's videos in a stronger's (0.8) */
+	int tz_offset_s;		/* for weekday/hour features */
+} pd_validate_opts;
+
+/*
+ * The p-value of a pattern's test for the FDR step: pd-mine gives two, the
+ * exact test of the high-performer table (stats.p) and the rank test on log
+ * perf (stats.p_rank).  BOTH (the default) is 2 min(p, p_rank): a valid
+ * p-value whatever the dependence between the two (Bonferroni over two),
+ * which keeps the power of the rank test where the effect moves the whole
+ * distribution and of the table where it moves the top.
+ */
+enum { PD_FDR_TEST_BOTH = 0, PD_FDR_TEST_FISHER = 1, PD_FDR_TEST_RANK = 2 };
+int pd_fdr_test_parse(const char *s);	/* -1 if unknown */
+
+void pd_validate_opts_default(pd_validate_opts *o);
+
+typedef struct pd_validate_summary {
+	size_t patterns, validated, rejected;
+	size_t rej_fdr, rej_holdout, rej_channel, rej_stability, rej_redundant, rej_untested;
+	/* findings (groups of redundant patterns, counted once) that pass FDR and
+	   the channel checks and could be tested on the holdout, and those whose
+	   strongest pattern replicated there */
+	size_t holdout_tested, replicated;
+	size_t videos, holdout_videos;
+	double m;				/* tests in the BH denominator */
+	int m_from_summary;			/* 1 when m came from mine_summary records */
+} pd_validate_summary;
+
+typedef struct pd_validator pd_validator;
+
+pd_validator *pd_validator_new(const pd_validate_opts *o);
+void pd_validator_free(pd_validator *v);
+
+/*
+ * pd_validator_add_video: remember a video record (its features are
+ * extracted later, when the patterns are known).  Videos without perf or
+ * without a cluster are counted but not used.  Returns 0, or -1 with err
+ * (PD_EREC) when the record is not a valid video.
+ */
+int pd_validator_add_video(pd_validator *v, const cJSON *rec, pd_err *err);
+/* pd_validator_add_cluster: a cluster record's parent link (for nested levels). */
+void pd_validator_add_cluster(pd_validator *v, const cJSON *rec);
+/*
+ * pd_validator_add_pattern: take a pattern record (the validator owns rec
+ * from now on, also on failure).  Returns 0, or -1 with err (PD_EREC): no
+ * string id, a duplicate id, no valid feature, no cluster, no stats.p in
+ * [0,1], a direction other than positive/negative.
+ */
+int pd_validator_add_pattern(pd_validator *v, cJSON *rec, pd_err *err);
+/* pd_validator_add_tests: a mine_summary record's "tests" (summed). */
+void pd_validator_add_tests(pd_validator *v, double tests);
+
+/*
+ * pd_validator_run: all the checks; afterwards every pattern has "status",
+ * "q", "confidence", "validation" (llm set to "off"), a template "name" when
+ * it had none and a template "description".  Returns 0.
+ */
+int pd_validator_run(pd_validator *v, pd_validate_summary *sum);
+
+size_t pd_validator_npatterns(const pd_validator *v);
+/* pd_validator_pattern: the i-th pattern record in input order (owned by v). */
+cJSON *pd_validator_pattern(pd_validator *v, size_t i);
+/* pd_validator_passed: 1 when pattern i is validated. */
+int pd_validator_passed(const pd_validator *v, size_t i);
+/*
+ * pd_validator_review_item: the description of pattern i an LLM reviews (id,
+ * feature in words, type, direction, mining statistics, up to 5 example
+ * titles); a new object the caller deletes.
+ */
+cJSON *pd_validator_review_item(pd_validator *v, size_t i);
+/* pd_validator_reject: mark pattern i rejected with a reason (after run). */
+void pd_validator_reject(pd_validator *v, size_t i, const char *reason);
+
+#endif
