@@ -1,0 +1,921 @@
+/*
+ * pd-match — which stored patterns apply to a video or a draft title, in
+ * real time.
+ *
+ * Patterns come from --patterns FILE or the database's active set and are
+ * loaded once (lib/match.h); when they come from the database and Redis is
+ * configured, a change of the cache generation `pd:gen` (pd-store bumps it
+ * after each run) reloads them.  Inputs are `video` records with an
+ * embedding, `video` records without one (the stored record is fetched by id:
+ * Redis, then PostgreSQL), and `draft` records (a title, optionally a
+ * duration, a publish time, a "ref"), embedded with a saved pd-embed model.
+ * Inputs are gathered in batches (--batch, 256) so that a batch's
+ * similarities to every centroid are one sgemm; with --unbuffered each line
+ * is answered and flushed at once, read straight from the descriptor so the
+ * first answer never waits for more input.
+ *
+ * Caches (Redis, keys carry the generation): a stored video record fetched by
+ * id (24 h), and the whole answer to an id-only input (1 h).  Inputs that
+ * carry their embedding are never looked up: matching them costs a few
+ * microseconds, a Redis round trip ~90.  Redis down: one warning, uncached.
+ */
+#include "cli.h"
+#include "../lib/match.h"
+#include "../lib/features.h"
+#include "../lib/video.h"
+#include "../lib/cache.h"
+#include "../lib/db.h"
+#include "../lib/tfidf.h"
+#include "../lib/embed_openai.h"
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char usage_text[] =
+	"Usage: pd-match [OPTION]... [FILE]...\n"
+	"Match video records and draft titles against stored patterns: the patterns whose\n"
+	"centroid is within their radius of the video, whether the video has the pattern's\n"
+	"feature, the expected performance, and recommendations.\n"
+	"\n"
+	"      --patterns FILE   patterns from this NDJSON file (default: the database's\n"
+	"                        active set)\n"
+	"      --embed-model FILE  embed drafts (and videos without an embedding that are\n"
+	"                        not stored) with this saved pd-embed model (default: the\n"
+	"                        provider of PD_EMBED_URL when set)\n"
+	"      --group           one match_group record per video instead of match records\n"
+	"      --recommend       also list the applicable patterns the video lacks, by gain\n"
+	"      --batch N         videos matched together (one BLAS product; default 256)\n"
+	"      --tz OFFSET       time zone of weekday and hour features: Z, +HH:MM, -HH:MM\n"
+	"      --no-cache        do not use Redis even when REDIS_URL is set\n"
+	CLI_COMMON_HELP
+	"\n"
+	"Environment: DATABASE_URL (patterns and videos by id), REDIS_URL (optional cache),\n"
+	"PINECONE_API_KEY and PINECONE_INDEX_HOST (optional: embeddings by id),\n"
+	"PD_EMBED_URL, PD_EMBED_MODEL, PD_EMBED_API_KEY (optional: embeddings provider).\n"
+	"Exit status: 0 all matched, 1 some records rejected, 2 usage error, 3 service failure.\n";
+
+enum { OPT_PATTERNS = CLI_OPT_FIRST_OWN, OPT_EMBED_MODEL, OPT_GROUP, OPT_RECOMMEND, OPT_BATCH,
+       OPT_TZ, OPT_NO_CACHE };
+
+#define EMB_TTL (24 * 3600)
+#define MATCH_TTL 3600
+
+static pd_matcher *M;
+static pd_cache *cache;
+static PGconn *db;
+static int db_tried;
+static pd_tmodel *model;
+static pd_oai oai;		/* the embeddings provider (PD_EMBED_URL), when use_oai */
+static int use_oai;
+static uint64_t oai_tag;	/* hash of URL and model, for embedding cache keys */
+static unsigned long long oai_texts;
+static int group, recommend, tz_offset, from_db;
+static long long gen;
+static double last_gen_check;
+static uint64_t sig;		/* options and pattern set, for match cache keys */
+static unsigned dbtag;		/* which database (DATABASE_URL), for cache keys */
+static pd_vfeat *vf;
+static pd_match_hit *hits;	/* batch x patterns */
+static int *nhits;		/* per slot */
+
+/* One input in the current batch. */
+typedef struct slot {
+	pd_record r;
+	pd_video v;
+	int have_video;
+	char *vid;		/* the video_id of the answer */
+	pd_buf stored;		/* the stored record the video came from (cache or database) */
+	pd_buf cached;		/* a whole answer from the match cache */
+	int from_cache;
+	char *mkey;		/* match cache key to fill after matching */
+	/* waiting for the embeddings provider (embedded for the whole batch at once) */
+	int pending, dropped;
+	char *text, *ekey;	/* the text sent, its embedding cache key */
+	char *line, *file;	/* copies, for a rejection at flush time */
+	size_t len;
+	long lineno;
+} slot;
+
+static slot *slots;
+static int nslots, batch = 256;
+static float *X, *S;
+
+/* cpu_s: the process's CPU time (the kernel figure holds on a busy machine too). */
+static double cpu_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int parse_tz(const char *s, int *off)
+{
+	if (!strcmp(s, "Z") || !strcmp(s, "z") || !strcmp(s, "UTC")) {
+		*off = 0;
+		return 0;
+	}
+	int h, mi = 0;
+	char sign, rest;
+	if ((sign = s[0]) != '+' && sign != '-')
+		return -1;
+	if (sscanf(s + 1, "%2d:%2d%c", &h, &mi, &rest) != 2 &&
+	    !(strlen(s) == 3 && sscanf(s + 1, "%2d%c", &h, &rest) == 1))
+		return -1;
+	if (h > 14 || mi > 59)
+		return -1;
+	*off = (sign == '-' ? -1 : 1) * (h * 3600 + mi * 60);
+	return 0;
+}
+
+/* ---- services ---- */
+
+static void cache_warn(void)
+{
+	pd_err err;
+	if (pd_cache_take_error(cache, &err) && !cli.quiet)
+		cli_warn("%s; matching goes on without the cache", err.msg);
+}
+
+static PGconn *need_db(void)
+{
+	if (!db && !db_tried) {
+		pd_err err;
+		db_tried = 1;
+		pd_db_set_program("pd-match");
+		db = pd_db_connect(NULL, &err);
+		if (!db)
+			cli_fatal_err(&err);
+	}
+	return db;
+}
+
+/* db_configured: a database to read videos from (patterns from it count too). */
+static int db_configured(void)
+{
+	static const char *const vars[] = { "DATABASE_URL", "PGHOST", "PGDATABASE", "PGSERVICE",
+					    NULL };
+	if (db || from_db)
+		return 1;
+	for (int i = 0; vars[i]; i++) {
+		const char *v = getenv(vars[i]);
+		if (v && *v)
+			return 1;
+	}
+	return 0;
+}
+
+static float *pc_vec;		/* Pinecone answers */
+static size_t pc_cap;
+
+static void compute_sig(void)
+{
+	uint64_t v[4] = { M->hash, (uint64_t)group, (uint64_t)recommend, (uint64_t)(int64_t)tz_offset };
+	sig = pd_hash64(v, sizeof v);
+}
+
+static pd_matcher *load_db_patterns(pd_err *err)
+{
+	pd_matcher *m = pd_matcher_new();
+	if (pd_db_read_patterns(need_db(), m, err) < 0) {
+		pd_matcher_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+static void set_matcher(pd_matcher *m)
+{
+	pd_matcher_free(M);
+	M = m;
+	free(hits);
+	hits = xcalloc((size_t)batch * (size_t)(M->n ? M->n : 1), sizeof *hits);
+	free(S);
+	S = xcalloc((size_t)batch * (size_t)(M->n ? M->n : 1), sizeof *S);
+	free(X);
+	X = xcalloc((size_t)batch * (size_t)(M->dim ? M->dim : 1), sizeof *X);
+	compute_sig();
+}
+
+/* check_gen: at most once a second, a new generation reloads database patterns. */
+static void check_gen(void)
+{
+	if (!pd_cache_up(cache))
+		return;
+	double now = mono_s();
+	if (now - last_gen_check < 1.0)
+		return;
+	last_gen_check = now;
+	long long g = pd_cache_gen(cache);
+	cache_warn();
+	if (g == gen || !pd_cache_up(cache))
+		return;
+	gen = g;
+	if (from_db) {
+		pd_err err;
+		pd_matcher *m = load_db_patterns(&err);
+		if (!m) {
+			cli_warn("reloading patterns: %s; keeping the ones loaded", err.msg);
+			return;
+		}
+		if (m->dim != M->dim && M->dim && m->dim) {
+			cli_warn("reloaded patterns have %d dimensions, not %d; keeping the ones loaded",
+				 m->dim, M->dim);
+			pd_matcher_free(m);
+			return;
+		}
+		set_matcher(m);
+		cli_metric_num("pattern_reloads", 1);
+	}
+	compute_sig();
+}
+
+/* ---- input: the batch ---- */
+
+static void slot_clear(slot *s)
+{
+	if (s->have_video)
+		pd_video_release(&s->v);
+	s->have_video = 0;
+	free(s->vid);
+	s->vid = NULL;
+	free(s->mkey);
+	s->mkey = NULL;
+	free(s->text);
+	free(s->ekey);
+	free(s->line);
+	free(s->file);
+	s->text = s->ekey = s->line = s->file = NULL;
+	s->pending = s->dropped = 0;
+	s->from_cache = 0;
+	pd_buf_reset(&s->cached);
+	pd_buf_reset(&s->stored);
+}
+
+static unsigned long long lines_out;
+static double kernel_s;	/* CPU time in the similarity product and the radius scan */
+
+/* emit: out bytes from offset `from` are records; count them. */
+static void count_out(size_t from)
+{
+	for (size_t i = from; i < cli_out.len; i++)
+		if (cli_out.p[i] == '\n')
+			cli.records_out++;
+}
+
+static void reject(const char *file, long line, const char *raw, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/* set_row: row i of X := the unit embedding of slot i. */
+static void set_row(int i)
+{
+	slot *s = &slots[i];
+	float *x = X + (size_t)i * (size_t)M->dim;
+	float norm = pd_vec_norm(s->r.emb, s->r.dim);
+	float inv = norm > 0 ? 1.0f / norm : 0.0f;
+	for (int k = 0; k < M->dim; k++)
+		x[k] = s->r.emb[k] * inv;
+}
+
+/*
+ * embed_pending: the batch's texts waiting for the provider, in one call
+ * (pd_oai_embed batches and retries); each embedding cached 24 h.  A
+ * provider failure after its retries ends the command (exit 3).
+ */
+static void embed_pending(void)
+{
+	int n = 0;
+	for (int i = 0; i < nslots; i++)
+		n += slots[i].pending;
+	if (!n)
+		return;
+	const char **texts = xmalloc((size_t)n * sizeof *texts);
+	int k = 0;
+	for (int i = 0; i < nslots; i++)
+		if (slots[i].pending)
+			texts[k++] = slots[i].text;
+	float *E = NULL;
+	int d = 0;
+	pd_err err;
+	if (pd_oai_embed(&oai, texts, n, &E, &d, &err) < 0) {
+		if (err.code == PD_EREC)
+			err.code = PD_ESERVICE;
+		cli_fatal_err(&err);
+	}
+	oai_texts += (unsigned long long)n;
+	k = 0;
+	for (int i = 0; i < nslots; i++) {
+		slot *s = &slots[i];
+		if (!s->pending)
+			continue;
+		const float *e = E + (size_t)k++ * (size_t)d;
+		s->pending = 0;
+		if (M->dim && d != M->dim) {
+			reject(s->file, s->lineno, s->line, s->len,
+			       "'%s': the provider's embedding has %d dimensions, the patterns have %d",
+			       s->vid, d, M->dim);
+			s->dropped = 1;
+			continue;
+		}
+		pd_record_set_emb(&s->r, e, d);
+		pd_cache_set(cache, s->ekey, e, (size_t)d * sizeof *e, EMB_TTL);
+		set_row(i);
+	}
+	free(E);
+	free(texts);
+}
+
+static void flush_batch(void)
+{
+	if (!nslots)
+		return;
+	embed_pending();
+	/* the kernel: one product for the batch, then every row's radius scan */
+	double t0 = cpu_s();
+	pd_matcher_sims(M, X, nslots, S);
+	for (int i = 0; i < nslots; i++)
+		nhits[i] = slots[i].from_cache || slots[i].dropped ? 0
+			 : pd_match_select(M, S + (size_t)i * (size_t)M->n,
+					   X + (size_t)i * (size_t)M->dim,
+					   hits + (size_t)i * (size_t)M->n);
+	kernel_s += cpu_s() - t0;
+	for (int i = 0; i < nslots; i++) {
+		slot *s = &slots[i];
+		size_t from = cli_out.len;
+		if (s->dropped) {
+			slot_clear(s);
+			continue;
+		}
+		if (s->from_cache) {
+			pd_buf_add(&cli_out, s->cached.p, s->cached.len);
+		} else {
+			pd_match_hit *h = hits + (size_t)i * (size_t)M->n;
+			if (nhits[i] > 0) {
+				pd_vfeat_extract(vf, &s->v, tz_offset);
+				pd_match_fill_has(M, h, nhits[i], vf);
+			}
+			pd_match_write(M, s->vid, h, nhits[i], group, recommend, &cli_out);
+			if (s->mkey)	/* kept to be cached once the answer is out */
+				pd_buf_add(&s->cached, cli_out.p + from, cli_out.len - from);
+		}
+		count_out(from);
+		lines_out++;
+		cli_record_done();
+		if (s->mkey)
+			pd_cache_set(cache, s->mkey, s->cached.p, s->cached.len, MATCH_TTL);
+		slot_clear(s);
+	}
+	nslots = 0;
+	if (cache)
+		cache_warn();
+}
+
+/* reject: as cli_reject, plus an answer line in coprocess mode. */
+static void reject(const char *file, long line, const char *raw, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static void reject(const char *file, long line, const char *raw, size_t len, const char *fmt, ...)
+{
+	char msg[600];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	cli_reject(file, line, raw, len, "%s", msg);
+	if (cli.unbuffered) {
+		size_t from = cli_out.len;
+		pd_buf_adds(&cli_out, "{\"type\":\"match_error\",\"line\":");
+		pd_buf_printf(&cli_out, "%ld,\"error\":", line);
+		pd_buf_add_json_string(&cli_out, msg, strlen(msg));
+		pd_buf_adds(&cli_out, "}\n");
+		count_out(from);
+		cli_record_done();
+	}
+}
+
+/*
+ * lookup: s->r is a video without an embedding, id `id`: the stored record
+ * (match cache, then embedding cache, then database) replaces it.
+ * Returns 1 ready (or answered from the match cache), 0 not stored.
+ */
+static int lookup(slot *s, const char *id)
+{
+	int id_only = cJSON_GetArraySize(s->r.json) == 2;
+	char ekey[600], mkey[640];
+	snprintf(ekey, sizeof ekey, "pd:emb:%lld:%08x:%s", gen, dbtag, id);
+	snprintf(mkey, sizeof mkey, "pd:match:%lld:%08x:%016llx:%s", gen, dbtag,
+		 (unsigned long long)sig, id);
+	int ok = strlen(id) < 500;
+	if (ok && pd_cache_up(cache)) {
+		const char *keys[2] = { ekey, mkey };
+		pd_buf vals[2] = { PD_BUF_INIT, PD_BUF_INIT };
+		int hit[2] = { 0, 0 };
+		pd_cache_mget(cache, keys, id_only ? 2 : 1, vals, hit);
+		if (id_only && hit[1]) {
+			pd_buf_add(&s->cached, vals[1].p ? vals[1].p : "", vals[1].len);
+			s->from_cache = 1;
+		} else if (hit[0]) {
+			pd_buf_add(&s->stored, vals[0].p, vals[0].len);
+		}
+		pd_buf_release(&vals[0]);
+		pd_buf_release(&vals[1]);
+		cache_warn();
+		if (s->from_cache)
+			return 1;
+	}
+	if (!s->stored.len) {
+		pd_err err;
+		int f = 0;
+		if (db_configured()) {
+			f = pd_db_video_record(need_db(), id, &s->stored, &err);
+			if (f < 0)
+				cli_fatal_err(&err);
+		}
+		if (f == 0) {
+			/* Pinecone: the embedding only; the input's own fields stay */
+			int dim = 0;
+			f = pd_match_pinecone_fetch(id, &pc_vec, &pc_cap, &dim, &err);
+			if (f < 0)
+				cli_fatal_err(&err);
+			if (f == 0)
+				return 0;
+			pd_record_set_emb(&s->r, pc_vec, dim);
+			pd_record_write(&s->r, &s->stored, PD_EMB_B64);
+			if (s->stored.len && s->stored.p[s->stored.len - 1] == '\n')
+				s->stored.p[--s->stored.len] = '\0';
+		}
+		if (ok)
+			pd_cache_set(cache, ekey, s->stored.p, s->stored.len, EMB_TTL);
+	}
+	if (ok && id_only && pd_cache_up(cache))
+		s->mkey = xstrdup(mkey);
+	return 1;
+}
+
+/* embed_text: the model's embedding of the record's title, tags, description. */
+static void embed_text(slot *s)
+{
+	const char *title = pd_json_str(s->r.json, "title");
+	const char *desc = pd_json_str(s->r.json, "description");
+	const cJSON *tags = cJSON_GetObjectItemCaseSensitive(s->r.json, "tags");
+	const char *tv[256];
+	int nt = 0;
+	const cJSON *t;
+	if (cJSON_IsArray(tags))
+		cJSON_ArrayForEach(t, tags)
+			if (cJSON_IsString(t) && nt < 256)
+				tv[nt++] = t->valuestring;
+	pd_tdoc_text doc = { title, desc, tv, nt };	/* as pd-embed: NULL when absent */
+	int dims = pd_tmodel_dims(model);
+	float *e = xmalloc((size_t)dims * sizeof *e);
+	pd_tmodel_embed(model, &doc, e);
+	pd_record_set_emb(&s->r, e, dims);
+	free(e);
+}
+
+/*
+ * provider_text: s waits for the provider: its text as pd-embed's openai
+ * provider composes it (title, then tags joined by ", ", then the first
+ * 1000 bytes of the description, on lines of their own), unless the
+ * embedding cache has it.  Returns 1 still pending (kept with copies for a
+ * late rejection), 0 embedded from the cache.
+ */
+static int provider_text(slot *s, const char *file, long lineno, const char *line, size_t len)
+{
+	const pd_video *v = &s->v;
+	pd_buf b = PD_BUF_INIT;
+	if (v->title)
+		pd_buf_adds(&b, v->title);
+	if (v->ntags) {
+		pd_buf_addc(&b, '\n');
+		for (int i = 0; i < v->ntags; i++) {
+			if (i)
+				pd_buf_adds(&b, ", ");
+			pd_buf_adds(&b, v->tags[i]);
+		}
+	}
+	if (v->description && *v->description) {
+		size_t n = strlen(v->description);
+		if (n > 1000) {
+			n = 1000;
+			while (n > 0 && ((unsigned char)v->description[n] & 0xC0) == 0x80)
+				n--;
+		}
+		pd_buf_addc(&b, '\n');
+		pd_buf_add(&b, v->description, n);
+	}
+	pd_buf_addc(&b, '\0');
+	s->text = pd_buf_detach(&b);
+	char key[80];
+	snprintf(key, sizeof key, "pd:oemb:%016llx:%016llx", (unsigned long long)oai_tag,
+		 (unsigned long long)pd_hash64(s->text, strlen(s->text)));
+	s->ekey = xstrdup(key);
+	pd_buf val = PD_BUF_INIT;
+	if (pd_cache_get(cache, key, &val) && val.len && val.len % sizeof(float) == 0 &&
+	    (!M->dim || val.len / sizeof(float) == (size_t)M->dim)) {
+		float *e = xmalloc(val.len);
+		memcpy(e, val.p, val.len);
+		int d = (int)(val.len / sizeof(float));
+		int finite = 1;
+		for (int k = 0; k < d; k++)
+			finite &= isfinite(e[k]) != 0;
+		if (finite) {
+			pd_record_set_emb(&s->r, e, d);
+			s->pending = 0;
+		}
+		free(e);
+	}
+	pd_buf_release(&val);
+	cache_warn();
+	if (!s->pending)
+		return 0;
+	s->line = xmemdup(line, len);
+	s->len = len;
+	s->file = xstrdup(file);
+	s->lineno = lineno;
+	return 1;
+}
+
+static void take(const char *file, long lineno, const char *line, size_t len, int is_draft)
+{
+	slot *s = &slots[nslots];
+	pd_err err;
+	if (pd_record_parse(&s->r, line, len, &err) < 0) {
+		reject(file, lineno, line, len, "%s", err.msg);
+		return;
+	}
+	if (!is_draft) {
+		const char *id = pd_json_str(s->r.json, "id");
+		if (!id || !*id) {
+			reject(file, lineno, line, len, "video record without a string \"id\"");
+			return;
+		}
+		s->vid = xstrdup(id);
+		if (s->r.dim == 0) {
+			int found = lookup(s, s->vid);
+			if (s->from_cache) {
+				nslots++;
+				return;
+			}
+			if (found) {
+				if (pd_record_parse(&s->r, s->stored.p, s->stored.len, &err) < 0) {
+					reject(file, lineno, line, len, "video '%s': stored record: %s",
+					       s->vid, err.msg);
+					slot_clear(s);
+					return;
+				}
+			}
+			if (s->r.dim == 0) {
+				if (!(model || use_oai) || !pd_json_str(s->r.json, "title")) {
+					reject(file, lineno, line, len,
+					       "video '%s' has no embedding and is not stored%s", s->vid,
+					       model || use_oai ? "" :
+					       " (no --embed-model or PD_EMBED_URL for its title)");
+					slot_clear(s);
+					return;
+				}
+				if (model)
+					embed_text(s);
+				else
+					s->pending = 1;
+			}
+		}
+	} else {
+		const char *title = pd_json_str(s->r.json, "title");
+		if (!title) {
+			reject(file, lineno, line, len, "draft without a string \"title\"");
+			return;
+		}
+		const char *ref = pd_json_str(s->r.json, "ref");
+		if (!ref || !*ref)
+			ref = pd_json_str(s->r.json, "id");
+		if (ref && *ref) {
+			s->vid = xstrdup(ref);
+		} else {
+			/* a deterministic id: the title and what else decides the answer */
+			pd_buf k = PD_BUF_INIT;
+			pd_buf_adds(&k, title);
+			pd_buf_printf(&k, "\n%.17g\n", pd_json_num(s->r.json, "duration_s", NAN));
+			const char *pub = pd_json_str(s->r.json, "published_at");
+			pd_buf_adds(&k, pub ? pub : "");
+			char id[40];
+			snprintf(id, sizeof id, "draft:%016llx",
+				 (unsigned long long)pd_hash64(k.p, k.len));
+			pd_buf_release(&k);
+			s->vid = xstrdup(id);
+		}
+		pd_json_set(s->r.json, "id", cJSON_CreateString(s->vid));
+		if (s->r.dim == 0) {
+			if (!model && !use_oai) {
+				reject(file, lineno, line, len,
+				       "draft '%s' has no embedding and no --embed-model or PD_EMBED_URL "
+				       "was given", s->vid);
+				slot_clear(s);
+				return;
+			}
+			if (model)
+				embed_text(s);
+			else
+				s->pending = 1;
+		}
+	}
+	if (pd_video_from_json(s->r.json, &s->v, &err) < 0) {
+		reject(file, lineno, line, len, "%s", err.msg);
+		slot_clear(s);
+		return;
+	}
+	s->have_video = 1;
+	if (s->pending && provider_text(s, file, lineno, line, len)) {
+		nslots++;
+		return;
+	}
+	if (M->dim && s->r.dim != M->dim) {
+		reject(file, lineno, line, len,
+		       "'%s': embedding has %d dimensions, the patterns have %d", s->vid, s->r.dim,
+		       M->dim);
+		slot_clear(s);
+		return;
+	}
+	set_row(nslots);
+	nslots++;
+}
+
+/*
+ * load_patterns: the pattern set, at the first video or draft (a stream of
+ * other records needs none, and no database).
+ */
+static const char *patterns_path;
+
+static void load_patterns(void)
+{
+	pd_err err;
+	pd_matcher *m;
+	if (patterns_path) {
+		m = pd_matcher_new();
+		if (pd_matcher_load_file(m, patterns_path, &err) < 0) {
+			cli_error("%s", err.msg);
+			cli_flush();
+			exit(2);
+		}
+	} else {
+		from_db = 1;
+		m = load_db_patterns(&err);
+		if (!m)
+			cli_fatal_err(&err);
+	}
+	if (model && m->dim && pd_tmodel_dims(model) != m->dim)
+		cli_fatal(2, "the model's embeddings have %d dimensions, the patterns %d",
+			  pd_tmodel_dims(model), m->dim);
+	set_matcher(m);
+}
+
+/* One input line. */
+static void process(const char *file, long lineno, const char *line, size_t len)
+{
+	char type[32];
+	pd_err err;
+	int t = pd_json_type(line, len, type, sizeof type, &err);
+	if (t < 0) {
+		reject(file, lineno, line, len, "%s", err.msg);
+		return;
+	}
+	int kind = t == 0 ? 0 : !strcmp(type, "video") ? 1 : !strcmp(type, "draft") ? 2 : 0;
+	if (!kind) {
+		flush_batch();
+		cli_passthrough(line, len);
+		return;
+	}
+	if (!M)
+		load_patterns();
+	take(file, lineno, line, len, kind == 2);
+	if (nslots == batch || cli.unbuffered)
+		flush_batch();
+}
+
+/* ---- coprocess input: read(2) on stdin, a line as soon as it is there ---- */
+
+typedef struct rawin {
+	char *buf;
+	size_t start, end, cap;
+	long lineno;
+	int eof;
+} rawin;
+
+/* raw_next: 1 a line (NUL-terminated, no '\n'), 0 at end; over-long lines are rejected here. */
+static int raw_next(rawin *in, const char **line, size_t *len)
+{
+	size_t scanned = in->start;
+	for (;;) {
+		char *nl = in->end > scanned ? memchr(in->buf + scanned, '\n', in->end - scanned)
+					     : NULL;
+		if (nl || (in->eof && in->end > in->start)) {
+			size_t s = in->start, e = nl ? (size_t)(nl - in->buf) : in->end;
+			in->start = nl ? e + 1 : e;
+			in->lineno++;
+			cli.records_in++;
+			if (e - s > cli.max_line) {
+				if (cli.rejects) {
+					fwrite(in->buf + s, 1, e - s, cli.rejects);
+					fputc('\n', cli.rejects);
+				}
+				reject("(stdin)", in->lineno, NULL, 0, "line longer than %zu bytes",
+				       cli.max_line);
+				scanned = in->start;
+				continue;
+			}
+			if (e > s && in->buf[e - 1] == '\r')
+				e--;
+			in->buf[e] = '\0';
+			*line = in->buf + s;
+			*len = e - s;
+			return 1;
+		}
+		if (in->eof)
+			return 0;
+		if (in->end - in->start > cli.max_line + 1) {
+			/* over the cap with no end in sight: copied to --rejects as it
+			   is read, up to the newline, never held whole */
+			in->lineno++;
+			cli.records_in++;
+			for (;;) {
+				char *nl2 = memchr(in->buf + in->start, '\n', in->end - in->start);
+				size_t upto = nl2 ? (size_t)(nl2 - in->buf) : in->end;
+				if (cli.rejects)
+					fwrite(in->buf + in->start, 1, upto - in->start, cli.rejects);
+				if (nl2) {
+					in->start = upto + 1;
+					break;
+				}
+				in->start = in->end = 0;
+				ssize_t n = read(0, in->buf, in->cap - 1);
+				if (n < 0 && errno == EINTR)
+					continue;
+				if (n <= 0) {
+					in->eof = 1;
+					break;
+				}
+				in->end = (size_t)n;
+			}
+			if (cli.rejects)
+				fputc('\n', cli.rejects);
+			reject("(stdin)", in->lineno, NULL, 0, "line longer than %zu bytes",
+			       cli.max_line);
+			scanned = in->start;
+			continue;
+		}
+		if (in->start > 0) {
+			memmove(in->buf, in->buf + in->start, in->end - in->start);
+			in->end -= in->start;
+			in->start = 0;
+		}
+		scanned = in->end;
+		if (in->cap - in->end < 65536 + 1) {
+			in->cap = in->cap ? in->cap * 2 : 1 << 20;
+			in->buf = xrealloc(in->buf, in->cap);
+		}
+		ssize_t n = read(0, in->buf + in->end, in->cap - 1 - in->end);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			cli_fatal(3, "error reading standard input: %s", strerror(errno));
+		if (n == 0)
+			in->eof = 1;
+		else
+			in->end += (size_t)n;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	cli_init("pd-match", "match", usage_text);
+	static const struct option longopts[] = {
+		{ "patterns", required_argument, NULL, OPT_PATTERNS },
+		{ "embed-model", required_argument, NULL, OPT_EMBED_MODEL },
+		{ "group", no_argument, NULL, OPT_GROUP },
+		{ "recommend", no_argument, NULL, OPT_RECOMMEND },
+		{ "batch", required_argument, NULL, OPT_BATCH },
+		{ "tz", required_argument, NULL, OPT_TZ },
+		{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
+		CLI_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *model_path = NULL;
+	int use_cache = 1, c;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_PATTERNS: patterns_path = optarg; break;
+		case OPT_EMBED_MODEL: model_path = optarg; break;
+		case OPT_GROUP: group = 1; break;
+		case OPT_RECOMMEND: recommend = 1; break;
+		case OPT_BATCH: batch = (int)cli_parse_long("--batch", optarg, 1, 1 << 16); break;
+		case OPT_TZ:
+			if (parse_tz(optarg, &tz_offset) < 0)
+				cli_usage_error("invalid --tz '%s' (Z, +HH:MM or -HH:MM)", optarg);
+			break;
+		case OPT_NO_CACHE: use_cache = 0; break;
+		default:
+			if (!cli_common_option(c, optarg))
+				cli_usage_error("unknown option");
+		}
+	}
+	cli_after_options();
+	if (cli.unbuffered)
+		batch = 1;
+	pd_err err;
+	if (model_path && !(model = pd_tmodel_load(model_path, &err)))
+		cli_fatal(2, "%s", err.msg);
+	if (!model) {
+		/* the provider pd-embed --provider openai uses, when configured */
+		const char *u = getenv("PD_EMBED_URL"), *mo = getenv("PD_EMBED_MODEL");
+		if (u && *u && mo && *mo) {
+			use_oai = 1;
+			oai.url = u;
+			oai.model = mo;
+			oai.key = getenv("PD_EMBED_API_KEY");
+			oai.seed = 1;
+			pd_buf t = PD_BUF_INIT;
+			pd_buf_printf(&t, "%s\n%s", u, mo);
+			oai_tag = pd_hash64(t.p, t.len);
+			pd_buf_release(&t);
+		}
+	}
+	if (use_cache) {
+		const char *url = getenv("DATABASE_URL");
+		dbtag = (unsigned)pd_hash64(url ? url : "", url ? strlen(url) : 0);
+		cache = pd_cache_open(NULL, 0, 0, &err);
+		if (!cache && err.code && !cli.quiet)
+			cli_warn("%s; matching goes on without the cache", err.msg);
+		gen = pd_cache_gen(cache);
+		cache_warn();
+		last_gen_check = mono_s();
+	}
+	slots = xcalloc((size_t)batch, sizeof *slots);
+	nhits = xcalloc((size_t)batch, sizeof *nhits);
+	vf = pd_vfeat_new();
+
+	int files = argc - optind;
+	int raw = cli.unbuffered && (files == 0 || (files == 1 && !strcmp(argv[optind], "-")));
+	const char *line;
+	size_t len;
+	if (raw) {
+		rawin in = { 0 };
+		while (raw_next(&in, &line, &len)) {
+			process("(stdin)", in.lineno, line, len);
+			check_gen();
+		}
+		free(in.buf);
+	} else {
+		pd_input *in = cli_open_input(files, argv + optind);
+		while (cli_next_line(in, &line, &len)) {
+			process(CLI_POS(in), line, len);
+			if (nslots == 0)
+				check_gen();
+		}
+		flush_batch();
+		pd_input_free(in);
+	}
+	if (cache) {
+		unsigned long long h, mi;
+		pd_cache_stats(cache, &h, &mi);
+		cli_metric_num("cache_hits", (double)h);
+		cli_metric_num("cache_misses", (double)mi);
+		cli_metric_num("cache_hit_rate", h + mi ? (double)h / (double)(h + mi) : 0);
+	}
+	cli_metric_num("videos_answered", (double)lines_out);
+	if (use_oai)
+		cli_metric_num("provider_embedded", (double)oai_texts);
+	if (M) {
+		cli_metric_num("patterns", M->n);
+		cli_metric_num("patterns_skipped_rejected", (double)M->skipped);
+		cli_metric_num("dims", M->dim);
+	}
+	cli_metric_num("kernel_cpu_seconds", kernel_s);
+	for (int i = 0; i < batch; i++) {
+		slot_clear(&slots[i]);
+		pd_record_release(&slots[i].r);
+		pd_buf_release(&slots[i].stored);
+		pd_buf_release(&slots[i].cached);
+	}
+	free(slots);
+	free(X);
+	free(S);
+	free(hits);
+	free(nhits);
+	pd_vfeat_free(vf);
+	pd_matcher_free(M);
+	pd_tmodel_free(model);
+	free(pc_vec);
+	pd_cache_free(cache);
+	if (db)
+		PQfinish(db);
+	return cli_finish();
+}

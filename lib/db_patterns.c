@@ -1,0 +1,138 @@
+/*
+ * db_patterns.c — what pd-match reads from PostgreSQL: the active set's
+ * patterns (loaded once into a matcher) and one stored video by id (for
+ * inputs that carry only an id); declared in match.h.
+ *
+ * The active set is the view active_patterns (schema.c): the patterns of the
+ * run whose discovery_runs.status is 'active'.  pd-store keeps each pattern
+ * record whole in `record` (less its centroid, which is the pgvector column
+ * centroid_embedding), so the matcher reads the same fields it reads from a
+ * pattern file.  The video lookup is one prepared statement, so a lookup is
+ * one round trip with no parse or plan on the server; the JSON is built by
+ * the server (json_build_object), the embedding read as pgvector text.
+ */
+#include "pd.h"
+#include "db.h"
+#include "match.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+long pd_db_read_patterns(PGconn *c, pd_matcher *m, pd_err *err)
+{
+	PGresult *r = pd_db_query(c, "SELECT id, record::text, centroid_embedding::text,"
+				  " semantic_radius FROM active_patterns ORDER BY id COLLATE \"C\"",
+				  0, NULL, err);
+	if (!r)
+		return -1;
+	long added = 0;
+	float *cen = NULL;
+	size_t cap = 0;
+	int rows = PQntuples(r);
+	for (int i = 0; i < rows; i++) {
+		const char *id = PQgetvalue(r, i, 0);
+		cJSON *rec = cJSON_Parse(PQgetvalue(r, i, 1));
+		int dim = 0;
+		pd_err e;
+		if (!rec || !cJSON_IsObject(rec)) {
+			cJSON_Delete(rec);
+			pd_err_set(err, PD_EREC, "stored pattern '%s': record is not a JSON object", id);
+			goto fail;
+		}
+		if (!PQgetisnull(r, i, 2)) {
+			const char *v = PQgetvalue(r, i, 2);
+			if (pd_vec_parse_json(v, strlen(v), &cen, &cap, &dim, &e) < 0) {
+				cJSON_Delete(rec);
+				pd_err_set(err, PD_EREC, "stored pattern '%s': centroid: %s", id, e.msg);
+				goto fail;
+			}
+		}
+		if (!PQgetisnull(r, i, 3)) {
+			double rad = strtod(PQgetvalue(r, i, 3), NULL);
+			if (isfinite(rad))
+				pd_json_set(rec, "radius", cJSON_CreateNumber(rad));
+		}
+		int k = pd_matcher_add(m, rec, cen, dim, &e);
+		cJSON_Delete(rec);
+		if (k < 0) {
+			pd_err_set(err, PD_EREC, "stored pattern: %s", e.msg);
+			goto fail;
+		}
+		added += k;
+	}
+	PQclear(r);
+	free(cen);
+	return added;
+fail:
+	PQclear(r);
+	free(cen);
+	return -1;
+}
+
+#define VIDEO_STMT "pd_match_video"
+static const char video_sql[] =
+	"SELECT json_strip_nulls(json_build_object('type', 'video', 'id', id,"
+	" 'channel_id', channel_id, 'channel_title', channel_title, 'title', title,"
+	" 'description', description, 'tags', tags, 'category', category, 'format', format,"
+	" 'published_at', to_char(published_at AT TIME ZONE 'UTC',"
+	"   'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+	" 'duration_s', duration_s, 'is_short', is_short, 'perf', perf))::text,"
+	" embedding::text FROM videos WHERE id = $1";
+
+int pd_db_video_record(PGconn *c, const char *id, pd_buf *out, pd_err *err)
+{
+	const char *params[1] = { id };
+	pd_buf_reset(out);
+	PGresult *r = PQexecPrepared(c, VIDEO_STMT, 1, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		int unprepared = state && !strcmp(state, "26000");
+		PQclear(r);
+		if (!unprepared)
+			return pd_db_error(c, "video lookup", err);
+		r = PQprepare(c, VIDEO_STMT, video_sql, 1, NULL);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			PQclear(r);
+			return pd_db_error(c, "video lookup", err);
+		}
+		PQclear(r);
+		r = PQexecPrepared(c, VIDEO_STMT, 1, params, NULL, NULL, 0);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+			PQclear(r);
+			return pd_db_error(c, "video lookup", err);
+		}
+	}
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return 0;
+	}
+	const char *j = PQgetvalue(r, 0, 0);
+	size_t n = strlen(j);
+	while (n && j[n - 1] != '}')
+		n--;
+	if (n < 2) {
+		PQclear(r);
+		return pd_err_set(err, PD_ESERVICE, "video lookup: unexpected row for '%s'", id);
+	}
+	pd_buf_add(out, j, n - 1);
+	if (!PQgetisnull(r, 0, 1)) {
+		const char *v = PQgetvalue(r, 0, 1);
+		float *e = NULL;
+		size_t cap = 0;
+		int dim = 0;
+		pd_err e2;
+		if (pd_vec_parse_json(v, strlen(v), &e, &cap, &dim, &e2) < 0) {
+			free(e);
+			PQclear(r);
+			return pd_err_set(err, PD_ESERVICE, "video '%s': stored embedding: %s", id,
+					  e2.msg);
+		}
+		pd_buf_adds(out, ",\"embedding_b64\":\"");
+		pd_vec_add_b64(out, e, dim);
+		pd_buf_addc(out, '"');
+		free(e);
+	}
+	pd_buf_addc(out, '}');
+	PQclear(r);
+	return 1;
+}

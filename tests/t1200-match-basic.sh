@@ -1,0 +1,285 @@
+#!/usr/bin/env bash
+# t1200-match-basic.sh — pd-match on files, no services: planted truth (videos
+# placed inside and outside pattern radii, with and without features: exactly
+# which matches come out), expected performance and recommendations, --group,
+# pass-through, batch/thread independence, drafts (ids, a saved pd-embed
+# model), coprocess mode (one line in, its answer out, before the next line),
+# and bad input of every kind.
+. "$(dirname "$0")/lib/tap.sh"
+unset DATABASE_URL REDIS_URL
+EX=$PD_TOP/examples
+P=$EX/match-patterns.ndjson
+# jsel FILE SELECT EXPR: some record of FILE satisfies SELECT, and all those satisfy EXPR
+jsel() { jq -n -e "[inputs | select($2)] | length >= 1 and all(.[]; $3)" "$1" >/dev/null; }
+
+run pd-match --patterns "$P" --recommend --no-metric "$EX/match-videos.ndjson"
+expect 'planted truth: exactly the expected matches, has_feature and recommendations' '
+	check_status 0 &&
+	jq -r "[.type, .video_id, (.pattern_id // \"-\"), (if has(\"has_feature\") then .has_feature else \"-\" end), (.rank // \"-\")] | @tsv" "$OUT" >"$TMP/got" &&
+	printf "%s\n" \
+		"match	v1	p-howto	true	-" "match	v1	p-mid	true	-" "match	v1	p-question	false	-" \
+		"match	v2	p-question	true	-" \
+		"match	v3	p-short	true	-" \
+		"match	v5	p-howto	true	-" "match	v5	p-mid	false	-" "match	v5	p-question	false	-" \
+		"recommendation	v5	p-mid	-	1" \
+		"match	v6	p-mid	true	-" "match	v6	p-question	false	-" \
+		"match	v7	p-howto	false	-" "match	v7	p-mid	false	-" "match	v7	p-question	false	-" \
+		"recommendation	v7	p-howto	-	1" "recommendation	v7	p-mid	-	2" \
+		"match	draft-1	p-howto	true	-" "match	draft-1	p-mid	false	-" "match	draft-1	p-question	true	-" \
+		"recommendation	draft-1	p-mid	-	1" >"$TMP/want" &&
+	diff "$TMP/want" "$TMP/got"'
+expect 'a rejected pattern never matches' '! grep -q p-rejected "$OUT"'
+expect 'similarity, expected_perf and its interval (lift CI carried over)' '
+	jsel "$OUT" ".video_id == \"v1\" and .pattern_id == \"p-howto\"" ".similarity == 1 and .expected_perf == 3 and .expected_perf_ci == [2.25, 3.75]" &&
+	jsel "$OUT" ".video_id == \"v2\" and .pattern_id == \"p-question\"" ".similarity == 0.8" &&
+	jsel "$OUT" ".type == \"recommendation\" and .video_id == \"v7\" and .rank == 1" ".expected_gain == 2 and (.explanation | startswith(\"lacks titles containing\"))"'
+expect 'explanations are one line and say has / lacks' '
+	jsel "$OUT" ".type == \"match\" and .video_id == \"v1\" and .pattern_id == \"p-howto\"" "(.explanation | startswith(\"has \")) and (.explanation | test(\"\\n\") | not)"'
+
+run pd-match --patterns "$P" --recommend --group "$EX/match-videos.ndjson"
+expect '--group: one match_group per input, in order, empty ones too' '
+	check_status 0 &&
+	test "$(jq -r "select(.type == \"match_group\") | .video_id" "$OUT" | tr "\n" " ")" = "v1 v2 v3 v4 v5 v6 v7 draft-1 " &&
+	jsel "$OUT" ".video_id == \"v4\"" ".matches == [] and .recommendations == []" &&
+	jsel "$OUT" ".video_id == \"v7\"" "[.recommendations[].pattern_id] == [\"p-howto\", \"p-mid\"]" &&
+	tail -n 1 "$OUT" | jq -e ".type == \"metric\" and .patterns == 4 and .patterns_skipped_rejected == 1
+		and .videos_answered == 8 and .records_in == 8 and .records_out == 8"'
+
+{ echo '{"type":"note","n":1}'; head -n 2 "$EX/match-videos.ndjson"; echo '{"type":"cluster","id":"c9","extra":{"x":[1,2]}}'; } >"$TMP/mixed.ndjson"
+run pd-match --patterns "$P" --group --no-metric "$TMP/mixed.ndjson"
+expect 'other records pass through unchanged and in order' '
+	check_status 0 && test "$(jq -r .type "$OUT" | tr "\n" " ")" = "note match_group match_group cluster " &&
+	sed -n 1p "$OUT" | cmp - <(sed -n 1p "$TMP/mixed.ndjson") && sed -n 4p "$OUT" | cmp - <(sed -n 4p "$TMP/mixed.ndjson")'
+
+# a larger random set: batch size, --unbuffered and BLAS threads must not change a byte
+/usr/bin/python3 - "$TMP" <<'EOF'
+import sys, json, base64, random, struct, math
+w = sys.argv[1]; r = random.Random(5); d = 64
+def unit(v):
+    n = math.sqrt(sum(x * x for x in v)); return [x / n for x in v]
+cents = [unit([r.gauss(0, 1) for _ in range(d)]) for _ in range(10)]
+feats = [{"kind": "ngram", "value": "bread"}, {"kind": "short"}, {"kind": "title", "value": "question"}]
+with open(w + "/pats.ndjson", "w") as f:
+    for i in range(30):
+        f.write(json.dumps({"type": "pattern", "id": "p%02d" % i, "feature": feats[i % 3],
+            "direction": "positive", "centroid": cents[i % 10], "radius": 0.2 + 0.01 * (i % 7),
+            "stats": {"median_perf_with": 1 + i / 10, "median_perf_without": 1.0, "lift": 1.5,
+                      "lift_ci": [1.2, 1.9]}, "status": "validated"}) + "\n")
+with open(w + "/many.ndjson", "w") as f:
+    for i in range(3000):
+        c = cents[r.randrange(10)]
+        v = [x + r.gauss(0, 0.07) for x in c]
+        t = r.choice(["bread", "why bread?", "cake", "How to bake bread"])
+        f.write(json.dumps({"type": "video", "id": "v%d" % i, "title": t,
+            "duration_s": r.choice([30, 200, 400]),
+            "embedding_b64": base64.b64encode(struct.pack("<%df" % d, *v)).decode()}) + "\n")
+EOF
+run pd-match --patterns "$TMP/pats.ndjson" --recommend --no-metric "$TMP/many.ndjson"
+cp "$OUT" "$TMP/ref.out"
+expect 'the random set gives matches of every kind' '
+	check_status 0 && test "$(grep -c "\"type\":\"match\"" "$TMP/ref.out")" -gt 3000 &&
+	grep -q "\"has_feature\":true" "$TMP/ref.out" && grep -q "\"has_feature\":false" "$TMP/ref.out"'
+run pd-match --patterns "$TMP/pats.ndjson" --recommend --no-metric --batch 7 "$TMP/many.ndjson"
+expect '--batch 7 gives the same bytes' 'check_status 0 && cmp "$OUT" "$TMP/ref.out"'
+IN=$TMP/many.ndjson run pd-match --patterns "$TMP/pats.ndjson" --recommend --no-metric --unbuffered
+expect '--unbuffered (one at a time) gives the same bytes' 'check_status 0 && cmp "$OUT" "$TMP/ref.out"'
+OPENBLAS_NUM_THREADS=2 run pd-match --patterns "$TMP/pats.ndjson" --recommend --no-metric "$TMP/many.ndjson"
+expect '2 BLAS threads give the same bytes' 'check_status 0 && cmp "$OUT" "$TMP/ref.out"'
+# every match is within its radius, every non-match outside (recomputed in Python)
+expect 'matches agree with cosine similarity recomputed independently' '
+	/usr/bin/python3 - "$TMP/pats.ndjson" "$TMP/many.ndjson" "$TMP/ref.out" <<"EOF"
+import sys, json, base64, struct, math
+pats = [json.loads(l) for l in open(sys.argv[1])]
+got = set()
+for l in open(sys.argv[3]):
+    o = json.loads(l)
+    if o["type"] == "match": got.add((o["video_id"], o["pattern_id"]))
+want = set(); close = 0
+for l in open(sys.argv[2]):
+    v = json.loads(l); b = base64.b64decode(v["embedding_b64"])
+    e = struct.unpack("<%df" % (len(b) // 4), b); n = math.sqrt(sum(x * x for x in e))
+    for p in pats:
+        c = p["centroid"]; cn = math.sqrt(sum(x * x for x in c))
+        s = sum(a * b for a, b in zip(e, c)) / n / cn
+        if abs(s - (1 - p["radius"])) < 1e-5:   # too close to call in float32
+            close += 1; got.discard((v["id"], p["id"])); continue
+        if s >= 1 - p["radius"]: want.add((v["id"], p["id"]))
+extra, missing = got - want, want - got
+print(len(want), "expected;", len(extra), "extra;", len(missing), "missing;", close, "on the edge")
+sys.exit(1 if extra or missing else 0)
+EOF'
+
+# drafts
+printf '%s\n' '{"type":"draft","title":"How to fold dough?","embedding":[1,0,0,0]}' \
+	'{"type":"draft","title":"How to fold dough?","embedding":[1,0,0,0]}' \
+	'{"type":"draft","title":"How to fold dough?","duration_s":400,"embedding":[1,0,0,0]}' \
+	'{"type":"draft","id":"mine","title":"Plain","embedding":[1,0,0,0]}' >"$TMP/drafts.ndjson"
+run pd-match --patterns "$P" --group --no-metric "$TMP/drafts.ndjson"
+expect 'drafts: a deterministic draft: id from the title (and duration), or the given id' '
+	check_status 0 && ids=$(jq -r .video_id "$OUT" | tr "\n" " ") && echo "$ids" &&
+	set -- $ids && [[ $1 == draft:* ]] && [ "$1" = "$2" ] && [ "$1" != "$3" ] && [ "$4" = mine ] &&
+	jsel "$OUT" ".video_id == \"mine\"" "[.matches[].has_feature] == [false, false, false]" &&
+	sed -n 3p "$OUT" | jq -e "[.matches[] | select(.pattern_id == \"p-mid\") | .has_feature] == [true]"'
+
+# drafts through a saved pd-embed model: a draft with a training video's text
+# gets exactly that video's embedding
+if [ -x "$PD_TOP/bin/pd-embed" ]; then
+	/usr/bin/python3 - >"$TMP/corpus.ndjson" <<'EOF'
+import json, random
+r = random.Random(3)
+topics = [["sourdough", "bread", "starter", "loaf", "crust"], ["guitar", "chords", "strum", "riff", "tuning"],
+          ["python", "code", "function", "loop", "debug"], ["garden", "tomato", "soil", "seeds", "compost"]]
+for i in range(80):
+    t = topics[i % 4]
+    title = " ".join(r.sample(t, 3)) + " " + r.choice(["tips", "guide", "for beginners", "explained"])
+    print(json.dumps({"type": "video", "id": "c%03d" % i, "channel_id": "ch%d" % (i % 9), "title": title,
+                      "description": " ".join(r.sample(t, 4)), "tags": r.sample(t, 2), "duration_s": 100 + i}))
+EOF
+	pd-embed --dims 16 --save-model "$TMP/m.bin" "$TMP/corpus.ndjson" >"$TMP/emb.ndjson" 2>"$TMP/embed.err"
+	jq -c 'select(.type == "video" and .id == "c005") | {type: "pattern", id: "p-c005",
+		feature: {kind: "ngram", value: "tips"}, centroid_b64: .embedding_b64, radius: 0.02,
+		stats: {median_perf_with: 2, median_perf_without: 1}}' "$TMP/emb.ndjson" >"$TMP/mp.ndjson"
+	jq -c 'select(.type == "video" and (.id == "c005" or .id == "c006")) |
+		{type: "draft", ref: .id, title, description, tags, duration_s}' "$TMP/corpus.ndjson" >"$TMP/mdrafts.ndjson"
+	run pd-match --patterns "$TMP/mp.ndjson" --embed-model "$TMP/m.bin" --group --no-metric "$TMP/mdrafts.ndjson"
+	expect 'drafts embedded with the saved pd-embed model match as the training video did' '
+		check_status 0 && test -s "$TMP/mp.ndjson" &&
+		jsel "$OUT" ".video_id == \"c005\"" "(.matches | length) == 1 and .matches[0].similarity > 0.99999" &&
+		jsel "$OUT" ".video_id == \"c006\"" ".matches == []"'
+	run pd-match --patterns "$TMP/mp.ndjson" --embed-model "$EX/match-patterns.ndjson" "$TMP/mdrafts.ndjson"
+	expect 'a file that is not a model is a usage error' 'check_status 2 && grep -q "pd-match: " "$ERR"'
+else
+	skip 'drafts embedded with the saved pd-embed model' 'no bin/pd-embed'
+fi
+run pd-match --patterns "$P" '--no-metric' <(echo '{"type":"draft","title":"no vector"}')
+expect 'a draft without embedding and without --embed-model is rejected' '
+	check_status 1 && grep -q "no --embed-model" "$ERR"'
+
+# drafts through the embeddings provider (PD_EMBED_URL, as pd-embed --provider
+# openai): a loopback OpenAI-compatible server; the batch's drafts go in one request
+/usr/bin/python3 "$PD_TOP/tests/fake_openai_embed.py" --dim 8 --key sk-test --log "$TMP/oai.log" --max-seconds 120 >"$TMP/oport" 2>/dev/null &
+osrv=$!
+for _ in $(seq 100); do [ -s "$TMP/oport" ] && break; sleep 0.05; done
+export PD_EMBED_URL=http://127.0.0.1:$(head -n 1 "$TMP/oport")/v1 PD_EMBED_MODEL=fake-1 PD_EMBED_API_KEY=sk-test
+echo '{"type":"video","id":"t1","title":"Sourdough starter for beginners","tags":["bread","baking"],"description":"Feed it daily."}' >"$TMP/t1.ndjson"
+pd-embed --provider openai --no-metric "$TMP/t1.ndjson" >"$TMP/t1e.ndjson" 2>"$TMP/t1e.err"
+jq -c '{type: "pattern", id: "p-t1", feature: {kind: "tag", value: "bread"}, centroid_b64: .embedding_b64,
+	radius: 0.01, stats: {median_perf_with: 2, median_perf_without: 1}}' "$TMP/t1e.ndjson" >"$TMP/pt1.ndjson"
+printf '%s\n' '{"type":"draft","ref":"a","title":"Sourdough starter for beginners","tags":["bread","baking"],"description":"Feed it daily."}' \
+	'{"type":"draft","ref":"b","title":"Guitar riffs"}' >"$TMP/odrafts.ndjson"
+: >"$TMP/oai.log"
+run pd-match --patterns "$TMP/pt1.ndjson" --group --no-metric "$TMP/odrafts.ndjson"
+expect 'drafts embedded by the provider as pd-embed embeds a video with the same text, in one request' '
+	check_status 0 && test -s "$TMP/pt1.ndjson" &&
+	jsel "$OUT" ".video_id == \"a\"" "[.matches[] | [.pattern_id, .similarity, .has_feature]] == [[\"p-t1\", 1, true]]" &&
+	jsel "$OUT" ".video_id == \"b\"" ".matches == []" &&
+	test "$(wc -l <"$TMP/oai.log")" = 1'
+run pd-match --patterns "$P" --group --no-metric "$TMP/odrafts.ndjson"
+expect 'a provider embedding of another dimension than the patterns is rejected with FILE:LINE' '
+	check_status 1 && grep -q "odrafts.ndjson:1: .a.: the provider.s embedding has 8 dimensions, the patterns have 4" "$ERR" &&
+	grep -q "odrafts.ndjson:2: " "$ERR"'
+kill "$osrv" 2>/dev/null; wait "$osrv" 2>/dev/null
+PD_EMBED_URL=http://127.0.0.1:1/v1 PD_HTTP_MAX_RETRIES=1 PD_HTTP_BACKOFF_MS=10 run pd-match --patterns "$TMP/pt1.ndjson" "$TMP/odrafts.ndjson"
+expect 'the provider unreachable: exit 3 with a message' 'check_status 3 && grep -q "pd-match: " "$ERR"'
+unset PD_EMBED_URL PD_EMBED_MODEL PD_EMBED_API_KEY
+
+# ids resolved through Pinecone (no database): a loopback server speaking
+# Pinecone's data plane (GET /vectors/fetch?ids=..&namespace=.., Api-Key)
+cat >"$TMP/fake_pinecone.py" <<'PYEOF'
+import json, os, sys
+sys.path.insert(0, os.environ["PD_TOP"] + "/tests")
+import fake_http
+VECS = {"v1": [1, 0, 0, 0], "v3": [0, 1, 0.1, 0]}
+def handle(req):
+    if req.path != "/vectors/fetch" or req.method != "GET":
+        return None
+    if req.headers.get("api-key") != "test-key":
+        return fake_http.json_reply(401, {"code": 16, "message": "Invalid API Key"})
+    ids = req.query.get("ids", [])
+    return fake_http.json_reply(200, {"namespace": req.arg("namespace", ""), "vectors":
+        {i: {"id": i, "values": VECS[i]} for i in ids if i in VECS}})
+fake_http.main(handle, description="fake Pinecone data plane")
+PYEOF
+/usr/bin/python3 "$TMP/fake_pinecone.py" --log "$TMP/pc.log" --fault 'GET /vectors/fetch.*v3=503x1' >"$TMP/port" 2>"$TMP/srv.err" &
+srv=$!
+for _ in $(seq 100); do [ -s "$TMP/port" ] && break; sleep 0.05; done
+port=$(head -n 1 "$TMP/port")
+printf '%s\n' '{"type":"video","id":"v1","title":"How to bake bread","duration_s":400}' \
+	'{"type":"video","id":"v3"}' '{"type":"video","id":"v9"}' >"$TMP/pc-in.ndjson"
+PD_HTTP_BACKOFF_MS=10 PINECONE_API_KEY=test-key PINECONE_INDEX_HOST=http://127.0.0.1:$port PINECONE_NAMESPACE=vids \
+	run pd-match --patterns "$P" --group --no-metric "$TMP/pc-in.ndjson"
+kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null
+expect 'ids without a database: embeddings fetched from Pinecone (a 503 retried), the input fields kept' '
+	check_status 1 &&
+	jsel "$OUT" ".video_id == \"v1\"" "[.matches[] | [.pattern_id, .has_feature]] == [[\"p-howto\", true], [\"p-mid\", true], [\"p-question\", false]]" &&
+	jsel "$OUT" ".video_id == \"v3\"" "[.matches[].pattern_id] == [\"p-short\"] and .matches[0].has_feature == false" &&
+	grep -q "pc-in.ndjson:3: video .v9. has no embedding and is not stored" "$ERR" &&
+	test "$(jq -r ".headers[\"api-key\"]" "$TMP/pc.log" | sort -u)" = test-key &&
+	jsel "$TMP/pc.log" ".query.ids == [\"v1\"]" ".query.namespace == [\"vids\"]" &&
+	test "$(jq -r .status "$TMP/pc.log" | grep -c 503)" = 1'
+
+# coprocess: each answer arrives before the next line is written
+coproc CP { pd-match --patterns "$P" --group --unbuffered 2>"$TMP/cp.err"; }
+answers=0
+for v in v1 v4 v7; do
+	grep "\"id\":\"$v\"" "$EX/match-videos.ndjson" >&"${CP[1]}"
+	if IFS= read -r -t 5 line <&"${CP[0]}" && jq -e --arg v "$v" '.video_id == $v' <<<"$line" >/dev/null; then
+		answers=$((answers + 1))
+	fi
+done
+echo 'not json' >&"${CP[1]}"
+IFS= read -r -t 5 errline <&"${CP[0]}" || errline=
+exec {CP[1]}>&-
+wait "$CP_PID" 2>/dev/null; cp_status=$?
+expect 'coprocess: each line answered at once, a bad line answered with match_error' '
+	test "$answers" = 3 && jq -e ".type == \"match_error\" and .line == 4" <<<"$errline" &&
+	test "$cp_status" = 1 && grep -q "(stdin):4:" "$TMP/cp.err"'
+
+# bad input of every kind: FILE:LINE on stderr, the record whole in --rejects,
+# good records still answered, exit 1
+nan=$(/usr/bin/python3 -c 'import base64,struct; print(base64.b64encode(struct.pack("<4f", 1, float("nan"), 0, 0)).decode())')
+{
+	echo '{"type":"video","id":"ok1","title":"How to a","embedding":[1,0,0,0]}'
+	echo '{"type":"video","id":"bad-json","title":'
+	echo '{"type":"video","id":"dim3","title":"x","embedding":[1,0,0]}'
+	echo "{\"type\":\"video\",\"id\":\"nan\",\"title\":\"x\",\"embedding_b64\":\"$nan\"}"
+	echo '{"type":"video","title":"no id","embedding":[1,0,0,0]}'
+	echo '{"type":"draft","embedding":[1,0,0,0]}'
+	echo '{"type":"video","id":"bad-tags","tags":"x","embedding":[1,0,0,0]}'
+	echo '{"type":"video","id":"ok2","title":"How to b","embedding":[1,0,0,0]}'
+} >"$TMP/bad.ndjson"
+run pd-match --patterns "$P" --group --rejects "$TMP/rej.ndjson" "$TMP/bad.ndjson"
+expect 'bad records: each reported with FILE:LINE, written whole to --rejects, exit 1' '
+	check_status 1 &&
+	for n in 2 3 4 5 6 7; do grep -q "^pd-match: $TMP/bad.ndjson:$n: " "$ERR" || { echo "no message for line $n"; cat "$ERR"; exit 1; }; done &&
+	grep -q "embedding has 3 dimensions, the patterns have 4" "$ERR" &&
+	diff <(sed -n 2,7p "$TMP/bad.ndjson") "$TMP/rej.ndjson"'
+expect 'bad records: the good ones are still answered' '
+	test "$(jq -r "select(.type == \"match_group\") | .video_id" "$OUT" | tr "\n" " ")" = "ok1 ok2 " &&
+	tail -n 1 "$OUT" | jq -e ".rejected == 6"'
+run pd-match --patterns "$P" --strict "$TMP/bad.ndjson"
+expect '--strict stops at the first bad record' 'check_status 1 && test "$(grep -c "^pd-match: " "$ERR")" -le 2'
+
+# --unbuffered reads stdin itself: over-long lines there too
+{ /usr/bin/python3 -c 'print("y" * 3000000)'; grep '"v3"' "$EX/match-videos.ndjson"; } >"$TMP/long.ndjson"
+IN=$TMP/long.ndjson run pd-match --patterns "$P" --group --unbuffered --max-line 1000 --rejects "$TMP/long.rej" --no-metric
+expect '--unbuffered: an over-long line is rejected whole, the next one answered' '
+	check_status 1 && grep -q "(stdin):1: line longer than 1000 bytes" "$ERR" &&
+	cmp "$TMP/long.rej" <(head -n 1 "$TMP/long.ndjson") &&
+	test "$(jq -r .type "$OUT" | tr "\n" " ")" = "match_error match_group "'
+
+# bad pattern files
+printf '%s\n' '{"type":"pattern","id":"a","feature":{"kind":"short"},"centroid":[1,0],"radius":0.1}' \
+	'{"type":"pattern","id":"b","feature":{"kind":"nope"},"centroid":[1,0],"radius":0.1}' >"$TMP/badp.ndjson"
+run pd-match --patterns "$TMP/badp.ndjson" "$EX/match-videos.ndjson"
+expect 'a bad pattern: usage error naming FILE:LINE' '
+	check_status 2 && grep -q "badp.ndjson:2: pattern .b.: feature" "$ERR"'
+printf '%s\n' '{"type":"pattern","id":"a","feature":{"kind":"short"},"centroid":[1,0],"radius":0.1}' \
+	'{"type":"pattern","id":"c","feature":{"kind":"short"},"centroid":[1,0,0],"radius":0.1}' >"$TMP/badp2.ndjson"
+run pd-match --patterns "$TMP/badp2.ndjson" "$EX/match-videos.ndjson"
+expect 'patterns of mixed dimensions: usage error' 'check_status 2 && grep -q ":2: .*3 dimensions" "$ERR"'
+run pd-match --patterns "$TMP/none.ndjson" "$EX/match-videos.ndjson"
+expect 'a missing pattern file: usage error' 'check_status 2 && grep -q "none.ndjson" "$ERR"'
+run pd-match --tz 25:00 --patterns "$P"
+expect 'a bad --tz: usage error' 'check_status 2'
+test_done

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# t1200-match-services.sh — pd-match against the real PostgreSQL and Redis
+# (started by tests/run): patterns from the database's active set, videos
+# given only by id (read from PostgreSQL, then from the Redis cache), the
+# cache keys and hit rate, Redis down (one warning, same answers), unknown
+# ids, and a long-running coprocess reloading the patterns when pd-store
+# stores a new run (the generation pd:gen changes).
+. "$(dirname "$0")/lib/tap.sh"
+. "$(dirname "$0")/lib/store.sh"
+
+if ! store_db t1200_match; then
+	echo "1..0 # SKIP no PostgreSQL (DATABASE_URL unset or unreachable)"
+	exit 0
+fi
+trap 'store_db_drop; _tap_cleanup' EXIT
+EX=$PD_TOP/examples
+P=$EX/match-patterns.ndjson
+rcli() { redis-cli -s "${REDIS_URL#unix://}" "$@"; }
+have_redis=0
+[ -n "${REDIS_URL:-}" ] && rcli ping >/dev/null 2>&1 && have_redis=1
+
+grep '"type":"video"' "$EX/match-videos.ndjson" >"$TMP/videos.ndjson"
+jq -c '{type, id}' "$TMP/videos.ndjson" >"$TMP/ids.ndjson"
+echo '{"type":"video","id":"nope"}' >"$TMP/unknown.ndjson"
+
+run pd-store --quiet --no-passthrough "$P" "$TMP/videos.ndjson"
+expect 'pd-store loads the patterns and videos' 'check_status 0'
+
+# the reference: embeddings in the input, patterns from the file
+REDIS_URL= run pd-match --patterns "$P" --group --recommend --no-metric "$TMP/videos.ndjson"
+cp "$OUT" "$TMP/ref.out"
+REDIS_URL= run pd-match --group --recommend --no-metric "$TMP/videos.ndjson"
+expect 'patterns from the active set answer as the pattern file does' '
+	check_status 0 && test -s "$TMP/ref.out" && cmp "$OUT" "$TMP/ref.out"'
+REDIS_URL= run pd-match --group --recommend "$TMP/ids.ndjson"
+expect 'videos given only by id: read from PostgreSQL, the same answers' '
+	check_status 0 && diff <(no_metric "$OUT") "$TMP/ref.out"'
+REDIS_URL= run pd-match --group "$TMP/unknown.ndjson"
+expect 'an id that is not stored is rejected with FILE:LINE' '
+	check_status 1 && grep -q "unknown.ndjson:1: video .nope. has no embedding and is not stored" "$ERR"'
+
+if [ $have_redis = 1 ]; then
+	run pd-match --group --recommend "$TMP/ids.ndjson"
+	cp "$OUT" "$TMP/first.out"
+	run pd-match --group --recommend "$TMP/ids.ndjson"
+	expect 'Redis: a second run answers from the cache, same answers, hit rate in the metric' '
+		check_status 0 && diff <(no_metric "$OUT") "$TMP/ref.out" &&
+		tail -n 1 "$TMP/first.out" | jq -e ".cache_hits == 0 and .cache_misses > 0" &&
+		tail -n 1 "$OUT" | jq -e ".cache_hit_rate == 1 and .cache_hits > 0"'
+	gen=$(rcli get pd:gen)
+	expect 'Redis: keys carry the generation; records 24 h, answers 1 h' '
+		k=$(rcli --scan --pattern "pd:emb:$gen:*:v1" | head -n 1) && test -n "$k" &&
+		t=$(rcli ttl "$k") && [ "$t" -gt 86000 ] && [ "$t" -le 86400 ] &&
+		k=$(rcli --scan --pattern "pd:match:$gen:*:v1" | head -n 1) && test -n "$k" &&
+		t=$(rcli ttl "$k") && [ "$t" -gt 3500 ] && [ "$t" -le 3600 ]'
+	# a stored record changed behind the cache is not seen until the generation changes:
+	# prove the cache is really read by planting a different answer under v1's key
+	for k in $(rcli --scan --pattern "pd:match:$gen:*:v1"); do
+		rcli set "$k" $'{"type":"match_group","video_id":"v1","matches":[],"planted":true}\n' >/dev/null
+	done
+	run pd-match --group --recommend "$TMP/ids.ndjson"
+	expect 'Redis: the answer cache is what answers an id' '
+		check_status 0 && head -n 1 "$OUT" | jq -e ".planted == true"'
+	for k in $(rcli --scan --pattern "pd:match:$gen:*:v1"); do rcli del "$k" >/dev/null; done
+	echo '{"type":"video","id":"v8","title":"New one","embedding":[0,0,1,0]}' >"$TMP/v8.ndjson"
+	run pd-store --quiet --no-passthrough "$P" "$TMP/videos.ndjson" "$TMP/v8.ndjson"
+	run pd-match --group --recommend --no-metric "$TMP/ids.ndjson"
+	expect 'a new generation (pd-store) leaves the old keys behind' '
+		check_status 0 && test "$(rcli get pd:gen)" != "$gen" && cmp "$OUT" "$TMP/ref.out"'
+else
+	skip 'Redis cache' 'REDIS_URL unset or Redis unreachable'
+fi
+
+if [ $have_redis = 1 ]; then
+	# provider embeddings of drafts are cached 24 h: a second run sends nothing
+	/usr/bin/python3 "$PD_TOP/tests/fake_openai_embed.py" --dim 4 --log "$TMP/oai.log" --max-seconds 120 >"$TMP/oport" 2>/dev/null &
+	osrv=$!
+	for _ in $(seq 100); do [ -s "$TMP/oport" ] && break; sleep 0.05; done
+	printf '%s\n' '{"type":"draft","ref":"d1","title":"How to bake rye bread '"$$"'"}' >"$TMP/od.ndjson"
+	: >"$TMP/oai.log"
+	PD_EMBED_URL=http://127.0.0.1:$(head -n 1 "$TMP/oport")/v1 PD_EMBED_MODEL=fake-1 \
+		run pd-match --patterns "$P" --group "$TMP/od.ndjson"
+	cp "$OUT" "$TMP/od1.out"
+	PD_EMBED_URL=http://127.0.0.1:$(head -n 1 "$TMP/oport")/v1 PD_EMBED_MODEL=fake-1 \
+		run pd-match --patterns "$P" --group "$TMP/od.ndjson"
+	kill "$osrv" 2>/dev/null; wait "$osrv" 2>/dev/null
+	expect 'Redis: a draft embedded by the provider once is answered from the cache the next time' '
+		check_status 0 && test "$(wc -l <"$TMP/oai.log")" = 1 &&
+		diff <(no_metric "$OUT") <(no_metric "$TMP/od1.out") &&
+		tail -n 1 "$TMP/od1.out" | jq -e ".provider_embedded == 1" &&
+		tail -n 1 "$OUT" | jq -e ".cache_hits == 1"'
+fi
+
+REDIS_URL=unix:///nonexistent/redis.sock run pd-match --group --recommend "$TMP/ids.ndjson"
+expect 'Redis down: one warning, the same answers, exit 0' '
+	check_status 0 && diff <(no_metric "$OUT") "$TMP/ref.out" &&
+	test "$(wc -l <"$ERR")" = 1 && grep -q "without the cache" "$ERR"'
+REDIS_URL=redis://127.0.0.1:1/0 run pd-match --group --recommend "$TMP/ids.ndjson"
+expect 'Redis refusing connections on TCP: one warning, the same answers' '
+	check_status 0 && diff <(no_metric "$OUT") "$TMP/ref.out" && test "$(wc -l <"$ERR")" = 1'
+
+DATABASE_URL="postgresql://postgres@/nosuchdb_pd?host=/nonexistent" REDIS_URL= \
+	run pd-match --group "$TMP/ids.ndjson"
+expect 'no database reachable: exit 3 with a message' 'check_status 3 && grep -q "pd-match: " "$ERR"'
+
+if [ $have_redis = 1 ]; then
+	# long-running: a new run stored by pd-store reloads the active set
+	coproc CP { pd-match --group --unbuffered 2>"$TMP/cp.err"; }
+	# (no $(...) around ask: a coprocess's descriptors do not reach subshells)
+	ask() { echo "$1" >&"${CP[1]}"; IFS= read -r -t 5 ans <&"${CP[0]}" || ans=; }
+	ask '{"type":"video","id":"v1"}'
+	a1=$(jq -c '[.matches[].pattern_id]' <<<"$ans")
+	jq -c 'select(.id == "p-howto") | .id = "p-howto-2"' "$P" >"$TMP/p2.ndjson"
+	pd-store --quiet --no-passthrough "$TMP/p2.ndjson" >/dev/null 2>&1
+	sleep 1.2
+	ask '{"type":"video","id":"v1"}'	# the generation is checked after an answer
+	ask '{"type":"video","id":"v1"}'
+	a2=$(jq -c '[.matches[].pattern_id]' <<<"$ans")
+	exec {CP[1]}>&-
+	wait "$CP_PID" 2>/dev/null
+	expect 'a long-running pd-match reloads the patterns when the generation changes' '
+		echo "$a1 -> $a2" && test "$a1" = "[\"p-howto\",\"p-mid\",\"p-question\"]" &&
+		test "$a2" = "[\"p-howto-2\"]"'
+else
+	skip 'pattern reload on a new generation' 'no Redis'
+fi
+test_done
