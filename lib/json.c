@@ -206,7 +206,9 @@ int pd_json_type(const char *s, size_t n, char *type, size_t cap, pd_err *err)
 	struct find_ctx f = { "type", 4, NULL, 0 };
 	if (pd_json_members(s, n, find_all_cb, &f, err) < 0)
 		return -1;
-	return f.val ? copy_type(f.val, f.vallen, type, cap) : 0;
+	if (!f.val || !copy_type(f.val, f.vallen, type, cap))
+		return pd_err_set(err, PD_EREC, "record has no string 'type'");
+	return 1;
 }
 
 int pd_utf8_valid(const char *str, size_t n)

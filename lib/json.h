@@ -45,7 +45,8 @@ int pd_json_find(const char *s, size_t n, const char *key,
  * Fast when "type" is the first member (as every pd writer puts it).  The
  * whole text is checked structurally either way, so a record passed through
  * on the strength of its type is at least well-formed JSON structure.
- * Returns 1 found, 0 no type (or not a string), -1 malformed.
+ * Every record has a type (DESIGN.md §2), so a record without one, or whose
+ * type is not a plain string, is malformed too.  Returns 1, or -1 with err.
  */
 int pd_json_type(const char *s, size_t n, char *type, size_t cap, pd_err *err);
 

@@ -110,7 +110,10 @@ static void json_scanner(void **state)
 	assert_int_equal(pd_json_type(b, strlen(b), type, sizeof type, &err), 1);
 	assert_string_equal(type, "cluster");
 	const char *c = "{\"id\":1}";
-	assert_int_equal(pd_json_type(c, strlen(c), type, sizeof type, &err), 0);
+	assert_int_equal(pd_json_type(c, strlen(c), type, sizeof type, &err), -1);
+	assert_string_equal(err.msg, "record has no string 'type'");
+	const char *c2 = "{\"type\":7}";
+	assert_int_equal(pd_json_type(c2, strlen(c2), type, sizeof type, &err), -1);
 	const char *bad[] = { "{\"type\":\"video\"", "{\"type\" \"video\"}", "[1]", "{\"a\":[1,2}",
 			      "{\"a\":1,}", "{\"a\":\"x}", "{\"type\":\"video\"} x" };
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
