@@ -211,6 +211,17 @@ int cli_next_line(pd_input *in, const char **line, size_t *len)
 	}
 }
 
+int cli_next_record(pd_input *in, const char **line, size_t *len, char type[32])
+{
+	while (cli_next_line(in, line, len)) {
+		pd_err err;
+		if (pd_json_type(*line, *len, type, 32, &err) == 1)
+			return 1;
+		cli_reject(CLI_POS(in), *line, *len, "%s", err.msg);
+	}
+	return 0;
+}
+
 static void write_all(const char *p, size_t n)
 {
 	if (n == 0)

@@ -103,6 +103,12 @@ void cli_reject(const char *file, long line, const char *raw, size_t len, const 
 pd_input *cli_open_input(int argc, char **argv);
 int cli_next_line(pd_input *in, const char **line, size_t *len);
 #define CLI_POS(in) pd_input_name(in), pd_input_lineno(in)
+/*
+ * cli_next_record: cli_next_line, plus the record's type in type (32 bytes);
+ * a line that is not a well-formed record with a string type is rejected
+ * here (FILE:LINE, --rejects), so the caller sees only typed records.
+ */
+int cli_next_record(pd_input *in, const char **line, size_t *len, char type[32]);
 
 /* Output.  cli_out is the buffer records are written to; cli_record_done
  * flushes when it is large, or after every record with --unbuffered. */

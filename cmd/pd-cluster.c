@@ -438,15 +438,9 @@ static int run_assign(int argc, char **argv, const char *path)
 	size_t len;
 	pd_record r = PD_RECORD_INIT;
 	unsigned long long placed = 0;
-	while (cli_next_line(in, &line, &len)) {
-		char type[32];
-		pd_err err;
-		int t = pd_json_type(line, len, type, sizeof type, &err);
-		if (t < 0) {
-			cli_reject(CLI_POS(in), line, len, "%s", err.msg);
-			continue;
-		}
-		if (t == 0 || strcmp(type, "video")) {
+	char type[32];
+	while (cli_next_record(in, &line, &len, type)) {
+		if (strcmp(type, "video")) {
 			cli_passthrough(line, len);
 			continue;
 		}
@@ -559,20 +553,14 @@ int main(int argc, char **argv)
 	const char *line;
 	size_t len;
 	pd_record r = PD_RECORD_INIT;
-	while (cli_next_line(in, &line, &len)) {
-		char type[32];
-		pd_err err;
-		int t = pd_json_type(line, len, type, sizeof type, &err);
-		if (t < 0) {
-			cli_reject(CLI_POS(in), line, len, "%s", err.msg);
-			continue;
-		}
+	char type[32];
+	while (cli_next_record(in, &line, &len, type)) {
 		int k = 0;
-		if (t == 1 && !strcmp(type, "cluster")) {
+		if (!strcmp(type, "cluster")) {
 			old_clusters++;
 			continue;
 		}
-		if (t == 1 && !strcmp(type, "video")) {
+		if (!strcmp(type, "video")) {
 			pd_video v;
 			k = parse_video(&r, CLI_POS(in), line, len, &d, &v);
 			if (k < 0)

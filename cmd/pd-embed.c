@@ -90,14 +90,9 @@ static int run_model(int argc, char **argv, const char *path)
 	size_t len;
 	pd_record r = PD_RECORD_INIT;
 	unsigned long long embedded = 0, empty = 0;
-	while (cli_next_line(in, &line, &len)) {
-		char type[32];
-		int t = pd_json_type(line, len, type, sizeof type, &err);
-		if (t < 0) {
-			cli_reject(CLI_POS(in), line, len, "%s", err.msg);
-			continue;
-		}
-		if (t == 0 || strcmp(type, "video")) {
+	char type[32];
+	while (cli_next_record(in, &line, &len, type)) {
+		if (strcmp(type, "video")) {
 			cli_passthrough(line, len);
 			continue;
 		}
@@ -207,16 +202,10 @@ static int run_openai(int argc, char **argv, const pd_oai *o)
 	const char *line;
 	size_t len;
 	pd_record r = PD_RECORD_INIT;
-	pd_err err;
-	while (cli_next_line(in, &line, &len)) {
-		char type[32];
-		int t = pd_json_type(line, len, type, sizeof type, &err);
-		if (t < 0) {
-			cli_reject(CLI_POS(in), line, len, "%s", err.msg);
-			continue;
-		}
+	char type[32];
+	while (cli_next_record(in, &line, &len, type)) {
 		int text = -1;
-		if (t == 1 && !strcmp(type, "video")) {
+		if (!strcmp(type, "video")) {
 			pd_video v;
 			int k = take(&r, &v, CLI_POS(in), line, len);
 			if (k < 0)
@@ -312,15 +301,10 @@ int main(int argc, char **argv)
 	size_t len;
 	pd_record r = PD_RECORD_INIT;
 	pd_err err;
-	while (cli_next_line(in, &line, &len)) {
-		char type[32];
-		int t = pd_json_type(line, len, type, sizeof type, &err);
-		if (t < 0) {
-			cli_reject(CLI_POS(in), line, len, "%s", err.msg);
-			continue;
-		}
+	char type[32];
+	while (cli_next_record(in, &line, &len, type)) {
 		int k = 0;
-		if (t == 1 && !strcmp(type, "video")) {
+		if (!strcmp(type, "video")) {
 			pd_video v;
 			k = take(&r, &v, CLI_POS(in), line, len);
 			if (k < 0)

@@ -119,25 +119,6 @@ static double mono_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int parse_tz(const char *s, int *off)
-{
-	if (!strcmp(s, "Z") || !strcmp(s, "z") || !strcmp(s, "UTC")) {
-		*off = 0;
-		return 0;
-	}
-	int h, mi = 0;
-	char sign, rest;
-	if ((sign = s[0]) != '+' && sign != '-')
-		return -1;
-	if (sscanf(s + 1, "%2d:%2d%c", &h, &mi, &rest) != 2 &&
-	    !(strlen(s) == 3 && sscanf(s + 1, "%2d%c", &h, &rest) == 1))
-		return -1;
-	if (h > 14 || mi > 59)
-		return -1;
-	*off = (sign == '-' ? -1 : 1) * (h * 3600 + mi * 60);
-	return 0;
-}
-
 /* ---- services ---- */
 
 static void cache_warn(void)
@@ -818,7 +799,7 @@ int main(int argc, char **argv)
 		case OPT_RECOMMEND: recommend = 1; break;
 		case OPT_BATCH: batch = (int)cli_parse_long("--batch", optarg, 1, 1 << 16); break;
 		case OPT_TZ:
-			if (parse_tz(optarg, &tz_offset) < 0)
+			if (pd_tz_parse(optarg, &tz_offset) < 0)
 				cli_usage_error("invalid --tz '%s' (Z, +HH:MM or -HH:MM)", optarg);
 			break;
 		case OPT_NO_CACHE: use_cache = 0; break;

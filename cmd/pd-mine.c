@@ -80,25 +80,6 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-static int parse_tz(const char *s, int *off)
-{
-	if (strcmp(s, "Z") == 0 || strcmp(s, "UTC") == 0 || strcmp(s, "z") == 0) {
-		*off = 0;
-		return 0;
-	}
-	int h, mi = 0;
-	char sign, rest;
-	if ((sign = s[0]) != '+' && sign != '-')
-		return -1;
-	if (sscanf(s + 1, "%2d:%2d%c", &h, &mi, &rest) != 2 &&
-	    !(strlen(s) == 3 && sscanf(s + 1, "%2d%c", &h, &rest) == 1))
-		return -1;
-	if (h > 14 || mi > 59)
-		return -1;
-	*off = (sign == '-' ? -1 : 1) * (h * 3600 + mi * 60);
-	return 0;
-}
-
 /* write a video line, with "holdout":true added when held out here */
 static void emit_video(const char *line, size_t len, int mark)
 {
@@ -159,7 +140,7 @@ int main(int argc, char **argv)
 		case OPT_EX: o.examples = (int)cli_parse_long("--examples", optarg, 0, 16); break;
 		case OPT_THREADS: o.threads = (int)cli_parse_long("--threads", optarg, 1, 16); break;
 		case OPT_TZ:
-			if (parse_tz(optarg, &o.tz_offset_s) < 0)
+			if (pd_tz_parse(optarg, &o.tz_offset_s) < 0)
 				cli_usage_error("invalid --tz '%s' (Z, +HH:MM or -HH:MM)", optarg);
 			break;
 		case OPT_HOLD: {
@@ -202,17 +183,12 @@ int main(int argc, char **argv)
 	const char *line;
 	size_t len;
 	pd_record r = PD_RECORD_INIT;
-	while (cli_next_line(in, &line, &len)) {
-		char type[32];
+	char type[32];
+	while (cli_next_record(in, &line, &len, type)) {
 		pd_err err;
-		int t = pd_json_type(line, len, type, sizeof type, &err);
-		if (t < 0) {
-			cli_reject(CLI_POS(in), line, len, "%s", err.msg);
-			continue;
-		}
 		long seq = -1;
 		int mark = 0;
-		if (t == 1 && strcmp(type, "video") == 0) {
+		if (strcmp(type, "video") == 0) {
 			pd_video v;
 			if (pd_record_parse(&r, line, len, &err) < 0) {
 				cli_reject(CLI_POS(in), line, len, "%s", err.msg);
@@ -249,7 +225,7 @@ int main(int argc, char **argv)
 			seq = pd_miner_add_video(m, &v, ids);
 			mark = pd_miner_is_holdout(m, seq) == 1;
 			pd_video_release(&v);
-		} else if (t == 1 && strcmp(type, "cluster") == 0) {
+		} else if (strcmp(type, "cluster") == 0) {
 			if (pd_record_parse(&r, line, len, &err) < 0) {
 				cli_reject(CLI_POS(in), line, len, "%s", err.msg);
 				continue;

@@ -642,14 +642,9 @@ int main(int argc, char **argv)
 	size_t len;
 	static const char *const drop_centroid[] = { "centroid_b64", "centroid", "embedding",
 						     "embedding_b64", NULL };
-	while (cli_next_line(in, &line, &len)) {
-		char type[32];
-		int tr = pd_json_type(line, len, type, sizeof type, &err);
-		if (tr < 0) {
-			cli_reject(CLI_POS(in), line, len, "%s", err.msg);
-			continue;
-		}
-		int kind = tr == 0 ? 0 : !strcmp(type, "video") ? 1 : !strcmp(type, "cluster") ? 2
+	char type[32];
+	while (cli_next_record(in, &line, &len, type)) {
+		int kind = !strcmp(type, "video") ? 1 : !strcmp(type, "cluster") ? 2
 			 : !strcmp(type, "pattern") ? 3 : !strcmp(type, "metric") ? 4 : 0;
 		if (!kind) {
 			if (passthrough)

@@ -96,21 +96,6 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-static int parse_tz(const char *s, int *off)
-{
-	if (!strcmp(s, "UTC") || !strcmp(s, "Z")) {
-		*off = 0;
-		return 0;
-	}
-	int sign = s[0] == '-' ? -1 : s[0] == '+' ? 1 : 0;
-	unsigned h, m;
-	char extra;
-	if (!sign || sscanf(s + 1, "%2u:%2u%c", &h, &m, &extra) != 2 || h > 14 || m > 59)
-		return -1;
-	*off = sign * (int)(h * 3600 + m * 60);
-	return 0;
-}
-
 static void on_retry(void *ud, int attempt, long status, double wait_s, const char *why)
 {
 	(void)status;	/* `why` names it */
@@ -268,7 +253,7 @@ int main(int argc, char **argv)
 			break;
 		case OPT_OVERLAP: o.overlap = cli_parse_double("--overlap", optarg, 1e-9, 1); break;
 		case OPT_TZ:
-			if (parse_tz(optarg, &o.tz_offset_s) < 0)
+			if (pd_tz_parse(optarg, &o.tz_offset_s) < 0)
 				cli_usage_error("--tz takes +HH:MM or -HH:MM, not '%s'", optarg);
 			break;
 		case OPT_KEEP: keep = 1; break;

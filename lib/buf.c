@@ -89,6 +89,29 @@ void pd_buf_add_json_string(pd_buf *b, const char *s, size_t n)
 	pd_buf_addc(b, '"');
 }
 
+void pd_buf_add_utf8(pd_buf *b, unsigned long cp)
+{
+	char t[4];
+	if (cp < 0x80) {
+		pd_buf_addc(b, (char)cp);
+	} else if (cp < 0x800) {
+		t[0] = (char)(0xC0 | (cp >> 6));
+		t[1] = (char)(0x80 | (cp & 0x3F));
+		pd_buf_add(b, t, 2);
+	} else if (cp < 0x10000) {
+		t[0] = (char)(0xE0 | (cp >> 12));
+		t[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		t[2] = (char)(0x80 | (cp & 0x3F));
+		pd_buf_add(b, t, 3);
+	} else {
+		t[0] = (char)(0xF0 | (cp >> 18));
+		t[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+		t[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		t[3] = (char)(0x80 | (cp & 0x3F));
+		pd_buf_add(b, t, 4);
+	}
+}
+
 void pd_buf_reset(pd_buf *b)
 {
 	b->len = 0;

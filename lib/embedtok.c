@@ -15,55 +15,16 @@
    malformed sequence yields the byte itself with the high bit set as 0xDC00+b */
 static uint32_t decode(const unsigned char *s, size_t n, size_t i, size_t *adv)
 {
-	unsigned c = s[i];
-	if (c < 0x80) {
-		*adv = 1;
-		return c;
-	}
-	int len = c >= 0xF0 && c < 0xF5 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
-	if (len == 0 || i + (size_t)len > n)
-		goto bad;
-	uint32_t cp = c & (0x3F >> (len - 1));
-	for (int k = 1; k < len; k++) {
-		if ((s[i + k] & 0xC0) != 0x80)
-			goto bad;
-		cp = (cp << 6) | (s[i + k] & 0x3F);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-	    (cp >= 0xD800 && cp < 0xE000))
-		goto bad;
-	*adv = (size_t)len;
-	return cp;
-bad:
-	*adv = 1;
-	return 0xDC00 + c;
+	long cp = pd_utf8_decode((const char *)s + i, n - i, adv);
+	return cp < 0 ? 0xDC00u + s[i] : (uint32_t)cp;
 }
 
 static void encode(pd_buf *b, uint32_t cp)
 {
-	char t[4];
-	if (cp >= 0xDC80 && cp < 0xDD00) {	/* a malformed byte, kept */
+	if (cp >= 0xDC80 && cp < 0xDD00)	/* a malformed byte, kept */
 		pd_buf_addc(b, (char)(cp - 0xDC00));
-		return;
-	}
-	if (cp < 0x80) {
-		pd_buf_addc(b, (char)cp);
-	} else if (cp < 0x800) {
-		t[0] = (char)(0xC0 | (cp >> 6));
-		t[1] = (char)(0x80 | (cp & 0x3F));
-		pd_buf_add(b, t, 2);
-	} else if (cp < 0x10000) {
-		t[0] = (char)(0xE0 | (cp >> 12));
-		t[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		t[2] = (char)(0x80 | (cp & 0x3F));
-		pd_buf_add(b, t, 3);
-	} else {
-		t[0] = (char)(0xF0 | (cp >> 18));
-		t[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-		t[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		t[3] = (char)(0x80 | (cp & 0x3F));
-		pd_buf_add(b, t, 4);
-	}
+	else
+		pd_buf_add_utf8(b, cp);
 }
 
 static uint32_t fold(uint32_t c)

@@ -211,6 +211,29 @@ int pd_json_type(const char *s, size_t n, char *type, size_t cap, pd_err *err)
 	return 1;
 }
 
+long pd_utf8_decode(const char *str, size_t n, size_t *len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	unsigned c = s[0];
+	*len = 1;
+	if (c < 0x80)
+		return (long)c;
+	int k = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+	if (k == 0 || (size_t)k > n)
+		return -1;
+	unsigned long cp = c & (0x3F >> (k - 1));
+	for (int j = 1; j < k; j++) {
+		if ((s[j] & 0xC0) != 0x80)
+			return -1;
+		cp = (cp << 6) | (s[j] & 0x3F);
+	}
+	if ((k == 3 && cp < 0x800) || (k == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+	    (cp >= 0xD800 && cp <= 0xDFFF))
+		return -1;
+	*len = (size_t)k;
+	return (long)cp;
+}
+
 int pd_utf8_valid(const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;

@@ -58,5 +58,11 @@ size_t pd_json_skip_value(const char *s, size_t n, size_t i);
 
 /* pd_utf8_valid: 1 if s[0..n) is well-formed UTF-8 (no overlongs, no surrogates). */
 int pd_utf8_valid(const char *s, size_t n);
+/*
+ * pd_utf8_decode: the code point starting at s[0] (n bytes available), its
+ * byte length in *len; -1 with *len = 1 when the sequence there is malformed
+ * (as pd_utf8_valid judges), so callers can skip or keep that one byte.
+ */
+long pd_utf8_decode(const char *s, size_t n, size_t *len);
 
 #endif

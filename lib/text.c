@@ -10,6 +10,7 @@
  */
 #include "text.h"
 #include "alloc.h"
+#include "json.h"
 #include "rng.h"
 #include <stdlib.h>
 #include <string.h>
@@ -17,51 +18,16 @@
 /* decode one code point at s[i..n); *len its byte length; invalid -> the byte | 0x80000000 */
 static unsigned decode(const unsigned char *s, size_t n, size_t i, size_t *len)
 {
-	unsigned c = s[i];
-	if (c < 0x80) {
-		*len = 1;
-		return c;
-	}
-	int k = (c >= 0xC2 && c < 0xE0) ? 1 : (c >= 0xE0 && c < 0xF0) ? 2 : (c >= 0xF0 && c < 0xF5) ? 3 : -1;
-	if (k < 0) {
-		*len = 1;
-		return 0x80000000u | c;
-	}
-	unsigned cp = c & (0x3F >> k);
-	for (int j = 1; j <= k; j++) {
-		if (i + (size_t)j >= n || (s[i + j] & 0xC0) != 0x80) {
-			*len = 1;
-			return 0x80000000u | c;
-		}
-		cp = (cp << 6) | (s[i + j] & 0x3F);
-	}
-	*len = (size_t)k + 1;
-	return cp;
+	long cp = pd_utf8_decode((const char *)s + i, n - i, len);
+	return cp < 0 ? 0x80000000u | s[i] : (unsigned)cp;
 }
 
 static void encode(pd_buf *b, unsigned cp)
 {
-	char t[4];
-	if (cp & 0x80000000u) {
-		pd_buf_addc(b, (char)(cp & 0xFF));
-	} else if (cp < 0x80) {
-		pd_buf_addc(b, (char)cp);
-	} else if (cp < 0x800) {
-		t[0] = (char)(0xC0 | (cp >> 6));
-		t[1] = (char)(0x80 | (cp & 0x3F));
-		pd_buf_add(b, t, 2);
-	} else if (cp < 0x10000) {
-		t[0] = (char)(0xE0 | (cp >> 12));
-		t[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		t[2] = (char)(0x80 | (cp & 0x3F));
-		pd_buf_add(b, t, 3);
-	} else {
-		t[0] = (char)(0xF0 | (cp >> 18));
-		t[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-		t[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		t[3] = (char)(0x80 | (cp & 0x3F));
-		pd_buf_add(b, t, 4);
-	}
+	if (cp & 0x80000000u)
+		pd_buf_addc(b, (char)(cp & 0xFF));	/* a malformed byte, kept */
+	else
+		pd_buf_add_utf8(b, cp);
 }
 
 /* rule: 'o' add offset; 'e' even code points are upper (+1); 'd' odd ones are */

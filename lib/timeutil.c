@@ -126,6 +126,25 @@ int pd_time_hour(double t, int tz_offset_s)
 	return (int)(s / 3600.0);
 }
 
+int pd_tz_parse(const char *s, int *off)
+{
+	if (!strcmp(s, "Z") || !strcmp(s, "z") || !strcmp(s, "UTC")) {
+		*off = 0;
+		return 0;
+	}
+	int h, mi = 0;
+	char sign, rest;
+	if ((sign = s[0]) != '+' && sign != '-')
+		return -1;
+	if (sscanf(s + 1, "%2d:%2d%c", &h, &mi, &rest) != 2 &&
+	    !(strlen(s) == 3 && sscanf(s + 1, "%2d%c", &h, &rest) == 1))
+		return -1;
+	if (h > 14 || mi > 59)
+		return -1;
+	*off = (sign == '-' ? -1 : 1) * (h * 3600 + mi * 60);
+	return 0;
+}
+
 int pd_duration_parse(const char *s, double *seconds)
 {
 	/* P[nW][nD][T[nH][nM][n[.f]S]] (years and months are not durations a video has) */

@@ -24,6 +24,11 @@ long pd_days_from_civil(long y, unsigned m, unsigned d);
 int pd_time_weekday(double t, int tz_offset_s);
 /* pd_time_hour: 0..23 of t shifted by tz_offset_s. */
 int pd_time_hour(double t, int tz_offset_s);
+/*
+ * pd_tz_parse: a time zone offset for --tz: "Z", "z", "UTC", "+HH", "+HH:MM"
+ * or "-HH:MM" (at most 14 hours).  Returns 0 and *offset_s, or -1.
+ */
+int pd_tz_parse(const char *s, int *offset_s);
 /* pd_duration_parse: ISO 8601 duration to seconds; -1 if malformed. */
 int pd_duration_parse(const char *s, double *seconds);
 
