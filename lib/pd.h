@@ -12,8 +12,18 @@
  *   timeutil RFC 3339 times and ISO 8601 durations
  *   rng     the seeded random number generator
  *   version the toolkit's version string
- * Further modules (csv, video, perf, youtube, http, embed, cluster, features,
- * stats, db, cache, ...) have their own headers, included where needed.
+ * Further modules have their own headers, included where needed:
+ *   strmap   strings to dense indices        csvin    CSV exports to video records
+ *   video    typed view of a video record    perf     channel baselines, age curve
+ *   http     libcurl with retries            youtube  the YouTube Data API source
+ *   synth    planted synthetic video sets    embedtok, tfidf, svd  the local text model
+ *   embed_openai  OpenAI-compatible embeddings
+ *   kmeans, cluster  spherical k-means and the macro/meso/micro hierarchy
+ *   text, features  tokens and the feature predicates (one implementation)
+ *   stats    exact and rank tests, intervals  mine    mining inside clusters
+ *   fdr, validate, llm  the validation of patterns
+ *   db, schema, cache, pinecone  PostgreSQL, its migrations, Redis, Pinecone
+ *   match    patterns against videos and drafts
  */
 #ifndef PD_H
 #define PD_H
