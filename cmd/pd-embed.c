@@ -133,32 +133,6 @@ typedef struct pending {
 	int text;		/* index into texts, -1: pass through as is */
 } pending;
 
-static void video_text(const pd_video *v, pd_buf *b)
-{
-	pd_buf_reset(b);
-	if (v->title)
-		pd_buf_adds(b, v->title);
-	if (v->ntags) {
-		pd_buf_addc(b, '\n');
-		for (int i = 0; i < v->ntags; i++) {
-			if (i)
-				pd_buf_adds(b, ", ");
-			pd_buf_adds(b, v->tags[i]);
-		}
-	}
-	if (v->description && *v->description) {
-		size_t n = strlen(v->description);
-		if (n > 1000) {
-			n = 1000;
-			while (n > 0 && ((unsigned char)v->description[n] & 0xC0) == 0x80)
-				n--;
-		}
-		pd_buf_addc(b, '\n');
-		pd_buf_add(b, v->description, n);
-	}
-	pd_buf_addc(b, '\0');	/* even when empty */
-}
-
 static unsigned long long oai_requests_texts;
 
 static void flush_chunk(const pd_oai *o, pending *pd, int np, char **texts, int nt, int *dim)
@@ -211,7 +185,7 @@ static int run_openai(int argc, char **argv, const pd_oai *o)
 			if (k < 0)
 				continue;
 			if (k == 1) {
-				video_text(&v, &tb);
+				pd_oai_video_text(&v, &tb);
 				texts[nt] = xstrdup(tb.p);
 				text = nt++;
 			}

@@ -472,29 +472,8 @@ static void embed_text(slot *s)
  */
 static int provider_text(slot *s, const char *file, long lineno, const char *line, size_t len)
 {
-	const pd_video *v = &s->v;
 	pd_buf b = PD_BUF_INIT;
-	if (v->title)
-		pd_buf_adds(&b, v->title);
-	if (v->ntags) {
-		pd_buf_addc(&b, '\n');
-		for (int i = 0; i < v->ntags; i++) {
-			if (i)
-				pd_buf_adds(&b, ", ");
-			pd_buf_adds(&b, v->tags[i]);
-		}
-	}
-	if (v->description && *v->description) {
-		size_t n = strlen(v->description);
-		if (n > 1000) {
-			n = 1000;
-			while (n > 0 && ((unsigned char)v->description[n] & 0xC0) == 0x80)
-				n--;
-		}
-		pd_buf_addc(&b, '\n');
-		pd_buf_add(&b, v->description, n);
-	}
-	pd_buf_addc(&b, '\0');
+	pd_oai_video_text(&s->v, &b);
 	s->text = pd_buf_detach(&b);
 	char key[80];
 	snprintf(key, sizeof key, "pd:oemb:%016llx:%016llx", (unsigned long long)oai_tag,

@@ -187,3 +187,29 @@ int pd_oai_embed(const pd_oai *o, const char *const *texts, int n, float **out, 
 	*out = E;
 	return 0;
 }
+
+void pd_oai_video_text(const pd_video *v, pd_buf *b)
+{
+	pd_buf_reset(b);
+	if (v->title)
+		pd_buf_adds(b, v->title);
+	if (v->ntags) {
+		pd_buf_addc(b, '\n');
+		for (int i = 0; i < v->ntags; i++) {
+			if (i)
+				pd_buf_adds(b, ", ");
+			pd_buf_adds(b, v->tags[i]);
+		}
+	}
+	if (v->description && *v->description) {
+		size_t n = strlen(v->description);
+		if (n > 1000) {
+			n = 1000;
+			while (n > 0 && ((unsigned char)v->description[n] & 0xC0) == 0x80)
+				n--;
+		}
+		pd_buf_addc(b, '\n');
+		pd_buf_add(b, v->description, n);
+	}
+	pd_buf_addc(b, '\0');	/* even when empty */
+}

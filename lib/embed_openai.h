@@ -13,6 +13,8 @@
 #define PD_EMBED_OPENAI_H
 #include <stdint.h>
 #include "err.h"
+#include "buf.h"
+#include "video.h"
 
 typedef struct pd_oai {
 	const char *url;	/* base ("http://host/v1") or the full .../embeddings URL */
@@ -23,6 +25,15 @@ typedef struct pd_oai {
 	int concurrency;	/* requests in flight at most (0: 4) */
 	uint64_t seed;		/* retry jitter */
 } pd_oai;
+
+/*
+ * pd_oai_video_text: the text a provider embeds for a video (and for a draft,
+ * so both are embedded alike): the title, then the tags joined by ", ", then
+ * at most the first 1000 bytes of the description (cut on a UTF-8 boundary),
+ * each part on a line of its own.  b is reset; a NUL is added as its last
+ * byte (counted in b->len) even when the text is empty.
+ */
+void pd_oai_video_text(const pd_video *v, pd_buf *b);
 
 /*
  * pd_oai_embed: the embeddings of texts[0..n) into out (n x *dim floats,
