@@ -37,6 +37,8 @@ CMD_SRC := $(sort $(wildcard cmd/pd-*.c))
 BINS := $(CMD_SRC:cmd/%.c=bin/%)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
+DRIVER_SRC := $(sort $(wildcard tests/drivers/*.c))
+DRIVER_BINS := $(DRIVER_SRC:tests/drivers/%.c=build/drivers/%)
 MANS := $(sort $(wildcard man/*.1))
 
 all: $(BINS)
@@ -64,7 +66,13 @@ build/tests/%: build/tests/unit/%.o build/libpd.a
 	@mkdir -p build/tests
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $$($(PKG_CONFIG) --libs cmocka)
 
-unit: $(UNIT_BINS)
+# test drivers: small programs the command tests run against libpd, built
+# with the same flags (a SANITIZE build gets sanitized drivers too)
+build/drivers/%: build/tests/drivers/%.o build/libpd.a
+	@mkdir -p build/drivers
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+unit: $(UNIT_BINS) $(DRIVER_BINS)
 
 # Set-up: install what is missing (Debian packages, pgvector), then build.
 # PD_NO_INSTALL=1 skips the installer (a machine set up by other means).
@@ -110,6 +118,7 @@ clean:
 
 -include $(LIB_OBJ:.o=.d) $(CMD_SRC:cmd/%.c=build/cmd/%.d) build/cmd/cli.d \
 	$(UNIT_SRC:tests/unit/%.c=build/tests/unit/%.d) \
+	$(DRIVER_SRC:tests/drivers/%.c=build/tests/drivers/%.d) \
 	$(patsubst tests/bench/%.c,build/tests/bench/%.d,$(wildcard tests/bench/*.c))
 
 # benchmark programs (make bench)

@@ -371,12 +371,18 @@ void pd_vfeat_free(pd_vfeat *f)
 	free(f);
 }
 
+/* has_word: a word of w is in list (whose words are at most 8 bytes long:
+ * longer words are skipped unseen, and the first byte gates each strcmp) */
 static int has_word(const pd_words *w, const char *const *list)
 {
-	for (int i = 0; i < w->n; i++)
+	for (int i = 0; i < w->n; i++) {
+		if (w->len[i] > 8)
+			continue;
+		const char *x = pd_words_at(w, i);
 		for (const char *const *l = list; *l; l++)
-			if (strcmp(pd_words_at(w, i), *l) == 0)
+			if ((*l)[0] == x[0] && strcmp(x, *l) == 0)
 				return 1;
+	}
 	return 0;
 }
 
