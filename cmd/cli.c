@@ -151,17 +151,17 @@ void cli_after_options(void)
 
 void cli_reject(const char *file, long line, const char *raw, size_t len, const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
 	fflush(stdout);
 	if (!cli.quiet || cli.strict) {
 		if (line > 0)
-			fprintf(stderr, "%s: %s:%ld: ", cli.prog, file, line);
+			fprintf(stderr, "%s: %s:%ld: %s\n", cli.prog, file, line, msg);
 		else
-			fprintf(stderr, "%s: %s: ", cli.prog, file);
-		va_start(ap, fmt);
-		vfprintf(stderr, fmt, ap);
-		va_end(ap);
-		fputc('\n', stderr);
+			fprintf(stderr, "%s: %s: %s\n", cli.prog, file, msg);
 	}
 	cli.rejected++;
 	if (cli.status < 1)
@@ -170,6 +170,8 @@ void cli_reject(const char *file, long line, const char *raw, size_t len, const 
 		fwrite(raw, 1, len, cli.rejects);
 		fputc('\n', cli.rejects);
 	}
+	if (cli.on_reject)
+		cli.on_reject(file, line, msg);
 	if (cli.strict) {
 		cli_flush();
 		if (cli.rejects)

@@ -67,6 +67,9 @@ typedef struct cli_state {
 	unsigned long long records_in, records_out, rejected;
 	int status;			/* worst exit status so far */
 	int dim;			/* the stream's embedding dimension, 0 until seen */
+	/* called after each rejected record, wherever it was found (pd-match
+	 * answers it in coprocess mode, so every line in gets a line out) */
+	void (*on_reject)(const char *file, long line, const char *msg);
 	double t0;
 	cJSON *metric;			/* stage figures added by the command */
 } cli_state;

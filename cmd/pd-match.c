@@ -254,8 +254,6 @@ static void count_out(size_t from)
 			cli.records_out++;
 }
 
-static void reject(const char *file, long line, const char *raw, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
 
 /* set_row: row i of X := the unit embedding of slot i. */
 static void set_row(int i)
@@ -302,7 +300,7 @@ static void embed_pending(void)
 		const float *e = E + (size_t)k++ * (size_t)d;
 		s->pending = 0;
 		if (M->dim && d != M->dim) {
-			reject(s->file, s->lineno, s->line, s->len,
+			cli_reject(s->file, s->lineno, s->line, s->len,
 			       "'%s': the provider's embedding has %d dimensions, the patterns have %d",
 			       s->vid, d, M->dim);
 			s->dropped = 1;
@@ -361,26 +359,17 @@ static void flush_batch(void)
 		cache_warn();
 }
 
-/* reject: as cli_reject, plus an answer line in coprocess mode. */
-static void reject(const char *file, long line, const char *raw, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-static void reject(const char *file, long line, const char *raw, size_t len, const char *fmt, ...)
+/* answer_reject: in coprocess mode every line gets an answer: a rejected one
+ * (found here or by the input layer) a match_error (cli.on_reject). */
+static void answer_reject(const char *file, long line, const char *msg)
 {
-	char msg[600];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	cli_reject(file, line, raw, len, "%s", msg);
-	if (cli.unbuffered) {
-		size_t from = cli_out.len;
-		pd_buf_adds(&cli_out, "{\"type\":\"match_error\",\"line\":");
-		pd_buf_printf(&cli_out, "%ld,\"error\":", line);
-		pd_buf_add_json_string(&cli_out, msg, strlen(msg));
-		pd_buf_adds(&cli_out, "}\n");
-		count_out(from);
-		cli_record_done();
-	}
+	size_t from = cli_out.len;
+	pd_buf_adds(&cli_out, "{\"type\":\"match_error\",\"line\":");
+	pd_buf_printf(&cli_out, "%ld,\"error\":", line);
+	pd_buf_add_json_string(&cli_out, msg, strlen(msg));
+	pd_buf_adds(&cli_out, "}\n");
+	count_out(from);
+	cli_record_done();
 }
 
 /*
@@ -510,13 +499,13 @@ static void take(const char *file, long lineno, const char *line, size_t len, in
 	slot *s = &slots[nslots];
 	pd_err err;
 	if (pd_record_parse(&s->r, line, len, &err) < 0) {
-		reject(file, lineno, line, len, "%s", err.msg);
+		cli_reject(file, lineno, line, len, "%s", err.msg);
 		return;
 	}
 	if (!is_draft) {
 		const char *id = pd_json_str(s->r.json, "id");
 		if (!id || !*id) {
-			reject(file, lineno, line, len, "video record without a string \"id\"");
+			cli_reject(file, lineno, line, len, "video record without a string \"id\"");
 			return;
 		}
 		s->vid = xstrdup(id);
@@ -528,7 +517,7 @@ static void take(const char *file, long lineno, const char *line, size_t len, in
 			}
 			if (found) {
 				if (pd_record_parse(&s->r, s->stored.p, s->stored.len, &err) < 0) {
-					reject(file, lineno, line, len, "video '%s': stored record: %s",
+					cli_reject(file, lineno, line, len, "video '%s': stored record: %s",
 					       s->vid, err.msg);
 					slot_clear(s);
 					return;
@@ -536,7 +525,7 @@ static void take(const char *file, long lineno, const char *line, size_t len, in
 			}
 			if (s->r.dim == 0) {
 				if (!(model || use_oai) || !pd_json_str(s->r.json, "title")) {
-					reject(file, lineno, line, len,
+					cli_reject(file, lineno, line, len,
 					       "video '%s' has no embedding and is not stored%s", s->vid,
 					       model || use_oai ? "" :
 					       " (no --embed-model or PD_EMBED_URL for its title)");
@@ -552,7 +541,7 @@ static void take(const char *file, long lineno, const char *line, size_t len, in
 	} else {
 		const char *title = pd_json_str(s->r.json, "title");
 		if (!title) {
-			reject(file, lineno, line, len, "draft without a string \"title\"");
+			cli_reject(file, lineno, line, len, "draft without a string \"title\"");
 			return;
 		}
 		const char *ref = pd_json_str(s->r.json, "ref");
@@ -576,7 +565,7 @@ static void take(const char *file, long lineno, const char *line, size_t len, in
 		pd_json_set(s->r.json, "id", cJSON_CreateString(s->vid));
 		if (s->r.dim == 0) {
 			if (!model && !use_oai) {
-				reject(file, lineno, line, len,
+				cli_reject(file, lineno, line, len,
 				       "draft '%s' has no embedding and no --embed-model or PD_EMBED_URL "
 				       "was given", s->vid);
 				slot_clear(s);
@@ -589,7 +578,7 @@ static void take(const char *file, long lineno, const char *line, size_t len, in
 		}
 	}
 	if (pd_video_from_json(s->r.json, &s->v, &err) < 0) {
-		reject(file, lineno, line, len, "%s", err.msg);
+		cli_reject(file, lineno, line, len, "%s", err.msg);
 		slot_clear(s);
 		return;
 	}
@@ -599,7 +588,7 @@ static void take(const char *file, long lineno, const char *line, size_t len, in
 		return;
 	}
 	if (M->dim && s->r.dim != M->dim) {
-		reject(file, lineno, line, len,
+		cli_reject(file, lineno, line, len,
 		       "'%s': embedding has %d dimensions, the patterns have %d", s->vid, s->r.dim,
 		       M->dim);
 		slot_clear(s);
@@ -645,7 +634,7 @@ static void process(const char *file, long lineno, const char *line, size_t len)
 	pd_err err;
 	int t = pd_json_type(line, len, type, sizeof type, &err);
 	if (t < 0) {
-		reject(file, lineno, line, len, "%s", err.msg);
+		cli_reject(file, lineno, line, len, "%s", err.msg);
 		return;
 	}
 	int kind = t == 0 ? 0 : !strcmp(type, "video") ? 1 : !strcmp(type, "draft") ? 2 : 0;
@@ -659,99 +648,6 @@ static void process(const char *file, long lineno, const char *line, size_t len)
 	take(file, lineno, line, len, kind == 2);
 	if (nslots == batch || cli.unbuffered)
 		flush_batch();
-}
-
-/* ---- coprocess input: read(2) on stdin, a line as soon as it is there ---- */
-
-typedef struct rawin {
-	char *buf;
-	size_t start, end, cap;
-	long lineno;
-	int eof;
-} rawin;
-
-/* raw_next: 1 a line (NUL-terminated, no '\n'), 0 at end; over-long lines are rejected here. */
-static int raw_next(rawin *in, const char **line, size_t *len)
-{
-	size_t scanned = in->start;
-	for (;;) {
-		char *nl = in->end > scanned ? memchr(in->buf + scanned, '\n', in->end - scanned)
-					     : NULL;
-		if (nl || (in->eof && in->end > in->start)) {
-			size_t s = in->start, e = nl ? (size_t)(nl - in->buf) : in->end;
-			in->start = nl ? e + 1 : e;
-			in->lineno++;
-			cli.records_in++;
-			if (e - s > cli.max_line) {
-				if (cli.rejects) {
-					fwrite(in->buf + s, 1, e - s, cli.rejects);
-					fputc('\n', cli.rejects);
-				}
-				reject("(stdin)", in->lineno, NULL, 0, "line longer than %zu bytes",
-				       cli.max_line);
-				scanned = in->start;
-				continue;
-			}
-			if (e > s && in->buf[e - 1] == '\r')
-				e--;
-			in->buf[e] = '\0';
-			*line = in->buf + s;
-			*len = e - s;
-			return 1;
-		}
-		if (in->eof)
-			return 0;
-		if (in->end - in->start > cli.max_line + 1) {
-			/* over the cap with no end in sight: copied to --rejects as it
-			   is read, up to the newline, never held whole */
-			in->lineno++;
-			cli.records_in++;
-			for (;;) {
-				char *nl2 = memchr(in->buf + in->start, '\n', in->end - in->start);
-				size_t upto = nl2 ? (size_t)(nl2 - in->buf) : in->end;
-				if (cli.rejects)
-					fwrite(in->buf + in->start, 1, upto - in->start, cli.rejects);
-				if (nl2) {
-					in->start = upto + 1;
-					break;
-				}
-				in->start = in->end = 0;
-				ssize_t n = read(0, in->buf, in->cap - 1);
-				if (n < 0 && errno == EINTR)
-					continue;
-				if (n <= 0) {
-					in->eof = 1;
-					break;
-				}
-				in->end = (size_t)n;
-			}
-			if (cli.rejects)
-				fputc('\n', cli.rejects);
-			reject("(stdin)", in->lineno, NULL, 0, "line longer than %zu bytes",
-			       cli.max_line);
-			scanned = in->start;
-			continue;
-		}
-		if (in->start > 0) {
-			memmove(in->buf, in->buf + in->start, in->end - in->start);
-			in->end -= in->start;
-			in->start = 0;
-		}
-		scanned = in->end;
-		if (in->cap - in->end < 65536 + 1) {
-			in->cap = in->cap ? in->cap * 2 : 1 << 20;
-			in->buf = xrealloc(in->buf, in->cap);
-		}
-		ssize_t n = read(0, in->buf + in->end, in->cap - 1 - in->end);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			cli_fatal(3, "error reading standard input: %s", strerror(errno));
-		if (n == 0)
-			in->eof = 1;
-		else
-			in->end += (size_t)n;
-	}
 }
 
 int main(int argc, char **argv)
@@ -822,27 +718,18 @@ int main(int argc, char **argv)
 	nhits = xcalloc((size_t)batch, sizeof *nhits);
 	vf = pd_vfeat_new();
 
-	int files = argc - optind;
-	int raw = cli.unbuffered && (files == 0 || (files == 1 && !strcmp(argv[optind], "-")));
+	if (cli.unbuffered)
+		cli.on_reject = answer_reject;
 	const char *line;
 	size_t len;
-	if (raw) {
-		rawin in = { 0 };
-		while (raw_next(&in, &line, &len)) {
-			process("(stdin)", in.lineno, line, len);
+	pd_input *in = cli_open_input(argc - optind, argv + optind);
+	while (cli_next_line(in, &line, &len)) {
+		process(CLI_POS(in), line, len);
+		if (nslots == 0)
 			check_gen();
-		}
-		free(in.buf);
-	} else {
-		pd_input *in = cli_open_input(files, argv + optind);
-		while (cli_next_line(in, &line, &len)) {
-			process(CLI_POS(in), line, len);
-			if (nslots == 0)
-				check_gen();
-		}
-		flush_batch();
-		pd_input_free(in);
 	}
+	flush_batch();
+	pd_input_free(in);
 	if (cache) {
 		unsigned long long h, mi;
 		pd_cache_stats(cache, &h, &mi);
