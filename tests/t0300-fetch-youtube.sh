@@ -13,28 +13,14 @@ export YOUTUBE_API_KEY=test-key
 export PD_HTTP_BACKOFF_MS=50 PD_HTTP_MAX_BACKOFF_MS=5000
 
 # ---- the fake server: a fresh one per case (faults fire once per server) ----
-srv_pid=
+. "$(dirname "$0")/lib/fake.sh"
 LOG=$TMP/requests.log
 start_fake() {	# fake_youtube.py flags...
-	stop_fake
 	: >"$LOG"
-	rm -f "$TMP/port"	# (not truncated by the child: the old port could be read first)
-	"$PY" "$PD_TOP/tests/fake_youtube.py" --log "$LOG" --max-seconds 120 "$@" >"$TMP/port" 2>"$TMP/fake.err" &
-	srv_pid=$!
-	local i=0
-	while [ ! -s "$TMP/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-	PORT=$(head -n 1 "$TMP/port")
-	[ -n "$PORT" ] || { echo "# fake_youtube.py did not start:"; sed 's/^/#   /' "$TMP/fake.err"; }
-	export PD_YOUTUBE_URL="http://127.0.0.1:$PORT/youtube/v3"
+	fake_start "$PD_TOP/tests/fake_youtube.py" --log "$LOG" --max-seconds 120 "$@"
+	PORT=$FAKE_PORT
+	export PD_YOUTUBE_URL="$FAKE_URL/youtube/v3"
 }
-stop_fake() {
-	if [ -n "$srv_pid" ]; then
-		kill "$srv_pid" 2>/dev/null
-		wait "$srv_pid" 2>/dev/null
-		srv_pid=
-	fi
-}
-trap 'stop_fake; rm -rf "$TMP"' EXIT
 # calls LOG [PATH]: how many requests (to PATH)
 # video_is ID JQ-EXPR: the record ID of $OUT satisfies the expression
 video_is() { [ "$(jq -r --arg id "$1" "select(.id == \$id) | ($2)" "$OUT")" = true ]; }
@@ -174,7 +160,7 @@ t1=$(date +%s)
 expect "a hung server: timed out twice (1 s each), exit 3 within 10 s" '
 	check_status 3 && [ $((t1 - t0)) -lt 10 ] && [ "$(calls /channels)" = 2 ] &&
 	grep -q "^error: YouTube API channels.list: GET http://127.0.0.1:$PORT/youtube/v3/channels: Operation timed out after 10[0-9][0-9] milliseconds" "$ERR"'
-stop_fake
+fake_stop
 PD_HTTP_MAX_RETRIES=1 run "$DRIVE" UCsmall
 expect "no server (connection refused): exit 3 after the retries, message names the failure" '
 	check_status 3 && grep -q "^error: YouTube API channels.list: GET http://127.0.0.1:$PORT/youtube/v3/channels: .*onnect.*(gave up after 2 attempts)$" "$ERR"'
@@ -241,5 +227,5 @@ else
 	skip "pd-fetch --youtube-channel" "not wired into pd-fetch yet"
 fi
 
-stop_fake
+fake_stop
 test_done

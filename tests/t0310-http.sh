@@ -10,28 +10,14 @@ PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 export PD_HTTP_BACKOFF_MS=50 PD_HTTP_MAX_BACKOFF_MS=5000
 
-srv_pid=
+. "$(dirname "$0")/lib/fake.sh"
 LOG=$TMP/requests.log
 start_fake() {	# fake_http.py flags...
-	stop_fake
 	: >"$LOG"
-	rm -f "$TMP/port"
-	"$PY" "$PD_TOP/tests/fake_http.py" --log "$LOG" --max-seconds 120 "$@" >"$TMP/port" 2>"$TMP/fake.err" &
-	srv_pid=$!
-	local i=0
-	while [ ! -s "$TMP/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-	PORT=$(head -n 1 "$TMP/port")
-	[ -n "$PORT" ] || { echo "# fake_http.py did not start:"; sed 's/^/#   /' "$TMP/fake.err"; }
-	U=http://127.0.0.1:$PORT
+	fake_start "$PD_TOP/tests/fake_http.py" --log "$LOG" --max-seconds 120 "$@"
+	PORT=$FAKE_PORT
+	U=$FAKE_URL
 }
-stop_fake() {
-	if [ -n "$srv_pid" ]; then
-		kill "$srv_pid" 2>/dev/null
-		wait "$srv_pid" 2>/dev/null
-		srv_pid=
-	fi
-}
-trap 'stop_fake; rm -rf "$TMP"' EXIT
 calls() { jq -r --arg p "${1:-}" 'select($p == "" or .path == $p) | .n' "$LOG" | wc -l; }
 # field N of the driver's output line: i status attempts wait retry_after body
 field() { awk -v f="$1" '{print $f}' "$OUT"; }
@@ -133,7 +119,7 @@ expect "a longer response is an error, not retried" '
 	check_status 3 && ! grep -q "^retry" "$ERR" &&
 	grep -q "^error 0: GET $U/big/1001: response larger than 1000 bytes$" "$ERR"'
 
-stop_fake
+fake_stop
 PD_HTTP_MAX_RETRIES=1 run "$DRIVE" "$U/echo"
 expect "connection refused: retried, then exit 3 naming the failure" '
 	check_status 3 && grep -q "^retry 1 0 " "$ERR" && grep -q "^error 0: GET $U/echo: .*(gave up after 2 attempts)$" "$ERR"'

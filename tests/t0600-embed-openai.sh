@@ -7,19 +7,15 @@
 EX="$PD_TOP/examples/embed-input.ndjson"
 KEY=sekrit-$$-key
 export PD_HTTP_BACKOFF_MS=20 PD_HTTP_MAX_BACKOFF_MS=200
-srv=
+. "$(dirname "$0")/lib/fake.sh"
 start() {	# start ARGS...: the fake server, its log in $LOG, PD_EMBED_* exported
-	stop
 	LOG=$TMP/log.$RANDOM
 	: >"$LOG"
-	/usr/bin/python3 "$PD_TOP/tests/fake_openai_embed.py" "$@" --log "$LOG" --max-seconds 120 >"$TMP/port" &
-	srv=$!
-	for _ in $(seq 100); do [ -s "$TMP/port" ] && break; sleep 0.05; done
-	export PD_EMBED_URL=http://127.0.0.1:$(head -n 1 "$TMP/port")/v1
+	fake_start "$PD_TOP/tests/fake_openai_embed.py" "$@" --log "$LOG" --max-seconds 120
+	export PD_EMBED_URL=$FAKE_URL/v1
 	export PD_EMBED_MODEL=fake-embed-$$ PD_EMBED_API_KEY=$KEY
 }
-stop() { [ -n "$srv" ] && kill "$srv" 2>/dev/null && wait "$srv" 2>/dev/null; srv=; }
-trap 'stop; rm -rf "$TMP"' EXIT
+stop() { fake_stop; }
 nreq() { grep -c '"method": "POST"' "$LOG"; }
 
 start --key "$KEY"

@@ -32,15 +32,14 @@ def handle(req):
 fake_http.main(handle, description="fake Pinecone data plane",
                add_args=lambda p: p.add_argument("--store", required=True))
 PYEOF
+. "$(dirname "$0")/lib/fake.sh"
 start_server() {	# extra fake_http flags...
 	: >"$TMP/vectors" ; : >"$TMP/log"
-	/usr/bin/python3 "$TMP/fake_pinecone.py" --store "$TMP/vectors" --log "$TMP/log" "$@" >"$TMP/port" 2>"$TMP/srv.err" &
-	srv=$!
-	for _ in $(seq 100); do [ -s "$TMP/port" ] && break; sleep 0.05; done
-	port=$(head -n 1 "$TMP/port")
+	fake_start "$TMP/fake_pinecone.py" --store "$TMP/vectors" --log "$TMP/log" "$@"
+	port=$FAKE_PORT
 }
-stop_server() { kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null; }
-trap 'stop_server; store_db_drop; _tap_cleanup' EXIT
+stop_server() { fake_stop; }
+trap 'store_db_drop; _tap_cleanup' EXIT
 export PD_HTTP_BACKOFF_MS=10 PD_HTTP_MAX_BACKOFF_MS=50
 
 gen_stream --videos 250 --dim 8 --seed 1 >"$TMP/in.ndjson"

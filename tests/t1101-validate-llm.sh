@@ -34,23 +34,17 @@ print(json.dumps({"type": "mine_summary", "tests": 100}))
 PY
 KEY=sekrit-$$-key
 export PD_HTTP_BACKOFF_MS=50 PD_HTTP_MAX_BACKOFF_MS=3000
-srv=
+. "$(dirname "$0")/lib/fake.sh"
 start() {	# start MODE ARGS...: the fake server, its log in $LOG, PD_LLM_* exported
-	stop
 	n_start=$(( ${n_start:-0} + 1 ))
 	LOG=$TMP/log.$n_start
 	: >"$LOG"
-	/usr/bin/python3 "$PD_TOP/tests/fake_openai_chat.py" --mode "$@" --log "$LOG" --max-seconds 300 \
-		>"$TMP/port.$n_start" 2>"$TMP/srv.$n_start.err" &
-	srv=$!
-	for _ in $(seq 400); do [ -s "$TMP/port.$n_start" ] && break; sleep 0.05; done
-	port=$(head -n 1 "$TMP/port.$n_start")
-	[ -n "$port" ] || { echo "# fake server did not start: $(cat "$TMP/srv.$n_start.err")"; }
-	export PD_LLM_URL=http://127.0.0.1:$port/v1
+	fake_start "$PD_TOP/tests/fake_openai_chat.py" --mode "$@" --log "$LOG" --max-seconds 300
+	port=$FAKE_PORT
+	export PD_LLM_URL=$FAKE_URL/v1
 	export PD_LLM_MODEL=fake-$$-$n_start-$RANDOM PD_LLM_API_KEY=$KEY
 }
-stop() { [ -n "$srv" ] && kill "$srv" 2>/dev/null && wait "$srv" 2>/dev/null; srv=; }
-trap 'stop; rm -rf "$TMP"' EXIT
+stop() { fake_stop; }
 V() { pd-validate --llm --llm-batch 2 --llm-cache "$TMP/cache.$PD_LLM_MODEL" "$@" "$TMP/in.ndjson"; }
 nreq() { grep -c '"method": "POST"' "$LOG"; }
 ids_named_right='{ [ "$(jq -r "select(.type==\"pattern\") | select(.name != \"Name of \" + .id or .validation.llm.name != .name) | .id" "$OUT" | wc -l)" = 0 ] ||

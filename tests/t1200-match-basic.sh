@@ -6,6 +6,7 @@
 # model), coprocess mode (one line in, its answer out, before the next line),
 # and bad input of every kind.
 . "$(dirname "$0")/lib/tap.sh"
+. "$(dirname "$0")/lib/fake.sh"
 unset DATABASE_URL REDIS_URL
 EX=$PD_TOP/examples
 P=$EX/match-patterns.ndjson
@@ -157,10 +158,8 @@ expect 'a draft without embedding and without --embed-model is rejected' '
 
 # drafts through the embeddings provider (PD_EMBED_URL, as pd-embed --provider
 # openai): a loopback OpenAI-compatible server; the batch's drafts go in one request
-/usr/bin/python3 "$PD_TOP/tests/fake_openai_embed.py" --dim 8 --key sk-test --log "$TMP/oai.log" --max-seconds 120 >"$TMP/oport" 2>/dev/null &
-osrv=$!
-for _ in $(seq 100); do [ -s "$TMP/oport" ] && break; sleep 0.05; done
-export PD_EMBED_URL=http://127.0.0.1:$(head -n 1 "$TMP/oport")/v1 PD_EMBED_MODEL=fake-1 PD_EMBED_API_KEY=sk-test
+fake_start "$PD_TOP/tests/fake_openai_embed.py" --dim 8 --key sk-test --log "$TMP/oai.log" --max-seconds 120
+export PD_EMBED_URL=$FAKE_URL/v1 PD_EMBED_MODEL=fake-1 PD_EMBED_API_KEY=sk-test
 echo '{"type":"video","id":"t1","title":"Sourdough starter for beginners","tags":["bread","baking"],"description":"Feed it daily."}' >"$TMP/t1.ndjson"
 pd-embed --provider openai --no-metric "$TMP/t1.ndjson" >"$TMP/t1e.ndjson" 2>"$TMP/t1e.err"
 jq -c '{type: "pattern", id: "p-t1", feature: {kind: "tag", value: "bread"}, centroid_b64: .embedding_b64,
@@ -178,7 +177,7 @@ run pd-match --patterns "$P" --group --no-metric "$TMP/odrafts.ndjson"
 expect 'a provider embedding of another dimension than the patterns is rejected with FILE:LINE' '
 	check_status 1 && grep -q "odrafts.ndjson:1: .a.: the provider.s embedding has 8 dimensions, the patterns have 4" "$ERR" &&
 	grep -q "odrafts.ndjson:2: " "$ERR"'
-kill "$osrv" 2>/dev/null; wait "$osrv" 2>/dev/null
+fake_stop
 PD_EMBED_URL=http://127.0.0.1:1/v1 PD_HTTP_MAX_RETRIES=1 PD_HTTP_BACKOFF_MS=10 run pd-match --patterns "$TMP/pt1.ndjson" "$TMP/odrafts.ndjson"
 expect 'the provider unreachable: exit 3 with a message' 'check_status 3 && grep -q "pd-match: " "$ERR"'
 unset PD_EMBED_URL PD_EMBED_MODEL PD_EMBED_API_KEY
@@ -200,15 +199,13 @@ def handle(req):
         {i: {"id": i, "values": VECS[i]} for i in ids if i in VECS}})
 fake_http.main(handle, description="fake Pinecone data plane")
 PYEOF
-/usr/bin/python3 "$TMP/fake_pinecone.py" --log "$TMP/pc.log" --fault 'GET /vectors/fetch.*v3=503x1' >"$TMP/port" 2>"$TMP/srv.err" &
-srv=$!
-for _ in $(seq 100); do [ -s "$TMP/port" ] && break; sleep 0.05; done
-port=$(head -n 1 "$TMP/port")
+fake_start "$TMP/fake_pinecone.py" --log "$TMP/pc.log" --fault 'GET /vectors/fetch.*v3=503x1'
+port=$FAKE_PORT
 printf '%s\n' '{"type":"video","id":"v1","title":"How to bake bread","duration_s":400}' \
 	'{"type":"video","id":"v3"}' '{"type":"video","id":"v9"}' >"$TMP/pc-in.ndjson"
 PD_HTTP_BACKOFF_MS=10 PINECONE_API_KEY=test-key PINECONE_INDEX_HOST=http://127.0.0.1:$port PINECONE_NAMESPACE=vids \
 	run pd-match --patterns "$P" --group --no-metric "$TMP/pc-in.ndjson"
-kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null
+fake_stop
 expect 'ids without a database: embeddings fetched from Pinecone (a 503 retried), the input fields kept' '
 	check_status 1 &&
 	jsel "$OUT" ".video_id == \"v1\"" "[.matches[] | [.pattern_id, .has_feature]] == [[\"p-howto\", true], [\"p-mid\", true], [\"p-question\", false]]" &&

@@ -6,6 +6,7 @@
 # ids, and a long-running coprocess reloading the patterns when pd-store
 # stores a new run (the generation pd:gen changes).
 . "$(dirname "$0")/lib/tap.sh"
+. "$(dirname "$0")/lib/fake.sh"
 . "$(dirname "$0")/lib/store.sh"
 
 if ! store_db t1200_match; then
@@ -73,17 +74,15 @@ fi
 
 if [ $have_redis = 1 ]; then
 	# provider embeddings of drafts are cached 24 h: a second run sends nothing
-	/usr/bin/python3 "$PD_TOP/tests/fake_openai_embed.py" --dim 4 --log "$TMP/oai.log" --max-seconds 120 >"$TMP/oport" 2>/dev/null &
-	osrv=$!
-	for _ in $(seq 100); do [ -s "$TMP/oport" ] && break; sleep 0.05; done
+	fake_start "$PD_TOP/tests/fake_openai_embed.py" --dim 4 --log "$TMP/oai.log" --max-seconds 120
 	printf '%s\n' '{"type":"draft","ref":"d1","title":"How to bake rye bread '"$$"'"}' >"$TMP/od.ndjson"
 	: >"$TMP/oai.log"
-	PD_EMBED_URL=http://127.0.0.1:$(head -n 1 "$TMP/oport")/v1 PD_EMBED_MODEL=fake-1 \
+	PD_EMBED_URL=$FAKE_URL/v1 PD_EMBED_MODEL=fake-1 \
 		run pd-match --patterns "$P" --group "$TMP/od.ndjson"
 	cp "$OUT" "$TMP/od1.out"
-	PD_EMBED_URL=http://127.0.0.1:$(head -n 1 "$TMP/oport")/v1 PD_EMBED_MODEL=fake-1 \
+	PD_EMBED_URL=$FAKE_URL/v1 PD_EMBED_MODEL=fake-1 \
 		run pd-match --patterns "$P" --group "$TMP/od.ndjson"
-	kill "$osrv" 2>/dev/null; wait "$osrv" 2>/dev/null
+	fake_stop
 	expect 'Redis: a draft embedded by the provider once is answered from the cache the next time' '
 		check_status 0 && test "$(wc -l <"$TMP/oai.log")" = 1 &&
 		diff <(no_metric "$OUT") <(no_metric "$TMP/od1.out") &&

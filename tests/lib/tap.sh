@@ -28,7 +28,10 @@ OUT=$TMP/out
 ERR=$TMP/err
 _tap_n=0
 _tap_failed=0
-_tap_cleanup() { rm -rf "$TMP"; }
+_tap_cleanup() {
+	declare -F fake_stop >/dev/null && fake_stop	# tests/lib/fake.sh's server
+	rm -rf "$TMP"
+}
 trap _tap_cleanup EXIT
 
 ok() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n - $1"; }
