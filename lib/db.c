@@ -133,18 +133,26 @@ PGconn *pd_db_connect(const char *url, pd_err *err)
 	return NULL;
 }
 
+/* failed: 1 when r is not a success; then r is cleared and err says why */
+static int failed(PGconn *c, PGresult *r, pd_err *err)
+{
+	ExecStatusType st = PQresultStatus(r);
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+		return 0;
+	char msg[480];
+	fold_message(r ? PQresultErrorMessage(r) : PQerrorMessage(c), msg, sizeof msg);
+	if (!*msg)
+		fold_message(PQerrorMessage(c), msg, sizeof msg);
+	PQclear(r);
+	pd_err_set(err, PD_ESERVICE, "database: %s", msg);
+	return 1;
+}
+
 int pd_db_exec(PGconn *c, const char *sql, pd_err *err)
 {
 	PGresult *r = PQexec(c, sql);
-	ExecStatusType st = PQresultStatus(r);
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		char msg[480];
-		fold_message(r ? PQresultErrorMessage(r) : PQerrorMessage(c), msg, sizeof msg);
-		if (!*msg)
-			fold_message(PQerrorMessage(c), msg, sizeof msg);
-		PQclear(r);
-		return pd_err_set(err, PD_ESERVICE, "database: %s", msg);
-	}
+	if (failed(c, r, err))
+		return -1;
 	PQclear(r);
 	return 0;
 }
@@ -153,16 +161,8 @@ PGresult *pd_db_query(PGconn *c, const char *sql, int nparams, const char *const
 		      pd_err *err)
 {
 	PGresult *r = PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0);
-	ExecStatusType st = PQresultStatus(r);
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		char msg[480];
-		fold_message(r ? PQresultErrorMessage(r) : PQerrorMessage(c), msg, sizeof msg);
-		if (!*msg)
-			fold_message(PQerrorMessage(c), msg, sizeof msg);
-		PQclear(r);
-		pd_err_set(err, PD_ESERVICE, "database: %s", msg);
+	if (failed(c, r, err))
 		return NULL;
-	}
 	return r;
 }
 
