@@ -108,8 +108,9 @@ typedef struct split_ws {
 } split_ws;
 
 /* remove child j (its centre) from C (k x d); members of j go to their
-   nearest remaining child; indices above j shift down */
-static void drop_child(const float *Y, size_t m, int d, float *C, int *k, int j, int *a, size_t *cnt)
+   nearest remaining child (s: their similarity); indices above j shift down */
+static void drop_child(const float *Y, size_t m, int d, float *C, int *k, int j, int *a, float *s,
+		       size_t *cnt)
 {
 	memmove(C + (size_t)j * d, C + (size_t)(j + 1) * d, (size_t)(*k - j - 1) * d * sizeof *C);
 	memmove(cnt + j, cnt + j + 1, (size_t)(*k - j - 1) * sizeof *cnt);
@@ -118,15 +119,17 @@ static void drop_child(const float *Y, size_t m, int d, float *C, int *k, int j,
 		if (a[i] > j) {
 			a[i]--;
 		} else if (a[i] == j) {
-			a[i] = pd_km_nearest(Y + i * (size_t)d, C, *k, d, NULL);
+			a[i] = pd_km_nearest(Y + i * (size_t)d, C, *k, d, &s[i]);
 			cnt[a[i]]++;
 		}
 	}
 }
 
-static void merge_small(const float *Y, size_t m, int d, float *C, int *k, int *a, size_t *cnt,
-			size_t bmin)
+/* children below bmin dropped, smallest first; returns how many */
+static int merge_small(const float *Y, size_t m, int d, float *C, int *k, int *a, float *s,
+		       size_t *cnt, size_t bmin)
 {
+	int dropped = 0;
 	while (*k > 1) {
 		int j = -1;
 		for (int c = 0; c < *k; c++)
@@ -134,8 +137,10 @@ static void merge_small(const float *Y, size_t m, int d, float *C, int *k, int *
 				j = c;
 		if (j < 0)
 			break;
-		drop_child(Y, m, d, C, k, j, a, cnt);
+		drop_child(Y, m, d, C, k, j, a, s, cnt);
+		dropped++;
 	}
+	return dropped;
 }
 
 /* the mean member similarity of each child (s: each member's similarity) */
@@ -190,11 +195,17 @@ static int merge_close(const float *Y, size_t m, int d, float *C, int *k, int *a
 	}
 	for (int j = K - 1; j >= 0; j--)
 		if (drop[j])
-			drop_child(Y, m, d, C, k, j, a, cnt);
+			drop_child(Y, m, d, C, k, j, a, s, cnt);
 	free(ms);
 	free(drop);
 	free(used);
 	return merged;
+}
+
+static int cmp_size(const void *x, const void *y)
+{
+	size_t p = *(const size_t *)x, q = *(const size_t *)y;
+	return p < q ? -1 : p > q;
 }
 
 static void count_members(const int *a, size_t m, int k, size_t *cnt)
@@ -229,33 +240,32 @@ static void update_assign(const float *Y, size_t m, int d, float *C, int k, int 
 }
 
 /*
- * split: Y (m x d) into children; C (and cnt, sum) must have room for kroom
- * children, at least choose_k's; on return
- * *k children, a[i] each row's child (nearest rule), s[i] its similarity,
- * children ordered by size, largest first.
+ * refine: Y (m x d) into children by k-means, then merged and split until
+ * the children's sizes fall in [bmin, bmax] as far as they can; C (and cnt,
+ * sum) must have room for kroom children, at least choose_k's.  Returns the
+ * number of children k; a[i] is each row's child (nearest rule), s[i] its
+ * similarity.
  */
-static int split(const float *Y, size_t m, int d, size_t bmin, size_t bmax, int max_iter,
-		 uint64_t seed, float *C, size_t kroom, int *a, float *s, size_t *cnt, double *sum,
-		 pd_err *err)
+static int refine(const float *Y, size_t m, int d, size_t bmin, size_t bmax, int max_iter,
+		  uint64_t seed, float *C, size_t kroom, int *a, float *s, size_t *cnt, double *sum,
+		  pd_err *err)
 {
 	int k = choose_k(m, bmin, bmax);
 	pd_kmeans_opts ko = { max_iter, 0, seed, 0, 0 };
-	if (pd_kmeans(Y, m, d, k, &ko, C, NULL, NULL, err) < 0)
+	if (pd_kmeans(Y, m, d, k, &ko, C, a, s, NULL, err) < 0)
 		return -1;
 	if (k > 1) {
-		pd_km_assign_blas(Y, m, d, C, k, a, s);
 		count_members(a, m, k, cnt);
-		merge_small(Y, m, d, C, &k, a, cnt, bmin);
-		/* one update after merging, then the nearest rule again */
-		if (k > 1) {
+		/* after merging, one update, then the nearest rule again */
+		if (merge_small(Y, m, d, C, &k, a, s, cnt, bmin) && k > 1) {
 			update_assign(Y, m, d, C, k, a, s, cnt, sum);
-			merge_small(Y, m, d, C, &k, a, cnt, bmin);
+			merge_small(Y, m, d, C, &k, a, s, cnt, bmin);
 		}
 		for (int round = 0; round < 4 && k > 1; round++) {
 			if (!merge_close(Y, m, d, C, &k, a, s, cnt, bmax))
 				break;
 			update_assign(Y, m, d, C, k, a, s, cnt, sum);
-			merge_small(Y, m, d, C, &k, a, cnt, bmin);
+			merge_small(Y, m, d, C, &k, a, s, cnt, bmin);
 		}
 		/* children above the band: split the largest again (a few rounds;
 		   a dense knot of near-identical videos may stay whole) */
@@ -276,7 +286,7 @@ static int split(const float *Y, size_t m, int d, size_t bmin, size_t bmax, int 
 					memcpy(Z + (at++) * (size_t)d, Y + i * (size_t)d, (size_t)d * sizeof *Z);
 			float *C2 = xmalloc((size_t)k2 * d * sizeof *C2);
 			pd_kmeans_opts k2o = { max_iter, 0, seed + 0x9e3779b97f4a7c15ULL * (uint64_t)(round + 1), 0, 0 };
-			int r = pd_kmeans(Z, mb, d, k2, &k2o, C2, NULL, NULL, err);
+			int r = pd_kmeans(Z, mb, d, k2, &k2o, C2, NULL, NULL, NULL, err);
 			free(Z);
 			if (r < 0) {
 				free(C2);
@@ -288,13 +298,66 @@ static int split(const float *Y, size_t m, int d, size_t bmin, size_t bmax, int 
 			k += k2 - 1;
 			pd_km_assign_blas(Y, m, d, C, k, a, s);
 			count_members(a, m, k, cnt);
-			merge_small(Y, m, d, C, &k, a, cnt, bmin);
+			merge_small(Y, m, d, C, &k, a, s, cnt, bmin);
 		}
 	}
 	if (k == 1) {
 		for (size_t i = 0; i < m; i++)
 			a[i] = 0;
 		cnt[0] = m;
+	}
+	return k;
+}
+
+/*
+ * split: Y (m x d) into children as refine does; when there are many rows per
+ * child the children are found on a seeded sample of 256 rows per child,
+ * with the bands scaled to it, as faiss trains on a sample: everyone is then
+ * placed by the nearest rule, one Lloyd step is taken over everyone, and
+ * children below bmin are merged by their real sizes.  On return the
+ * children are ordered by size, largest first.
+ */
+static int split(const float *Y, size_t m, int d, size_t bmin, size_t bmax, int max_iter,
+		 uint64_t seed, float *C, size_t kroom, int *a, float *s, size_t *cnt, double *sum,
+		 pd_err *err)
+{
+	int k = choose_k(m, bmin, bmax);
+	size_t ms = (size_t)256 * (size_t)k;
+	if (k > 1 && m > 2 * ms) {
+		pd_rng rng;
+		pd_rng_seed(&rng, seed ^ 0x53414d504c45ULL);
+		size_t *idx = xmalloc(m * sizeof *idx);
+		for (size_t i = 0; i < m; i++)
+			idx[i] = i;
+		for (size_t i = 0; i < ms; i++) {
+			size_t j = i + (size_t)pd_rng_below(&rng, m - i);
+			size_t t = idx[i];
+			idx[i] = idx[j];
+			idx[j] = t;
+		}
+		qsort(idx, ms, sizeof *idx, cmp_size);
+		float *Z = xmalloc(ms * (size_t)d * sizeof *Z);
+		for (size_t i = 0; i < ms; i++)
+			memcpy(Z + i * (size_t)d, Y + idx[i] * (size_t)d, (size_t)d * sizeof *Z);
+		free(idx);
+		double f = (double)ms / (double)m;
+		size_t zmin = (size_t)fmax(1, floor((double)bmin * f + 0.5));
+		size_t zmax = (size_t)fmax((double)zmin, floor((double)bmax * f + 0.5));
+		/* a and s have room for m >= ms rows: the sample's work first */
+		k = refine(Z, ms, d, zmin, zmax, max_iter, seed, C, kroom, a, s, cnt, sum, err);
+		free(Z);
+		if (k < 0)
+			return -1;
+		pd_km_assign_blas(Y, m, d, C, k, a, s);
+		count_members(a, m, k, cnt);
+		if (k > 1) {
+			update_assign(Y, m, d, C, k, a, s, cnt, sum);
+			merge_small(Y, m, d, C, &k, a, s, cnt, bmin);
+		}
+	} else {
+		k = refine(Y, m, d, bmin, bmax, max_iter, seed, C, kroom, a, s, cnt, sum, err);
+		if (k < 0)
+			return -1;
 	}
 	/* order children by size (largest first, then by position) */
 	int *ord = xmalloc((size_t)k * sizeof *ord);
@@ -315,10 +378,8 @@ static int split(const float *Y, size_t m, int d, size_t bmin, size_t bmax, int 
 		memcpy(C2 + (size_t)c * d, C + (size_t)ord[c] * d, (size_t)d * sizeof *C2);
 	}
 	memcpy(C, C2, (size_t)k * d * sizeof *C);
-	for (size_t i = 0; i < m; i++) {
+	for (size_t i = 0; i < m; i++)
 		a[i] = inv[a[i]];
-		s[i] = pd_km_dot(Y + i * (size_t)d, C + (size_t)a[i] * d, d);
-	}
 	free(ord);
 	free(inv);
 	free(C2);

@@ -11,7 +11,7 @@
  * Seeding is greedy k-means++ (Arthur & Vassilvitskii; the greedy trials as
  * in scikit-learn): each new centre is the best of 2 + ln k candidates drawn
  * by D^2 sampling, on a seeded random sample of the points when there are
- * many (a sample of tens of thousands seeds as well as all of them).
+ * many (32 points per centre, at least 1000: seeding only places the start).
  *
  * With many points per centre (more than 256 by default) the iterations run
  * on a seeded sample, as faiss does; the final assignment covers everyone.
@@ -23,38 +23,171 @@
 #include "kmeans.h"
 #include <cblas.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-float pd_km_dot(const float *a, const float *b, int d)
+/*
+ * The fixed-order dot product: lane l of 8 accumulators sums a[i] b[i] for
+ * i = l (mod 8) in increasing i, the tail past the last full 8 is summed on
+ * its own, and the lanes are added in a fixed tree.  The 8 lanes are two
+ * 4-float vectors (GCC's vector extension; SSE registers on any x86-64),
+ * which changes no rounding; ISO C mode keeps multiply and add separate.
+ */
+typedef float v4f __attribute__((vector_size(16)));
+
+static inline v4f load4(const float *p)
 {
-	float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
-	int i = 0;
-	for (; i + 8 <= d; i += 8) {
-		s0 += a[i] * b[i];
-		s1 += a[i + 1] * b[i + 1];
-		s2 += a[i + 2] * b[i + 2];
-		s3 += a[i + 3] * b[i + 3];
-		s4 += a[i + 4] * b[i + 4];
-		s5 += a[i + 5] * b[i + 5];
-		s6 += a[i + 6] * b[i + 6];
-		s7 += a[i + 7] * b[i + 7];
-	}
+	v4f v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+static inline float finish8(v4f lo, v4f hi, const float *a, const float *b, int i, int d)
+{
 	float t = 0;
 	for (; i < d; i++)
 		t += a[i] * b[i];
-	return (((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))) + t;
+	return (((lo[0] + lo[1]) + (lo[2] + lo[3])) + ((hi[0] + hi[1]) + (hi[2] + hi[3]))) + t;
+}
+
+static void dots_sse(const float *x, const float *C, int k, int d, float *out)
+{
+	int d8 = d & ~7, j = 0;
+	for (; j + 4 <= k; j += 4) {
+		const float *c0 = C + (size_t)j * d, *c1 = c0 + d, *c2 = c1 + d, *c3 = c2 + d;
+		v4f l0 = { 0 }, h0 = { 0 }, l1 = { 0 }, h1 = { 0 };
+		v4f l2 = { 0 }, h2 = { 0 }, l3 = { 0 }, h3 = { 0 };
+		for (int i = 0; i < d8; i += 8) {
+			v4f xl = load4(x + i), xh = load4(x + i + 4);
+			l0 += xl * load4(c0 + i);
+			h0 += xh * load4(c0 + i + 4);
+			l1 += xl * load4(c1 + i);
+			h1 += xh * load4(c1 + i + 4);
+			l2 += xl * load4(c2 + i);
+			h2 += xh * load4(c2 + i + 4);
+			l3 += xl * load4(c3 + i);
+			h3 += xh * load4(c3 + i + 4);
+		}
+		out[j] = finish8(l0, h0, x, c0, d8, d);
+		out[j + 1] = finish8(l1, h1, x, c1, d8, d);
+		out[j + 2] = finish8(l2, h2, x, c2, d8, d);
+		out[j + 3] = finish8(l3, h3, x, c3, d8, d);
+	}
+	for (; j < k; j++) {
+		const float *c = C + (size_t)j * d;
+		v4f l0 = { 0 }, h0 = { 0 };
+		for (int i = 0; i < d8; i += 8) {
+			l0 += load4(x + i) * load4(c + i);
+			h0 += load4(x + i + 4) * load4(c + i + 4);
+		}
+		out[j] = finish8(l0, h0, x, c, d8, d);
+	}
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* the same sums with the 8 lanes in one AVX register: same roundings */
+typedef float v8f __attribute__((vector_size(32)));
+
+__attribute__((target("avx2"))) static inline v8f load8(const float *p)
+{
+	v8f v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+__attribute__((target("avx2"))) static inline float finish8w(v8f s, const float *a, const float *b,
+							       int i, int d)
+{
+	float t = 0;
+	for (; i < d; i++)
+		t += a[i] * b[i];
+	return (((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))) + t;
+}
+
+__attribute__((target("avx2"))) static void dots_avx2(const float *x, const float *C, int k, int d,
+						       float *out)
+{
+	int d8 = d & ~7, j = 0;
+	for (; j + 4 <= k; j += 4) {
+		const float *c0 = C + (size_t)j * d, *c1 = c0 + d, *c2 = c1 + d, *c3 = c2 + d;
+		v8f s0 = { 0 }, s1 = { 0 }, s2 = { 0 }, s3 = { 0 };
+		for (int i = 0; i < d8; i += 8) {
+			v8f xv = load8(x + i);
+			s0 += xv * load8(c0 + i);
+			s1 += xv * load8(c1 + i);
+			s2 += xv * load8(c2 + i);
+			s3 += xv * load8(c3 + i);
+		}
+		out[j] = finish8w(s0, x, c0, d8, d);
+		out[j + 1] = finish8w(s1, x, c1, d8, d);
+		out[j + 2] = finish8w(s2, x, c2, d8, d);
+		out[j + 3] = finish8w(s3, x, c3, d8, d);
+	}
+	for (; j < k; j++) {
+		const float *c = C + (size_t)j * d;
+		v8f s0 = { 0 };
+		for (int i = 0; i < d8; i += 8)
+			s0 += load8(x + i) * load8(c + i);
+		out[j] = finish8w(s0, x, c, d8, d);
+	}
+}
+#endif
+
+/* the kernel for this CPU, chosen once (both give the same bits) */
+static void (*dots_fn)(const float *, const float *, int, int, float *) = dots_sse;
+static pthread_once_t dots_once = PTHREAD_ONCE_INIT;
+
+static void pick_dots(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx2"))
+		dots_fn = dots_avx2;
+#endif
+}
+
+int pd_km_set_kernel(int generic)
+{
+	pthread_once(&dots_once, pick_dots);
+	if (generic) {
+		dots_fn = dots_sse;
+		return 1;
+	}
+#if defined(__x86_64__) && defined(__GNUC__)
+	if (__builtin_cpu_supports("avx2")) {
+		dots_fn = dots_avx2;
+		return 1;
+	}
+#endif
+	return 0;
+}
+
+void pd_km_dots(const float *x, const float *C, int k, int d, float *out)
+{
+	pthread_once(&dots_once, pick_dots);
+	dots_fn(x, C, k, d, out);
+}
+
+float pd_km_dot(const float *a, const float *b, int d)
+{
+	float r;
+	pd_km_dots(a, b, 1, d, &r);
+	return r;
 }
 
 int pd_km_nearest(const float *x, const float *C, int k, int d, float *sim)
 {
 	int best = 0;
-	float bs = -INFINITY;
-	for (int j = 0; j < k; j++) {
-		float s = pd_km_dot(x, C + (size_t)j * d, d);
-		if (s > bs) {
-			bs = s;
-			best = j;
+	float bs = -INFINITY, s[64];
+	for (int j0 = 0; j0 < k; j0 += 64) {
+		int nb = k - j0 < 64 ? k - j0 : 64;
+		pd_km_dots(x, C + (size_t)j0 * d, nb, d, s);
+		for (int j = 0; j < nb; j++) {
+			if (s[j] > bs) {
+				bs = s[j];
+				best = j0 + j;
+			}
 		}
 	}
 	if (sim)
@@ -181,8 +314,8 @@ static void seed_pp(const float *X, size_t n, int d, int k, size_t cap, pd_rng *
 			cand[t] = draw_weighted(D, m, total, rng);
 			memcpy(Ct + (size_t)t * d, S + cand[t] * (size_t)d, (size_t)d * sizeof *Ct);
 		}
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, trials, d, 1.0f,
-			    S, d, Ct, d, 0.0f, sims, trials);
+		for (size_t i = 0; i < m; i++)
+			pd_km_dots(S + i * (size_t)d, Ct, trials, d, sims + i * (size_t)trials);
 		int best = 0;
 		double best_pot = INFINITY;
 		for (int t = 0; t < trials; t++) {
@@ -218,7 +351,7 @@ static void seed_pp(const float *X, size_t n, int d, int k, size_t cap, pd_rng *
 }
 
 int pd_kmeans(const float *X, size_t n, int d, int k, const pd_kmeans_opts *o,
-	      float *C, int *assign, double *obj, pd_err *err)
+	      float *C, int *assign, float *sim, double *obj, pd_err *err)
 {
 	if (k < 1 || (size_t)k > n || d < 1)
 		return pd_err_set(err, PD_EUSAGE, "k-means: k=%d with %zu points", k, n);
@@ -246,11 +379,11 @@ int pd_kmeans(const float *X, size_t n, int d, int k, const pd_kmeans_opts *o,
 		if (o)
 			o2 = *o;
 		o2.max_per_centroid = -1;
-		int it = pd_kmeans(S, m, d, k, &o2, C, NULL, NULL, err);
+		int it = pd_kmeans(S, m, d, k, &o2, C, NULL, NULL, NULL, err);
 		free(S);
-		if (it >= 0 && (assign || obj)) {
+		if (it >= 0 && (assign || sim || obj)) {
 			int *a = assign ? assign : xmalloc(n * sizeof *a);
-			float *s = xmalloc(n * sizeof *s);
+			float *s = sim ? sim : xmalloc(n * sizeof *s);
 			pd_km_assign_blas(X, n, d, C, k, a, s);
 			if (obj) {
 				double sum = 0;
@@ -258,7 +391,8 @@ int pd_kmeans(const float *X, size_t n, int d, int k, const pd_kmeans_opts *o,
 					sum += 1.0 - (double)s[i];
 				*obj = sum / (double)n;
 			}
-			free(s);
+			if (!sim)
+				free(s);
 			if (!assign)
 				free(a);
 		}
@@ -269,9 +403,9 @@ int pd_kmeans(const float *X, size_t n, int d, int k, const pd_kmeans_opts *o,
 	pd_rng rng;
 	pd_rng_seed(&rng, o ? o->seed : 0);
 
-	size_t cap = o && o->seed_sample ? o->seed_sample : (size_t)64 * (size_t)k;
-	if (cap < 20000)
-		cap = 20000;
+	size_t cap = o && o->seed_sample ? o->seed_sample : (size_t)32 * (size_t)k;
+	if (cap < 1000)
+		cap = 1000;
 	if (k == 1) {
 		memset(C, 0, (size_t)d * sizeof *C);
 	} else {
@@ -280,7 +414,7 @@ int pd_kmeans(const float *X, size_t n, int d, int k, const pd_kmeans_opts *o,
 
 	int *a = assign ? assign : xmalloc(n * sizeof *a);
 	int *prev = xmalloc(n * sizeof *prev);
-	float *s = xmalloc(n * sizeof *s);
+	float *s = sim ? sim : xmalloc(n * sizeof *s);
 	double *sum = xmalloc((size_t)k * (size_t)d * sizeof *sum);
 	size_t *cnt = xmalloc((size_t)k * sizeof *cnt);
 	double cur = INFINITY, last = INFINITY;
@@ -354,8 +488,10 @@ int pd_kmeans(const float *X, size_t n, int d, int k, const pd_kmeans_opts *o,
 	}
 	if (k == 1) {
 		double o_sum = 0;
-		for (size_t i = 0; i < n; i++)
-			o_sum += 1.0 - (double)pd_km_dot(X + i * (size_t)d, C, d);
+		for (size_t i = 0; i < n; i++) {
+			s[i] = pd_km_dot(X + i * (size_t)d, C, d);
+			o_sum += 1.0 - (double)s[i];
+		}
 		cur = o_sum / (double)n;
 	}
 	if (obj)
@@ -363,7 +499,8 @@ int pd_kmeans(const float *X, size_t n, int d, int k, const pd_kmeans_opts *o,
 	if (!assign)
 		free(a);
 	free(prev);
-	free(s);
+	if (!sim)
+		free(s);
 	free(sum);
 	free(cnt);
 	return it;

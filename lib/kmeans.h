@@ -27,7 +27,7 @@ typedef struct pd_kmeans_opts {
 				   (relative; 0: 1e-4) or no membership changes */
 	uint64_t seed;
 	size_t seed_sample;	/* k-means++ runs on at most this many points
-				   (0: max(20000, 64 k)) */
+				   (0: max(1000, 32 k)) */
 	int max_per_centroid;	/* iterate on a seeded sample of at most this many
 				   points per centre, as faiss does (0: 256; <0:
 				   all points); assign and obj are still over all */
@@ -36,15 +36,26 @@ typedef struct pd_kmeans_opts {
 /*
  * pd_kmeans: cluster X (n x d, unit rows) into k clusters, 1 <= k <= n.
  * Fills C (k x d, unit rows, caller-allocated) and, when not NULL, assign
- * (n ints) with the membership of the last assignment step; *obj (may be
+ * (n ints) and sim (n floats) with the membership of every point in the
+ * final C and its similarity, as pd_km_assign_blas gives them; *obj (may be
  * NULL) gets the final mean cosine distance.  Returns the number of
  * iterations run, or -1 with err (PD_EUSAGE) for a bad k.
  */
 int pd_kmeans(const float *X, size_t n, int d, int k, const pd_kmeans_opts *o,
-	      float *C, int *assign, double *obj, pd_err *err);
+	      float *C, int *assign, float *sim, double *obj, pd_err *err);
 
 /* pd_km_dot: a[0..d) . b[0..d) in a fixed order (8 lanes, then a fixed tree). */
 float pd_km_dot(const float *a, const float *b, int d);
+
+/* pd_km_dots: out[j] = pd_km_dot(x, C + j d, d) for j in [0,k), bit for bit,
+   several rows of C at a time. */
+void pd_km_dots(const float *x, const float *C, int k, int d, float *out);
+
+/* pd_km_set_kernel: pd_km_dots's SIMD kernel, chosen for the CPU at first
+   use; generic 1 forces the SSE2 one, 0 the wider one (AVX2), returning 0 if
+   the CPU lacks it.  For tests: every kernel gives the same bits.  Not to be
+   called while another thread clusters. */
+int pd_km_set_kernel(int generic);
 
 /*
  * pd_km_nearest: the index in [0,k) of the row of C (k x d) most similar to

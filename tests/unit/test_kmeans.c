@@ -41,6 +41,48 @@ static float *blobs(size_t n, int d, int k, double s, uint64_t seed, int *lab)
 	return X;
 }
 
+/* the order pd_km_dot promises, written out plainly */
+static float ref_dot(const float *a, const float *b, int d)
+{
+	float s[8] = { 0 }, t = 0;
+	int i = 0;
+	for (; i + 8 <= d; i += 8)
+		for (int l = 0; l < 8; l++)
+			s[l] += a[i + l] * b[i + l];
+	for (; i < d; i++)
+		t += a[i] * b[i];
+	return (((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))) + t;
+}
+
+/* every SIMD kernel of pd_km_dots gives the reference's bits, for every
+   row count (blocks of 4 and the rest) and length (full 8s and a tail) */
+static void dots_every_kernel(void **state)
+{
+	pd_rng r;
+	pd_rng_seed(&r, 99);
+	static const int dims[] = { 1, 7, 8, 9, 19, 64, 384, 385 };
+	float x[385], C[9 * 385], out[9];
+	for (int kern = 1; kern >= 0; kern--) {
+		if (!pd_km_set_kernel(kern))
+			continue;	/* the CPU lacks it */
+		for (size_t di = 0; di < sizeof dims / sizeof *dims; di++) {
+			int d = dims[di];
+			for (int k = 1; k <= 9; k++) {
+				for (int j = 0; j < d; j++)
+					x[j] = (float)pd_rng_normal(&r);
+				for (int j = 0; j < k * d; j++)
+					C[j] = (float)pd_rng_normal(&r);
+				pd_km_dots(x, C, k, d, out);
+				for (int j = 0; j < k; j++) {
+					float want = ref_dot(x, C + j * d, d);
+					assert_memory_equal(&out[j], &want, sizeof want);
+				}
+			}
+		}
+	}
+	pd_km_set_kernel(0);
+}
+
 static void dot_fixed_order(void **state)
 {
 	float a[19], b[19];
@@ -100,7 +142,7 @@ static void kmeans_recovers_blobs(void **state)
 	pd_kmeans_opts o = { 20, 0, 3, 0, 0 };
 	double obj;
 	pd_err err;
-	int it = pd_kmeans(X, n, d, k, &o, C, a, &obj, &err);
+	int it = pd_kmeans(X, n, d, k, &o, C, a, NULL, &obj, &err);
 	assert_true(it >= 1);
 	/* every found cluster is one planted cluster */
 	int map[8];
@@ -116,10 +158,23 @@ static void kmeans_recovers_blobs(void **state)
 		assert_float_equal(pd_vec_norm(C + c * d, d), 1.0, 1e-5);
 	/* same seed, same answer; bad k refused */
 	float *C2 = xmalloc((size_t)k * d * sizeof *C2);
-	pd_kmeans(X, n, d, k, &o, C2, NULL, NULL, &err);
+	pd_kmeans(X, n, d, k, &o, C2, NULL, NULL, NULL, &err);
 	assert_memory_equal(C, C2, (size_t)k * d * sizeof *C);
-	assert_int_equal(pd_kmeans(X, n, d, 0, &o, C2, NULL, NULL, &err), -1);
-	assert_int_equal(pd_kmeans(X, 5, d, 6, &o, C2, NULL, NULL, &err), -1);
+	assert_int_equal(pd_kmeans(X, n, d, 0, &o, C2, NULL, NULL, NULL, &err), -1);
+	assert_int_equal(pd_kmeans(X, 5, d, 6, &o, C2, NULL, NULL, NULL, &err), -1);
+	/* the memberships and similarities returned are those of the final
+	   centres, exactly: iterating on everyone and on a sample */
+	float *s = xmalloc(n * sizeof *s);
+	for (int mpc = -1; mpc <= 100; mpc += 101) {
+		pd_kmeans_opts o2 = { 20, 0, 3, 0, mpc };
+		assert_true(pd_kmeans(X, n, d, k, &o2, C2, a, s, NULL, &err) >= 1);
+		for (size_t i = 0; i < n; i++) {
+			float es;
+			assert_int_equal(a[i], pd_km_nearest(X + i * d, C2, k, d, &es));
+			assert_true(s[i] == es);
+		}
+	}
+	free(s);
 	free(X);
 	free(C);
 	free(C2);
@@ -139,7 +194,7 @@ static void kmeans_duplicates(void **state)
 	float C[4 * 4];
 	int a[20];
 	pd_kmeans_opts o = { 10, 0, 1, 0, 0 };
-	assert_true(pd_kmeans(X, 20, d, 4, &o, C, a, NULL, NULL) >= 1);
+	assert_true(pd_kmeans(X, 20, d, 4, &o, C, a, NULL, NULL, NULL) >= 1);
 	for (int c = 0; c < 4; c++)
 		assert_float_equal(pd_vec_norm(C + c * d, d), 1.0, 1e-5);
 }
@@ -221,6 +276,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(dot_fixed_order),
+		cmocka_unit_test(dots_every_kernel),
 		cmocka_unit_test(blas_agrees_with_exact),
 		cmocka_unit_test(kmeans_recovers_blobs),
 		cmocka_unit_test(kmeans_duplicates),
