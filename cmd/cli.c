@@ -26,7 +26,7 @@
 cli_state cli;
 pd_buf cli_out = PD_BUF_INIT;
 
-static double now_s(void)
+double cli_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -47,7 +47,7 @@ void cli_init(const char *prog, const char *stage, const char *usage)
 	cli.usage = usage;
 	cli.max_line = PD_DEFAULT_MAX_LINE;
 	cli.progress = isatty(2);
-	cli.t0 = now_s();
+	cli.t0 = cli_now();
 	cli.metric = cJSON_CreateObject();
 }
 
@@ -298,7 +298,7 @@ void cli_progress(const char *what, unsigned long long done, unsigned long long 
 	static double last;
 	if (!cli.progress || (cli.quiet && cli.progress != 2))
 		return;
-	double t = now_s();
+	double t = cli_now();
 	if (t - last < 0.25 && !(total && done == total))
 		return;
 	last = t;
@@ -329,7 +329,7 @@ int cli_finish(void)
 		cJSON *m = cJSON_CreateObject();
 		cJSON_AddStringToObject(m, "type", "metric");
 		cJSON_AddStringToObject(m, "stage", cli.stage);
-		cJSON_AddNumberToObject(m, "seconds", (double)(long)((now_s() - cli.t0) * 1000) / 1000.0);
+		cJSON_AddNumberToObject(m, "seconds", (double)(long)((cli_now() - cli.t0) * 1000) / 1000.0);
 		cJSON_AddNumberToObject(m, "records_in", (double)cli.records_in);
 		cJSON_AddNumberToObject(m, "records_out", (double)cli.records_out);
 		cJSON_AddNumberToObject(m, "rejected", (double)cli.rejected);

@@ -86,6 +86,8 @@ void cli_after_options(void);
 /* Messages. cli_usage_error exits 2, cli_fatal exits with code. */
 void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void cli_fatal(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+/* cli_now: a monotonic clock in seconds, for the timing figures of metrics */
+double cli_now(void);
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* cli_fatal_err: message from a pd_err, exit with its code (3 when unset). */

@@ -18,6 +18,7 @@
  * input (from an earlier run) are dropped and counted: this run's replace them.
  */
 #include "cli.h"
+#include "../lib/batch.h"
 #include "../lib/cluster.h"
 #include "../lib/embedtok.h"
 #include "../lib/strmap.h"
@@ -115,12 +116,12 @@ static int *tid;
 static size_t ntid, tidcap;
 static pd_etok tok = PD_ETOK_INIT;
 
-static void take_terms(vinfo *vi, const pd_video *v)
+static void take_terms(vinfo *vi, const char *title)
 {
 	vi->t0 = ntid;
-	if (!v->title)
+	if (!title)
 		return;
-	int n = pd_etok_split(&tok, v->title, strlen(v->title));
+	int n = pd_etok_split(&tok, title, strlen(title));
 	for (int i = 0; i < n; i++) {
 		if (is_stop(pd_etok_at(&tok, i), tok.len[i]))
 			continue;
@@ -170,19 +171,42 @@ static void write_num(pd_buf *b, double v)
 		pd_buf_printf(b, "%.6g", v);
 }
 
-/* the video line with its clusters (node ids) and similarity, to cli_out */
-static void write_video(const char *line, size_t len, const pd_hier *h, const int *nodes, float sim)
+/*
+ * The video line with its clusters (node ids) and similarity, to cli_out.
+ * A line that carries no "cluster" or "cluster_sim" of its own (the usual
+ * case, known from its parse) is copied up to its closing brace; one that
+ * does is rebuilt member by member without them.
+ */
+static void write_video(const char *line, size_t len, int had_cluster, const pd_hier *h,
+			const int *nodes, float sim)
 {
-	splice sp = { &cli_out, 1, line };
-	pd_buf_addc(&cli_out, '{');
-	pd_err err;
-	if (pd_json_members(line, len, splice_cb, &sp, &err) < 0)
-		abort();	/* the line was parsed before: cannot be malformed */
-	if (!sp.first)
-		pd_buf_addc(&cli_out, ',');
+	size_t end = len;
+	while (end > 0 && line[end - 1] != '}')
+		end--;
+	if (!had_cluster && end >= 2) {
+		size_t last = end - 1;
+		while (last > 1 && (line[last - 1] == ' ' || line[last - 1] == '\t' ||
+				    line[last - 1] == '\r' || line[last - 1] == '\n'))
+			last--;
+		pd_buf_add(&cli_out, line, end - 1);
+		if (line[last - 1] != '{')
+			pd_buf_addc(&cli_out, ',');
+	} else {
+		splice sp = { &cli_out, 1, line };
+		pd_buf_addc(&cli_out, '{');
+		pd_err err;
+		if (pd_json_members(line, len, splice_cb, &sp, &err) < 0)
+			abort();	/* the line was parsed before: cannot be malformed */
+		if (!sp.first)
+			pd_buf_addc(&cli_out, ',');
+	}
 	pd_buf_adds(&cli_out, "\"cluster\":{");
 	for (int L = 0; L < PD_NLEVELS; L++) {
-		pd_buf_printf(&cli_out, "%s\"%s\":", L ? "," : "", pd_level_name[L]);
+		if (L)
+			pd_buf_addc(&cli_out, ',');
+		pd_buf_addc(&cli_out, '"');
+		pd_buf_adds(&cli_out, pd_level_name[L]);
+		pd_buf_adds(&cli_out, "\":");
 		const char *id = h->node[nodes[L]].id;
 		pd_buf_add_json_string(&cli_out, id, strlen(id));
 	}
@@ -390,32 +414,55 @@ static void write_clusters(const pd_hier *h, const int *memb, const vinfo *vi, s
 	free(ord);
 }
 
-/* ---- main ---- */
+/*
+ * examine_video: a video line parsed into r and v, its embedding normalised.
+ * Returns -1 (err: the line is to be rejected), 0 (no embedding, or a zero
+ * one: unclustered), 1 (to cluster) or 2 (to cluster, and it carries clusters
+ * of an earlier run, which its output replaces).  Whether its dimension is
+ * the stream's is the caller's to check (r->dim), before anything else.
+ */
+static int examine_video(pd_record *r, const char *line, size_t len, pd_video *v, pd_err *err)
+{
+	if (pd_record_parse(r, line, len, err) < 0)
+		return -1;
+	if (pd_video_from_json(r->json, v, err) < 0)
+		return -1;
+	if (r->dim == 0 || pd_vec_normalize(r->emb, r->dim) <= 0)
+		return 0;	/* no direction (pd-embed found no known term): unclustered */
+	if (cJSON_GetObjectItemCaseSensitive(r->json, "cluster") ||
+	    cJSON_GetObjectItemCaseSensitive(r->json, "cluster_sim"))
+		return 2;
+	return 1;
+}
+
+/* the stream's dimension: the first embedding's; another one is rejected */
+static int check_dim(int dim, int *d, const char *file, long lineno, const char *line, size_t len)
+{
+	if (dim == 0)
+		return 0;
+	if (*d == 0)
+		*d = dim;
+	if (dim != *d) {
+		cli_reject(file, lineno, line, len, "embedding of dimension %d, expected %d", dim, *d);
+		return -1;
+	}
+	return 0;
+}
 
 static int parse_video(pd_record *r, const char *file, long lineno, const char *line, size_t len,
 		       int *d, pd_video *v)
 {
 	pd_err err;
-	if (pd_record_parse(r, line, len, &err) < 0) {
+	int k = examine_video(r, line, len, v, &err);
+	if (k < 0) {
 		cli_reject(file, lineno, line, len, "%s", err.msg);
 		return -1;
 	}
-	if (pd_video_from_json(r->json, v, &err) < 0) {
-		cli_reject(file, lineno, line, len, "%s", err.msg);
-		return -1;
-	}
-	if (r->dim == 0)
-		return 0;
-	if (*d == 0)
-		*d = r->dim;
-	if (r->dim != *d) {
-		cli_reject(file, lineno, line, len, "embedding of dimension %d, expected %d", r->dim, *d);
+	if (check_dim(r->dim, d, file, lineno, line, len) < 0) {
 		pd_video_release(v);
 		return -1;
 	}
-	if (pd_vec_normalize(r->emb, r->dim) <= 0)
-		return 0;	/* no direction (pd-embed found no known term): unclustered */
-	return 1;
+	return k;
 }
 
 static unsigned long long unclustered;
@@ -462,7 +509,7 @@ static int run_assign(int argc, char **argv, const char *path)
 		if (1.0f - sim[PD_MICRO] > h.node[mc].radius)
 			beyond[mc]++;
 		placed++;
-		write_video(line, len, &h, nodes, sim[PD_MICRO]);
+		write_video(line, len, k == 2, &h, nodes, sim[PD_MICRO]);
 	}
 	pd_record_release(&r);
 	pd_input_free(in);
@@ -495,6 +542,217 @@ static int run_assign(int argc, char **argv, const char *path)
 	pd_hier_release(&h);
 	return cli_finish();
 }
+
+/* ---- reading the stream for training ---- */
+
+/*
+ * Records are parsed on a second core (lib/batch.h): the worker examines
+ * each line of a batch (type, record, embedding) into the batch's results;
+ * this thread then takes the batch in order — rejects, the stream's
+ * dimension, the spill, the embeddings and what the labels and statistics
+ * need — so the result is the same as reading on one thread.
+ */
+enum { L_OTHER = -4, L_OLD_CLUSTER = -3, L_REJECT = -2 };
+
+typedef struct lres {
+	pd_record rec;		/* the worker's, reused */
+	int *k;			/* per line: examine_video's answer, or L_* */
+	int *dim;
+	double *perf;
+	long *chan, *title, *msg;	/* per line: offsets in str, -1 for none */
+	size_t *emb;		/* per line: the first of its floats in embs */
+	float *embs;
+	size_t nembs, cembs;
+	pd_buf str;
+} lres;
+
+static long keep_str(pd_buf *b, const char *s)
+{
+	if (!s)
+		return -1;
+	long at = (long)b->len;
+	pd_buf_add(b, s, strlen(s) + 1);
+	return at;
+}
+
+static void parse_batch(pd_batch *b, void *ud)
+{
+	(void)ud;
+	lres *R = b->res;
+	pd_buf_reset(&R->str);
+	R->nembs = 0;
+	for (int i = 0; i < b->n; i++) {
+		const char *line = b->text.p + b->off[i];
+		size_t len = b->len[i];
+		char type[32];
+		pd_err err;
+		R->chan[i] = R->title[i] = R->msg[i] = -1;
+		R->dim[i] = 0;
+		if (pd_json_type(line, len, type, sizeof type, &err) != 1) {
+			R->k[i] = L_REJECT;
+			R->msg[i] = keep_str(&R->str, err.msg);
+			continue;
+		}
+		if (!strcmp(type, "cluster")) {
+			R->k[i] = L_OLD_CLUSTER;
+			continue;
+		}
+		if (strcmp(type, "video")) {
+			R->k[i] = L_OTHER;
+			continue;
+		}
+		pd_video v;
+		int k = examine_video(&R->rec, line, len, &v, &err);
+		if (k < 0) {
+			R->k[i] = L_REJECT;
+			R->msg[i] = keep_str(&R->str, err.msg);
+			continue;
+		}
+		R->k[i] = k;
+		R->dim[i] = R->rec.dim;
+		if (k > 0) {
+			size_t dd = (size_t)R->rec.dim;
+			if (R->nembs + dd > R->cembs) {
+				R->cembs = 2 * (R->nembs + dd);
+				R->embs = xreallocarray(R->embs, R->cembs, sizeof *R->embs);
+			}
+			memcpy(R->embs + R->nembs, R->rec.emb, dd * sizeof *R->embs);
+			R->emb[i] = R->nembs;
+			R->nembs += dd;
+			R->perf[i] = v.perf;
+			R->chan[i] = keep_str(&R->str, v.channel_id);
+			R->title[i] = keep_str(&R->str, v.title);
+		}
+		pd_video_release(&v);
+	}
+}
+
+typedef struct train {
+	FILE *spill;
+	unsigned char *kind;	/* per spilled line: examine_video's answer (0: through) */
+	size_t nlines, kcap;
+	float *X;		/* the videos to cluster: n x d */
+	vinfo *vi;
+	size_t n, xcap;
+	int d;
+	unsigned long long old_clusters;
+} train;
+
+static void spill_line(train *t, const char *line, size_t len, int kind)
+{
+	if (t->nlines == t->kcap) {
+		t->kcap = t->kcap ? 2 * t->kcap : 4096;
+		t->kind = xrealloc(t->kind, t->kcap);
+	}
+	t->kind[t->nlines++] = (unsigned char)kind;
+	if (fwrite(line, 1, len, t->spill) != len || putc('\n', t->spill) == EOF)
+		cli_fatal(3, "cannot write the temporary file: %m");
+}
+
+static void take_batch(train *t, const pd_batch *b)
+{
+	const lres *R = b->res;
+	for (int i = 0; i < b->n; i++) {
+		const char *line = b->text.p + b->off[i], *file = b->file[i];
+		size_t len = b->len[i];
+		long lineno = b->lineno[i];
+		int k = R->k[i];
+		if (k == L_REJECT) {
+			cli_reject(file, lineno, line, len, "%s", R->str.p + R->msg[i]);
+			continue;
+		}
+		if (k == L_OLD_CLUSTER) {
+			t->old_clusters++;
+			continue;
+		}
+		if (k == L_OTHER) {
+			spill_line(t, line, len, 0);
+			continue;
+		}
+		if (check_dim(R->dim[i], &t->d, file, lineno, line, len) < 0)
+			continue;
+		if (k == 0) {
+			warn_unclustered(file, lineno);
+			spill_line(t, line, len, 0);
+			continue;
+		}
+		if (t->n == t->xcap) {
+			t->xcap = t->xcap ? 2 * t->xcap : 1024;
+			t->X = xreallocarray(t->X, t->xcap * (size_t)t->d, sizeof *t->X);
+			t->vi = xreallocarray(t->vi, t->xcap, sizeof *t->vi);
+		}
+		memcpy(t->X + t->n * (size_t)t->d, R->embs + R->emb[i], (size_t)t->d * sizeof *t->X);
+		vinfo *v = &t->vi[t->n];
+		v->perf = R->perf[i];
+		v->channel = -1;
+		if (R->chan[i] >= 0) {
+			const char *c = R->str.p + R->chan[i];
+			int added;
+			v->channel = pd_strmap_intern(channels, c, strlen(c), &added);
+		}
+		take_terms(v, R->title[i] >= 0 ? R->str.p + R->title[i] : NULL);
+		t->n++;
+		spill_line(t, line, len, k);
+	}
+}
+
+enum { BATCH_LINES = 1024 };
+
+static void read_stream(pd_input *in, train *t)
+{
+	pd_batcher *bt = pd_batcher_new(2, BATCH_LINES, parse_batch, NULL);
+	for (int i = 0; i < 2; i++) {
+		lres *R = xcalloc(1, sizeof *R);
+		pd_record r0 = PD_RECORD_INIT;
+		R->rec = r0;
+		R->k = xmalloc(BATCH_LINES * sizeof *R->k);
+		R->dim = xmalloc(BATCH_LINES * sizeof *R->dim);
+		R->perf = xmalloc(BATCH_LINES * sizeof *R->perf);
+		R->chan = xmalloc(BATCH_LINES * sizeof *R->chan);
+		R->title = xmalloc(BATCH_LINES * sizeof *R->title);
+		R->msg = xmalloc(BATCH_LINES * sizeof *R->msg);
+		R->emb = xmalloc(BATCH_LINES * sizeof *R->emb);
+		pd_batcher_batch(bt, i)->res = R;
+	}
+	const char *line;
+	size_t len;
+	pd_batch *b = pd_batcher_get(bt), *done;
+	for (;;) {
+		int eof = !cli_next_line(in, &line, &len);
+		if (!eof)
+			pd_batch_add(b, line, len, CLI_POS(in));
+		if (!eof && b->n < b->cap)
+			continue;
+		if ((done = pd_batcher_submit(bt, b))) {
+			take_batch(t, done);
+			pd_batcher_release(bt, done);
+		}
+		if (eof)
+			break;
+		b = pd_batcher_get(bt);
+	}
+	while ((done = pd_batcher_next(bt))) {
+		take_batch(t, done);
+		pd_batcher_release(bt, done);
+	}
+	for (int i = 0; i < 2; i++) {
+		lres *R = pd_batcher_batch(bt, i)->res;
+		pd_record_release(&R->rec);
+		free(R->k);
+		free(R->dim);
+		free(R->perf);
+		free(R->chan);
+		free(R->title);
+		free(R->msg);
+		free(R->emb);
+		free(R->embs);
+		pd_buf_release(&R->str);
+		free(R);
+	}
+	pd_batcher_free(bt);
+}
+
+/* ---- main ---- */
 
 int main(int argc, char **argv)
 {
@@ -537,116 +795,70 @@ int main(int argc, char **argv)
 		have_prev = 1;
 	}
 
-	FILE *spill = tmpfile();
-	if (!spill)
+	train t;
+	memset(&t, 0, sizeof t);
+	t.spill = tmpfile();
+	if (!t.spill)
 		cli_fatal(3, "cannot create a temporary file: %m");
 	terms = pd_strmap_new();
 	channels = pd_strmap_new();
-	unsigned char *kind = NULL;	/* per spilled line: 1 a video to cluster */
-	size_t nlines = 0, kcap = 0;
-	float *X = NULL;
-	size_t n = 0, xcap = 0;
-	vinfo *vi = NULL;
-	int d = 0;
-	unsigned long long old_clusters = 0;
 	pd_input *in = cli_open_input(argc - optind, argv + optind);
-	const char *line;
-	size_t len;
-	pd_record r = PD_RECORD_INIT;
-	char type[32];
-	while (cli_next_record(in, &line, &len, type)) {
-		int k = 0;
-		if (!strcmp(type, "cluster")) {
-			old_clusters++;
-			continue;
-		}
-		if (!strcmp(type, "video")) {
-			pd_video v;
-			k = parse_video(&r, CLI_POS(in), line, len, &d, &v);
-			if (k < 0)
-				continue;
-			if (k == 0) {
-				warn_unclustered(CLI_POS(in));
-			} else {
-				if (n == xcap) {
-					xcap = xcap ? 2 * xcap : 1024;
-					X = xreallocarray(X, xcap * (size_t)d, sizeof *X);
-					vi = xreallocarray(vi, xcap, sizeof *vi);
-				}
-				memcpy(X + n * (size_t)d, r.emb, (size_t)d * sizeof *X);
-				vi[n].perf = v.perf;
-				vi[n].channel = -1;
-				if (v.channel_id) {
-					int added;
-					vi[n].channel = pd_strmap_intern(channels, v.channel_id,
-									 strlen(v.channel_id), &added);
-				}
-				take_terms(&vi[n], &v);
-				n++;
-			}
-			pd_video_release(&v);
-		}
-		if (nlines == kcap) {
-			kcap = kcap ? 2 * kcap : 4096;
-			kind = xrealloc(kind, kcap);
-		}
-		kind[nlines++] = (unsigned char)(k == 1);
-		if (fwrite(line, 1, len, spill) != len || putc('\n', spill) == EOF)
-			cli_fatal(3, "cannot write the temporary file: %m");
-	}
-	pd_record_release(&r);
+	read_stream(in, &t);
 	pd_input_free(in);
-	if (have_prev && n && prev.d != d)
+	if (have_prev && t.n && prev.d != t.d)
 		cli_fatal(2, "%s: centroids of dimension %d, the videos' embeddings have %d", previous,
-			  prev.d, d);
+			  prev.d, t.d);
 
 	pd_hier h;
 	int *memb = NULL;
 	float *sim = NULL;
-	if (n) {
-		memb = xmalloc(n * PD_NLEVELS * sizeof *memb);
-		sim = xmalloc(n * PD_NLEVELS * sizeof *sim);
+	if (t.n) {
+		memb = xmalloc(t.n * PD_NLEVELS * sizeof *memb);
+		sim = xmalloc(t.n * PD_NLEVELS * sizeof *sim);
 		pd_err err;
-		if (pd_hier_build(X, n, d, &ho, &h, memb, sim, &err) < 0)
+		double t0 = cli_now();
+		if (pd_hier_build(t.X, t.n, t.d, &ho, &h, memb, sim, &err) < 0)
 			cli_fatal_err(&err);
+		cli_metric_num("seconds_clustering", round((cli_now() - t0) * 1e3) / 1e3);
 		if (have_prev)
 			cli_metric_num("ids_kept", pd_hier_match_previous(&h, &prev, match_sim));
 	}
-	free(X);
+	free(t.X);
 
 	/* the stream again, in order */
-	if (fflush(spill) != 0 || fseek(spill, 0, SEEK_SET) != 0)
+	if (fflush(t.spill) != 0 || fseek(t.spill, 0, SEEK_SET) != 0)
 		cli_fatal(3, "cannot read the temporary file back: %m");
 	char *buf = NULL;
 	size_t bcap = 0, vi_at = 0;
-	for (size_t i = 0; i < nlines; i++) {
-		ssize_t got = getline(&buf, &bcap, spill);
+	for (size_t i = 0; i < t.nlines; i++) {
+		ssize_t got = getline(&buf, &bcap, t.spill);
 		if (got <= 0)
 			cli_fatal(3, "cannot read the temporary file back");
 		size_t l = (size_t)got - 1;
-		if (!kind[i]) {
+		if (!t.kind[i]) {
 			cli_passthrough(buf, l);
 			continue;
 		}
-		write_video(buf, l, &h, memb + vi_at * PD_NLEVELS, sim[vi_at * PD_NLEVELS + PD_MICRO]);
+		write_video(buf, l, t.kind[i] == 2, &h, memb + vi_at * PD_NLEVELS,
+			    sim[vi_at * PD_NLEVELS + PD_MICRO]);
 		vi_at++;
 	}
 	free(buf);
-	fclose(spill);
-	free(kind);
-	if (n) {
-		write_clusters(&h, memb, vi, n, nlabels, high);
-		cli_metric_num("videos", (double)n);
+	fclose(t.spill);
+	free(t.kind);
+	if (t.n) {
+		write_clusters(&h, memb, t.vi, t.n, nlabels, high);
+		cli_metric_num("videos", (double)t.n);
 		cli_metric_num("levels", pd_hier_depth(&h));
 		for (int L = 0; L < PD_NLEVELS; L++) {
 			char key[64];
 			snprintf(key, sizeof key, "clusters_%s", pd_level_name[L]);
 			cli_metric_num(key, h.level_count[L]);
 			double s = 0;
-			for (size_t i = 0; i < n; i++)
+			for (size_t i = 0; i < t.n; i++)
 				s += sim[i * PD_NLEVELS + L];
 			snprintf(key, sizeof key, "mean_sim_%s", pd_level_name[L]);
-			cli_metric_num(key, round(s / (double)n * 1e6) / 1e6);
+			cli_metric_num(key, round(s / (double)t.n * 1e6) / 1e6);
 		}
 		pd_hier_release(&h);
 	} else {
@@ -654,12 +866,12 @@ int main(int argc, char **argv)
 		cli_metric_num("levels", 0);
 	}
 	cli_metric_num("unclustered", (double)unclustered);
-	cli_metric_num("old_clusters_dropped", (double)old_clusters);
+	cli_metric_num("old_clusters_dropped", (double)t.old_clusters);
 	if (have_prev)
 		pd_hier_release(&prev);
 	free(memb);
 	free(sim);
-	free(vi);
+	free(t.vi);
 	free(tid);
 	pd_etok_release(&tok);
 	pd_strmap_free(terms);
