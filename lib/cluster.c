@@ -104,7 +104,7 @@ typedef struct split_ws {
 	int *a;
 	float *s;
 	size_t *cnt;
-	double *sum;
+	float *sum;
 } split_ws;
 
 /* remove child j (its centre) from C (k x d); members of j go to their
@@ -217,24 +217,9 @@ static void count_members(const int *a, size_t m, int k, size_t *cnt)
 
 /* centroids := normalised means of the members; members := nearest rule */
 static void update_assign(const float *Y, size_t m, int d, float *C, int k, int *a, float *s,
-			  size_t *cnt, double *sum)
+			  size_t *cnt, float *sum)
 {
-	memset(sum, 0, (size_t)k * d * sizeof *sum);
-	for (size_t i = 0; i < m; i++) {
-		double *t = sum + (size_t)a[i] * d;
-		const float *y = Y + i * (size_t)d;
-		for (int j = 0; j < d; j++)
-			t[j] += y[j];
-	}
-	for (int c = 0; c < k; c++) {
-		double nn = 0;
-		for (int j = 0; j < d; j++)
-			nn += sum[(size_t)c * d + j] * sum[(size_t)c * d + j];
-		if (nn <= 0)
-			continue;
-		for (int j = 0; j < d; j++)
-			C[(size_t)c * d + j] = (float)(sum[(size_t)c * d + j] / sqrt(nn));
-	}
+	pd_km_update(Y, m, d, a, k, C, sum);
 	pd_km_assign_blas(Y, m, d, C, k, a, s);
 	count_members(a, m, k, cnt);
 }
@@ -247,7 +232,7 @@ static void update_assign(const float *Y, size_t m, int d, float *C, int k, int 
  * similarity.
  */
 static int refine(const float *Y, size_t m, int d, size_t bmin, size_t bmax, int max_iter,
-		  uint64_t seed, float *C, size_t kroom, int *a, float *s, size_t *cnt, double *sum,
+		  uint64_t seed, float *C, size_t kroom, int *a, float *s, size_t *cnt, float *sum,
 		  pd_err *err)
 {
 	int k = choose_k(m, bmin, bmax);
@@ -318,7 +303,7 @@ static int refine(const float *Y, size_t m, int d, size_t bmin, size_t bmax, int
  * children are ordered by size, largest first.
  */
 static int split(const float *Y, size_t m, int d, size_t bmin, size_t bmax, int max_iter,
-		 uint64_t seed, float *C, size_t kroom, int *a, float *s, size_t *cnt, double *sum,
+		 uint64_t seed, float *C, size_t kroom, int *a, float *s, size_t *cnt, float *sum,
 		 pd_err *err)
 {
 	int k = choose_k(m, bmin, bmax);
@@ -447,7 +432,7 @@ static void *level_worker(void *ud)
 	int d = j->d, L = j->L;
 	float *Y = NULL, *C = NULL;
 	size_t *cnt = NULL;
-	double *sum = NULL;
+	float *sum = NULL;
 	size_t ycap = 0, kcap = 0;
 	for (;;) {
 		pthread_mutex_lock(&j->mu);

@@ -3,7 +3,7 @@
  *
  * Lloyd's iteration with the assignment step as blocked sgemm (rows of X in
  * blocks small enough that the block's similarity matrix stays in cache-ish
- * memory) and the update step as fixed-order sums in double, so the result
+ * memory) and the update step as fixed-order sums (8 float lanes), so the result
  * does not depend on how many threads OpenBLAS uses: OpenBLAS splits an sgemm
  * over rows and columns of the result, never over the inner dimension, so
  * every element is computed the same way whatever the thread count.
@@ -206,8 +206,10 @@ static size_t block_rows(int k)
 	return b;
 }
 
-void pd_km_assign_blas(const float *X, size_t n, int d, const float *C, int k,
-		       int *assign, float *sim)
+/* exact: the similarity is pd_km_dot's (else the sgemm's, which can differ
+   in the last bits: good enough between Lloyd iterations) */
+static void assign_blas(const float *X, size_t n, int d, const float *C, int k, int *assign,
+			float *sim, int exact)
 {
 	size_t B = block_rows(k);
 	/* Two float dot products of unit vectors differ by at most about
@@ -238,10 +240,16 @@ void pd_km_assign_blas(const float *X, size_t n, int d, const float *C, int k,
 			if (assign)
 				assign[r0 + i] = best;
 			if (sim)
-				sim[r0 + i] = pd_km_dot(x, C + (size_t)best * d, d);
+				sim[r0 + i] = exact ? pd_km_dot(x, C + (size_t)best * d, d) : row[best];
 		}
 	}
 	free(S);
+}
+
+void pd_km_assign_blas(const float *X, size_t n, int d, const float *C, int k,
+		       int *assign, float *sim)
+{
+	assign_blas(X, n, d, C, k, assign, sim, 1);
 }
 
 /* draw an index with probability w[i] / total (total > 0) */
@@ -350,6 +358,54 @@ static void seed_pp(const float *X, size_t n, int d, int k, size_t cap, pd_rng *
 		free(S);
 }
 
+/* sum[c] := the sum of the rows of X in cluster c, in row order (cnt, when
+   not NULL: the members); float vectors, 8 lanes, so it runs at SIMD speed */
+static void member_sums(const float *X, size_t n, int d, const int *a, int k, float *sum,
+			size_t *cnt)
+{
+	int d8 = d & ~7;
+	memset(sum, 0, (size_t)k * (size_t)d * sizeof *sum);
+	if (cnt)
+		memset(cnt, 0, (size_t)k * sizeof *cnt);
+	for (size_t i = 0; i < n; i++) {
+		float *t = sum + (size_t)a[i] * d;
+		const float *x = X + i * (size_t)d;
+		int j = 0;
+		for (; j < d8; j += 8) {
+			v4f lo = load4(t + j) + load4(x + j), hi = load4(t + j + 4) + load4(x + j + 4);
+			memcpy(t + j, &lo, sizeof lo);
+			memcpy(t + j + 4, &hi, sizeof hi);
+		}
+		for (; j < d; j++)
+			t[j] += x[j];
+		if (cnt)
+			cnt[a[i]]++;
+	}
+}
+
+/* C[c] := sum[c] scaled to unit length; a zero sum keeps the old centre */
+static void unit_sums(const float *sum, int k, int d, float *C)
+{
+	for (int c = 0; c < k; c++) {
+		const float *t = sum + (size_t)c * d;
+		double nn = 0;
+		for (int j = 0; j < d; j++)
+			nn += (double)t[j] * t[j];
+		if (nn <= 0)
+			continue;
+		double inv = 1.0 / sqrt(nn);
+		float *cc = C + (size_t)c * d;
+		for (int j = 0; j < d; j++)
+			cc[j] = (float)(t[j] * inv);
+	}
+}
+
+void pd_km_update(const float *X, size_t n, int d, const int *a, int k, float *C, float *sum)
+{
+	member_sums(X, n, d, a, k, sum, NULL);
+	unit_sums(sum, k, d, C);
+}
+
 int pd_kmeans(const float *X, size_t n, int d, int k, const pd_kmeans_opts *o,
 	      float *C, int *assign, float *sim, double *obj, pd_err *err)
 {
@@ -415,7 +471,7 @@ int pd_kmeans(const float *X, size_t n, int d, int k, const pd_kmeans_opts *o,
 	int *a = assign ? assign : xmalloc(n * sizeof *a);
 	int *prev = xmalloc(n * sizeof *prev);
 	float *s = sim ? sim : xmalloc(n * sizeof *s);
-	double *sum = xmalloc((size_t)k * (size_t)d * sizeof *sum);
+	float *sum = xmalloc((size_t)k * (size_t)d * sizeof *sum);
 	size_t *cnt = xmalloc((size_t)k * sizeof *cnt);
 	double cur = INFINITY, last = INFINITY;
 	int it = 0;
@@ -423,7 +479,7 @@ int pd_kmeans(const float *X, size_t n, int d, int k, const pd_kmeans_opts *o,
 		if (k == 1) {
 			memset(a, 0, n * sizeof *a);
 		} else {
-			pd_km_assign_blas(X, n, d, C, k, a, s);
+			assign_blas(X, n, d, C, k, a, s, 0);
 			double o_sum = 0;
 			for (size_t i = 0; i < n; i++)
 				o_sum += 1.0 - (double)s[i];
@@ -440,15 +496,7 @@ int pd_kmeans(const float *X, size_t n, int d, int k, const pd_kmeans_opts *o,
 		memcpy(prev, a, n * sizeof *a);
 		last = cur;
 		/* update: mean direction of the members, summed in order */
-		memset(sum, 0, (size_t)k * (size_t)d * sizeof *sum);
-		memset(cnt, 0, (size_t)k * sizeof *cnt);
-		for (size_t i = 0; i < n; i++) {
-			double *t = sum + (size_t)a[i] * d;
-			const float *x = X + i * (size_t)d;
-			for (int j = 0; j < d; j++)
-				t[j] += x[j];
-			cnt[a[i]]++;
-		}
+		member_sums(X, n, d, a, k, sum, cnt);
 		for (int c = 0; c < k; c++) {
 			if (cnt[c])
 				continue;
@@ -460,7 +508,7 @@ int pd_kmeans(const float *X, size_t n, int d, int k, const pd_kmeans_opts *o,
 			if (w == n)
 				continue;
 			const float *x = X + w * (size_t)d;
-			double *from = sum + (size_t)a[w] * d, *to = sum + (size_t)c * d;
+			float *from = sum + (size_t)a[w] * d, *to = sum + (size_t)c * d;
 			for (int j = 0; j < d; j++) {
 				from[j] -= x[j];
 				to[j] = x[j];
@@ -470,18 +518,7 @@ int pd_kmeans(const float *X, size_t n, int d, int k, const pd_kmeans_opts *o,
 			a[w] = c;
 			s[w] = 2;	/* not chosen twice */
 		}
-		for (int c = 0; c < k; c++) {
-			double nn = 0;
-			const double *t = sum + (size_t)c * d;
-			for (int j = 0; j < d; j++)
-				nn += t[j] * t[j];
-			if (nn <= 0)
-				continue;	/* keep the old centre */
-			double inv = 1.0 / sqrt(nn);
-			float *cc = C + (size_t)c * d;
-			for (int j = 0; j < d; j++)
-				cc[j] = (float)(t[j] * inv);
-		}
+		unit_sums(sum, k, d, C);
 		it++;
 		if (k == 1)
 			break;
@@ -493,6 +530,10 @@ int pd_kmeans(const float *X, size_t n, int d, int k, const pd_kmeans_opts *o,
 			o_sum += 1.0 - (double)s[i];
 		}
 		cur = o_sum / (double)n;
+	} else if (sim) {
+		/* the similarities handed back are the exact ones */
+		for (size_t i = 0; i < n; i++)
+			s[i] = pd_km_dot(X + i * (size_t)d, C + (size_t)a[i] * d, d);
 	}
 	if (obj)
 		*obj = cur;

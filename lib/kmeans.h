@@ -10,7 +10,7 @@
  * steps are blocked sgemm products X_block * C^T.
  *
  * Reproducibility: every random choice comes from the seed; sums are taken in
- * a fixed order in double; ties go to the lower index.  Final memberships
+ * a fixed order; ties go to the lower index.  Final memberships
  * that other runs must reproduce exactly (pd-cluster --assign) are those of
  * pd_km_nearest, a fixed-order dot product that does not depend on the batch
  * or on BLAS threads; pd_km_assign_blas gets the same answers faster.
@@ -43,6 +43,13 @@ typedef struct pd_kmeans_opts {
  */
 int pd_kmeans(const float *X, size_t n, int d, int k, const pd_kmeans_opts *o,
 	      float *C, int *assign, float *sim, double *obj, pd_err *err);
+
+/*
+ * pd_km_update: the update step — C[c] (k x d) := the mean direction of the
+ * rows of X assigned to c by a (summed in row order); a centre without
+ * members keeps its place.  sum: room for k x d floats.
+ */
+void pd_km_update(const float *X, size_t n, int d, const int *a, int k, float *C, float *sum);
 
 /* pd_km_dot: a[0..d) . b[0..d) in a fixed order (8 lanes, then a fixed tree). */
 float pd_km_dot(const float *a, const float *b, int d);
