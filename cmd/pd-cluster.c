@@ -1,11 +1,12 @@
 /*
  * pd-cluster — hierarchical clustering of video embeddings (DESIGN.md §3).
  *
- * Training (the default): every video record is read (the stream is spilled
- * to a temporary file so that only the embeddings stay in memory), the
- * macro/meso/micro hierarchy is built (lib/cluster.h), then the stream is
- * written again in order, each video with "cluster" and "cluster_sim"
- * added, followed by one "cluster" record per cluster.
+ * Training (the default): every video record is read (records parsed on a
+ * second core; only the embeddings stay in memory), the macro/meso/micro
+ * hierarchy is built (lib/cluster.h), then the stream is read again —
+ * input files a second time, standard input or gzip from a temporary file
+ * it was kept in — and written in order, each video with "cluster" and
+ * "cluster_sim" added, followed by one "cluster" record per cluster.
  *
  * --assign CLUSTERS: no clustering; each video is placed into the hierarchy
  * of the cluster records in CLUSTERS as it streams by, exactly as training
@@ -627,9 +628,13 @@ static void parse_batch(pd_batch *b, void *ud)
 	}
 }
 
+/* what became of each line read (cli_next_line's), for the second reading */
+enum { K_THROUGH = 0, K_VIDEO = 1, K_VIDEO_REPLACE = 2, K_DROPPED = 3 };
+
 typedef struct train {
-	FILE *spill;
-	unsigned char *kind;	/* per spilled line: examine_video's answer (0: through) */
+	FILE *spill;		/* the lines kept, or NULL: the input files are read again */
+	uint64_t fingerprint;	/* of the input files, when read again */
+	unsigned char *kind;	/* per line: K_* (examine_video's answer for a video) */
 	size_t nlines, kcap;
 	float *X;		/* the videos to cluster: n x d */
 	vinfo *vi;
@@ -638,14 +643,15 @@ typedef struct train {
 	unsigned long long old_clusters;
 } train;
 
-static void spill_line(train *t, const char *line, size_t len, int kind)
+static void keep_line(train *t, const char *line, size_t len, int kind)
 {
 	if (t->nlines == t->kcap) {
 		t->kcap = t->kcap ? 2 * t->kcap : 4096;
 		t->kind = xrealloc(t->kind, t->kcap);
 	}
 	t->kind[t->nlines++] = (unsigned char)kind;
-	if (fwrite(line, 1, len, t->spill) != len || putc('\n', t->spill) == EOF)
+	if (t->spill && kind != K_DROPPED &&
+	    (fwrite(line, 1, len, t->spill) != len || putc('\n', t->spill) == EOF))
 		cli_fatal(3, "cannot write the temporary file: %m");
 }
 
@@ -659,21 +665,25 @@ static void take_batch(train *t, const pd_batch *b)
 		int k = R->k[i];
 		if (k == L_REJECT) {
 			cli_reject(file, lineno, line, len, "%s", R->str.p + R->msg[i]);
+			keep_line(t, line, len, K_DROPPED);
 			continue;
 		}
 		if (k == L_OLD_CLUSTER) {
 			t->old_clusters++;
+			keep_line(t, line, len, K_DROPPED);
 			continue;
 		}
 		if (k == L_OTHER) {
-			spill_line(t, line, len, 0);
+			keep_line(t, line, len, K_THROUGH);
 			continue;
 		}
-		if (check_dim(R->dim[i], &t->d, file, lineno, line, len) < 0)
+		if (check_dim(R->dim[i], &t->d, file, lineno, line, len) < 0) {
+			keep_line(t, line, len, K_DROPPED);
 			continue;
+		}
 		if (k == 0) {
 			warn_unclustered(file, lineno);
-			spill_line(t, line, len, 0);
+			keep_line(t, line, len, K_THROUGH);
 			continue;
 		}
 		if (t->n == t->xcap) {
@@ -692,7 +702,7 @@ static void take_batch(train *t, const pd_batch *b)
 		}
 		take_terms(v, R->title[i] >= 0 ? R->str.p + R->title[i] : NULL);
 		t->n++;
-		spill_line(t, line, len, k);
+		keep_line(t, line, len, k);
 	}
 }
 
@@ -797,8 +807,9 @@ int main(int argc, char **argv)
 
 	train t;
 	memset(&t, 0, sizeof t);
-	t.spill = tmpfile();
-	if (!t.spill)
+	/* input files are read twice; a stream (or gzip) is kept in a temporary file */
+	t.fingerprint = pd_input_fingerprint(argv + optind, argc - optind);
+	if (!t.fingerprint && !(t.spill = tmpfile()))
 		cli_fatal(3, "cannot create a temporary file: %m");
 	terms = pd_strmap_new();
 	channels = pd_strmap_new();
@@ -826,25 +837,52 @@ int main(int argc, char **argv)
 	free(t.X);
 
 	/* the stream again, in order */
-	if (fflush(t.spill) != 0 || fseek(t.spill, 0, SEEK_SET) != 0)
-		cli_fatal(3, "cannot read the temporary file back: %m");
-	char *buf = NULL;
-	size_t bcap = 0, vi_at = 0;
-	for (size_t i = 0; i < t.nlines; i++) {
-		ssize_t got = getline(&buf, &bcap, t.spill);
-		if (got <= 0)
-			cli_fatal(3, "cannot read the temporary file back");
-		size_t l = (size_t)got - 1;
-		if (!t.kind[i]) {
-			cli_passthrough(buf, l);
+	pd_input *again;
+	if (t.spill) {
+		if (fflush(t.spill) != 0 || fseek(t.spill, 0, SEEK_SET) != 0)
+			cli_fatal(3, "cannot read the temporary file back: %m");
+		again = pd_input_open_fd(fileno(t.spill), "(temporary file)", cli.max_line);
+	} else {
+		if (pd_input_fingerprint(argv + optind, argc - optind) != t.fingerprint)
+			cli_fatal(2, "the input files changed while being read; give them on standard "
+				  "input instead");
+		again = pd_input_open(argv + optind, argc - optind, cli.max_line);
+	}
+	size_t vi_at = 0;
+	for (size_t i = 0; i <= t.nlines; i++) {
+		if (i < t.nlines && t.spill && t.kind[i] == K_DROPPED)
+			continue;	/* not kept */
+		const char *l;
+		size_t len;
+		pd_err err;
+		int rc;
+		while ((rc = pd_input_next(again, &l, &len, &err)) == PD_LINE_TOOLONG)
+			;	/* rejected at the first reading */
+		if (rc == PD_LINE_ERROR)
+			cli_fatal(3, "%s", err.msg);
+		if (i == t.nlines) {
+			if (rc != PD_LINE_EOF)
+				cli_fatal(2, "the input files changed while being read; give them on "
+					  "standard input instead");
+			break;
+		}
+		if (rc != PD_LINE_OK)
+			cli_fatal(2, "%s ended early when read again", t.spill ? "the temporary file" :
+				  "the input");
+		int k = t.kind[i];
+		if (k == K_DROPPED)
+			continue;
+		if (k == K_THROUGH) {
+			cli_passthrough(l, len);
 			continue;
 		}
-		write_video(buf, l, t.kind[i] == 2, &h, memb + vi_at * PD_NLEVELS,
+		write_video(l, len, k == K_VIDEO_REPLACE, &h, memb + vi_at * PD_NLEVELS,
 			    sim[vi_at * PD_NLEVELS + PD_MICRO]);
 		vi_at++;
 	}
-	free(buf);
-	fclose(t.spill);
+	pd_input_free(again);
+	if (t.spill)
+		fclose(t.spill);
 	free(t.kind);
 	if (t.n) {
 		write_clusters(&h, memb, t.vi, t.n, nlabels, high);

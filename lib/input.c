@@ -10,10 +10,12 @@
  */
 #include "input.h"
 #include "alloc.h"
+#include "rng.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -21,6 +23,7 @@
 #define ZCHUNK (256u << 10)
 
 struct pd_input {
+	int given_fd;		/* >= 0: read this descriptor (a dup of it) */
 	char *const *paths;
 	int npaths, next_path;
 	int use_stdin_only;
@@ -39,6 +42,16 @@ struct pd_input {
 	unsigned long long bytes;
 };
 
+/* read_some: one read(2), retried on EINTR; bytes read, 0 at end, -1 error */
+static ssize_t read_some(int fd, void *buf, size_t n)
+{
+	for (;;) {
+		ssize_t r = read(fd, buf, n);
+		if (r >= 0 || errno != EINTR)
+			return r;
+	}
+}
+
 pd_input *pd_input_open(char *const *paths, int npaths, size_t max_line)
 {
 	pd_input *in = xcalloc(1, sizeof *in);
@@ -49,7 +62,40 @@ pd_input *pd_input_open(char *const *paths, int npaths, size_t max_line)
 	in->cap = CHUNK + 1;
 	in->win = xmalloc(in->cap);
 	in->fd = -1;
+	in->given_fd = -1;
 	return in;
+}
+
+pd_input *pd_input_open_fd(int fd, const char *name, size_t max_line)
+{
+	pd_input *in = pd_input_open(NULL, 0, max_line);
+	in->given_fd = fd;
+	in->name = name;
+	return in;
+}
+
+uint64_t pd_input_fingerprint(char *const *paths, int npaths)
+{
+	if (npaths < 1)
+		return 0;
+	uint64_t h = 0x9e3779b97f4a7c15ULL;
+	for (int i = 0; i < npaths; i++) {
+		struct stat st;
+		unsigned char magic[2];
+		if (strcmp(paths[i], "-") == 0 || stat(paths[i], &st) != 0 || !S_ISREG(st.st_mode))
+			return 0;
+		int fd = open(paths[i], O_RDONLY);
+		if (fd < 0)
+			return 0;
+		ssize_t n = read_some(fd, magic, 2);
+		close(fd);
+		if (n == 2 && magic[0] == 0x1f && magic[1] == 0x8b)
+			return 0;	/* gzip: a second inflate costs more than a spill */
+		uint64_t v[6] = { h, (uint64_t)st.st_dev, (uint64_t)st.st_ino, (uint64_t)st.st_size,
+				  (uint64_t)st.st_mtim.tv_sec, (uint64_t)st.st_mtim.tv_nsec };
+		h = pd_hash64(v, sizeof v);
+	}
+	return h ? h : 1;
 }
 
 void pd_input_set_spill(pd_input *in, FILE *f)
@@ -69,20 +115,23 @@ static void close_current(pd_input *in)
 	}
 }
 
-/* read_some: one read(2), retried on EINTR; bytes read, 0 at end, -1 error */
-static ssize_t read_some(int fd, void *buf, size_t n)
-{
-	for (;;) {
-		ssize_t r = read(fd, buf, n);
-		if (r >= 0 || errno != EINTR)
-			return r;
-	}
-}
-
 /* open_next: open the next operand; 1 opened, 0 none left, -1 error. */
 static int open_next(pd_input *in, pd_err *err)
 {
 	const char *path;
+	if (in->given_fd >= 0) {
+		if (in->next_path++ > 0)
+			return 0;
+		int fd = dup(in->given_fd);
+		in->lineno = 0;
+		in->start = in->end = 0;
+		in->at_eof = 0;
+		if (fd < 0)
+			return pd_err_set(err, PD_ESERVICE, "cannot read '%s' again: %s", in->name,
+					  strerror(errno));
+		in->fd = fd;
+		return 1;
+	}
 	if (in->use_stdin_only) {
 		if (in->next_path++ > 0)
 			return 0;

@@ -14,6 +14,7 @@
 #ifndef PD_INPUT_H
 #define PD_INPUT_H
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include "err.h"
 
@@ -30,6 +31,21 @@ enum { PD_LINE_EOF = 0, PD_LINE_OK = 1, PD_LINE_TOOLONG = 2, PD_LINE_ERROR = -1 
  * The strings in paths must outlive the input.
  */
 pd_input *pd_input_open(char *const *paths, int npaths, size_t max_line);
+/*
+ * pd_input_open_fd: an input over the open descriptor fd (read through a
+ * dup of it, from its current offset; not compressed), its lines named
+ * `name` in messages.  fd stays the caller's.
+ */
+pd_input *pd_input_open_fd(int fd, const char *name, size_t max_line);
+
+/*
+ * pd_input_fingerprint: 0 unless paths[0..npaths) can be read a second time
+ * as they were the first (every one a regular file, not gzip, not "-", and
+ * at least one); else a nonzero hash of the files' identities, sizes and
+ * modification times, to compare later and tell whether any changed.
+ */
+uint64_t pd_input_fingerprint(char *const *paths, int npaths);
+
 /* pd_input_set_spill: over-long lines are written whole to f, plus '\n'. */
 void pd_input_set_spill(pd_input *in, FILE *f);
 

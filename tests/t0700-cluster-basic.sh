@@ -120,6 +120,32 @@ expect 'good records still clustered, others passed through in order' '
 expect 'videos without (or with a zero) embedding pass through unclustered with a warning' '
 	grep -q "without an embedding" "$ERR" && tail -n 1 "$OUT" | jq -e ".unclustered == 2 and .old_clusters_dropped == 1" &&
 	jq -s -e "[.[]|select(.id==\"noemb\")][0] | has(\"cluster\") | not" "$OUT"'
+# input files are read twice; standard input and gzip are kept in a temporary
+# file: the same output and rejects either way, also with an over-long line,
+# a video that carries clusters of an earlier run and one with spaces inside
+{
+	cat "$TMP/bad.ndjson"
+	printf '{"type":"note","text":"%04000d"}\n' 0
+	sed -n 13p "$TMP/small.ndjson" | sed 's/}$/,"cluster":{"micro":"old"},"cluster_sim":0.5}/'
+	sed -n 14p "$TMP/small.ndjson" | sed 's/}$/ \t }/'
+	sed -n 15,20p "$TMP/small.ndjson"
+} >"$TMP/mixed.ndjson"
+gzip -c "$TMP/mixed.ndjson" >"$TMP/mixed.ndjson.gz"
+head -n 9 "$TMP/mixed.ndjson" >"$TMP/mixed1"; tail -n +10 "$TMP/mixed.ndjson" >"$TMP/mixed2"
+pd-cluster --max-line 3000 --rejects "$TMP/rej.f" "$TMP/mixed.ndjson" >"$TMP/m.file" 2>"$TMP/m.err"
+pd-cluster --max-line 3000 --rejects "$TMP/rej.s" <"$TMP/mixed.ndjson" >"$TMP/m.stdin" 2>/dev/null
+pd-cluster --max-line 3000 --rejects "$TMP/rej.z" "$TMP/mixed.ndjson.gz" >"$TMP/m.gz" 2>/dev/null
+pd-cluster --max-line 3000 --rejects "$TMP/rej.2" "$TMP/mixed1" "$TMP/mixed2" >"$TMP/m.two" 2>/dev/null
+expect 'a file read twice, stdin, gzip and two files: the same records and rejects' '
+	cmp <(no_metric "$TMP/m.file") <(no_metric "$TMP/m.stdin") &&
+	cmp <(no_metric "$TMP/m.file") <(no_metric "$TMP/m.gz") &&
+	cmp <(no_metric "$TMP/m.file") <(no_metric "$TMP/m.two") &&
+	cmp "$TMP/rej.f" "$TMP/rej.s" && cmp "$TMP/rej.f" "$TMP/rej.z" && cmp "$TMP/rej.f" "$TMP/rej.2" &&
+	[ "$(wc -l <"$TMP/rej.f")" = 4 ] && grep -q "longer than 3000" "$TMP/m.err"'
+expect 'old clusters replaced (one "cluster" key), spaces before the brace kept valid' '
+	jq -e . "$TMP/m.file" >/dev/null &&
+	[ "$(grep -o "\"cluster\":" "$TMP/m.file" | wc -l)" = "$(grep -o "\"cluster_sim\":" "$TMP/m.file" | wc -l)" ] &&
+	! grep -q "\"old\"" "$TMP/m.file" && [ "$(jq -s "[.[]|select(.cluster_sim)]|length" "$TMP/m.file")" = 20 ]'
 run pd-cluster --strict "$TMP/bad.ndjson"
 expect '--strict stops at the first bad record' 'check_status 1 && grep -q ":6: " "$ERR" && ! grep -q ":7: " "$ERR"'
 
