@@ -246,12 +246,15 @@ static void slot_clear(slot *s)
 static unsigned long long lines_out;
 static double kernel_s;	/* CPU time in the similarity product and the radius scan */
 
-/* emit: out bytes from offset `from` are records; count them. */
+/* count_out: the out bytes from offset `from` are records; count them (memchr:
+ * the answers are ~1.7 KB a video, a byte loop over them cost 6% of a run). */
 static void count_out(size_t from)
 {
-	for (size_t i = from; i < cli_out.len; i++)
-		if (cli_out.p[i] == '\n')
-			cli.records_out++;
+	const char *p = cli_out.p + from, *e = cli_out.p + cli_out.len;
+	while (p < e && (p = memchr(p, '\n', (size_t)(e - p)))) {
+		cli.records_out++;
+		p++;
+	}
 }
 
 
