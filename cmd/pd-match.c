@@ -343,7 +343,7 @@ static void flush_batch(void)
 		} else {
 			pd_match_hit *h = hits + (size_t)i * (size_t)M->n;
 			if (nhits[i] > 0) {
-				pd_vfeat_extract(vf, &s->v, tz_offset);
+				pd_vfeat_extract_some(vf, &s->v, tz_offset, M->need);
 				pd_match_fill_has(M, h, nhits[i], vf);
 			}
 			pd_match_write(M, s->vid, h, nhits[i], group, recommend, &cli_out);
