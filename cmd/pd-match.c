@@ -12,7 +12,9 @@
  * Inputs are gathered in batches (--batch, 256) so that a batch's
  * similarities to every centroid are one sgemm; with --unbuffered each line
  * is answered and flushed at once, read straight from the descriptor so the
- * first answer never waits for more input.
+ * first answer never waits for more input.  Otherwise a second thread reads
+ * ahead (--threads, see "reading ahead" below): it parses the next chunk of
+ * records while this one is matched and written.
  *
  * Caches (Redis, keys carry the generation): a stored video record fetched by
  * id (24 h), and the whole answer to an id-only input (1 h).  Inputs that
@@ -29,6 +31,7 @@
 #include "../lib/embed_openai.h"
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +54,8 @@ static const char usage_text[] =
 	"      --batch N         videos matched together (one BLAS product; default 256)\n"
 	"      --tz OFFSET       time zone of weekday and hour features: Z, +HH:MM, -HH:MM\n"
 	"      --no-cache        do not use Redis even when REDIS_URL is set\n"
+	"      --threads N       2: parse the next batch on a second thread while this one\n"
+	"                        is matched (default when there are 2 or more CPUs); 1: not\n"
 	CLI_COMMON_HELP
 	"\n"
 	"Environment: DATABASE_URL (patterns and videos by id), REDIS_URL (optional cache),\n"
@@ -59,7 +64,7 @@ static const char usage_text[] =
 	"Exit status: 0 all matched, 1 some records rejected, 2 usage error, 3 service failure.\n";
 
 enum { OPT_PATTERNS = CLI_OPT_FIRST_OWN, OPT_EMBED_MODEL, OPT_GROUP, OPT_RECOMMEND, OPT_BATCH,
-       OPT_TZ, OPT_NO_CACHE };
+       OPT_TZ, OPT_NO_CACHE, OPT_THREADS };
 
 #define EMB_TTL (24 * 3600)
 #define MATCH_TTL 3600
@@ -98,6 +103,9 @@ typedef struct slot {
 	char *line, *file;	/* copies, for a rejection at flush time */
 	size_t len;
 	long lineno;
+	pd_vfeat *vf;		/* features extracted ahead (reader thread), when vf_done */
+	int vf_done;
+	unsigned vf_need;	/* what they were extracted for */
 } slot;
 
 static slot *slots;
@@ -239,6 +247,7 @@ static void slot_clear(slot *s)
 	s->text = s->ekey = s->line = s->file = NULL;
 	s->pending = s->dropped = 0;
 	s->from_cache = 0;
+	s->vf_done = 0;
 	pd_buf_reset(&s->cached);
 	pd_buf_reset(&s->stored);
 }
@@ -258,13 +267,19 @@ static void count_out(size_t from)
 }
 
 
+/* row_scale: what an embedding is multiplied by to make it a unit row of X. */
+static float row_scale(const float *e, int dim)
+{
+	float norm = pd_vec_norm(e, dim);
+	return norm > 0 ? 1.0f / norm : 0.0f;
+}
+
 /* set_row: row i of X := the unit embedding of slot i. */
 static void set_row(int i)
 {
 	slot *s = &slots[i];
 	float *x = X + (size_t)i * (size_t)M->dim;
-	float norm = pd_vec_norm(s->r.emb, s->r.dim);
-	float inv = norm > 0 ? 1.0f / norm : 0.0f;
+	float inv = row_scale(s->r.emb, s->r.dim);
 	for (int k = 0; k < M->dim; k++)
 		x[k] = s->r.emb[k] * inv;
 }
@@ -343,8 +358,12 @@ static void flush_batch(void)
 		} else {
 			pd_match_hit *h = hits + (size_t)i * (size_t)M->n;
 			if (nhits[i] > 0) {
-				pd_vfeat_extract_some(vf, &s->v, tz_offset, M->need);
-				pd_match_fill_has(M, h, nhits[i], vf);
+				const pd_vfeat *f = s->vf;
+				if (!s->vf_done || s->vf_need != M->need) {
+					pd_vfeat_extract_some(vf, &s->v, tz_offset, M->need);
+					f = vf;
+				}
+				pd_match_fill_has(M, h, nhits[i], f);
 			}
 			pd_match_write(M, s->vid, h, nhits[i], group, recommend, &cli_out);
 			if (s->mkey)	/* kept to be cached once the answer is out */
@@ -653,6 +672,292 @@ static void process(const char *file, long lineno, const char *line, size_t len)
 		flush_batch();
 }
 
+/*
+ * ---- reading ahead: a second thread prepares the next chunk ----
+ *
+ * Without --unbuffered, the main thread reads a chunk of lines (copies) and
+ * hands it to a helper thread, which prepares each plain video record with
+ * an embedding as take() would (parse, checks, the unit row's scale, the
+ * features the patterns ask for) while the main thread matches and writes
+ * the chunk before.  The main thread then goes through the chunk in input
+ * order: a prepared video joins the batch as it is; every other line (other
+ * types, drafts, ids, anything the helper found wrong) goes through process()
+ * exactly as when reading one line at a time, so rejections, their messages
+ * and the output are the same bytes in the same order.  Reading is accounted
+ * (counts, over-long lines, read errors) when a line is consumed, not when
+ * it is read; an over-long line's bytes, spilled by the input layer when it
+ * is read, wait in a temporary file until then.
+ */
+enum { LINE_OK, LINE_TOOLONG, LINE_ERROR };
+
+typedef struct ahead {
+	int what;		/* LINE_* */
+	size_t off, len;	/* the line in the chunk's text */
+	const char *file;
+	long lineno;
+	pd_err err;		/* LINE_ERROR */
+	long spill_from, spill_to;	/* LINE_TOOLONG: its bytes in the spill file */
+	/* prepared by the helper: a video with an embedding that take() accepts */
+	int ok;
+	pd_record r;
+	pd_video v;
+	int have_video;		/* r.emb scaled to the unit row (row_scale) */
+	pd_vfeat *vf;
+	int vf_done;
+} ahead;
+
+typedef struct chunk {
+	pd_buf text;
+	ahead *a;
+	int n, cap;
+	unsigned need;		/* M->need when handed over; 0: no features ahead */
+	int have_need;
+} chunk;
+
+#define CHUNK_BYTES (8u << 20)
+
+static pthread_t helper;
+static pthread_mutex_t hmu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t hcv = PTHREAD_COND_INITIALIZER;
+static chunk *hjob;		/* handed to the helper, NULL when done */
+static int hquit;
+static FILE *spill;
+static int in_eof;
+
+/* prepare: what take() does for a video with an embedding, without effects. */
+static void prepare(chunk *c, ahead *a)
+{
+	const char *line = c->text.p + a->off;
+	char type[32];
+	pd_err err;
+	if (a->have_video) {
+		pd_video_release(&a->v);
+		a->have_video = 0;
+	}
+	a->ok = a->vf_done = 0;
+	if (pd_json_type(line, a->len, type, sizeof type, &err) != 1 || strcmp(type, "video"))
+		return;
+	if (pd_record_parse(&a->r, line, a->len, &err) < 0 || a->r.dim == 0)
+		return;
+	const char *id = pd_json_str(a->r.json, "id");
+	if (!id || !*id || pd_video_from_json(a->r.json, &a->v, &err) < 0)
+		return;
+	a->have_video = 1;
+	/* the unit row, made here: the main thread copies it into X */
+	float inv = row_scale(a->r.emb, a->r.dim);
+	for (int k = 0; k < a->r.dim; k++)
+		a->r.emb[k] *= inv;
+	if (c->have_need) {
+		pd_vfeat_extract_some(a->vf, &a->v, tz_offset, c->need);
+		a->vf_done = 1;
+	}
+	a->ok = 1;
+}
+
+static void *helper_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&hmu);
+	for (;;) {
+		while (!hjob && !hquit)
+			pthread_cond_wait(&hcv, &hmu);
+		if (hquit)
+			break;
+		chunk *c = hjob;
+		pthread_mutex_unlock(&hmu);
+		for (int i = 0; i < c->n; i++)
+			if (c->a[i].what == LINE_OK)
+				prepare(c, &c->a[i]);
+		pthread_mutex_lock(&hmu);
+		hjob = NULL;
+		pthread_cond_broadcast(&hcv);
+	}
+	pthread_mutex_unlock(&hmu);
+	pd_record_thread_release();
+	return NULL;
+}
+
+static void hand_over(chunk *c)
+{
+	c->have_need = M != NULL;
+	c->need = M ? M->need : 0;
+	pthread_mutex_lock(&hmu);
+	hjob = c;
+	pthread_cond_broadcast(&hcv);
+	pthread_mutex_unlock(&hmu);
+}
+
+static void wait_helper(void)
+{
+	pthread_mutex_lock(&hmu);
+	while (hjob)
+		pthread_cond_wait(&hcv, &hmu);
+	pthread_mutex_unlock(&hmu);
+}
+
+/* read_chunk: up to `batch` lines (and CHUNK_BYTES) copied into c. */
+static void read_chunk(chunk *c, pd_input *in)
+{
+	c->n = 0;
+	pd_buf_reset(&c->text);
+	while (!in_eof && c->n < batch && c->text.len < CHUNK_BYTES) {
+		if (c->n == c->cap) {
+			int cap = c->cap ? 2 * c->cap : 64;
+			c->a = xreallocarray(c->a, (size_t)cap, sizeof *c->a);
+			memset(c->a + c->cap, 0, (size_t)(cap - c->cap) * sizeof *c->a);
+			for (int i = c->cap; i < cap; i++)
+				c->a[i].vf = pd_vfeat_new();
+			c->cap = cap;
+		}
+		ahead *a = &c->a[c->n];
+		const char *line;
+		size_t len;
+		long from = spill ? ftell(spill) : 0;
+		int r = pd_input_next(in, &line, &len, &a->err);
+		if (r == PD_LINE_EOF) {
+			in_eof = 1;
+			break;
+		}
+		a->file = pd_input_name(in);
+		a->lineno = pd_input_lineno(in);
+		a->ok = 0;
+		if (r == PD_LINE_OK) {
+			a->what = LINE_OK;
+			a->off = c->text.len;
+			a->len = len;
+			pd_buf_add(&c->text, line, len);
+			pd_buf_addc(&c->text, '\0');
+		} else if (r == PD_LINE_TOOLONG) {
+			a->what = LINE_TOOLONG;
+			a->spill_from = from;
+			a->spill_to = spill ? ftell(spill) : 0;
+		} else {
+			a->what = LINE_ERROR;
+		}
+		c->n++;
+	}
+}
+
+/* copy_spill: an over-long line's spilled bytes on to --rejects. */
+static void copy_spill(const ahead *a)
+{
+	char buf[1 << 16];
+	if (!spill || !cli.rejects || a->spill_to <= a->spill_from)
+		return;
+	fflush(spill);
+	if (fseek(spill, a->spill_from, SEEK_SET) != 0)
+		cli_fatal(3, "spill file: %s", strerror(errno));
+	for (long left = a->spill_to - a->spill_from; left > 0;) {
+		size_t k = fread(buf, 1, left < (long)sizeof buf ? (size_t)left : sizeof buf, spill);
+		if (k == 0)
+			cli_fatal(3, "spill file: short read");
+		fwrite(buf, 1, k, cli.rejects);
+		left -= (long)k;
+	}
+	fseek(spill, 0, SEEK_END);
+}
+
+/* take_ahead: a prepared video into the batch (as take() would have put it). */
+static void take_ahead(const chunk *c, ahead *a)
+{
+	slot *s = &slots[nslots];
+	pd_record t = s->r;
+	s->r = a->r;
+	a->r = t;
+	s->v = a->v;
+	s->have_video = 1;
+	a->have_video = 0;
+	s->vid = xstrdup(s->v.id);
+	pd_vfeat *f = s->vf;
+	s->vf = a->vf;
+	a->vf = f;
+	s->vf_done = a->vf_done;
+	s->vf_need = c->need;
+	memcpy(X + (size_t)nslots * (size_t)M->dim, s->r.emb, (size_t)M->dim * sizeof *X);
+	nslots++;
+}
+
+/* consume: the chunk's lines in order, as the one-line-at-a-time loop would. */
+static void consume(chunk *c)
+{
+	for (int i = 0; i < c->n; i++) {
+		ahead *a = &c->a[i];
+		if (a->what != LINE_OK) {
+			if (a->what == LINE_TOOLONG)
+				copy_spill(a);
+			cli_account_line(a->what == LINE_TOOLONG ? PD_LINE_TOOLONG : PD_LINE_ERROR,
+					 a->file, a->lineno, &a->err);
+			continue;
+		}
+		cli_account_line(PD_LINE_OK, a->file, a->lineno, NULL);
+		if (a->ok && !M)
+			load_patterns();
+		if (a->ok && (!M->dim || a->r.dim == M->dim)) {
+			take_ahead(c, a);
+			if (nslots == batch)
+				flush_batch();
+		} else {
+			process(a->file, a->lineno, c->text.p + a->off, a->len);
+		}
+		if (nslots == 0)
+			check_gen();
+	}
+}
+
+/*
+ * run_ahead: the input loop with the helper thread.  Returns 0 when the
+ * thread cannot be started (the caller then reads one line at a time).
+ */
+static int run_ahead(pd_input *in)
+{
+	if (pthread_create(&helper, NULL, helper_main, NULL) != 0)
+		return 0;
+	if (cli.rejects) {
+		spill = tmpfile();
+		if (!spill)
+			cli_fatal(3, "cannot make a temporary file: %s", strerror(errno));
+		pd_input_set_spill(in, spill);
+	}
+	chunk c[2];
+	memset(c, 0, sizeof c);
+	int cur = 0;
+	read_chunk(&c[0], in);
+	hand_over(&c[0]);
+	for (;;) {
+		chunk *now = &c[cur], *next = &c[1 - cur];
+		next->n = 0;
+		if (!in_eof)
+			read_chunk(next, in);
+		wait_helper();
+		if (next->n)
+			hand_over(next);
+		consume(now);
+		if (!next->n)
+			break;
+		cur = 1 - cur;
+	}
+	wait_helper();
+	pthread_mutex_lock(&hmu);
+	hquit = 1;
+	pthread_cond_broadcast(&hcv);
+	pthread_mutex_unlock(&hmu);
+	pthread_join(helper, NULL);
+	for (int k = 0; k < 2; k++) {
+		for (int i = 0; i < c[k].cap; i++) {
+			if (c[k].a[i].have_video)
+				pd_video_release(&c[k].a[i].v);
+			pd_record_release(&c[k].a[i].r);
+			pd_vfeat_free(c[k].a[i].vf);
+		}
+		free(c[k].a);
+		pd_buf_release(&c[k].text);
+	}
+	if (spill)
+		fclose(spill);
+	spill = NULL;
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	cli_init("pd-match", "match", usage_text);
@@ -664,11 +969,13 @@ int main(int argc, char **argv)
 		{ "batch", required_argument, NULL, OPT_BATCH },
 		{ "tz", required_argument, NULL, OPT_TZ },
 		{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
+		{ "threads", required_argument, NULL, OPT_THREADS },
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *model_path = NULL;
 	int use_cache = 1, c;
+	int threads = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 2 : 1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_PATTERNS: patterns_path = optarg; break;
@@ -681,6 +988,7 @@ int main(int argc, char **argv)
 				cli_usage_error("invalid --tz '%s' (Z, +HH:MM or -HH:MM)", optarg);
 			break;
 		case OPT_NO_CACHE: use_cache = 0; break;
+		case OPT_THREADS: threads = (int)cli_parse_long("--threads", optarg, 1, 2); break;
 		default:
 			if (!cli_common_option(c, optarg))
 				cli_usage_error("unknown option");
@@ -718,6 +1026,8 @@ int main(int argc, char **argv)
 		last_gen_check = mono_s();
 	}
 	slots = xcalloc((size_t)batch, sizeof *slots);
+	for (int i = 0; i < batch; i++)
+		slots[i].vf = pd_vfeat_new();
 	nhits = xcalloc((size_t)batch, sizeof *nhits);
 	vf = pd_vfeat_new();
 
@@ -726,10 +1036,13 @@ int main(int argc, char **argv)
 	const char *line;
 	size_t len;
 	pd_input *in = cli_open_input(argc - optind, argv + optind);
-	while (cli_next_line(in, &line, &len)) {
-		process(CLI_POS(in), line, len);
-		if (nslots == 0)
-			check_gen();
+	/* coprocess use answers each line at once: nothing to read ahead */
+	if (!(threads > 1 && batch > 1 && !cli.unbuffered && run_ahead(in))) {
+		while (cli_next_line(in, &line, &len)) {
+			process(CLI_POS(in), line, len);
+			if (nslots == 0)
+				check_gen();
+		}
 	}
 	flush_batch();
 	pd_input_free(in);
@@ -751,6 +1064,7 @@ int main(int argc, char **argv)
 	cli_metric_num("kernel_cpu_seconds", kernel_s);
 	for (int i = 0; i < batch; i++) {
 		slot_clear(&slots[i]);
+		pd_vfeat_free(slots[i].vf);
 		pd_record_release(&slots[i].r);
 		pd_buf_release(&slots[i].stored);
 		pd_buf_release(&slots[i].cached);

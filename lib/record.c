@@ -72,9 +72,15 @@ void pd_record_release(pd_record *r)
 	r->emb_cap = 0;
 }
 
+static __thread pd_buf scratch;	/* the record text less its embedding */
+
+void pd_record_thread_release(void)
+{
+	pd_buf_release(&scratch);
+}
+
 int pd_record_parse(pd_record *r, const char *line, size_t n, pd_err *err)
 {
-	static __thread pd_buf scratch;	/* the record text less its embedding */
 	reset(r);
 	r->raw = line;
 	r->rawlen = n;

@@ -55,6 +55,9 @@ void pd_record_write(const pd_record *r, pd_buf *out, int emb_form);
 void pd_record_set_emb(pd_record *r, const float *v, int dim);
 
 void pd_record_release(pd_record *r);
+/* pd_record_thread_release: frees this thread's parse scratch buffer (a
+ * thread that parsed records calls it before it ends). */
+void pd_record_thread_release(void);
 
 /* Typed access to r->json members (NULL / fallback when absent or mistyped). */
 const char *pd_json_str(const cJSON *o, const char *key);
