@@ -23,6 +23,7 @@
  */
 #include "cli.h"
 #include "../lib/match.h"
+#include "../lib/json.h"
 #include "../lib/features.h"
 #include "../lib/video.h"
 #include "../lib/cache.h"
@@ -90,6 +91,7 @@ static int *nhits;		/* per slot */
 /* One input in the current batch. */
 typedef struct slot {
 	pd_record r;
+	pd_jobj o;		/* r's fields when it was scanned (scan_video) */
 	pd_video v;
 	int have_video;
 	char *vid;		/* the video_id of the answer */
@@ -516,10 +518,45 @@ static int provider_text(slot *s, const char *file, long lineno, const char *lin
 	return 1;
 }
 
+/*
+ * scan_video: the common case read without a cJSON tree: a `video` record
+ * with an embedding and an id, which pd_record_scan decides.  Returns 1 with
+ * r, o and v filled (v borrows from o) when take()'s checks up to the
+ * dimension all pass; 0 when the full path must decide (nothing to release).
+ */
+static int scan_video(pd_record *r, pd_jobj *o, pd_video *v, const char *line, size_t len)
+{
+	pd_jv t, id;
+	pd_err err;
+	if (pd_record_scan(r, o, line, len) != 0)
+		return 0;
+	/* the type as pd_json_type reads it: the first "type", unescaped */
+	pd_jobj_get(o, "type", &t);
+	if (t.rawlen != 7 || memcmp(t.raw, "\"video\"", 7) || r->dim == 0)
+		return 0;
+	if (!pd_jobj_get(o, "id", &id) || id.t != PD_JV_STRING || !id.s[0])
+		return 0;
+	return pd_video_from_jobj(o, v, &err) == 0;
+}
+
 static void take(const char *file, long lineno, const char *line, size_t len, int is_draft)
 {
 	slot *s = &slots[nslots];
 	pd_err err;
+	if (!is_draft && scan_video(&s->r, &s->o, &s->v, line, len)) {
+		s->have_video = 1;
+		s->vid = xstrdup(s->v.id);
+		if (M->dim && s->r.dim != M->dim) {
+			cli_reject(file, lineno, line, len,
+			       "'%s': embedding has %d dimensions, the patterns have %d", s->vid,
+			       s->r.dim, M->dim);
+			slot_clear(s);
+			return;
+		}
+		set_row(nslots);
+		nslots++;
+		return;
+	}
 	if (pd_record_parse(&s->r, line, len, &err) < 0) {
 		cli_reject(file, lineno, line, len, "%s", err.msg);
 		return;
@@ -700,6 +737,7 @@ typedef struct ahead {
 	/* prepared by the helper: a video with an embedding that take() accepts */
 	int ok;
 	pd_record r;
+	pd_jobj o;
 	pd_video v;
 	int have_video;		/* r.emb scaled to the unit row (row_scale) */
 	pd_vfeat *vf;
@@ -724,24 +762,16 @@ static int hquit;
 static FILE *spill;
 static int in_eof;
 
-/* prepare: what take() does for a video with an embedding, without effects. */
+/* prepare: what take() does for a video it can scan, without effects. */
 static void prepare(chunk *c, ahead *a)
 {
-	const char *line = c->text.p + a->off;
-	char type[32];
-	pd_err err;
 	if (a->have_video) {
 		pd_video_release(&a->v);
 		a->have_video = 0;
 	}
 	a->ok = a->vf_done = 0;
-	if (pd_json_type(line, a->len, type, sizeof type, &err) != 1 || strcmp(type, "video"))
-		return;
-	if (pd_record_parse(&a->r, line, a->len, &err) < 0 || a->r.dim == 0)
-		return;
-	const char *id = pd_json_str(a->r.json, "id");
-	if (!id || !*id || pd_video_from_json(a->r.json, &a->v, &err) < 0)
-		return;
+	if (!scan_video(&a->r, &a->o, &a->v, c->text.p + a->off, a->len))
+		return;		/* the main thread's take() decides */
 	a->have_video = 1;
 	/* the unit row, made here: the main thread copies it into X */
 	float inv = row_scale(a->r.emb, a->r.dim);
@@ -864,6 +894,9 @@ static void take_ahead(const chunk *c, ahead *a)
 	pd_record t = s->r;
 	s->r = a->r;
 	a->r = t;
+	pd_jobj o = s->o;
+	s->o = a->o;
+	a->o = o;
 	s->v = a->v;
 	s->have_video = 1;
 	a->have_video = 0;
@@ -947,6 +980,7 @@ static int run_ahead(pd_input *in)
 			if (c[k].a[i].have_video)
 				pd_video_release(&c[k].a[i].v);
 			pd_record_release(&c[k].a[i].r);
+			pd_jobj_release(&c[k].a[i].o);
 			pd_vfeat_free(c[k].a[i].vf);
 		}
 		free(c[k].a);
@@ -1066,6 +1100,7 @@ int main(int argc, char **argv)
 		slot_clear(&slots[i]);
 		pd_vfeat_free(slots[i].vf);
 		pd_record_release(&slots[i].r);
+		pd_jobj_release(&slots[i].o);
 		pd_buf_release(&slots[i].stored);
 		pd_buf_release(&slots[i].cached);
 	}
