@@ -712,18 +712,19 @@ static void process(const char *file, long lineno, const char *line, size_t len)
 /*
  * ---- reading ahead: a second thread prepares the next chunk ----
  *
- * Without --unbuffered, the main thread reads a chunk of lines (copies) and
- * hands it to a helper thread, which prepares each plain video record with
- * an embedding as take() would (parse, checks, the unit row's scale, the
- * features the patterns ask for) while the main thread matches and writes
- * the chunk before.  The main thread then goes through the chunk in input
- * order: a prepared video joins the batch as it is; every other line (other
- * types, drafts, ids, anything the helper found wrong) goes through process()
- * exactly as when reading one line at a time, so rejections, their messages
- * and the output are the same bytes in the same order.  Reading is accounted
- * (counts, over-long lines, read errors) when a line is consumed, not when
- * it is read; an over-long line's bytes, spilled by the input layer when it
- * is read, wait in a temporary file until then.
+ * Without --unbuffered, a helper thread reads the next chunk of lines
+ * (copies) and prepares each plain video record with an embedding as take()
+ * would (parse, checks, the unit row, the features the patterns ask for)
+ * while the main thread matches and writes the chunk before.  The main
+ * thread goes through a chunk in input order: a prepared video joins the
+ * batch as it is; every other line (other types, drafts, ids, anything the
+ * helper did not decide) goes through process() exactly as when reading one
+ * line at a time, so rejections, their messages and the output are the same
+ * bytes in the same order.  Reading is accounted (counts, over-long lines,
+ * read errors) when a line is consumed, not when it is read; an over-long
+ * line's bytes, spilled by the input layer when it is read, wait in a
+ * temporary file until then (the helper flushes it before handing a chunk
+ * back; the main thread reads it with pread, never moving its position).
  */
 enum { LINE_OK, LINE_TOOLONG, LINE_ERROR };
 
@@ -760,7 +761,10 @@ static pthread_cond_t hcv = PTHREAD_COND_INITIALIZER;
 static chunk *hjob;		/* handed to the helper, NULL when done */
 static int hquit;
 static FILE *spill;
-static int in_eof;
+static int in_eof;		/* the helper's read reached the end */
+static pd_input *hin;		/* read by the helper only, while run_ahead runs */
+
+static void read_chunk(chunk *c, pd_input *in);
 
 /* prepare: what take() does for a video it can scan, without effects. */
 static void prepare(chunk *c, ahead *a)
@@ -795,6 +799,9 @@ static void *helper_main(void *arg)
 			break;
 		chunk *c = hjob;
 		pthread_mutex_unlock(&hmu);
+		read_chunk(c, hin);
+		if (spill)
+			fflush(spill);
 		for (int i = 0; i < c->n; i++)
 			if (c->a[i].what == LINE_OK)
 				prepare(c, &c->a[i]);
@@ -874,17 +881,14 @@ static void copy_spill(const ahead *a)
 	char buf[1 << 16];
 	if (!spill || !cli.rejects || a->spill_to <= a->spill_from)
 		return;
-	fflush(spill);
-	if (fseek(spill, a->spill_from, SEEK_SET) != 0)
-		cli_fatal(3, "spill file: %s", strerror(errno));
-	for (long left = a->spill_to - a->spill_from; left > 0;) {
-		size_t k = fread(buf, 1, left < (long)sizeof buf ? (size_t)left : sizeof buf, spill);
-		if (k == 0)
-			cli_fatal(3, "spill file: short read");
-		fwrite(buf, 1, k, cli.rejects);
-		left -= (long)k;
+	for (long at = a->spill_from; at < a->spill_to;) {
+		long want = a->spill_to - at < (long)sizeof buf ? a->spill_to - at : (long)sizeof buf;
+		ssize_t k = pread(fileno(spill), buf, (size_t)want, (off_t)at);
+		if (k <= 0)
+			cli_fatal(3, "spill file: %s", k < 0 ? strerror(errno) : "short read");
+		fwrite(buf, 1, (size_t)k, cli.rejects);
+		at += (long)k;
 	}
-	fseek(spill, 0, SEEK_END);
 }
 
 /* take_ahead: a prepared video into the batch (as take() would have put it). */
@@ -954,22 +958,22 @@ static int run_ahead(pd_input *in)
 	chunk c[2];
 	memset(c, 0, sizeof c);
 	int cur = 0;
-	read_chunk(&c[0], in);
+	hin = in;
 	hand_over(&c[0]);
+	wait_helper();
 	for (;;) {
 		chunk *now = &c[cur], *next = &c[1 - cur];
-		next->n = 0;
-		if (!in_eof)
-			read_chunk(next, in);
-		wait_helper();
-		if (next->n)
-			hand_over(next);
+		int more = !in_eof;	/* the helper is idle here */
+		if (more)
+			hand_over(next);	/* read and prepared while this one is consumed */
 		consume(now);
+		if (!more)
+			break;
+		wait_helper();
 		if (!next->n)
 			break;
 		cur = 1 - cur;
 	}
-	wait_helper();
 	pthread_mutex_lock(&hmu);
 	hquit = 1;
 	pthread_cond_broadcast(&hcv);
