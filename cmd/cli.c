@@ -188,28 +188,36 @@ pd_input *cli_open_input(int argc, char **argv)
 	return in;
 }
 
+int cli_account_line(int r, const char *file, long lineno, const pd_err *err)
+{
+	if (r == PD_LINE_OK) {
+		cli.records_in++;
+		if (cli.progress && (cli.records_in & 4095) == 0)
+			cli_progress("records", cli.records_in, 0);
+		return 1;
+	}
+	if (r == PD_LINE_EOF)
+		return 0;
+	if (r == PD_LINE_TOOLONG) {
+		cli.records_in++;
+		/* the line went whole to --rejects through the spill stream */
+		cli_reject(file, lineno, NULL, 0, "line longer than %zu bytes", cli.max_line);
+		return -1;
+	}
+	cli_error("%s", err->msg);
+	if (cli.status < err->code)
+		cli.status = err->code;
+	return -1;
+}
+
 int cli_next_line(pd_input *in, const char **line, size_t *len)
 {
 	for (;;) {
 		pd_err err;
 		int r = pd_input_next(in, line, len, &err);
-		if (r == PD_LINE_OK) {
-			cli.records_in++;
-			if (cli.progress && (cli.records_in & 4095) == 0)
-				cli_progress("records", cli.records_in, 0);
-			return 1;
-		}
-		if (r == PD_LINE_EOF)
-			return 0;
-		if (r == PD_LINE_TOOLONG) {
-			cli.records_in++;
-			/* the line went whole to --rejects through the spill stream */
-			cli_reject(CLI_POS(in), NULL, 0, "line longer than %zu bytes", cli.max_line);
-			continue;
-		}
-		cli_error("%s", err.msg);
-		if (cli.status < err.code)
-			cli.status = err.code;
+		int k = cli_account_line(r, CLI_POS(in), &err);
+		if (k >= 0)
+			return k;
 	}
 }
 

@@ -109,6 +109,13 @@ pd_input *cli_open_input(int argc, char **argv);
 int cli_next_line(pd_input *in, const char **line, size_t *len);
 #define CLI_POS(in) pd_input_name(in), pd_input_lineno(in)
 /*
+ * cli_account_line: what cli_next_line does with one pd_input_next result r
+ * of the line at file:lineno: count it (1 for a good line, 0 at the end), or
+ * reject an over-long line / report a read error (-1).  For a command that
+ * reads ahead and must account for each line later, in input order.
+ */
+int cli_account_line(int r, const char *file, long lineno, const pd_err *err);
+/*
  * cli_next_record: cli_next_line, plus the record's type in type (32 bytes);
  * a line that is not a well-formed record with a string type is rejected
  * here (FILE:LINE, --rejects), so the caller sees only typed records.

@@ -12,7 +12,9 @@
  * Inputs are gathered in batches (--batch, 256) so that a batch's
  * similarities to every centroid are one sgemm; with --unbuffered each line
  * is answered and flushed at once, read straight from the descriptor so the
- * first answer never waits for more input.
+ * first answer never waits for more input.  Otherwise a second thread reads
+ * ahead (--threads, see "reading ahead" below): it parses the next chunk of
+ * records while this one is matched and written.
  *
  * Caches (Redis, keys carry the generation): a stored video record fetched by
  * id (24 h), and the whole answer to an id-only input (1 h).  Inputs that
@@ -21,6 +23,7 @@
  */
 #include "cli.h"
 #include "../lib/match.h"
+#include "../lib/json.h"
 #include "../lib/features.h"
 #include "../lib/video.h"
 #include "../lib/cache.h"
@@ -29,6 +32,7 @@
 #include "../lib/embed_openai.h"
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +55,8 @@ static const char usage_text[] =
 	"      --batch N         videos matched together (one BLAS product; default 256)\n"
 	"      --tz OFFSET       time zone of weekday and hour features: Z, +HH:MM, -HH:MM\n"
 	"      --no-cache        do not use Redis even when REDIS_URL is set\n"
+	"      --threads N       2: parse the next batch on a second thread while this one\n"
+	"                        is matched (default when there are 2 or more CPUs); 1: not\n"
 	CLI_COMMON_HELP
 	"\n"
 	"Environment: DATABASE_URL (patterns and videos by id), REDIS_URL (optional cache),\n"
@@ -59,7 +65,7 @@ static const char usage_text[] =
 	"Exit status: 0 all matched, 1 some records rejected, 2 usage error, 3 service failure.\n";
 
 enum { OPT_PATTERNS = CLI_OPT_FIRST_OWN, OPT_EMBED_MODEL, OPT_GROUP, OPT_RECOMMEND, OPT_BATCH,
-       OPT_TZ, OPT_NO_CACHE };
+       OPT_TZ, OPT_NO_CACHE, OPT_THREADS };
 
 #define EMB_TTL (24 * 3600)
 #define MATCH_TTL 3600
@@ -85,6 +91,7 @@ static int *nhits;		/* per slot */
 /* One input in the current batch. */
 typedef struct slot {
 	pd_record r;
+	pd_jobj o;		/* r's fields when it was scanned (scan_video) */
 	pd_video v;
 	int have_video;
 	char *vid;		/* the video_id of the answer */
@@ -98,6 +105,9 @@ typedef struct slot {
 	char *line, *file;	/* copies, for a rejection at flush time */
 	size_t len;
 	long lineno;
+	pd_vfeat *vf;		/* features extracted ahead (reader thread), when vf_done */
+	int vf_done;
+	unsigned vf_need;	/* what they were extracted for */
 } slot;
 
 static slot *slots;
@@ -239,6 +249,7 @@ static void slot_clear(slot *s)
 	s->text = s->ekey = s->line = s->file = NULL;
 	s->pending = s->dropped = 0;
 	s->from_cache = 0;
+	s->vf_done = 0;
 	pd_buf_reset(&s->cached);
 	pd_buf_reset(&s->stored);
 }
@@ -246,22 +257,31 @@ static void slot_clear(slot *s)
 static unsigned long long lines_out;
 static double kernel_s;	/* CPU time in the similarity product and the radius scan */
 
-/* emit: out bytes from offset `from` are records; count them. */
+/* count_out: the out bytes from offset `from` are records; count them (memchr:
+ * the answers are ~1.7 KB a video, a byte loop over them cost 6% of a run). */
 static void count_out(size_t from)
 {
-	for (size_t i = from; i < cli_out.len; i++)
-		if (cli_out.p[i] == '\n')
-			cli.records_out++;
+	const char *p = cli_out.p + from, *e = cli_out.p + cli_out.len;
+	while (p < e && (p = memchr(p, '\n', (size_t)(e - p)))) {
+		cli.records_out++;
+		p++;
+	}
 }
 
+
+/* row_scale: what an embedding is multiplied by to make it a unit row of X. */
+static float row_scale(const float *e, int dim)
+{
+	float norm = pd_vec_norm(e, dim);
+	return norm > 0 ? 1.0f / norm : 0.0f;
+}
 
 /* set_row: row i of X := the unit embedding of slot i. */
 static void set_row(int i)
 {
 	slot *s = &slots[i];
 	float *x = X + (size_t)i * (size_t)M->dim;
-	float norm = pd_vec_norm(s->r.emb, s->r.dim);
-	float inv = norm > 0 ? 1.0f / norm : 0.0f;
+	float inv = row_scale(s->r.emb, s->r.dim);
 	for (int k = 0; k < M->dim; k++)
 		x[k] = s->r.emb[k] * inv;
 }
@@ -340,8 +360,12 @@ static void flush_batch(void)
 		} else {
 			pd_match_hit *h = hits + (size_t)i * (size_t)M->n;
 			if (nhits[i] > 0) {
-				pd_vfeat_extract(vf, &s->v, tz_offset);
-				pd_match_fill_has(M, h, nhits[i], vf);
+				const pd_vfeat *f = s->vf;
+				if (!s->vf_done || s->vf_need != M->need) {
+					pd_vfeat_extract_some(vf, &s->v, tz_offset, M->need);
+					f = vf;
+				}
+				pd_match_fill_has(M, h, nhits[i], f);
 			}
 			pd_match_write(M, s->vid, h, nhits[i], group, recommend, &cli_out);
 			if (s->mkey)	/* kept to be cached once the answer is out */
@@ -494,10 +518,45 @@ static int provider_text(slot *s, const char *file, long lineno, const char *lin
 	return 1;
 }
 
+/*
+ * scan_video: the common case read without a cJSON tree: a `video` record
+ * with an embedding and an id, which pd_record_scan decides.  Returns 1 with
+ * r, o and v filled (v borrows from o) when take()'s checks up to the
+ * dimension all pass; 0 when the full path must decide (nothing to release).
+ */
+static int scan_video(pd_record *r, pd_jobj *o, pd_video *v, const char *line, size_t len)
+{
+	pd_jv t, id;
+	pd_err err;
+	if (pd_record_scan(r, o, line, len) != 0)
+		return 0;
+	/* the type as pd_json_type reads it: the first "type", unescaped */
+	pd_jobj_get(o, "type", &t);
+	if (t.rawlen != 7 || memcmp(t.raw, "\"video\"", 7) || r->dim == 0)
+		return 0;
+	if (!pd_jobj_get(o, "id", &id) || id.t != PD_JV_STRING || !id.s[0])
+		return 0;
+	return pd_video_from_jobj(o, v, &err) == 0;
+}
+
 static void take(const char *file, long lineno, const char *line, size_t len, int is_draft)
 {
 	slot *s = &slots[nslots];
 	pd_err err;
+	if (!is_draft && scan_video(&s->r, &s->o, &s->v, line, len)) {
+		s->have_video = 1;
+		s->vid = xstrdup(s->v.id);
+		if (M->dim && s->r.dim != M->dim) {
+			cli_reject(file, lineno, line, len,
+			       "'%s': embedding has %d dimensions, the patterns have %d", s->vid,
+			       s->r.dim, M->dim);
+			slot_clear(s);
+			return;
+		}
+		set_row(nslots);
+		nslots++;
+		return;
+	}
 	if (pd_record_parse(&s->r, line, len, &err) < 0) {
 		cli_reject(file, lineno, line, len, "%s", err.msg);
 		return;
@@ -650,6 +709,293 @@ static void process(const char *file, long lineno, const char *line, size_t len)
 		flush_batch();
 }
 
+/*
+ * ---- reading ahead: a second thread prepares the next chunk ----
+ *
+ * Without --unbuffered, a helper thread reads the next chunk of lines
+ * (copies) and prepares each plain video record with an embedding as take()
+ * would (parse, checks, the unit row, the features the patterns ask for)
+ * while the main thread matches and writes the chunk before.  The main
+ * thread goes through a chunk in input order: a prepared video joins the
+ * batch as it is; every other line (other types, drafts, ids, anything the
+ * helper did not decide) goes through process() exactly as when reading one
+ * line at a time, so rejections, their messages and the output are the same
+ * bytes in the same order.  Reading is accounted (counts, over-long lines,
+ * read errors) when a line is consumed, not when it is read; an over-long
+ * line's bytes, spilled by the input layer when it is read, wait in a
+ * temporary file until then (the helper flushes it before handing a chunk
+ * back; the main thread reads it with pread, never moving its position).
+ */
+enum { LINE_OK, LINE_TOOLONG, LINE_ERROR };
+
+typedef struct ahead {
+	int what;		/* LINE_* */
+	size_t off, len;	/* the line in the chunk's text */
+	const char *file;
+	long lineno;
+	pd_err err;		/* LINE_ERROR */
+	long spill_from, spill_to;	/* LINE_TOOLONG: its bytes in the spill file */
+	/* prepared by the helper: a video with an embedding that take() accepts */
+	int ok;
+	pd_record r;
+	pd_jobj o;
+	pd_video v;
+	int have_video;		/* r.emb scaled to the unit row (row_scale) */
+	pd_vfeat *vf;
+	int vf_done;
+} ahead;
+
+typedef struct chunk {
+	pd_buf text;
+	ahead *a;
+	int n, cap;
+	unsigned need;		/* M->need when handed over; 0: no features ahead */
+	int have_need;
+} chunk;
+
+#define CHUNK_BYTES (8u << 20)
+
+static pthread_t helper;
+static pthread_mutex_t hmu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t hcv = PTHREAD_COND_INITIALIZER;
+static chunk *hjob;		/* handed to the helper, NULL when done */
+static int hquit;
+static FILE *spill;
+static int in_eof;		/* the helper's read reached the end */
+static pd_input *hin;		/* read by the helper only, while run_ahead runs */
+
+static void read_chunk(chunk *c, pd_input *in);
+
+/* prepare: what take() does for a video it can scan, without effects. */
+static void prepare(chunk *c, ahead *a)
+{
+	if (a->have_video) {
+		pd_video_release(&a->v);
+		a->have_video = 0;
+	}
+	a->ok = a->vf_done = 0;
+	if (!scan_video(&a->r, &a->o, &a->v, c->text.p + a->off, a->len))
+		return;		/* the main thread's take() decides */
+	a->have_video = 1;
+	/* the unit row, made here: the main thread copies it into X */
+	float inv = row_scale(a->r.emb, a->r.dim);
+	for (int k = 0; k < a->r.dim; k++)
+		a->r.emb[k] *= inv;
+	if (c->have_need) {
+		pd_vfeat_extract_some(a->vf, &a->v, tz_offset, c->need);
+		a->vf_done = 1;
+	}
+	a->ok = 1;
+}
+
+static void *helper_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&hmu);
+	for (;;) {
+		while (!hjob && !hquit)
+			pthread_cond_wait(&hcv, &hmu);
+		if (hquit)
+			break;
+		chunk *c = hjob;
+		pthread_mutex_unlock(&hmu);
+		read_chunk(c, hin);
+		if (spill)
+			fflush(spill);
+		for (int i = 0; i < c->n; i++)
+			if (c->a[i].what == LINE_OK)
+				prepare(c, &c->a[i]);
+		pthread_mutex_lock(&hmu);
+		hjob = NULL;
+		pthread_cond_broadcast(&hcv);
+	}
+	pthread_mutex_unlock(&hmu);
+	pd_record_thread_release();
+	return NULL;
+}
+
+static void hand_over(chunk *c)
+{
+	c->have_need = M != NULL;
+	c->need = M ? M->need : 0;
+	pthread_mutex_lock(&hmu);
+	hjob = c;
+	pthread_cond_broadcast(&hcv);
+	pthread_mutex_unlock(&hmu);
+}
+
+static void wait_helper(void)
+{
+	pthread_mutex_lock(&hmu);
+	while (hjob)
+		pthread_cond_wait(&hcv, &hmu);
+	pthread_mutex_unlock(&hmu);
+}
+
+/* read_chunk: up to `batch` lines (and CHUNK_BYTES) copied into c. */
+static void read_chunk(chunk *c, pd_input *in)
+{
+	c->n = 0;
+	pd_buf_reset(&c->text);
+	while (!in_eof && c->n < batch && c->text.len < CHUNK_BYTES) {
+		if (c->n == c->cap) {
+			int cap = c->cap ? 2 * c->cap : 64;
+			c->a = xreallocarray(c->a, (size_t)cap, sizeof *c->a);
+			memset(c->a + c->cap, 0, (size_t)(cap - c->cap) * sizeof *c->a);
+			for (int i = c->cap; i < cap; i++)
+				c->a[i].vf = pd_vfeat_new();
+			c->cap = cap;
+		}
+		ahead *a = &c->a[c->n];
+		const char *line;
+		size_t len;
+		long from = spill ? ftell(spill) : 0;
+		int r = pd_input_next(in, &line, &len, &a->err);
+		if (r == PD_LINE_EOF) {
+			in_eof = 1;
+			break;
+		}
+		a->file = pd_input_name(in);
+		a->lineno = pd_input_lineno(in);
+		a->ok = 0;
+		if (r == PD_LINE_OK) {
+			a->what = LINE_OK;
+			a->off = c->text.len;
+			a->len = len;
+			pd_buf_add(&c->text, line, len);
+			pd_buf_addc(&c->text, '\0');
+		} else if (r == PD_LINE_TOOLONG) {
+			a->what = LINE_TOOLONG;
+			a->spill_from = from;
+			a->spill_to = spill ? ftell(spill) : 0;
+		} else {
+			a->what = LINE_ERROR;
+		}
+		c->n++;
+	}
+}
+
+/* copy_spill: an over-long line's spilled bytes on to --rejects. */
+static void copy_spill(const ahead *a)
+{
+	char buf[1 << 16];
+	if (!spill || !cli.rejects || a->spill_to <= a->spill_from)
+		return;
+	for (long at = a->spill_from; at < a->spill_to;) {
+		long want = a->spill_to - at < (long)sizeof buf ? a->spill_to - at : (long)sizeof buf;
+		ssize_t k = pread(fileno(spill), buf, (size_t)want, (off_t)at);
+		if (k <= 0)
+			cli_fatal(3, "spill file: %s", k < 0 ? strerror(errno) : "short read");
+		fwrite(buf, 1, (size_t)k, cli.rejects);
+		at += (long)k;
+	}
+}
+
+/* take_ahead: a prepared video into the batch (as take() would have put it). */
+static void take_ahead(const chunk *c, ahead *a)
+{
+	slot *s = &slots[nslots];
+	pd_record t = s->r;
+	s->r = a->r;
+	a->r = t;
+	pd_jobj o = s->o;
+	s->o = a->o;
+	a->o = o;
+	s->v = a->v;
+	s->have_video = 1;
+	a->have_video = 0;
+	s->vid = xstrdup(s->v.id);
+	pd_vfeat *f = s->vf;
+	s->vf = a->vf;
+	a->vf = f;
+	s->vf_done = a->vf_done;
+	s->vf_need = c->need;
+	memcpy(X + (size_t)nslots * (size_t)M->dim, s->r.emb, (size_t)M->dim * sizeof *X);
+	nslots++;
+}
+
+/* consume: the chunk's lines in order, as the one-line-at-a-time loop would. */
+static void consume(chunk *c)
+{
+	for (int i = 0; i < c->n; i++) {
+		ahead *a = &c->a[i];
+		if (a->what != LINE_OK) {
+			if (a->what == LINE_TOOLONG)
+				copy_spill(a);
+			cli_account_line(a->what == LINE_TOOLONG ? PD_LINE_TOOLONG : PD_LINE_ERROR,
+					 a->file, a->lineno, &a->err);
+			continue;
+		}
+		cli_account_line(PD_LINE_OK, a->file, a->lineno, NULL);
+		if (a->ok && !M)
+			load_patterns();
+		if (a->ok && (!M->dim || a->r.dim == M->dim)) {
+			take_ahead(c, a);
+			if (nslots == batch)
+				flush_batch();
+		} else {
+			process(a->file, a->lineno, c->text.p + a->off, a->len);
+		}
+		if (nslots == 0)
+			check_gen();
+	}
+}
+
+/*
+ * run_ahead: the input loop with the helper thread.  Returns 0 when the
+ * thread cannot be started (the caller then reads one line at a time).
+ */
+static int run_ahead(pd_input *in)
+{
+	if (pthread_create(&helper, NULL, helper_main, NULL) != 0)
+		return 0;
+	if (cli.rejects) {
+		spill = tmpfile();
+		if (!spill)
+			cli_fatal(3, "cannot make a temporary file: %s", strerror(errno));
+		pd_input_set_spill(in, spill);
+	}
+	chunk c[2];
+	memset(c, 0, sizeof c);
+	int cur = 0;
+	hin = in;
+	hand_over(&c[0]);
+	wait_helper();
+	for (;;) {
+		chunk *now = &c[cur], *next = &c[1 - cur];
+		int more = !in_eof;	/* the helper is idle here */
+		if (more)
+			hand_over(next);	/* read and prepared while this one is consumed */
+		consume(now);
+		if (!more)
+			break;
+		wait_helper();
+		if (!next->n)
+			break;
+		cur = 1 - cur;
+	}
+	pthread_mutex_lock(&hmu);
+	hquit = 1;
+	pthread_cond_broadcast(&hcv);
+	pthread_mutex_unlock(&hmu);
+	pthread_join(helper, NULL);
+	for (int k = 0; k < 2; k++) {
+		for (int i = 0; i < c[k].cap; i++) {
+			if (c[k].a[i].have_video)
+				pd_video_release(&c[k].a[i].v);
+			pd_record_release(&c[k].a[i].r);
+			pd_jobj_release(&c[k].a[i].o);
+			pd_vfeat_free(c[k].a[i].vf);
+		}
+		free(c[k].a);
+		pd_buf_release(&c[k].text);
+	}
+	if (spill)
+		fclose(spill);
+	spill = NULL;
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	cli_init("pd-match", "match", usage_text);
@@ -661,11 +1007,13 @@ int main(int argc, char **argv)
 		{ "batch", required_argument, NULL, OPT_BATCH },
 		{ "tz", required_argument, NULL, OPT_TZ },
 		{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
+		{ "threads", required_argument, NULL, OPT_THREADS },
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *model_path = NULL;
 	int use_cache = 1, c;
+	int threads = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 2 : 1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_PATTERNS: patterns_path = optarg; break;
@@ -678,6 +1026,7 @@ int main(int argc, char **argv)
 				cli_usage_error("invalid --tz '%s' (Z, +HH:MM or -HH:MM)", optarg);
 			break;
 		case OPT_NO_CACHE: use_cache = 0; break;
+		case OPT_THREADS: threads = (int)cli_parse_long("--threads", optarg, 1, 2); break;
 		default:
 			if (!cli_common_option(c, optarg))
 				cli_usage_error("unknown option");
@@ -715,6 +1064,8 @@ int main(int argc, char **argv)
 		last_gen_check = mono_s();
 	}
 	slots = xcalloc((size_t)batch, sizeof *slots);
+	for (int i = 0; i < batch; i++)
+		slots[i].vf = pd_vfeat_new();
 	nhits = xcalloc((size_t)batch, sizeof *nhits);
 	vf = pd_vfeat_new();
 
@@ -723,10 +1074,13 @@ int main(int argc, char **argv)
 	const char *line;
 	size_t len;
 	pd_input *in = cli_open_input(argc - optind, argv + optind);
-	while (cli_next_line(in, &line, &len)) {
-		process(CLI_POS(in), line, len);
-		if (nslots == 0)
-			check_gen();
+	/* coprocess use answers each line at once: nothing to read ahead */
+	if (!(threads > 1 && batch > 1 && !cli.unbuffered && run_ahead(in))) {
+		while (cli_next_line(in, &line, &len)) {
+			process(CLI_POS(in), line, len);
+			if (nslots == 0)
+				check_gen();
+		}
 	}
 	flush_batch();
 	pd_input_free(in);
@@ -748,7 +1102,9 @@ int main(int argc, char **argv)
 	cli_metric_num("kernel_cpu_seconds", kernel_s);
 	for (int i = 0; i < batch; i++) {
 		slot_clear(&slots[i]);
+		pd_vfeat_free(slots[i].vf);
 		pd_record_release(&slots[i].r);
+		pd_jobj_release(&slots[i].o);
 		pd_buf_release(&slots[i].stored);
 		pd_buf_release(&slots[i].cached);
 	}

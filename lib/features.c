@@ -14,6 +14,7 @@
 #include "alloc.h"
 #include "rng.h"
 #include "text.h"
+#include <assert.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -69,6 +70,7 @@ struct pd_vfeat {
 	uint64_t *keys;
 	size_t *offs;
 	int natoms, acap;
+	unsigned need;			/* what the last extraction extracted */
 	pd_buf atext;
 	pd_buf tmp;
 };
@@ -396,46 +398,50 @@ static int all_digits(const char *s)
 	return 1;
 }
 
-static unsigned title_flags(const char *t, const pd_words *w)
+/* title_flags: the flags of title t (words w) that `want` names (bit i: flag i) */
+static unsigned title_flags(const char *t, const pd_words *w, unsigned want)
 {
 	static const char *const first[] = { "i", "me", "my", "mine", "myself", "we", "us", "our",
 		"ours", "im", "ive", "ill", "id", "weve", "were", NULL };
 	static const char *const second[] = { "you", "your", "yours", "yourself", "youre", "youll",
 		"youve", "youd", "u", "ya", NULL };
 	static const char *const vs[] = { "vs", "versus", NULL };
+#define WANT(flag) (want & (1u << (flag)))
 	unsigned fl = 0;
-	if (strchr(t, '?') || strstr(t, "\xef\xbc\x9f"))
+	if (WANT(PD_TF_QUESTION) && (strchr(t, '?') || strstr(t, "\xef\xbc\x9f")))
 		fl |= 1u << PD_TF_QUESTION;
-	if (strchr(t, '!') || strstr(t, "\xef\xbc\x81"))
+	if (WANT(PD_TF_EXCLAMATION) && (strchr(t, '!') || strstr(t, "\xef\xbc\x81")))
 		fl |= 1u << PD_TF_EXCLAMATION;
-	if (strpbrk(t, "0123456789"))
+	if (WANT(PD_TF_NUMBER) && strpbrk(t, "0123456789"))
 		fl |= 1u << PD_TF_NUMBER;
-	if (w->n >= 1 && (all_digits(pd_words_at(w, 0)) ||
+	if (WANT(PD_TF_LISTICLE) && w->n >= 1 && (all_digits(pd_words_at(w, 0)) ||
 			  (w->n >= 2 && strcmp(pd_words_at(w, 0), "top") == 0 && all_digits(pd_words_at(w, 1)))))
 		fl |= 1u << PD_TF_LISTICLE;
-	for (int i = 0; i < w->n; i++) {
+	for (int i = 0; WANT(PD_TF_YEAR) && i < w->n; i++) {
 		const char *x = pd_words_at(w, i);
 		if (w->len[i] == 4 && all_digits(x) && (strncmp(x, "19", 2) == 0 || strncmp(x, "20", 2) == 0))
 			fl |= 1u << PD_TF_YEAR;
 	}
-	if (pd_text_has_caps_word(t, strlen(t)))
+	if (WANT(PD_TF_CAPS) && pd_text_has_caps_word(t, strlen(t)))
 		fl |= 1u << PD_TF_CAPS;
-	if (strpbrk(t, "[]"))
+	if (WANT(PD_TF_BRACKETS) && strpbrk(t, "[]"))
 		fl |= 1u << PD_TF_BRACKETS;
-	if (strpbrk(t, "()"))
+	if (WANT(PD_TF_PARENS) && strpbrk(t, "()"))
 		fl |= 1u << PD_TF_PARENS;
-	if (strpbrk(t, "|:") || strstr(t, " - ") || strstr(t, " \xe2\x80\x93 ") || strstr(t, " \xe2\x80\x94 "))
+	if (WANT(PD_TF_SEPARATOR) && (strpbrk(t, "|:") || strstr(t, " - ") ||
+				      strstr(t, " \xe2\x80\x93 ") || strstr(t, " \xe2\x80\x94 ")))
 		fl |= 1u << PD_TF_SEPARATOR;
-	if (pd_text_has_emoji(t, strlen(t)))
+	if (WANT(PD_TF_EMOJI) && pd_text_has_emoji(t, strlen(t)))
 		fl |= 1u << PD_TF_EMOJI;
-	if (has_word(w, first))
+	if (WANT(PD_TF_FIRST_PERSON) && has_word(w, first))
 		fl |= 1u << PD_TF_FIRST_PERSON;
-	if (has_word(w, second))
+	if (WANT(PD_TF_SECOND_PERSON) && has_word(w, second))
 		fl |= 1u << PD_TF_SECOND_PERSON;
-	if (pd_text_has_ngram(w, "how to", 6))
+	if (WANT(PD_TF_HOW_TO) && pd_text_has_ngram(w, "how to", 6))
 		fl |= 1u << PD_TF_HOW_TO;
-	if (has_word(w, vs))
+	if (WANT(PD_TF_VS) && has_word(w, vs))
 		fl |= 1u << PD_TF_VS;
+#undef WANT
 	return fl;
 }
 
@@ -504,7 +510,7 @@ const char *pd_format_classify(const char *title)
 	pd_words w = PD_WORDS_INIT;
 	pd_buf tmp = PD_BUF_INIT;
 	pd_words_split(&w, title, strlen(title));
-	const char *f = classify_words(&w, title_flags(title, &w), &tmp);
+	const char *f = classify_words(&w, title_flags(title, &w, 1u << PD_TF_LISTICLE), &tmp);
 	pd_words_release(&w);
 	pd_buf_release(&tmp);
 	return f;
@@ -528,16 +534,35 @@ static void vfeat_reset(pd_vfeat *f)
 	f->natoms = -1;
 }
 
-static void set_title(pd_vfeat *f, const char *title, const char *format)
+/* flags_needed: the title flags that `need` asks for, directly or through
+ * the format classification (which reads the listicle flag) */
+static unsigned flags_needed(unsigned need)
+{
+	unsigned fl = need & ((1u << PD_TF_COUNT) - 1);
+	if (need & PD_NEED_FORMAT)
+		fl |= 1u << PD_TF_LISTICLE;
+	return fl;
+}
+
+static void set_title(pd_vfeat *f, const char *title, const char *format, unsigned need)
 {
 	if (title) {
 		size_t n = strlen(title);
 		f->has_title = 1;
-		pd_words_split(&f->words, title, n);
-		f->flags = title_flags(title, &f->words);
-		f->title_len = (long)pd_text_chars(title, n);
-		f->title_words = f->words.n;
+		/* the words feed ngrams, title_words, the format and these flags */
+		const unsigned word_flags = 1u << PD_TF_LISTICLE | 1u << PD_TF_YEAR |
+			1u << PD_TF_FIRST_PERSON | 1u << PD_TF_SECOND_PERSON | 1u << PD_TF_HOW_TO |
+			1u << PD_TF_VS;
+		if (need & (PD_NEED_WORDS | PD_NEED_FORMAT | word_flags)) {
+			pd_words_split(&f->words, title, n);
+			f->title_words = f->words.n;
+		}
+		f->flags = title_flags(title, &f->words, flags_needed(need));
+		if (need & PD_NEED_TITLE_LEN)
+			f->title_len = (long)pd_text_chars(title, n);
 	}
+	if (!(need & PD_NEED_FORMAT))
+		return;
 	if (format && *format) {
 		pd_text_fold(format, strlen(format), &f->format);
 	} else if (title) {
@@ -550,19 +575,27 @@ static void set_title(pd_vfeat *f, const char *title, const char *format)
 void pd_vfeat_set_title(pd_vfeat *f, const char *title)
 {
 	vfeat_reset(f);
-	set_title(f, title, NULL);
+	f->need = PD_NEED_ALL;
+	set_title(f, title, NULL, PD_NEED_ALL);
 }
 
 int pd_vfeat_extract(pd_vfeat *f, const pd_video *v, int tz_offset_s)
 {
+	return pd_vfeat_extract_some(f, v, tz_offset_s, PD_NEED_ALL);
+}
+
+int pd_vfeat_extract_some(pd_vfeat *f, const pd_video *v, int tz_offset_s, unsigned need)
+{
 	vfeat_reset(f);
-	set_title(f, v->title, v->format);
-	f->duration = v->duration_s;
-	if (isfinite(v->published_at)) {
+	f->need = need;
+	set_title(f, v->title, v->format, need);
+	if (need & PD_NEED_DURATION)
+		f->duration = v->duration_s;
+	if ((need & PD_NEED_TIME) && isfinite(v->published_at)) {
 		f->weekday = pd_time_weekday(v->published_at, tz_offset_s);
 		f->hour = pd_time_hour(v->published_at, tz_offset_s);
 	}
-	if (v->tags) {
+	if ((need & PD_NEED_TAGS) && v->tags) {
 		f->has_tags = 1;
 		for (int i = 0; i < v->ntags; i++) {
 			const char *t = v->tags[i];
@@ -578,11 +611,11 @@ int pd_vfeat_extract(pd_vfeat *f, const pd_video *v, int tz_offset_s)
 			f->ntags++;
 		}
 	}
-	if (v->category && *v->category) {
+	if ((need & PD_NEED_CATEGORY) && v->category && *v->category) {
 		f->has_category = 1;
 		pd_buf_adds(&f->category, v->category);
 	}
-	if (v->description) {
+	if ((need & PD_NEED_DESC) && v->description) {
 		const char *d = v->description;
 		size_t n = strlen(d);
 		f->desc_len = (long)pd_text_chars(d, n);
@@ -599,6 +632,28 @@ int pd_vfeat_extract(pd_vfeat *f, const pd_video *v, int tz_offset_s)
 static int in_range(const pd_feature *f, double x)
 {
 	return isfinite(x) && x >= f->min && (!f->has_max || x < f->max);
+}
+
+unsigned pd_feature_needs(const pd_feature *f)
+{
+	switch (f->kind) {
+	case K_NGRAM: case K_TITLE_WORDS: return PD_NEED_WORDS;
+	case K_TITLE: return 1u << f->ivalue;
+	case K_TITLE_LEN: return PD_NEED_TITLE_LEN;
+	case K_FORMAT: return PD_NEED_FORMAT;
+	case K_DURATION: case K_SHORT: return PD_NEED_DURATION;
+	case K_WEEKDAY: case K_HOUR: return PD_NEED_TIME;
+	case K_TAG: case K_TAG_COUNT: return PD_NEED_TAGS;
+	case K_CATEGORY: return PD_NEED_CATEGORY;
+	case K_DESC_LEN: case K_DESC_LINKS: case K_DESC_HASHTAGS: return PD_NEED_DESC;
+	case K_ALL: {
+		unsigned need = 0;
+		for (int i = 0; i < f->nall; i++)
+			need |= pd_feature_needs(f->all[i]);
+		return need;
+	}
+	}
+	return PD_NEED_ALL;
 }
 
 int pd_feature_has(const pd_feature *f, const pd_vfeat *vf)
@@ -698,6 +753,7 @@ static void atom_bucket(pd_vfeat *f, int kind, const double *edges, int nedges, 
 int pd_vfeat_atoms(pd_vfeat *f, int max_ngram, const uint64_t **keys, const char **texts,
 		   const size_t **offs)
 {
+	assert(f->need == PD_NEED_ALL);	/* atoms are every feature */
 	f->natoms = 0;
 	pd_buf_reset(&f->atext);
 	if (f->has_title) {

@@ -84,6 +84,27 @@ void pd_vfeat_free(pd_vfeat *f);
  * no features.  Returns 0 (never fails today; -1 reserved).
  */
 int pd_vfeat_extract(pd_vfeat *f, const pd_video *v, int tz_offset_s);
+/*
+ * What a predicate can ask of a video, as a bit set: one bit per title flag
+ * (bit i for flag i), then the parts below.  pd_feature_needs(f) is the set
+ * f's test reads; pd_vfeat_extract_some(f, v, tz, need) extracts only what
+ * `need` names (the rest stays unknown), so pd_feature_has(g, f) is the same
+ * as after a full extraction for every g whose needs are within `need`.
+ * pd_vfeat_extract is pd_vfeat_extract_some with PD_NEED_ALL, which
+ * pd_vfeat_atoms requires.
+ */
+enum {
+	PD_NEED_WORDS = 1u << PD_TF_COUNT,	/* the title's words: ngram, title_words */
+	PD_NEED_TITLE_LEN = 1u << (PD_TF_COUNT + 1),
+	PD_NEED_FORMAT = 1u << (PD_TF_COUNT + 2),
+	PD_NEED_DURATION = 1u << (PD_TF_COUNT + 3),	/* duration, short */
+	PD_NEED_TIME = 1u << (PD_TF_COUNT + 4),		/* weekday, hour */
+	PD_NEED_TAGS = 1u << (PD_TF_COUNT + 5),		/* tag, tag_count */
+	PD_NEED_CATEGORY = 1u << (PD_TF_COUNT + 6),
+	PD_NEED_DESC = 1u << (PD_TF_COUNT + 7),		/* desc_len, desc_links, desc_hashtags */
+	PD_NEED_ALL = (1u << (PD_TF_COUNT + 8)) - 1
+};
+int pd_vfeat_extract_some(pd_vfeat *f, const pd_video *v, int tz_offset_s, unsigned need);
 /* pd_vfeat_set_title: f := the features of a bare draft title (nothing else known). */
 void pd_vfeat_set_title(pd_vfeat *f, const char *title);
 
@@ -117,6 +138,8 @@ void pd_feature_canonical(const pd_feature *f, pd_buf *out);
 uint64_t pd_feature_key(const pd_feature *f);
 /* pd_feature_all: the conjunction of copies of a and b (flattened when they are conjunctions). */
 pd_feature *pd_feature_all(const pd_feature *a, const pd_feature *b);
+/* pd_feature_needs: the parts of a video f's test reads (PD_NEED_* and flag bits). */
+unsigned pd_feature_needs(const pd_feature *f);
 /* pd_feature_has: 1 if the video of vf has the feature, else 0. */
 int pd_feature_has(const pd_feature *f, const pd_vfeat *vf);
 /*

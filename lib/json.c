@@ -4,9 +4,13 @@
  * The hot loop is skipping a value: strings are skipped with memchr for the
  * closing quote (then escapes checked), arrays and objects by depth counting
  * over bytes.  Number arrays (embeddings) are the bulk of the bytes and are
- * skipped at a few bytes a cycle.
+ * skipped at a few bytes a cycle.  The strict checker and pd_jobj below read
+ * a record's fields without a tree where the text is in a subset of JSON on
+ * which they provably agree with cJSON (tests/unit/test_scan.c checks it).
  */
 #include "json.h"
+#include "alloc.h"
+#include <stdlib.h>
 #include <string.h>
 
 static size_t skip_ws(const char *s, size_t n, size_t i)
@@ -281,4 +285,369 @@ int pd_utf8_valid(const char *str, size_t n)
 		i += (size_t)len;
 	}
 	return 1;
+}
+
+/* ---- the strict subset, and scanned objects ---- */
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* hex4: the 4 hex digits at s[i..i+4), or -1. */
+static long hex4(const char *s, size_t n, size_t i)
+{
+	if (i + 4 > n)
+		return -1;
+	long v = 0;
+	for (int k = 0; k < 4; k++) {
+		int h = hexval(s[i + k]);
+		if (h < 0)
+			return -1;
+		v = v << 4 | h;
+	}
+	return v;
+}
+
+/*
+ * strict_string: s[i] == '"'; the index past the closing quote, or -1 when
+ * the string is outside the strict subset.  *plain: no escapes in it.
+ */
+static size_t strict_string(const char *s, size_t n, size_t i, int *plain)
+{
+	*plain = 1;
+	for (i++; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"')
+			return i + 1;
+		if (c < 0x20)
+			return (size_t)-1;
+		if (c != '\\')
+			continue;
+		*plain = 0;
+		if (++i >= n)
+			return (size_t)-1;
+		switch (s[i]) {
+		case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+			break;
+		case 'u': {
+			long u = hex4(s, n, i + 1);
+			if (u <= 0 || (u >= 0xDC00 && u <= 0xDFFF))
+				return (size_t)-1;
+			i += 4;
+			if (u >= 0xD800 && u <= 0xDBFF) {
+				if (i + 2 >= n || s[i + 1] != '\\' || s[i + 2] != 'u')
+					return (size_t)-1;
+				long lo = hex4(s, n, i + 3);
+				if (lo < 0xDC00 || lo > 0xDFFF)
+					return (size_t)-1;
+				i += 6;
+			}
+			break;
+		}
+		default:
+			return (size_t)-1;
+		}
+	}
+	return (size_t)-1;
+}
+
+static size_t strict_number(const char *s, size_t n, size_t i)
+{
+	size_t b = i;
+	if (i < n && s[i] == '-')
+		i++;
+	if (i >= n || (unsigned)(s[i] - '0') > 9)
+		return (size_t)-1;
+	if (s[i] == '0')
+		i++;
+	else
+		while (i < n && (unsigned)(s[i] - '0') <= 9)
+			i++;
+	if (i < n && s[i] == '.') {
+		i++;
+		if (i >= n || (unsigned)(s[i] - '0') > 9)
+			return (size_t)-1;
+		while (i < n && (unsigned)(s[i] - '0') <= 9)
+			i++;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		if (i >= n || (unsigned)(s[i] - '0') > 9)
+			return (size_t)-1;
+		while (i < n && (unsigned)(s[i] - '0') <= 9)
+			i++;
+	}
+	/* cJSON reads a number through a 64-byte buffer */
+	return i - b <= 63 ? i : (size_t)-1;
+}
+
+static size_t strict_value(const char *s, size_t n, size_t i, int depth)
+{
+	int plain;
+	if (i >= n)
+		return (size_t)-1;
+	switch (s[i]) {
+	case '"':
+		return strict_string(s, n, i, &plain);
+	case 't':
+		return n - i >= 4 && memcmp(s + i, "true", 4) == 0 ? i + 4 : (size_t)-1;
+	case 'f':
+		return n - i >= 5 && memcmp(s + i, "false", 5) == 0 ? i + 5 : (size_t)-1;
+	case 'n':
+		return n - i >= 4 && memcmp(s + i, "null", 4) == 0 ? i + 4 : (size_t)-1;
+	case '[': case '{': {
+		char close = s[i] == '[' ? ']' : '}';
+		if (depth >= 200)	/* well inside pd_json_skip_value's 256 */
+			return (size_t)-1;
+		i = skip_ws(s, n, i + 1);
+		if (i < n && s[i] == close)
+			return i + 1;
+		for (;;) {
+			if (close == '}') {
+				if (i >= n || s[i] != '"')
+					return (size_t)-1;
+				i = strict_string(s, n, i, &plain);
+				if (i == (size_t)-1)
+					return i;
+				i = skip_ws(s, n, i);
+				if (i >= n || s[i] != ':')
+					return (size_t)-1;
+				i = skip_ws(s, n, i + 1);
+			}
+			i = strict_value(s, n, i, depth + 1);
+			if (i == (size_t)-1)
+				return i;
+			i = skip_ws(s, n, i);
+			if (i < n && s[i] == ',') {
+				i = skip_ws(s, n, i + 1);
+				continue;
+			}
+			return i < n && s[i] == close ? i + 1 : (size_t)-1;
+		}
+	}
+	default:
+		return strict_number(s, n, i);
+	}
+}
+
+int pd_json_strict_value(const char *s, size_t n)
+{
+	return strict_value(s, n, 0, 0) == n;
+}
+
+void pd_jobj_reset(pd_jobj *o, size_t n)
+{
+	o->n = 0;
+	o->alen = 0;
+	for (int i = 0; i < o->nextra; i++)
+		free(o->extra[i]);
+	free(o->extra);
+	o->extra = NULL;
+	o->nextra = 0;
+	if (o->acap < n + 1) {
+		free(o->arena);
+		o->acap = n + 1;
+		o->arena = xmalloc(o->acap);
+	}
+}
+
+void pd_jobj_add(pd_jobj *o, const pd_jmember *m)
+{
+	if (o->n == o->cap) {
+		o->cap = o->cap ? 2 * o->cap : 32;
+		o->m = xreallocarray(o->m, (size_t)o->cap, sizeof *o->m);
+		o->dec = xreallocarray(o->dec, (size_t)o->cap, sizeof *o->dec);
+	}
+	o->dec[o->n] = NULL;
+	o->m[o->n++] = *m;
+}
+
+static void put_utf8(char *o, size_t *k, unsigned long cp)
+{
+	if (cp < 0x80) {
+		o[(*k)++] = (char)cp;
+	} else if (cp < 0x800) {
+		o[(*k)++] = (char)(0xC0 | cp >> 6);
+		o[(*k)++] = (char)(0x80 | (cp & 0x3F));
+	} else if (cp < 0x10000) {
+		o[(*k)++] = (char)(0xE0 | cp >> 12);
+		o[(*k)++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		o[(*k)++] = (char)(0x80 | (cp & 0x3F));
+	} else {
+		o[(*k)++] = (char)(0xF0 | cp >> 18);
+		o[(*k)++] = (char)(0x80 | ((cp >> 12) & 0x3F));
+		o[(*k)++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		o[(*k)++] = (char)(0x80 | (cp & 0x3F));
+	}
+}
+
+/*
+ * decode: the strict string token t[0..n) (quotes included) into the arena,
+ * NUL-terminated.  Decoded text plus its NUL is never longer than the token;
+ * when the arena is out of room (strings asked for twice), a block of its own.
+ */
+static const char *decode(pd_jobj *o, const char *t, size_t n)
+{
+	char *out;
+	if (o->alen + n <= o->acap) {
+		out = o->arena + o->alen;
+		o->alen += n;
+	} else {
+		o->extra = xreallocarray(o->extra, (size_t)o->nextra + 1, sizeof *o->extra);
+		out = o->extra[o->nextra++] = xmalloc(n);
+	}
+	size_t k = 0;
+	for (size_t i = 1; i + 1 < n; i++) {
+		char c = t[i];
+		if (c != '\\') {
+			out[k++] = c;
+			continue;
+		}
+		c = t[++i];
+		switch (c) {
+		case 'b': out[k++] = '\b'; break;
+		case 'f': out[k++] = '\f'; break;
+		case 'n': out[k++] = '\n'; break;
+		case 'r': out[k++] = '\r'; break;
+		case 't': out[k++] = '\t'; break;
+		case 'u': {
+			unsigned long cp = (unsigned long)hex4(t, n, i + 1);
+			i += 4;
+			if (cp >= 0xD800 && cp <= 0xDBFF) {
+				unsigned long lo = (unsigned long)hex4(t, n, i + 3);
+				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+				i += 6;
+			}
+			put_utf8(out, &k, cp);
+			break;
+		}
+		default: out[k++] = c;	/* " \ / */
+		}
+	}
+	out[k] = '\0';
+	return out;
+}
+
+static int classify(pd_jobj *o, int i, pd_jv *jv)
+{
+	const char *v = o->m[i].val;
+	size_t n = o->m[i].vallen;
+	jv->raw = v;
+	jv->rawlen = n;
+	jv->s = NULL;
+	jv->d = 0;
+	switch (v[0]) {
+	case '"':
+		jv->t = PD_JV_STRING;
+		if (!o->dec[i])
+			o->dec[i] = decode(o, v, n);
+		jv->s = o->dec[i];
+		break;
+	case 't': jv->t = PD_JV_TRUE; break;
+	case 'f': jv->t = PD_JV_FALSE; break;
+	case 'n': jv->t = PD_JV_NULL; break;
+	case '[': jv->t = PD_JV_ARRAY; break;
+	case '{': jv->t = PD_JV_OBJECT; break;
+	default: {
+		/* as cJSON: strtod over a copy (a strict number is at most 63 chars) */
+		char num[64];
+		memcpy(num, v, n);
+		num[n] = '\0';
+		jv->t = PD_JV_NUMBER;
+		jv->d = strtod(num, NULL);
+	}
+	}
+	return 1;
+}
+
+int pd_jobj_get(pd_jobj *o, const char *key, pd_jv *v)
+{
+	size_t kl = strlen(key);
+	for (int i = 0; i < o->n; i++)
+		if (o->m[i].keylen == kl && memcmp(o->m[i].key, key, kl) == 0)
+			return classify(o, i, v);
+	v->t = PD_JV_ABSENT;
+	v->s = NULL;
+	v->raw = NULL;
+	v->rawlen = 0;
+	return 0;
+}
+
+/* elements: the element spans of the strict array text a (up to cap of
+ * them into el/ellen); returns how many there are. */
+static int elements(const pd_jv *a, const char **el, size_t *ellen, int cap)
+{
+	const char *s = a->raw;
+	size_t n = a->rawlen, i = skip_ws(s, n, 1);
+	int k = 0;
+	if (i < n && s[i] == ']')
+		return 0;
+	for (;;) {
+		size_t e = pd_json_skip_value(s, n, i);
+		if (k < cap) {
+			el[k] = s + i;
+			ellen[k] = e - i;
+		}
+		k++;
+		i = skip_ws(s, n, e);
+		if (s[i] == ']')
+			return k;
+		i = skip_ws(s, n, i + 1);
+	}
+}
+
+int pd_jobj_count(const pd_jv *a)
+{
+	return elements(a, NULL, NULL, 0);
+}
+
+int pd_jobj_strings(pd_jobj *o, const pd_jv *a, const char **out, int cap)
+{
+	const char *el[64];
+	size_t len[64];
+	int n = elements(a, el, len, 64);
+	if (n > 64) {
+		/* rare: many tags; a second pass with room for all */
+		const char **el2 = xmalloc((size_t)n * sizeof *el2);
+		size_t *len2 = xmalloc((size_t)n * sizeof *len2);
+		elements(a, el2, len2, n);
+		int r = 0;
+		for (int i = 0; i < n && r >= 0; i++) {
+			if (el2[i][0] != '"')
+				r = -1;
+			else if (i < cap)
+				out[i] = decode(o, el2[i], len2[i]);
+		}
+		free(el2);
+		free(len2);
+		return r < 0 ? -1 : n;
+	}
+	for (int i = 0; i < n; i++)
+		if (el[i][0] != '"')
+			return -1;
+	for (int i = 0; i < n && i < cap; i++)
+		out[i] = decode(o, el[i], len[i]);
+	return n;
+}
+
+void pd_jobj_release(pd_jobj *o)
+{
+	pd_jobj_reset(o, 0);
+	free(o->m);
+	free(o->dec);
+	o->dec = NULL;
+	free(o->arena);
+	o->m = NULL;
+	o->arena = NULL;
+	o->n = o->cap = 0;
+	o->alen = o->acap = 0;
 }

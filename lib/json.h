@@ -56,6 +56,66 @@ int pd_json_type(const char *s, size_t n, char *type, size_t cap, pd_err *err);
  */
 size_t pd_json_skip_value(const char *s, size_t n, size_t i);
 
+/*
+ * Reading a record's fields without a tree.
+ *
+ * pd_json_strict_value: 1 if s[0..n) is exactly one JSON value in the strict
+ * grammar (RFC 8259) with these further limits: no raw control characters,
+ * no escaped NUL (\u0000) and no unpaired surrogate escape in strings, no
+ * number longer than 63 characters, nesting at most 200 deep.  Every such
+ * value is one cJSON parses, to the same value: this is the subset on which
+ * a scanned record and a cJSON tree are known to agree.  0 otherwise (which
+ * may still be valid JSON: the caller then asks cJSON).
+ */
+int pd_json_strict_value(const char *s, size_t n);
+
+/* The value of a member as typed readers see it (video.c reads both a cJSON
+ * tree and a scanned object through this). */
+enum { PD_JV_ABSENT, PD_JV_NULL, PD_JV_FALSE, PD_JV_TRUE, PD_JV_NUMBER, PD_JV_STRING,
+       PD_JV_ARRAY, PD_JV_OBJECT };
+typedef struct pd_jv {
+	int t;			/* PD_JV_* */
+	const char *s;		/* PD_JV_STRING: decoded, NUL-terminated */
+	double d;		/* PD_JV_NUMBER */
+	const char *raw;	/* the value's text (scanned objects only) */
+	size_t rawlen;
+	const void *node;	/* the cJSON item (trees only) */
+} pd_jv;
+
+/*
+ * pd_jobj: the top-level members of one object text, scanned (the text is
+ * borrowed and must outlive the reads).  Strings are decoded on demand, once
+ * per member, into an arena reserved at the text's size (the decoded text is
+ * never longer), so pointers handed out stay valid until the next
+ * pd_jobj_reset.  The first member of a name wins, as with
+ * cJSON_GetObjectItemCaseSensitive.
+ */
+typedef struct pd_jobj {
+	pd_jmember *m;
+	const char **dec;	/* member i's string, decoded (NULL: not yet) */
+	int n, cap;
+	char *arena;
+	size_t alen, acap;
+	char **extra;		/* blocks for decodes beyond the arena (rare) */
+	int nextra;
+} pd_jobj;
+#define PD_JOBJ_INIT { NULL, NULL, 0, 0, NULL, 0, 0, NULL, 0 }
+
+/* pd_jobj_reset: empty o for a text of up to n bytes. */
+void pd_jobj_reset(pd_jobj *o, size_t n);
+/* pd_jobj_add: one member (its value already checked by pd_json_strict_value). */
+void pd_jobj_add(pd_jobj *o, const pd_jmember *m);
+/* pd_jobj_get: the first member named key (a plain key) as v; 0 when absent. */
+int pd_jobj_get(pd_jobj *o, const char *key, pd_jv *v);
+/*
+ * pd_jobj_strings: the elements of array value a (from pd_jobj_get) into
+ * out[0..cap), decoded; returns their count, or -1 when one is not a string.
+ */
+int pd_jobj_strings(pd_jobj *o, const pd_jv *a, const char **out, int cap);
+/* pd_jobj_count: the number of elements of array value a. */
+int pd_jobj_count(const pd_jv *a);
+void pd_jobj_release(pd_jobj *o);
+
 /* pd_utf8_valid: 1 if s[0..n) is well-formed UTF-8 (no overlongs, no surrogates). */
 int pd_utf8_valid(const char *s, size_t n);
 /*

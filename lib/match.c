@@ -263,6 +263,7 @@ int pd_matcher_add(pd_matcher *m, const cJSON *rec, const float *cen, int dim, p
 	s = pd_json_str(rec, "name");
 	p->name = s ? xstrdup(s) : NULL;
 	p->feature = f;
+	m->need |= pd_feature_needs(f);
 	p->radius = radius;
 	p->min_sim = (float)(1.0 - radius);
 	s = pd_json_str(rec, "direction");

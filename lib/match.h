@@ -56,6 +56,7 @@ typedef struct pd_matcher {
 	pd_pattern *pat;
 	long skipped;		/* patterns not loaded because status "rejected" */
 	uint64_t hash;		/* of everything loaded, for cache keys */
+	unsigned need;		/* what the features ask of a video (PD_NEED_*, features.h) */
 } pd_matcher;
 
 pd_matcher *pd_matcher_new(void);

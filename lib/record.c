@@ -4,7 +4,11 @@
  * The embedding member is located with the structural scanner, decoded by the
  * vector codec, and cut out of the text before cJSON parses the remainder, so
  * cJSON only ever sees the small fields.  The remainder is rebuilt in a reused
- * scratch buffer (one copy of the non-embedding bytes).
+ * scratch buffer (one copy of the non-embedding bytes).  pd_record_scan goes
+ * further for readers of a few fields (pd-match): no tree at all, the members
+ * kept as spans (json.h, pd_jobj) and decoded when asked; it decides only
+ * records in the strict subset where that agrees with cJSON, and leaves the
+ * rest to pd_record_parse.
  */
 #include "record.h"
 #include "alloc.h"
@@ -72,9 +76,15 @@ void pd_record_release(pd_record *r)
 	r->emb_cap = 0;
 }
 
+static __thread pd_buf scratch;	/* the record text less its embedding */
+
+void pd_record_thread_release(void)
+{
+	pd_buf_release(&scratch);
+}
+
 int pd_record_parse(pd_record *r, const char *line, size_t n, pd_err *err)
 {
-	static __thread pd_buf scratch;	/* the record text less its embedding */
 	reset(r);
 	r->raw = line;
 	r->rawlen = n;
@@ -141,6 +151,66 @@ int pd_record_parse(pd_record *r, const char *line, size_t n, pd_err *err)
 		return pd_err_set(err, PD_EREC, "record type is too long");
 	}
 	memcpy(r->type, t->valuestring, strlen(t->valuestring) + 1);
+	return 0;
+}
+
+/* scan_cb: cut_cb, and every other member checked strict and kept in the jobj */
+struct scan {
+	struct cut c;
+	pd_jobj *o;
+	int outside;		/* a member outside what the scan decides */
+};
+
+static int scan_cb(const pd_jmember *m, void *ud)
+{
+	struct scan *sc = ud;
+	int emb = (m->keylen == 9 && memcmp(m->key, "embedding", 9) == 0) ||
+		  (m->keylen == 13 && memcmp(m->key, "embedding_b64", 13) == 0);
+	cut_cb(m, &sc->c);
+	if (emb)
+		return 0;
+	/* keys with escapes would need decoding to be compared as cJSON does */
+	if (memchr(m->key, '\\', m->keylen) || !pd_json_strict_value(m->val, m->vallen)) {
+		sc->outside = 1;
+		return 1;
+	}
+	pd_jobj_add(sc->o, m);
+	return 0;
+}
+
+int pd_record_scan(pd_record *r, pd_jobj *o, const char *line, size_t n)
+{
+	reset(r);
+	r->raw = line;
+	r->rawlen = n;
+	pd_jobj_reset(o, n);
+	if (!pd_utf8_valid(line, n) || memchr(line, '\0', n))
+		return 1;
+	struct scan sc;
+	memset(&sc, 0, sizeof sc);
+	sc.o = o;
+	pd_err err;
+	if (pd_json_members(line, n, scan_cb, &sc, &err) != 0 || sc.outside)
+		return 1;
+	struct cut *c = &sc.c;
+	if ((c->has_emb && c->has_b64) || c->dups)
+		return 1;
+	if (c->has_emb || c->has_b64) {
+		int rc = c->has_b64
+			? pd_vec_parse_b64(c->b64_val, c->b64_len, &r->emb, &r->emb_cap, &r->dim, &err)
+			: pd_vec_parse_json(c->emb_val, c->emb_len, &r->emb, &r->emb_cap, &r->dim, &err);
+		if (rc < 0) {
+			r->dim = 0;
+			return 1;
+		}
+		r->emb_form = c->has_b64 ? PD_EMB_B64 : PD_EMB_JSON;
+	}
+	pd_jv t;
+	if (!pd_jobj_get(o, "type", &t) || t.t != PD_JV_STRING || strlen(t.s) >= sizeof r->type) {
+		r->dim = 0;
+		return 1;
+	}
+	memcpy(r->type, t.s, strlen(t.s) + 1);
 	return 0;
 }
 

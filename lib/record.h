@@ -45,6 +45,20 @@ typedef struct pd_record {
 int pd_record_parse(pd_record *r, const char *line, size_t n, pd_err *err);
 
 /*
+ * pd_record_scan: pd_record_parse without the cJSON tree, for a reader that
+ * needs a few fields (read through o, json.h: pd_jobj_get, or
+ * pd_video_from_jobj): the same checks, the embedding decoded into r, every
+ * other member's value checked to lie in the strict subset on which the scan
+ * and cJSON agree (pd_json_strict_value).  Returns 0 when the record is one
+ * pd_record_parse accepts, with the same type, embedding and field values
+ * (r->json stays NULL; o borrows line); 1 when the scan does not decide (an
+ * error, or text outside the subset): pd_record_parse then accepts or
+ * rejects it with its message.
+ */
+struct pd_jobj;
+int pd_record_scan(pd_record *r, struct pd_jobj *o, const char *line, size_t n);
+
+/*
  * pd_record_write: the record as one line with '\n' appended to out: the raw
  * bytes when unmodified, else the JSON with the embedding (if any) added as
  * `emb_form` (PD_EMB_B64 or PD_EMB_JSON; PD_EMB_NONE keeps the input's form).
@@ -55,6 +69,9 @@ void pd_record_write(const pd_record *r, pd_buf *out, int emb_form);
 void pd_record_set_emb(pd_record *r, const float *v, int dim);
 
 void pd_record_release(pd_record *r);
+/* pd_record_thread_release: frees this thread's parse scratch buffer (a
+ * thread that parsed records calls it before it ends). */
+void pd_record_thread_release(void);
 
 /* Typed access to r->json members (NULL / fallback when absent or mistyped). */
 const char *pd_json_str(const cJSON *o, const char *key);

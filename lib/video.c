@@ -3,100 +3,190 @@
  */
 #include "video.h"
 #include "alloc.h"
+#include "json.h"
 #include "timeutil.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-static double pd_json_num_in(const cJSON *o, const char *key, double fb)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsNumber(v) ? v->valuedouble : fb;
-}
+/*
+ * The fields are read through a small accessor so that one implementation
+ * serves both a record's cJSON tree (pd_video_from_json) and a scanned
+ * record (pd_video_from_jobj): same checks, same messages, same values.
+ */
+typedef struct vsrc {
+	void (*get)(void *ctx, const char *key, pd_jv *v);
+	/* array a's elements as strings into out[0..cap); count, -1 if one is not */
+	int (*strings)(void *ctx, const pd_jv *a, const char **out, int cap);
+	int (*count)(void *ctx, const pd_jv *a);
+	void *ctx;
+} vsrc;
 
-static int opt_str(const cJSON *o, const char *key, const char **out, pd_err *err)
+static int opt_str(const vsrc *src, const char *key, const char **out, pd_err *err)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	pd_jv v;
+	src->get(src->ctx, key, &v);
 	*out = NULL;
-	if (!v || cJSON_IsNull(v))
+	if (v.t == PD_JV_ABSENT || v.t == PD_JV_NULL)
 		return 0;
-	if (!cJSON_IsString(v))
+	if (v.t != PD_JV_STRING)
 		return pd_err_set(err, PD_EREC, "'%s' is not a string", key);
-	*out = v->valuestring;
+	*out = v.s;
 	return 0;
 }
 
-static int opt_count(const cJSON *o, const char *key, double *out, pd_err *err)
+static int opt_count(const vsrc *src, const char *key, double *out, pd_err *err)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	pd_jv v;
+	src->get(src->ctx, key, &v);
 	*out = NAN;
-	if (!v || cJSON_IsNull(v))
+	if (v.t == PD_JV_ABSENT || v.t == PD_JV_NULL)
 		return 0;
-	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < 0)
+	if (v.t != PD_JV_NUMBER || !isfinite(v.d) || v.d < 0)
 		return pd_err_set(err, PD_EREC, "'%s' is not a non-negative number", key);
-	*out = v->valuedouble;
+	*out = v.d;
 	return 0;
 }
 
-static int opt_time(const cJSON *o, const char *key, double *out, pd_err *err)
+static int opt_time(const vsrc *src, const char *key, double *out, pd_err *err)
 {
 	const char *s;
 	*out = NAN;
-	if (opt_str(o, key, &s, err) < 0)
+	if (opt_str(src, key, &s, err) < 0)
 		return -1;
 	if (s && pd_time_parse(s, out) < 0)
 		return pd_err_set(err, PD_EREC, "'%s' is not an RFC 3339 time: '%.40s'", key, s);
 	return 0;
 }
 
-int pd_video_from_json(const cJSON *o, pd_video *v, pd_err *err)
+static int video_fill(const vsrc *src, pd_video *v, pd_err *err)
 {
 	memset(v, 0, sizeof *v);
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
-	if (!id)
+	pd_jv id;
+	src->get(src->ctx, "id", &id);
+	if (id.t == PD_JV_ABSENT)
 		return pd_err_set(err, PD_EREC, "video has no 'id'");
-	if (!cJSON_IsString(id) || !id->valuestring[0])
+	if (id.t != PD_JV_STRING || !id.s[0])
 		return pd_err_set(err, PD_EREC, "video 'id' is not a non-empty string");
-	v->id = id->valuestring;
-	if (opt_str(o, "channel_id", &v->channel_id, err) < 0 ||
-	    opt_str(o, "title", &v->title, err) < 0 ||
-	    opt_str(o, "description", &v->description, err) < 0 ||
-	    opt_str(o, "category", &v->category, err) < 0 ||
-	    opt_str(o, "format", &v->format, err) < 0 ||
-	    opt_count(o, "duration_s", &v->duration_s, err) < 0 ||
-	    opt_count(o, "views", &v->views, err) < 0 ||
-	    opt_count(o, "likes", &v->likes, err) < 0 ||
-	    opt_count(o, "comments", &v->comments, err) < 0 ||
-	    opt_count(o, "age_days", &v->age_days, err) < 0 ||
-	    opt_time(o, "published_at", &v->published_at, err) < 0 ||
-	    opt_time(o, "observed_at", &v->observed_at, err) < 0)
+	v->id = id.s;
+	if (opt_str(src, "channel_id", &v->channel_id, err) < 0 ||
+	    opt_str(src, "title", &v->title, err) < 0 ||
+	    opt_str(src, "description", &v->description, err) < 0 ||
+	    opt_str(src, "category", &v->category, err) < 0 ||
+	    opt_str(src, "format", &v->format, err) < 0 ||
+	    opt_count(src, "duration_s", &v->duration_s, err) < 0 ||
+	    opt_count(src, "views", &v->views, err) < 0 ||
+	    opt_count(src, "likes", &v->likes, err) < 0 ||
+	    opt_count(src, "comments", &v->comments, err) < 0 ||
+	    opt_count(src, "age_days", &v->age_days, err) < 0 ||
+	    opt_time(src, "published_at", &v->published_at, err) < 0 ||
+	    opt_time(src, "observed_at", &v->observed_at, err) < 0)
 		return -1;
-	const cJSON *perf = cJSON_GetObjectItemCaseSensitive(o, "perf");
+	pd_jv perf;
+	src->get(src->ctx, "perf", &perf);
 	v->perf = NAN;
-	if (perf && !cJSON_IsNull(perf)) {
-		if (!cJSON_IsNumber(perf) || !isfinite(perf->valuedouble) || perf->valuedouble < 0)
+	if (perf.t != PD_JV_ABSENT && perf.t != PD_JV_NULL) {
+		if (perf.t != PD_JV_NUMBER || !isfinite(perf.d) || perf.d < 0)
 			return pd_err_set(err, PD_EREC, "'perf' is not a non-negative number or null");
-		v->perf = perf->valuedouble;
+		v->perf = perf.d;
 	}
-	v->perf_basis = (int)pd_json_num_in(o, "perf_basis", 0);
-	const cJSON *h = cJSON_GetObjectItemCaseSensitive(o, "holdout");
-	v->holdout = cJSON_IsTrue(h);
-	const cJSON *tags = cJSON_GetObjectItemCaseSensitive(o, "tags");
-	if (tags && !cJSON_IsNull(tags)) {
-		if (!cJSON_IsArray(tags))
+	pd_jv basis;
+	src->get(src->ctx, "perf_basis", &basis);
+	v->perf_basis = (int)(basis.t == PD_JV_NUMBER ? basis.d : 0);
+	pd_jv h;
+	src->get(src->ctx, "holdout", &h);
+	v->holdout = h.t == PD_JV_TRUE;
+	pd_jv tags;
+	src->get(src->ctx, "tags", &tags);
+	if (tags.t != PD_JV_ABSENT && tags.t != PD_JV_NULL) {
+		if (tags.t != PD_JV_ARRAY)
 			return pd_err_set(err, PD_EREC, "'tags' is not an array");
-		int n = cJSON_GetArraySize(tags);
+		int n = src->count(src->ctx, &tags);
 		v->tags = xcalloc((size_t)n + 1, sizeof *v->tags);
-		const cJSON *t;
-		cJSON_ArrayForEach(t, tags) {
-			if (!cJSON_IsString(t)) {
-				pd_video_release(v);
-				return pd_err_set(err, PD_EREC, "a tag is not a string");
-			}
-			v->tags[v->ntags++] = t->valuestring;
+		if (src->strings(src->ctx, &tags, v->tags, n) < 0) {
+			pd_video_release(v);
+			return pd_err_set(err, PD_EREC, "a tag is not a string");
 		}
+		v->ntags = n;
 	}
 	return 0;
+}
+
+/* ---- a cJSON tree ---- */
+
+static void tree_get(void *ctx, const char *key, pd_jv *v)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(ctx, key);
+	v->node = it;
+	v->s = NULL;
+	v->d = 0;
+	v->raw = NULL;
+	v->rawlen = 0;
+	if (!it)
+		v->t = PD_JV_ABSENT;
+	else if (cJSON_IsNull(it))
+		v->t = PD_JV_NULL;
+	else if (cJSON_IsFalse(it))
+		v->t = PD_JV_FALSE;
+	else if (cJSON_IsTrue(it))
+		v->t = PD_JV_TRUE;
+	else if (cJSON_IsNumber(it))
+		v->t = PD_JV_NUMBER, v->d = it->valuedouble;
+	else if (cJSON_IsString(it))
+		v->t = PD_JV_STRING, v->s = it->valuestring;
+	else if (cJSON_IsArray(it))
+		v->t = PD_JV_ARRAY;
+	else
+		v->t = PD_JV_OBJECT;
+}
+
+static int tree_count(void *ctx, const pd_jv *a)
+{
+	return cJSON_GetArraySize(a->node);
+}
+
+static int tree_strings(void *ctx, const pd_jv *a, const char **out, int cap)
+{
+	int k = 0;
+	const cJSON *t;
+	cJSON_ArrayForEach(t, (const cJSON *)a->node) {
+		if (!cJSON_IsString(t))
+			return -1;
+		if (k < cap)
+			out[k] = t->valuestring;
+		k++;
+	}
+	return k;
+}
+
+int pd_video_from_json(const cJSON *o, pd_video *v, pd_err *err)
+{
+	vsrc src = { tree_get, tree_strings, tree_count, (void *)o };
+	return video_fill(&src, v, err);
+}
+
+/* ---- a scanned object ---- */
+
+static void jobj_get(void *ctx, const char *key, pd_jv *v)
+{
+	v->node = NULL;
+	pd_jobj_get(ctx, key, v);
+}
+
+static int jobj_count(void *ctx, const pd_jv *a)
+{
+	return pd_jobj_count(a);
+}
+
+static int jobj_strings(void *ctx, const pd_jv *a, const char **out, int cap)
+{
+	return pd_jobj_strings(ctx, a, out, cap);
+}
+
+int pd_video_from_jobj(pd_jobj *o, pd_video *v, pd_err *err)
+{
+	vsrc src = { jobj_get, jobj_strings, jobj_count, o };
+	return video_fill(&src, v, err);
 }
 
 void pd_video_release(pd_video *v)

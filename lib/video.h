@@ -32,6 +32,13 @@ typedef struct pd_video {
  * non-numeric count, a published_at/observed_at that is not RFC 3339.
  */
 int pd_video_from_json(const cJSON *o, pd_video *v, pd_err *err);
+/*
+ * pd_video_from_jobj: the same from a scanned record (record.h,
+ * pd_record_scan): the same checks and messages; strings are borrowed from o
+ * and valid until it is reset.
+ */
+struct pd_jobj;
+int pd_video_from_jobj(struct pd_jobj *o, pd_video *v, pd_err *err);
 void pd_video_release(pd_video *v);
 
 #endif

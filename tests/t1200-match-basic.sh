@@ -86,6 +86,8 @@ IN=$TMP/many.ndjson run pd-match --patterns "$TMP/pats.ndjson" --recommend --no-
 expect '--unbuffered (one at a time) gives the same bytes' 'check_status 0 && cmp "$OUT" "$TMP/ref.out"'
 OPENBLAS_NUM_THREADS=2 run pd-match --patterns "$TMP/pats.ndjson" --recommend --no-metric "$TMP/many.ndjson"
 expect '2 BLAS threads give the same bytes' 'check_status 0 && cmp "$OUT" "$TMP/ref.out"'
+run pd-match --patterns "$TMP/pats.ndjson" --recommend --no-metric --threads 1 "$TMP/many.ndjson"
+expect '--threads 1 (no reader thread) gives the same bytes' 'check_status 0 && cmp "$OUT" "$TMP/ref.out"'
 # every match is within its radius, every non-match outside (recomputed in Python)
 expect 'matches agree with cosine similarity recomputed independently' '
 	/usr/bin/python3 - "$TMP/pats.ndjson" "$TMP/many.ndjson" "$TMP/ref.out" <<"EOF"
@@ -256,6 +258,25 @@ expect 'bad records: the good ones are still answered' '
 	tail -n 1 "$OUT" | jq -e ".rejected == 6"'
 run pd-match --patterns "$P" --strict "$TMP/bad.ndjson"
 expect '--strict stops at the first bad record' 'check_status 1 && test "$(grep -c "^pd-match: " "$ERR")" -le 2'
+
+# the reader thread (--threads 2) reads ahead, but rejects, over-long lines
+# (spilled to --rejects), passed-through records and answers come out exactly
+# as with one thread: the same stdout, stderr and --rejects, in the same order
+{
+	cat "$TMP/bad.ndjson"; /usr/bin/python3 -c 'print("z" * 5000)'; echo '{"type":"note"}'
+	head -n 40 "$TMP/many.ndjson"; cat "$TMP/bad.ndjson"; /usr/bin/python3 -c 'print("w" * 3000)'
+	head -n 5 "$TMP/many.ndjson"
+} >"$TMP/mixbad.ndjson"
+for t in 1 2; do
+	run pd-match --patterns "$TMP/pats.ndjson" --threads $t --batch 3 --max-line 2000 \
+		--rejects "$TMP/mix$t.rej" --no-metric "$TMP/mixbad.ndjson"
+	cp "$OUT" "$TMP/mix$t.out"; cp "$ERR" "$TMP/mix$t.err"; echo "$status" >"$TMP/mix$t.status"
+done
+expect 'reading ahead: the same output, messages, --rejects and status as one thread' '
+	cmp "$TMP/mix1.out" "$TMP/mix2.out" && cmp "$TMP/mix1.err" "$TMP/mix2.err" &&
+	cmp "$TMP/mix1.rej" "$TMP/mix2.rej" && test "$(cat "$TMP/mix2.status")" = 1 &&
+	test "$(grep -c "line longer than 2000 bytes" "$TMP/mix2.err")" = 2 &&
+	test "$(wc -l <"$TMP/mix2.rej")" -ge 14 && grep -q "\"type\":\"note\"" "$TMP/mix2.out"'
 
 # --unbuffered reads stdin itself: over-long lines there too
 { /usr/bin/python3 -c 'print("y" * 3000000)'; grep '"v3"' "$EX/match-videos.ndjson"; } >"$TMP/long.ndjson"

@@ -185,6 +185,75 @@ static void atoms_hold_for_their_video(void **state)
 	}
 }
 
+/*
+ * Extracting only what a predicate needs (pd-match does, for the features its
+ * patterns hold) gives the same answer as extracting everything, for every
+ * candidate feature of these videos and for every title flag and format.
+ */
+static void partial_extraction_agrees(void **state)
+{
+	const char *videos[] = {
+		video1,
+		"{\"type\":\"video\",\"id\":\"b\",\"title\":\"my morning vlog!\",\"duration_s\":45,"
+		"\"published_at\":\"2024-03-10T03:00:00Z\",\"tags\":[]}",
+		"{\"type\":\"video\",\"id\":\"c\",\"title\":\"Привет МИР: обзор\",\"format\":\"Review\"}",
+		"{\"type\":\"video\",\"id\":\"d\",\"title\":\"Top 7 tricks 1999 - I vs you\"}",
+		"{\"type\":\"video\",\"id\":\"e\",\"title\":\"12 easy breads\",\"description\":\"x\"}",
+		"{\"type\":\"video\",\"id\":\"f\"}",
+	};
+	enum { NV = sizeof videos / sizeof *videos };
+	pd_buf pool = PD_BUF_INIT;	/* predicates as NUL-separated texts */
+	for (int i = 0; i < PD_TF_COUNT; i++) {
+		pd_buf_printf(&pool, "{\"kind\":\"title\",\"value\":\"%s\"}", pd_title_flag_names[i]);
+		pd_buf_addc(&pool, '\0');
+	}
+	for (int i = 0; i < PD_NFORMATS; i++) {
+		pd_buf_printf(&pool, "{\"kind\":\"format\",\"value\":\"%s\"}", pd_format_names[i]);
+		pd_buf_addc(&pool, '\0');
+	}
+	pd_buf_adds(&pool, "{\"all\":[{\"kind\":\"format\",\"value\":\"listicle\"},"
+		    "{\"kind\":\"hour\",\"min\":0,\"max\":6}]}");
+	pd_buf_addc(&pool, '\0');
+	for (int i = 0; i < NV; i++) {
+		pd_vfeat *vf = extract(videos[i]);
+		const uint64_t *keys;
+		const char *texts;
+		const size_t *offs;
+		int n = pd_vfeat_atoms(vf, 3, &keys, &texts, &offs);
+		for (int k = 0; k < n; k++) {
+			pd_buf_adds(&pool, texts + offs[k]);
+			pd_buf_addc(&pool, '\0');
+		}
+		pd_vfeat_free(vf);
+	}
+	pd_vfeat *part = pd_vfeat_new();
+	int checked = 0, trues = 0;
+	for (int i = 0; i < NV; i++) {
+		pd_vfeat *full = extract(videos[i]);
+		cJSON *j = cJSON_Parse(videos[i]);
+		pd_video v;
+		pd_err err;
+		assert_int_equal(pd_video_from_json(j, &v, &err), 0);
+		for (size_t off = 0; off < pool.len; off += strlen(pool.p + off) + 1) {
+			pd_feature *f = P(pool.p + off);
+			pd_vfeat_extract_some(part, &v, 0, pd_feature_needs(f));
+			int want = pd_feature_has(f, full), got = pd_feature_has(f, part);
+			if (want != got)
+				fail_msg("%s on video %d: %d extracting all, %d extracting what it needs",
+					 pool.p + off, i, want, got);
+			checked++;
+			trues += want;
+			pd_feature_free(f);
+		}
+		pd_video_release(&v);
+		cJSON_Delete(j);
+		pd_vfeat_free(full);
+	}
+	assert_true(checked > 300 && trues > 50);
+	pd_vfeat_free(part);
+	pd_buf_release(&pool);
+}
+
 static void formats_and_words(void **state)
 {
 	assert_string_equal(pd_format_classify("How to tie a tie"), "tutorial");
@@ -237,6 +306,7 @@ int main(void)
 		cmocka_unit_test(bad_predicates),
 		cmocka_unit_test(kinds_against_a_video),
 		cmocka_unit_test(atoms_hold_for_their_video),
+		cmocka_unit_test(partial_extraction_agrees),
 		cmocka_unit_test(formats_and_words),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
