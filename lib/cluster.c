@@ -220,7 +220,7 @@ static void update_assign(const float *Y, size_t m, int d, float *C, int k, int 
 			  size_t *cnt, float *sum)
 {
 	pd_km_update(Y, m, d, a, k, C, sum);
-	pd_km_assign_blas(Y, m, d, C, k, a, s);
+	pd_km_assign_blas(Y, m, d, C, k, a, s, 0);
 	count_members(a, m, k, cnt);
 }
 
@@ -281,7 +281,7 @@ static int refine(const float *Y, size_t m, int d, size_t bmin, size_t bmax, int
 			memcpy(C + (size_t)k * d, C2 + d, (size_t)(k2 - 1) * d * sizeof *C);
 			free(C2);
 			k += k2 - 1;
-			pd_km_assign_blas(Y, m, d, C, k, a, s);
+			pd_km_assign_blas(Y, m, d, C, k, a, s, 0);
 			count_members(a, m, k, cnt);
 			merge_small(Y, m, d, C, &k, a, s, cnt, bmin);
 		}
@@ -333,7 +333,7 @@ static int split(const float *Y, size_t m, int d, size_t bmin, size_t bmax, int 
 		free(Z);
 		if (k < 0)
 			return -1;
-		pd_km_assign_blas(Y, m, d, C, k, a, s);
+		pd_km_assign_blas(Y, m, d, C, k, a, s, 0);
 		count_members(a, m, k, cnt);
 		if (k > 1) {
 			update_assign(Y, m, d, C, k, a, s, cnt, sum);
@@ -363,8 +363,11 @@ static int split(const float *Y, size_t m, int d, size_t bmin, size_t bmax, int 
 		memcpy(C2 + (size_t)c * d, C + (size_t)ord[c] * d, (size_t)d * sizeof *C2);
 	}
 	memcpy(C, C2, (size_t)k * d * sizeof *C);
-	for (size_t i = 0; i < m; i++)
+	/* the similarities reported (and --assign reproduces): exact */
+	for (size_t i = 0; i < m; i++) {
 		a[i] = inv[a[i]];
+		s[i] = pd_km_dot(Y + i * (size_t)d, C + (size_t)a[i] * d, d);
+	}
 	free(ord);
 	free(inv);
 	free(C2);

@@ -206,10 +206,8 @@ static size_t block_rows(int k)
 	return b;
 }
 
-/* exact: the similarity is pd_km_dot's (else the sgemm's, which can differ
-   in the last bits: good enough between Lloyd iterations) */
-static void assign_blas(const float *X, size_t n, int d, const float *C, int k, int *assign,
-			float *sim, int exact)
+void pd_km_assign_blas(const float *X, size_t n, int d, const float *C, int k, int *assign,
+		       float *sim, int exact)
 {
 	size_t B = block_rows(k);
 	/* Two float dot products of unit vectors differ by at most about
@@ -244,12 +242,6 @@ static void assign_blas(const float *X, size_t n, int d, const float *C, int k, 
 		}
 	}
 	free(S);
-}
-
-void pd_km_assign_blas(const float *X, size_t n, int d, const float *C, int k,
-		       int *assign, float *sim)
-{
-	assign_blas(X, n, d, C, k, assign, sim, 1);
 }
 
 /* draw an index with probability w[i] / total (total > 0) */
@@ -440,7 +432,7 @@ int pd_kmeans(const float *X, size_t n, int d, int k, const pd_kmeans_opts *o,
 		if (it >= 0 && (assign || sim || obj)) {
 			int *a = assign ? assign : xmalloc(n * sizeof *a);
 			float *s = sim ? sim : xmalloc(n * sizeof *s);
-			pd_km_assign_blas(X, n, d, C, k, a, s);
+			pd_km_assign_blas(X, n, d, C, k, a, s, 0);
 			if (obj) {
 				double sum = 0;
 				for (size_t i = 0; i < n; i++)
@@ -479,7 +471,7 @@ int pd_kmeans(const float *X, size_t n, int d, int k, const pd_kmeans_opts *o,
 		if (k == 1) {
 			memset(a, 0, n * sizeof *a);
 		} else {
-			assign_blas(X, n, d, C, k, a, s, 0);
+			pd_km_assign_blas(X, n, d, C, k, a, s, 0);
 			double o_sum = 0;
 			for (size_t i = 0; i < n; i++)
 				o_sum += 1.0 - (double)s[i];
@@ -530,10 +522,6 @@ int pd_kmeans(const float *X, size_t n, int d, int k, const pd_kmeans_opts *o,
 			o_sum += 1.0 - (double)s[i];
 		}
 		cur = o_sum / (double)n;
-	} else if (sim) {
-		/* the similarities handed back are the exact ones */
-		for (size_t i = 0; i < n; i++)
-			s[i] = pd_km_dot(X + i * (size_t)d, C + (size_t)a[i] * d, d);
 	}
 	if (obj)
 		*obj = cur;

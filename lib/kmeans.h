@@ -37,8 +37,8 @@ typedef struct pd_kmeans_opts {
  * pd_kmeans: cluster X (n x d, unit rows) into k clusters, 1 <= k <= n.
  * Fills C (k x d, unit rows, caller-allocated) and, when not NULL, assign
  * (n ints) and sim (n floats) with the membership of every point in the
- * final C and its similarity, as pd_km_assign_blas gives them; *obj (may be
- * NULL) gets the final mean cosine distance.  Returns the number of
+ * final C and its similarity, as pd_km_assign_blas gives them (not exact);
+ * *obj (may be NULL) gets the final mean cosine distance.  Returns the number of
  * iterations run, or -1 with err (PD_EUSAGE) for a bad k.
  */
 int pd_kmeans(const float *X, size_t n, int d, int k, const pd_kmeans_opts *o,
@@ -75,12 +75,14 @@ int pd_km_nearest(const float *x, const float *C, int k, int d, float *sim);
 /*
  * pd_km_assign_blas: for each row of X (n x d), the most similar row of C
  * (k x d) into assign and its similarity into sim (either may be NULL), by
- * blocked sgemm.  The answer is the same as pd_km_nearest's, bit for bit:
- * when the best and second best sgemm similarities are closer than the
+ * blocked sgemm.  The membership is the same as pd_km_nearest's, bit for
+ * bit: when the best and second best sgemm similarities are closer than the
  * rounding error of a d-term dot product can explain, the row is decided by
- * pd_km_nearest, and the similarity reported is always pd_km_dot's.
+ * pd_km_nearest.  With exact, the similarity reported is pd_km_dot's; else
+ * sgemm's, which can differ from it in the last bits (and does not depend
+ * on the BLAS thread count either).
  */
 void pd_km_assign_blas(const float *X, size_t n, int d, const float *C, int k,
-		       int *assign, float *sim);
+		       int *assign, float *sim, int exact);
 
 #endif
