@@ -416,22 +416,23 @@ static void write_clusters(const pd_hier *h, const int *memb, const vinfo *vi, s
 }
 
 /*
- * examine_video: a video line parsed into r and v, its embedding normalised.
- * Returns -1 (err: the line is to be rejected), 0 (no embedding, or a zero
- * one: unclustered), 1 (to cluster) or 2 (to cluster, and it carries clusters
- * of an earlier run, which its output replaces).  Whether its dimension is
- * the stream's is the caller's to check (r->dim), before anything else.
+ * examine_video: a video record parsed into r, read into v, its embedding
+ * normalised.  Returns -1 (err: the line is to be rejected), 0 (no
+ * embedding, or a zero one: unclustered), 1 (to cluster) or 2 (to cluster,
+ * and it carries clusters of an earlier run, which its output replaces).
+ * Whether its dimension is the stream's is the caller's to check (r->dim),
+ * before anything else.
  */
-static int examine_video(pd_record *r, const char *line, size_t len, pd_video *v, pd_err *err)
+static int examine_video(pd_record *r, pd_jobj *o, pd_video *v, pd_err *err)
 {
-	if (pd_record_parse(r, line, len, err) < 0)
-		return -1;
-	if (pd_video_from_json(r->json, v, err) < 0)
+	if ((o ? pd_video_from_jobj(o, v, err) : pd_video_from_json(r->json, v, err)) < 0)
 		return -1;
 	if (r->dim == 0 || pd_vec_normalize(r->emb, r->dim) <= 0)
 		return 0;	/* no direction (pd-embed found no known term): unclustered */
-	if (cJSON_GetObjectItemCaseSensitive(r->json, "cluster") ||
-	    cJSON_GetObjectItemCaseSensitive(r->json, "cluster_sim"))
+	pd_jv jv;
+	if (o ? pd_jobj_get(o, "cluster", &jv) || pd_jobj_get(o, "cluster_sim", &jv)
+	      : cJSON_GetObjectItemCaseSensitive(r->json, "cluster") ||
+		cJSON_GetObjectItemCaseSensitive(r->json, "cluster_sim"))
 		return 2;
 	return 1;
 }
@@ -454,7 +455,7 @@ static int parse_video(pd_record *r, const char *file, long lineno, const char *
 		       int *d, pd_video *v)
 {
 	pd_err err;
-	int k = examine_video(r, line, len, v, &err);
+	int k = pd_record_parse(r, line, len, &err) < 0 ? -1 : examine_video(r, NULL, v, &err);
 	if (k < 0) {
 		cli_reject(file, lineno, line, len, "%s", err.msg);
 		return -1;
@@ -557,6 +558,7 @@ enum { L_OTHER = -4, L_OLD_CLUSTER = -3, L_REJECT = -2 };
 
 typedef struct lres {
 	pd_record rec;		/* the worker's, reused */
+	pd_jobj obj;
 	int *k;			/* per line: examine_video's answer, or L_* */
 	int *dim;
 	double *perf;
@@ -586,12 +588,19 @@ static void parse_batch(pd_batch *b, void *ud)
 		const char *line = b->text.p + b->off[i];
 		size_t len = b->len[i];
 		char type[32];
-		pd_err err;
+		pd_err err, err2;
 		R->chan[i] = R->title[i] = R->msg[i] = -1;
 		R->dim[i] = 0;
-		if (pd_json_type(line, len, type, sizeof type, &err) != 1) {
+		/* read at once without a tree when the scan can (json.h), else
+		   parsed whole; a line that is neither is told by its type alone,
+		   as the other commands tell it */
+		int scanned = pd_record_scan(&R->rec, &R->obj, line, len) == 0;
+		int parsed = scanned || pd_record_parse(&R->rec, line, len, &err) == 0;
+		if (parsed) {
+			memcpy(type, R->rec.type, sizeof type);
+		} else if (pd_json_type(line, len, type, sizeof type, &err2) != 1) {
 			R->k[i] = L_REJECT;
-			R->msg[i] = keep_str(&R->str, err.msg);
+			R->msg[i] = keep_str(&R->str, err2.msg);
 			continue;
 		}
 		if (!strcmp(type, "cluster")) {
@@ -603,7 +612,7 @@ static void parse_batch(pd_batch *b, void *ud)
 			continue;
 		}
 		pd_video v;
-		int k = examine_video(&R->rec, line, len, &v, &err);
+		int k = parsed ? examine_video(&R->rec, scanned ? &R->obj : NULL, &v, &err) : -1;
 		if (k < 0) {
 			R->k[i] = L_REJECT;
 			R->msg[i] = keep_str(&R->str, err.msg);
@@ -714,7 +723,9 @@ static void read_stream(pd_input *in, train *t)
 	for (int i = 0; i < 2; i++) {
 		lres *R = xcalloc(1, sizeof *R);
 		pd_record r0 = PD_RECORD_INIT;
+		pd_jobj o0 = PD_JOBJ_INIT;
 		R->rec = r0;
+		R->obj = o0;
 		R->k = xmalloc(BATCH_LINES * sizeof *R->k);
 		R->dim = xmalloc(BATCH_LINES * sizeof *R->dim);
 		R->perf = xmalloc(BATCH_LINES * sizeof *R->perf);
@@ -748,6 +759,7 @@ static void read_stream(pd_input *in, train *t)
 	for (int i = 0; i < 2; i++) {
 		lres *R = pd_batcher_batch(bt, i)->res;
 		pd_record_release(&R->rec);
+		pd_jobj_release(&R->obj);
 		free(R->k);
 		free(R->dim);
 		free(R->perf);
