@@ -32,8 +32,9 @@ LIBS = $(PKG_LIBS) -lcsv -lm
 
 LIB_SRC := $(sort $(wildcard lib/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=build/%.o)
-CLI_OBJ := build/cmd/cli.o
 CMD_SRC := $(sort $(wildcard cmd/pd-*.c))
+CLI_SRC := $(filter-out $(CMD_SRC),$(sort $(wildcard cmd/*.c)))
+CLI_OBJ := $(CLI_SRC:%.c=build/%.o)
 BINS := $(CMD_SRC:cmd/%.c=bin/%)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
@@ -58,7 +59,12 @@ build/libpd.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-bin/%: build/cmd/%.o $(CLI_OBJ) build/libpd.a
+# what the commands share (cmd/cli.c, cmd/ahead.c): linked as needed
+build/libcli.a: $(CLI_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+bin/%: build/cmd/%.o build/libcli.a build/libpd.a
 	@mkdir -p bin
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
@@ -116,7 +122,7 @@ clean:
 .PHONY: all unit deps check check-only demo bench bench-bins fuzz install uninstall clean FORCE
 .SECONDARY:
 
--include $(LIB_OBJ:.o=.d) $(CMD_SRC:cmd/%.c=build/cmd/%.d) build/cmd/cli.d \
+-include $(LIB_OBJ:.o=.d) $(CMD_SRC:cmd/%.c=build/cmd/%.d) $(CLI_OBJ:.o=.d) \
 	$(UNIT_SRC:tests/unit/%.c=build/tests/unit/%.d) \
 	$(DRIVER_SRC:tests/drivers/%.c=build/tests/drivers/%.d) \
 	$(patsubst tests/bench/%.c,build/tests/bench/%.d,$(wildcard tests/bench/*.c))

@@ -276,6 +276,19 @@ void cli_write_record(const pd_record *r, int emb_form)
 	cli_record_done();
 }
 
+void cli_write_lines(const char *p, size_t n, unsigned long long nrec)
+{
+	if (n >= (1u << 16) && !cli.unbuffered) {
+		write_all(cli_out.p, cli_out.len);
+		pd_buf_reset(&cli_out);
+		write_all(p, n);
+	} else {
+		pd_buf_add(&cli_out, p, n);
+	}
+	cli.records_out += nrec;
+	cli_record_done();
+}
+
 void cli_passthrough(const char *line, size_t len)
 {
 	if (len >= (1u << 16) && !cli.unbuffered) {

@@ -129,6 +129,8 @@ void cli_record_done(void);
 void cli_flush(void);
 /* cli_write_record: pd_record_write into cli_out + cli_record_done + count. */
 void cli_write_record(const pd_record *r, int emb_form);
+/* cli_write_lines: n bytes of whole output lines, nrec records, written in order */
+void cli_write_lines(const char *p, size_t n, unsigned long long nrec);
 /* cli_passthrough: an untouched line (plus '\n') to the output, counted. */
 void cli_passthrough(const char *line, size_t len);
 

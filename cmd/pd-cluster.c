@@ -18,8 +18,8 @@
  * first one is a rejected record.  Cluster records in the
  * input (from an earlier run) are dropped and counted: this run's replace them.
  */
+#include "ahead.h"
 #include "cli.h"
-#include "../lib/batch.h"
 #include "../lib/cluster.h"
 #include "../lib/embedtok.h"
 #include "../lib/strmap.h"
@@ -173,13 +173,13 @@ static void write_num(pd_buf *b, double v)
 }
 
 /*
- * The video line with its clusters (node ids) and similarity, to cli_out.
+ * The video line with its clusters (node ids) and similarity, to out.
  * A line that carries no "cluster" or "cluster_sim" of its own (the usual
  * case, known from its parse) is copied up to its closing brace; one that
  * does is rebuilt member by member without them.
  */
-static void write_video(const char *line, size_t len, int had_cluster, const pd_hier *h,
-			const int *nodes, float sim)
+static void format_video(pd_buf *out, const char *line, size_t len, int had_cluster,
+			 const pd_hier *h, const int *nodes, float sim)
 {
 	size_t end = len;
 	while (end > 0 && line[end - 1] != '}')
@@ -189,31 +189,37 @@ static void write_video(const char *line, size_t len, int had_cluster, const pd_
 		while (last > 1 && (line[last - 1] == ' ' || line[last - 1] == '\t' ||
 				    line[last - 1] == '\r' || line[last - 1] == '\n'))
 			last--;
-		pd_buf_add(&cli_out, line, end - 1);
+		pd_buf_add(out, line, end - 1);
 		if (line[last - 1] != '{')
-			pd_buf_addc(&cli_out, ',');
+			pd_buf_addc(out, ',');
 	} else {
-		splice sp = { &cli_out, 1, line };
-		pd_buf_addc(&cli_out, '{');
+		splice sp = { out, 1, line };
+		pd_buf_addc(out, '{');
 		pd_err err;
 		if (pd_json_members(line, len, splice_cb, &sp, &err) < 0)
 			abort();	/* the line was parsed before: cannot be malformed */
 		if (!sp.first)
-			pd_buf_addc(&cli_out, ',');
+			pd_buf_addc(out, ',');
 	}
-	pd_buf_adds(&cli_out, "\"cluster\":{");
+	pd_buf_adds(out, "\"cluster\":{");
 	for (int L = 0; L < PD_NLEVELS; L++) {
 		if (L)
-			pd_buf_addc(&cli_out, ',');
-		pd_buf_addc(&cli_out, '"');
-		pd_buf_adds(&cli_out, pd_level_name[L]);
-		pd_buf_adds(&cli_out, "\":");
+			pd_buf_addc(out, ',');
+		pd_buf_addc(out, '"');
+		pd_buf_adds(out, pd_level_name[L]);
+		pd_buf_adds(out, "\":");
 		const char *id = h->node[nodes[L]].id;
-		pd_buf_add_json_string(&cli_out, id, strlen(id));
+		pd_buf_add_json_string(out, id, strlen(id));
 	}
-	pd_buf_adds(&cli_out, "},\"cluster_sim\":");
-	write_num(&cli_out, sim);
-	pd_buf_adds(&cli_out, "}\n");
+	pd_buf_adds(out, "},\"cluster_sim\":");
+	write_num(out, sim);
+	pd_buf_adds(out, "}\n");
+}
+
+static void write_video(const char *line, size_t len, int had_cluster, const pd_hier *h,
+			const int *nodes, float sim)
+{
+	format_video(&cli_out, line, len, had_cluster, h, nodes, sim);
 	cli.records_out++;
 	cli_record_done();
 }
@@ -548,25 +554,32 @@ static int run_assign(int argc, char **argv, const char *path)
 /* ---- reading the stream for training ---- */
 
 /*
- * Records are parsed on a second core (lib/batch.h): the worker examines
- * each line of a batch (type, record, embedding) into the batch's results;
- * this thread then takes the batch in order — rejects, the stream's
- * dimension, the spill, the embeddings and what the labels and statistics
- * need — so the result is the same as reading on one thread.
+ * Records are read and parsed a chunk ahead on a second core (ahead.h): the
+ * helper examines each line of a chunk (type, record, embedding) into the
+ * chunk's results; this thread then takes the chunk in order — rejects, the
+ * stream's dimension, the spill, the embeddings and what the labels and
+ * statistics need — so the result is the same as reading on one thread.
  */
 enum { L_OTHER = -4, L_OLD_CLUSTER = -3, L_REJECT = -2 };
 
-typedef struct lres {
-	pd_record rec;		/* the worker's, reused */
+/* what a thread keeps of the lines it prepares (two may at once) */
+typedef struct arena {
+	pd_record rec;		/* reused */
 	pd_jobj obj;
-	int *k;			/* per line: examine_video's answer, or L_* */
-	int *dim;
-	double *perf;
-	long *chan, *title, *msg;	/* per line: offsets in str, -1 for none */
-	size_t *emb;		/* per line: the first of its floats in embs */
 	float *embs;
 	size_t nembs, cembs;
 	pd_buf str;
+} arena;
+
+typedef struct lres {
+	int cap;		/* lines the arrays have room for */
+	int *k;			/* per line: examine_video's answer, or L_* */
+	int *dim;
+	unsigned char *who;	/* per line: the arena it was prepared into */
+	double *perf;
+	long *chan, *title, *msg;	/* per line: offsets in str, -1 for none */
+	size_t *emb;		/* per line: the first of its floats in embs */
+	arena a[2];
 } lres;
 
 static long keep_str(pd_buf *b, const char *s)
@@ -578,64 +591,99 @@ static long keep_str(pd_buf *b, const char *s)
 	return at;
 }
 
-static void parse_batch(pd_batch *b, void *ud)
+/* room for the chunk's lines, the arenas emptied */
+static void setup_chunk(cli_chunk *c, void *ud)
 {
 	(void)ud;
-	lres *R = b->res;
-	pd_buf_reset(&R->str);
-	R->nembs = 0;
-	for (int i = 0; i < b->n; i++) {
-		const char *line = b->text.p + b->off[i];
-		size_t len = b->len[i];
-		char type[32];
-		pd_err err, err2;
-		R->chan[i] = R->title[i] = R->msg[i] = -1;
-		R->dim[i] = 0;
-		/* read at once without a tree when the scan can (json.h), else
-		   parsed whole; a line that is neither is told by its type alone,
-		   as the other commands tell it */
-		int scanned = pd_record_scan(&R->rec, &R->obj, line, len) == 0;
-		int parsed = scanned || pd_record_parse(&R->rec, line, len, &err) == 0;
-		if (parsed) {
-			memcpy(type, R->rec.type, sizeof type);
-		} else if (pd_json_type(line, len, type, sizeof type, &err2) != 1) {
-			R->k[i] = L_REJECT;
-			R->msg[i] = keep_str(&R->str, err2.msg);
-			continue;
+	if (!c->user) {
+		lres *R0 = xcalloc(1, sizeof *R0);
+		for (int w = 0; w < 2; w++) {
+			pd_record r0 = PD_RECORD_INIT;
+			pd_jobj o0 = PD_JOBJ_INIT;
+			R0->a[w].rec = r0;
+			R0->a[w].obj = o0;
 		}
-		if (!strcmp(type, "cluster")) {
-			R->k[i] = L_OLD_CLUSTER;
-			continue;
-		}
-		if (strcmp(type, "video")) {
-			R->k[i] = L_OTHER;
-			continue;
-		}
-		pd_video v;
-		int k = parsed ? examine_video(&R->rec, scanned ? &R->obj : NULL, &v, &err) : -1;
-		if (k < 0) {
-			R->k[i] = L_REJECT;
-			R->msg[i] = keep_str(&R->str, err.msg);
-			continue;
-		}
-		R->k[i] = k;
-		R->dim[i] = R->rec.dim;
-		if (k > 0) {
-			size_t dd = (size_t)R->rec.dim;
-			if (R->nembs + dd > R->cembs) {
-				R->cembs = 2 * (R->nembs + dd);
-				R->embs = xreallocarray(R->embs, R->cembs, sizeof *R->embs);
-			}
-			memcpy(R->embs + R->nembs, R->rec.emb, dd * sizeof *R->embs);
-			R->emb[i] = R->nembs;
-			R->nembs += dd;
-			R->perf[i] = v.perf;
-			R->chan[i] = keep_str(&R->str, v.channel_id);
-			R->title[i] = keep_str(&R->str, v.title);
-		}
-		pd_video_release(&v);
+		c->user = R0;
+	}
+	lres *R = c->user;
+	if (c->n > R->cap) {
+		size_t cap = (size_t)c->cap;
+		R->k = xreallocarray(R->k, cap, sizeof *R->k);
+		R->dim = xreallocarray(R->dim, cap, sizeof *R->dim);
+		R->who = xreallocarray(R->who, cap, sizeof *R->who);
+		R->perf = xreallocarray(R->perf, cap, sizeof *R->perf);
+		R->chan = xreallocarray(R->chan, cap, sizeof *R->chan);
+		R->title = xreallocarray(R->title, cap, sizeof *R->title);
+		R->msg = xreallocarray(R->msg, cap, sizeof *R->msg);
+		R->emb = xreallocarray(R->emb, cap, sizeof *R->emb);
+		R->cap = c->cap;
+	}
+	for (int w = 0; w < 2; w++) {
+		pd_buf_reset(&R->a[w].str);
+		R->a[w].nembs = 0;
 	}
 }
+
+/* line i examined into arena `who` (ahead.h: on either thread) */
+static void parse_line(cli_chunk *c, int i, int who, void *ud)
+{
+	(void)ud;
+	lres *R = c->user;
+	arena *A = &R->a[who];
+	R->who[i] = (unsigned char)who;
+	if (c->l[i].what != PD_LINE_OK)
+		return;
+	const char *line = c->text.p + c->l[i].off;
+	size_t len = c->l[i].len;
+	char type[32];
+	pd_err err, err2;
+	R->chan[i] = R->title[i] = R->msg[i] = -1;
+	R->dim[i] = 0;
+	/* read at once without a tree when the scan can (json.h), else
+	   parsed whole; a line that is neither is told by its type alone,
+	   as the other commands tell it */
+	int scanned = pd_record_scan(&A->rec, &A->obj, line, len) == 0;
+	int parsed = scanned || pd_record_parse(&A->rec, line, len, &err) == 0;
+	if (parsed) {
+		memcpy(type, A->rec.type, sizeof type);
+	} else if (pd_json_type(line, len, type, sizeof type, &err2) != 1) {
+		R->k[i] = L_REJECT;
+		R->msg[i] = keep_str(&A->str, err2.msg);
+		return;
+	}
+	if (!strcmp(type, "cluster")) {
+		R->k[i] = L_OLD_CLUSTER;
+		return;
+	}
+	if (strcmp(type, "video")) {
+		R->k[i] = L_OTHER;
+		return;
+	}
+	pd_video v;
+	int k = parsed ? examine_video(&A->rec, scanned ? &A->obj : NULL, &v, &err) : -1;
+	if (k < 0) {
+		R->k[i] = L_REJECT;
+		R->msg[i] = keep_str(&A->str, err.msg);
+		return;
+	}
+	R->k[i] = k;
+	R->dim[i] = A->rec.dim;
+	if (k > 0) {
+		size_t dd = (size_t)A->rec.dim;
+		if (A->nembs + dd > A->cembs) {
+			A->cembs = 2 * (A->nembs + dd);
+			A->embs = xreallocarray(A->embs, A->cembs, sizeof *A->embs);
+		}
+		memcpy(A->embs + A->nembs, A->rec.emb, dd * sizeof *A->embs);
+		R->emb[i] = A->nembs;
+		A->nembs += dd;
+		R->perf[i] = v.perf;
+		R->chan[i] = keep_str(&A->str, v.channel_id);
+		R->title[i] = keep_str(&A->str, v.title);
+	}
+	pd_video_release(&v);
+}
+
 
 /* what became of each line read (cli_next_line's), for the second reading */
 enum { K_THROUGH = 0, K_VIDEO = 1, K_VIDEO_REPLACE = 2, K_DROPPED = 3 };
@@ -664,16 +712,20 @@ static void keep_line(train *t, const char *line, size_t len, int kind)
 		cli_fatal(3, "cannot write the temporary file: %m");
 }
 
-static void take_batch(train *t, const pd_batch *b)
+static void take_chunk(cli_chunk *c, void *ud)
 {
-	const lres *R = b->res;
-	for (int i = 0; i < b->n; i++) {
-		const char *line = b->text.p + b->off[i], *file = b->file[i];
-		size_t len = b->len[i];
-		long lineno = b->lineno[i];
+	train *t = ud;
+	const lres *R = c->user;
+	for (int i = 0; i < c->n; i++) {
+		if (!cli_ahead_take(c, i))
+			continue;
+		const char *line = c->text.p + c->l[i].off, *file = c->l[i].file;
+		size_t len = c->l[i].len;
+		long lineno = c->l[i].lineno;
 		int k = R->k[i];
+		const arena *A = &R->a[R->who[i]];
 		if (k == L_REJECT) {
-			cli_reject(file, lineno, line, len, "%s", R->str.p + R->msg[i]);
+			cli_reject(file, lineno, line, len, "%s", A->str.p + R->msg[i]);
 			keep_line(t, line, len, K_DROPPED);
 			continue;
 		}
@@ -700,79 +752,133 @@ static void take_batch(train *t, const pd_batch *b)
 			t->X = xreallocarray(t->X, t->xcap * (size_t)t->d, sizeof *t->X);
 			t->vi = xreallocarray(t->vi, t->xcap, sizeof *t->vi);
 		}
-		memcpy(t->X + t->n * (size_t)t->d, R->embs + R->emb[i], (size_t)t->d * sizeof *t->X);
+		memcpy(t->X + t->n * (size_t)t->d, A->embs + R->emb[i], (size_t)t->d * sizeof *t->X);
 		vinfo *v = &t->vi[t->n];
 		v->perf = R->perf[i];
 		v->channel = -1;
 		if (R->chan[i] >= 0) {
-			const char *c = R->str.p + R->chan[i];
+			const char *c = A->str.p + R->chan[i];
 			int added;
 			v->channel = pd_strmap_intern(channels, c, strlen(c), &added);
 		}
-		take_terms(v, R->title[i] >= 0 ? R->str.p + R->title[i] : NULL);
+		take_terms(v, R->title[i] >= 0 ? A->str.p + R->title[i] : NULL);
 		t->n++;
 		keep_line(t, line, len, k);
 	}
 }
 
-enum { BATCH_LINES = 1024 };
-
-static void read_stream(pd_input *in, train *t)
+static void free_chunk(cli_chunk *c, void *ud)
 {
-	pd_batcher *bt = pd_batcher_new(2, BATCH_LINES, parse_batch, NULL);
-	for (int i = 0; i < 2; i++) {
-		lres *R = xcalloc(1, sizeof *R);
-		pd_record r0 = PD_RECORD_INIT;
-		pd_jobj o0 = PD_JOBJ_INIT;
-		R->rec = r0;
-		R->obj = o0;
-		R->k = xmalloc(BATCH_LINES * sizeof *R->k);
-		R->dim = xmalloc(BATCH_LINES * sizeof *R->dim);
-		R->perf = xmalloc(BATCH_LINES * sizeof *R->perf);
-		R->chan = xmalloc(BATCH_LINES * sizeof *R->chan);
-		R->title = xmalloc(BATCH_LINES * sizeof *R->title);
-		R->msg = xmalloc(BATCH_LINES * sizeof *R->msg);
-		R->emb = xmalloc(BATCH_LINES * sizeof *R->emb);
-		pd_batcher_batch(bt, i)->res = R;
+	(void)ud;
+	lres *R = c->user;
+	if (!R)
+		return;
+	for (int w = 0; w < 2; w++) {
+		pd_record_release(&R->a[w].rec);
+		pd_jobj_release(&R->a[w].obj);
+		free(R->a[w].embs);
+		pd_buf_release(&R->a[w].str);
 	}
-	const char *line;
-	size_t len;
-	pd_batch *b = pd_batcher_get(bt), *done;
-	for (;;) {
-		int eof = !cli_next_line(in, &line, &len);
-		if (!eof)
-			pd_batch_add(b, line, len, CLI_POS(in));
-		if (!eof && b->n < b->cap)
-			continue;
-		if ((done = pd_batcher_submit(bt, b))) {
-			take_batch(t, done);
-			pd_batcher_release(bt, done);
-		}
-		if (eof)
-			break;
-		b = pd_batcher_get(bt);
-	}
-	while ((done = pd_batcher_next(bt))) {
-		take_batch(t, done);
-		pd_batcher_release(bt, done);
-	}
-	for (int i = 0; i < 2; i++) {
-		lres *R = pd_batcher_batch(bt, i)->res;
-		pd_record_release(&R->rec);
-		pd_jobj_release(&R->obj);
-		free(R->k);
-		free(R->dim);
-		free(R->perf);
-		free(R->chan);
-		free(R->title);
-		free(R->msg);
-		free(R->emb);
-		free(R->embs);
-		pd_buf_release(&R->str);
-		free(R);
-	}
-	pd_batcher_free(bt);
+	free(R->k);
+	free(R->dim);
+	free(R->perf);
+	free(R->chan);
+	free(R->title);
+	free(R->msg);
+	free(R->emb);
+	free(R->who);
+	free(R);
+	c->user = NULL;
 }
+
+static const cli_ahead_ops train_ahead = { NULL, setup_chunk, parse_line, take_chunk, free_chunk, 0 };
+
+/* ---- the output: the stream read again ---- */
+
+typedef struct outpass {
+	const train *t;
+	const pd_hier *h;
+	const int *memb;
+	const float *sim;
+	size_t line_at, vi_at;	/* the helper's place in t->kind and memb */
+} outpass;
+
+typedef struct outchunk {
+	pd_buf out;		/* the chunk's output lines */
+	unsigned long long nrec;
+	int fault;		/* 1 a read error (err), 2 more lines than the first time */
+	pd_err err;
+} outchunk;
+
+/* helper thread: the output lines of chunk c, in order */
+static void out_prepare(cli_chunk *c, void *ud)
+{
+	outpass *w = ud;
+	const train *t = w->t;
+	if (!c->user)
+		c->user = xcalloc(1, sizeof(outchunk));
+	outchunk *u = c->user;
+	pd_buf_reset(&u->out);
+	u->nrec = 0;
+	u->fault = 0;
+	for (int i = 0; i < c->n && !u->fault; i++) {
+		const cli_aline *l = &c->l[i];
+		if (l->what == PD_LINE_TOOLONG)
+			continue;	/* rejected at the first reading */
+		if (l->what != PD_LINE_OK) {
+			u->fault = 1;
+			u->err = l->err;
+			break;
+		}
+		if (t->spill)	/* dropped lines were not kept */
+			while (w->line_at < t->nlines && t->kind[w->line_at] == K_DROPPED)
+				w->line_at++;
+		if (w->line_at == t->nlines) {
+			u->fault = 2;
+			break;
+		}
+		int k = t->kind[w->line_at++];
+		const char *line = c->text.p + l->off;
+		if (k == K_DROPPED)
+			continue;
+		if (k == K_THROUGH) {
+			pd_buf_add(&u->out, line, l->len);
+			pd_buf_addc(&u->out, '\n');
+		} else {
+			format_video(&u->out, line, l->len, k == K_VIDEO_REPLACE, w->h,
+				     w->memb + w->vi_at * PD_NLEVELS,
+				     w->sim[w->vi_at * PD_NLEVELS + PD_MICRO]);
+			w->vi_at++;
+		}
+		u->nrec++;
+	}
+}
+
+static void out_use(cli_chunk *c, void *ud)
+{
+	(void)ud;
+	outchunk *u = c->user;
+	if (u->out.len)
+		cli_write_lines(u->out.p, u->out.len, u->nrec);
+	if (u->fault == 1)
+		cli_fatal(3, "%s", u->err.msg);
+	if (u->fault == 2)
+		cli_fatal(2, "the input files changed while being read; give them on standard "
+			  "input instead");
+}
+
+static void out_release(cli_chunk *c, void *ud)
+{
+	(void)ud;
+	outchunk *u = c->user;
+	if (!u)
+		return;
+	pd_buf_release(&u->out);
+	free(u);
+	c->user = NULL;
+}
+
+static const cli_ahead_ops out_ahead = { NULL, out_prepare, NULL, out_use, out_release, 1 };
 
 /* ---- main ---- */
 
@@ -826,7 +932,7 @@ int main(int argc, char **argv)
 	terms = pd_strmap_new();
 	channels = pd_strmap_new();
 	pd_input *in = cli_open_input(argc - optind, argv + optind);
-	read_stream(in, &t);
+	cli_read_ahead(in, 1024, 8u << 20, &train_ahead, &t);
 	pd_input_free(in);
 	if (have_prev && t.n && prev.d != t.d)
 		cli_fatal(2, "%s: centroids of dimension %d, the videos' embeddings have %d", previous,
@@ -848,7 +954,8 @@ int main(int argc, char **argv)
 	}
 	free(t.X);
 
-	/* the stream again, in order */
+	/* the stream again, in order, read a chunk ahead (the output lines are
+	   made on the helper thread too) */
 	pd_input *again;
 	if (t.spill) {
 		if (fflush(t.spill) != 0 || fseek(t.spill, 0, SEEK_SET) != 0)
@@ -860,38 +967,14 @@ int main(int argc, char **argv)
 				  "input instead");
 		again = pd_input_open(argv + optind, argc - optind, cli.max_line);
 	}
-	size_t vi_at = 0;
-	for (size_t i = 0; i <= t.nlines; i++) {
-		if (i < t.nlines && t.spill && t.kind[i] == K_DROPPED)
-			continue;	/* not kept */
-		const char *l;
-		size_t len;
-		pd_err err;
-		int rc;
-		while ((rc = pd_input_next(again, &l, &len, &err)) == PD_LINE_TOOLONG)
-			;	/* rejected at the first reading */
-		if (rc == PD_LINE_ERROR)
-			cli_fatal(3, "%s", err.msg);
-		if (i == t.nlines) {
-			if (rc != PD_LINE_EOF)
-				cli_fatal(2, "the input files changed while being read; give them on "
-					  "standard input instead");
-			break;
-		}
-		if (rc != PD_LINE_OK)
-			cli_fatal(2, "%s ended early when read again", t.spill ? "the temporary file" :
-				  "the input");
-		int k = t.kind[i];
-		if (k == K_DROPPED)
-			continue;
-		if (k == K_THROUGH) {
-			cli_passthrough(l, len);
-			continue;
-		}
-		write_video(l, len, k == K_VIDEO_REPLACE, &h, memb + vi_at * PD_NLEVELS,
-			    sim[vi_at * PD_NLEVELS + PD_MICRO]);
-		vi_at++;
-	}
+	outpass w = { &t, &h, memb, sim, 0, 0 };
+	cli_read_ahead(again, 1024, 8u << 20, &out_ahead, &w);
+	if (t.spill)
+		while (w.line_at < t.nlines && t.kind[w.line_at] == K_DROPPED)
+			w.line_at++;
+	if (w.line_at != t.nlines)
+		cli_fatal(2, "%s ended early when read again",
+			  t.spill ? "the temporary file" : "the input");
 	pd_input_free(again);
 	if (t.spill)
 		fclose(t.spill);

@@ -21,6 +21,7 @@
  * carry their embedding are never looked up: matching them costs a few
  * microseconds, a Redis round trip ~90.  Redis down: one warning, uncached.
  */
+#include "ahead.h"
 #include "cli.h"
 #include "../lib/match.h"
 #include "../lib/json.h"
@@ -30,9 +31,7 @@
 #include "../lib/db.h"
 #include "../lib/tfidf.h"
 #include "../lib/embed_openai.h"
-#include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -710,32 +709,20 @@ static void process(const char *file, long lineno, const char *line, size_t len)
 }
 
 /*
- * ---- reading ahead: a second thread prepares the next chunk ----
+ * ---- reading ahead: a second thread prepares the next chunk (ahead.h) ----
  *
- * Without --unbuffered, a helper thread reads the next chunk of lines
- * (copies) and prepares each plain video record with an embedding as take()
- * would (parse, checks, the unit row, the features the patterns ask for)
- * while the main thread matches and writes the chunk before.  The main
+ * Without --unbuffered, the helper thread of cli_read_ahead reads the next
+ * chunk of lines and prepares each plain video record with an embedding as
+ * take() would (parse, checks, the unit row, the features the patterns ask
+ * for) while the main thread matches and writes the chunk before.  The main
  * thread goes through a chunk in input order: a prepared video joins the
  * batch as it is; every other line (other types, drafts, ids, anything the
  * helper did not decide) goes through process() exactly as when reading one
  * line at a time, so rejections, their messages and the output are the same
- * bytes in the same order.  Reading is accounted (counts, over-long lines,
- * read errors) when a line is consumed, not when it is read; an over-long
- * line's bytes, spilled by the input layer when it is read, wait in a
- * temporary file until then (the helper flushes it before handing a chunk
- * back; the main thread reads it with pread, never moving its position).
+ * bytes in the same order.
  */
-enum { LINE_OK, LINE_TOOLONG, LINE_ERROR };
-
-typedef struct ahead {
-	int what;		/* LINE_* */
-	size_t off, len;	/* the line in the chunk's text */
-	const char *file;
-	long lineno;
-	pd_err err;		/* LINE_ERROR */
-	long spill_from, spill_to;	/* LINE_TOOLONG: its bytes in the spill file */
-	/* prepared by the helper: a video with an embedding that take() accepts */
+typedef struct prep {
+	/* a video with an embedding that take() accepts, prepared by the helper */
 	int ok;
 	pd_record r;
 	pd_jobj o;
@@ -743,156 +730,71 @@ typedef struct ahead {
 	int have_video;		/* r.emb scaled to the unit row (row_scale) */
 	pd_vfeat *vf;
 	int vf_done;
-} ahead;
+} prep;
 
-typedef struct chunk {
-	pd_buf text;
-	ahead *a;
-	int n, cap;
+typedef struct mchunk {
+	prep *p;
+	int cap;
 	unsigned need;		/* M->need when handed over; 0: no features ahead */
 	int have_need;
-} chunk;
+} mchunk;
 
 #define CHUNK_BYTES (8u << 20)
 
-static pthread_t helper;
-static pthread_mutex_t hmu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t hcv = PTHREAD_COND_INITIALIZER;
-static chunk *hjob;		/* handed to the helper, NULL when done */
-static int hquit;
-static FILE *spill;
-static int in_eof;		/* the helper's read reached the end */
-static pd_input *hin;		/* read by the helper only, while run_ahead runs */
-
-static void read_chunk(chunk *c, pd_input *in);
-
-/* prepare: what take() does for a video it can scan, without effects. */
-static void prepare(chunk *c, ahead *a)
+/* ahead_prepare: what take() does for a video it can scan, without effects. */
+static void ahead_prepare(cli_chunk *c, int i, int who, void *ud)
 {
+	(void)who;
+	(void)ud;
+	const mchunk *u = c->user;
+	prep *a = &u->p[i];
 	if (a->have_video) {
 		pd_video_release(&a->v);
 		a->have_video = 0;
 	}
 	a->ok = a->vf_done = 0;
-	if (!scan_video(&a->r, &a->o, &a->v, c->text.p + a->off, a->len))
+	if (c->l[i].what != PD_LINE_OK ||
+	    !scan_video(&a->r, &a->o, &a->v, c->text.p + c->l[i].off, c->l[i].len))
 		return;		/* the main thread's take() decides */
 	a->have_video = 1;
 	/* the unit row, made here: the main thread copies it into X */
 	float inv = row_scale(a->r.emb, a->r.dim);
 	for (int k = 0; k < a->r.dim; k++)
 		a->r.emb[k] *= inv;
-	if (c->have_need) {
-		pd_vfeat_extract_some(a->vf, &a->v, tz_offset, c->need);
+	if (u->have_need) {
+		pd_vfeat_extract_some(a->vf, &a->v, tz_offset, u->need);
 		a->vf_done = 1;
 	}
 	a->ok = 1;
 }
 
-static void *helper_main(void *arg)
+static void ahead_hand(cli_chunk *c, void *ud)
 {
-	(void)arg;
-	pthread_mutex_lock(&hmu);
-	for (;;) {
-		while (!hjob && !hquit)
-			pthread_cond_wait(&hcv, &hmu);
-		if (hquit)
-			break;
-		chunk *c = hjob;
-		pthread_mutex_unlock(&hmu);
-		read_chunk(c, hin);
-		if (spill)
-			fflush(spill);
-		for (int i = 0; i < c->n; i++)
-			if (c->a[i].what == LINE_OK)
-				prepare(c, &c->a[i]);
-		pthread_mutex_lock(&hmu);
-		hjob = NULL;
-		pthread_cond_broadcast(&hcv);
-	}
-	pthread_mutex_unlock(&hmu);
-	pd_record_thread_release();
-	return NULL;
+	(void)ud;
+	if (!c->user)
+		c->user = xcalloc(1, sizeof(mchunk));
+	mchunk *u = c->user;
+	u->have_need = M != NULL;
+	u->need = M ? M->need : 0;
 }
 
-static void hand_over(chunk *c)
+/* ahead_setup: room to prepare the chunk's lines */
+static void ahead_setup(cli_chunk *c, void *ud)
 {
-	c->have_need = M != NULL;
-	c->need = M ? M->need : 0;
-	pthread_mutex_lock(&hmu);
-	hjob = c;
-	pthread_cond_broadcast(&hcv);
-	pthread_mutex_unlock(&hmu);
-}
-
-static void wait_helper(void)
-{
-	pthread_mutex_lock(&hmu);
-	while (hjob)
-		pthread_cond_wait(&hcv, &hmu);
-	pthread_mutex_unlock(&hmu);
-}
-
-/* read_chunk: up to `batch` lines (and CHUNK_BYTES) copied into c. */
-static void read_chunk(chunk *c, pd_input *in)
-{
-	c->n = 0;
-	pd_buf_reset(&c->text);
-	while (!in_eof && c->n < batch && c->text.len < CHUNK_BYTES) {
-		if (c->n == c->cap) {
-			int cap = c->cap ? 2 * c->cap : 64;
-			c->a = xreallocarray(c->a, (size_t)cap, sizeof *c->a);
-			memset(c->a + c->cap, 0, (size_t)(cap - c->cap) * sizeof *c->a);
-			for (int i = c->cap; i < cap; i++)
-				c->a[i].vf = pd_vfeat_new();
-			c->cap = cap;
-		}
-		ahead *a = &c->a[c->n];
-		const char *line;
-		size_t len;
-		long from = spill ? ftell(spill) : 0;
-		int r = pd_input_next(in, &line, &len, &a->err);
-		if (r == PD_LINE_EOF) {
-			in_eof = 1;
-			break;
-		}
-		a->file = pd_input_name(in);
-		a->lineno = pd_input_lineno(in);
-		a->ok = 0;
-		if (r == PD_LINE_OK) {
-			a->what = LINE_OK;
-			a->off = c->text.len;
-			a->len = len;
-			pd_buf_add(&c->text, line, len);
-			pd_buf_addc(&c->text, '\0');
-		} else if (r == PD_LINE_TOOLONG) {
-			a->what = LINE_TOOLONG;
-			a->spill_from = from;
-			a->spill_to = spill ? ftell(spill) : 0;
-		} else {
-			a->what = LINE_ERROR;
-		}
-		c->n++;
-	}
-}
-
-/* copy_spill: an over-long line's spilled bytes on to --rejects. */
-static void copy_spill(const ahead *a)
-{
-	char buf[1 << 16];
-	if (!spill || !cli.rejects || a->spill_to <= a->spill_from)
-		return;
-	for (long at = a->spill_from; at < a->spill_to;) {
-		long want = a->spill_to - at < (long)sizeof buf ? a->spill_to - at : (long)sizeof buf;
-		ssize_t k = pread(fileno(spill), buf, (size_t)want, (off_t)at);
-		if (k <= 0)
-			cli_fatal(3, "spill file: %s", k < 0 ? strerror(errno) : "short read");
-		fwrite(buf, 1, (size_t)k, cli.rejects);
-		at += (long)k;
+	(void)ud;
+	mchunk *u = c->user;
+	if (c->n > u->cap) {
+		int cap = c->cap;
+		u->p = xreallocarray(u->p, (size_t)cap, sizeof *u->p);
+		memset(u->p + u->cap, 0, (size_t)(cap - u->cap) * sizeof *u->p);
+		for (int i = u->cap; i < cap; i++)
+			u->p[i].vf = pd_vfeat_new();
+		u->cap = cap;
 	}
 }
 
 /* take_ahead: a prepared video into the batch (as take() would have put it). */
-static void take_ahead(const chunk *c, ahead *a)
+static void take_ahead(const mchunk *u, prep *a)
 {
 	slot *s = &slots[nslots];
 	pd_record t = s->r;
@@ -909,92 +811,56 @@ static void take_ahead(const chunk *c, ahead *a)
 	s->vf = a->vf;
 	a->vf = f;
 	s->vf_done = a->vf_done;
-	s->vf_need = c->need;
+	s->vf_need = u->need;
 	memcpy(X + (size_t)nslots * (size_t)M->dim, s->r.emb, (size_t)M->dim * sizeof *X);
 	nslots++;
 }
 
-/* consume: the chunk's lines in order, as the one-line-at-a-time loop would. */
-static void consume(chunk *c)
+/* ahead_use: the chunk's lines in order, as the one-line-at-a-time loop would. */
+static void ahead_use(cli_chunk *c, void *ud)
 {
+	(void)ud;
+	mchunk *u = c->user;
 	for (int i = 0; i < c->n; i++) {
-		ahead *a = &c->a[i];
-		if (a->what != LINE_OK) {
-			if (a->what == LINE_TOOLONG)
-				copy_spill(a);
-			cli_account_line(a->what == LINE_TOOLONG ? PD_LINE_TOOLONG : PD_LINE_ERROR,
-					 a->file, a->lineno, &a->err);
+		if (!cli_ahead_take(c, i))
 			continue;
-		}
-		cli_account_line(PD_LINE_OK, a->file, a->lineno, NULL);
+		prep *a = &u->p[i];
+		const cli_aline *l = &c->l[i];
 		if (a->ok && !M)
 			load_patterns();
 		if (a->ok && (!M->dim || a->r.dim == M->dim)) {
-			take_ahead(c, a);
+			take_ahead(u, a);
 			if (nslots == batch)
 				flush_batch();
 		} else {
-			process(a->file, a->lineno, c->text.p + a->off, a->len);
+			process(l->file, l->lineno, c->text.p + l->off, l->len);
 		}
 		if (nslots == 0)
 			check_gen();
 	}
 }
 
-/*
- * run_ahead: the input loop with the helper thread.  Returns 0 when the
- * thread cannot be started (the caller then reads one line at a time).
- */
-static int run_ahead(pd_input *in)
+static void ahead_release(cli_chunk *c, void *ud)
 {
-	if (pthread_create(&helper, NULL, helper_main, NULL) != 0)
-		return 0;
-	if (cli.rejects) {
-		spill = tmpfile();
-		if (!spill)
-			cli_fatal(3, "cannot make a temporary file: %s", strerror(errno));
-		pd_input_set_spill(in, spill);
+	(void)ud;
+	mchunk *u = c->user;
+	if (!u)
+		return;
+	for (int i = 0; i < u->cap; i++) {
+		if (u->p[i].have_video)
+			pd_video_release(&u->p[i].v);
+		pd_record_release(&u->p[i].r);
+		pd_jobj_release(&u->p[i].o);
+		pd_vfeat_free(u->p[i].vf);
 	}
-	chunk c[2];
-	memset(c, 0, sizeof c);
-	int cur = 0;
-	hin = in;
-	hand_over(&c[0]);
-	wait_helper();
-	for (;;) {
-		chunk *now = &c[cur], *next = &c[1 - cur];
-		int more = !in_eof;	/* the helper is idle here */
-		if (more)
-			hand_over(next);	/* read and prepared while this one is consumed */
-		consume(now);
-		if (!more)
-			break;
-		wait_helper();
-		if (!next->n)
-			break;
-		cur = 1 - cur;
-	}
-	pthread_mutex_lock(&hmu);
-	hquit = 1;
-	pthread_cond_broadcast(&hcv);
-	pthread_mutex_unlock(&hmu);
-	pthread_join(helper, NULL);
-	for (int k = 0; k < 2; k++) {
-		for (int i = 0; i < c[k].cap; i++) {
-			if (c[k].a[i].have_video)
-				pd_video_release(&c[k].a[i].v);
-			pd_record_release(&c[k].a[i].r);
-			pd_jobj_release(&c[k].a[i].o);
-			pd_vfeat_free(c[k].a[i].vf);
-		}
-		free(c[k].a);
-		pd_buf_release(&c[k].text);
-	}
-	if (spill)
-		fclose(spill);
-	spill = NULL;
-	return 1;
+	free(u->p);
+	free(u);
+	c->user = NULL;
 }
+
+static const cli_ahead_ops match_ahead = {
+	ahead_hand, ahead_setup, ahead_prepare, ahead_use, ahead_release, 0
+};
 
 int main(int argc, char **argv)
 {
@@ -1075,7 +941,9 @@ int main(int argc, char **argv)
 	size_t len;
 	pd_input *in = cli_open_input(argc - optind, argv + optind);
 	/* coprocess use answers each line at once: nothing to read ahead */
-	if (!(threads > 1 && batch > 1 && !cli.unbuffered && run_ahead(in))) {
+	if (threads > 1 && batch > 1 && !cli.unbuffered) {
+		cli_read_ahead(in, batch, CHUNK_BYTES, &match_ahead, NULL);
+	} else {
 		while (cli_next_line(in, &line, &len)) {
 			process(CLI_POS(in), line, len);
 			if (nslots == 0)
