@@ -202,12 +202,6 @@ static int merge_close(const float *Y, size_t m, int d, float *C, int *k, int *a
 	return merged;
 }
 
-static int cmp_size(const void *x, const void *y)
-{
-	size_t p = *(const size_t *)x, q = *(const size_t *)y;
-	return p < q ? -1 : p > q;
-}
-
 static void count_members(const int *a, size_t m, int k, size_t *cnt)
 {
 	memset(cnt, 0, (size_t)k * sizeof *cnt);
@@ -311,20 +305,7 @@ static int split(const float *Y, size_t m, int d, size_t bmin, size_t bmax, int 
 	if (k > 1 && m > 2 * ms) {
 		pd_rng rng;
 		pd_rng_seed(&rng, seed ^ 0x53414d504c45ULL);
-		size_t *idx = xmalloc(m * sizeof *idx);
-		for (size_t i = 0; i < m; i++)
-			idx[i] = i;
-		for (size_t i = 0; i < ms; i++) {
-			size_t j = i + (size_t)pd_rng_below(&rng, m - i);
-			size_t t = idx[i];
-			idx[i] = idx[j];
-			idx[j] = t;
-		}
-		qsort(idx, ms, sizeof *idx, cmp_size);
-		float *Z = xmalloc(ms * (size_t)d * sizeof *Z);
-		for (size_t i = 0; i < ms; i++)
-			memcpy(Z + i * (size_t)d, Y + idx[i] * (size_t)d, (size_t)d * sizeof *Z);
-		free(idx);
+		float *Z = pd_km_sample(Y, m, d, ms, &rng);
 		double f = (double)ms / (double)m;
 		size_t zmin = (size_t)fmax(1, floor((double)bmin * f + 0.5));
 		size_t zmax = (size_t)fmax((double)zmin, floor((double)bmax * f + 0.5));

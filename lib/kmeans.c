@@ -266,28 +266,34 @@ static int cmp_size(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+float *pd_km_sample(const float *X, size_t n, int d, size_t m, pd_rng *rng)
+{
+	/* partial Fisher-Yates, then the chosen rows in their order */
+	size_t *idx = xmalloc(n * sizeof *idx);
+	for (size_t i = 0; i < n; i++)
+		idx[i] = i;
+	for (size_t i = 0; i < m; i++) {
+		size_t j = i + (size_t)pd_rng_below(rng, n - i);
+		size_t t = idx[i];
+		idx[i] = idx[j];
+		idx[j] = t;
+	}
+	qsort(idx, m, sizeof *idx, cmp_size);
+	float *S = xmalloc(m * (size_t)d * sizeof *S);
+	for (size_t i = 0; i < m; i++)
+		memcpy(S + i * (size_t)d, X + idx[i] * (size_t)d, (size_t)d * sizeof *S);
+	free(idx);
+	return S;
+}
+
 /* greedy k-means++ on a sample of X; fills C (k x d) */
 static void seed_pp(const float *X, size_t n, int d, int k, size_t cap, pd_rng *rng, float *C)
 {
 	size_t m = n;
 	float *S = (float *)X;
 	if (n > cap) {
-		/* a sample without replacement: partial Fisher-Yates, then sorted */
-		size_t *idx = xmalloc(n * sizeof *idx);
-		for (size_t i = 0; i < n; i++)
-			idx[i] = i;
-		for (size_t i = 0; i < cap; i++) {
-			size_t j = i + (size_t)pd_rng_below(rng, n - i);
-			size_t t = idx[i];
-			idx[i] = idx[j];
-			idx[j] = t;
-		}
 		m = cap;
-		qsort(idx, m, sizeof *idx, cmp_size);
-		S = xmalloc(m * (size_t)d * sizeof *S);
-		for (size_t i = 0; i < m; i++)
-			memcpy(S + i * (size_t)d, X + idx[i] * (size_t)d, (size_t)d * sizeof *S);
-		free(idx);
+		S = pd_km_sample(X, n, d, m, rng);
 	}
 	int trials = 2 + (int)log((double)k);
 	double *D = xmalloc(m * sizeof *D);
@@ -409,20 +415,7 @@ int pd_kmeans(const float *X, size_t n, int d, int k, const pd_kmeans_opts *o,
 		size_t m = (size_t)mpc * (size_t)k;
 		pd_rng r2;
 		pd_rng_seed(&r2, (o ? o->seed : 0) ^ 0x5eed5a3b1e5ULL);
-		size_t *idx = xmalloc(n * sizeof *idx);
-		for (size_t i = 0; i < n; i++)
-			idx[i] = i;
-		for (size_t i = 0; i < m; i++) {
-			size_t j = i + (size_t)pd_rng_below(&r2, n - i);
-			size_t t = idx[i];
-			idx[i] = idx[j];
-			idx[j] = t;
-		}
-		qsort(idx, m, sizeof *idx, cmp_size);
-		float *S = xmalloc(m * (size_t)d * sizeof *S);
-		for (size_t i = 0; i < m; i++)
-			memcpy(S + i * (size_t)d, X + idx[i] * (size_t)d, (size_t)d * sizeof *S);
-		free(idx);
+		float *S = pd_km_sample(X, n, d, m, &r2);
 		pd_kmeans_opts o2 = { 0, 0, 0, 0, 0 };
 		if (o)
 			o2 = *o;

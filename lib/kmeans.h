@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "err.h"
+#include "rng.h"
 
 typedef struct pd_kmeans_opts {
 	int max_iter;		/* Lloyd iterations at most (0: 20) */
@@ -50,6 +51,10 @@ int pd_kmeans(const float *X, size_t n, int d, int k, const pd_kmeans_opts *o,
  * members keeps its place.  sum: room for k x d floats.
  */
 void pd_km_update(const float *X, size_t n, int d, const int *a, int k, float *C, float *sum);
+
+/* pd_km_sample: m of the n rows of X (m <= n), drawn without replacement
+   from rng, in their order, as a new m x d array (the caller's to free). */
+float *pd_km_sample(const float *X, size_t n, int d, size_t m, pd_rng *rng);
 
 /* pd_km_dot: a[0..d) . b[0..d) in a fixed order (8 lanes, then a fixed tree). */
 float pd_km_dot(const float *a, const float *b, int d);
