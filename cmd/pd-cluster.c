@@ -457,22 +457,6 @@ static int check_dim(int dim, int *d, const char *file, long lineno, const char 
 	return 0;
 }
 
-static int parse_video(pd_record *r, const char *file, long lineno, const char *line, size_t len,
-		       int *d, pd_video *v)
-{
-	pd_err err;
-	int k = pd_record_parse(r, line, len, &err) < 0 ? -1 : examine_video(r, NULL, v, &err);
-	if (k < 0) {
-		cli_reject(file, lineno, line, len, "%s", err.msg);
-		return -1;
-	}
-	if (check_dim(r->dim, d, file, lineno, line, len) < 0) {
-		pd_video_release(v);
-		return -1;
-	}
-	return k;
-}
-
 static unsigned long long unclustered;
 
 static void warn_unclustered(const char *file, long lineno)
@@ -482,74 +466,6 @@ static void warn_unclustered(const char *file, long lineno)
 			 "unclustered", file, lineno);
 }
 
-static int run_assign(int argc, char **argv, const char *path)
-{
-	pd_hier h;
-	load_hier(path, &h);
-	int d = h.d;
-	size_t *nnew = xcalloc((size_t)h.n, sizeof *nnew), *beyond = xcalloc((size_t)h.n, sizeof *beyond);
-	pd_input *in = cli_open_input(argc, argv);
-	const char *line;
-	size_t len;
-	pd_record r = PD_RECORD_INIT;
-	unsigned long long placed = 0;
-	char type[32];
-	while (cli_next_record(in, &line, &len, type)) {
-		if (strcmp(type, "video")) {
-			cli_passthrough(line, len);
-			continue;
-		}
-		pd_video v;
-		int k = parse_video(&r, CLI_POS(in), line, len, &d, &v);
-		if (k < 0)
-			continue;
-		pd_video_release(&v);
-		if (k == 0) {
-			warn_unclustered(CLI_POS(in));
-			cli_passthrough(line, len);
-			continue;
-		}
-		int nodes[PD_NLEVELS];
-		float sim[PD_NLEVELS];
-		pd_hier_place(&h, r.emb, nodes, sim);
-		int mc = nodes[PD_MICRO];
-		nnew[mc]++;
-		if (1.0f - sim[PD_MICRO] > h.node[mc].radius)
-			beyond[mc]++;
-		placed++;
-		write_video(line, len, k == 2, &h, nodes, sim[PD_MICRO]);
-	}
-	pd_record_release(&r);
-	pd_input_free(in);
-	/* drift: one record per micro cluster that received videos */
-	unsigned long long tot_beyond = 0;
-	for (int c = h.level_start[PD_MICRO]; c < h.n; c++) {
-		if (!nnew[c])
-			continue;
-		tot_beyond += beyond[c];
-		pd_buf_adds(&cli_out, "{\"type\":\"drift\",\"cluster\":");
-		pd_buf_add_json_string(&cli_out, h.node[c].id, strlen(h.node[c].id));
-		pd_buf_printf(&cli_out, ",\"level\":\"micro\",\"n\":%zu,\"beyond_radius\":%zu,\"share\":",
-			      nnew[c], beyond[c]);
-		write_num(&cli_out, (double)beyond[c] / (double)nnew[c]);
-		pd_buf_adds(&cli_out, ",\"radius\":");
-		write_num(&cli_out, h.node[c].radius);
-		pd_buf_adds(&cli_out, "}\n");
-		cli.records_out++;
-		cli_record_done();
-	}
-	cli_metric_str("mode", "assign");
-	cli_metric_num("videos", (double)placed);
-	cli_metric_num("unclustered", (double)unclustered);
-	cli_metric_num("drift_share", placed ? (double)tot_beyond / (double)placed : 0);
-	cli_metric_num("clusters_macro", h.level_count[PD_MACRO]);
-	cli_metric_num("clusters_meso", h.level_count[PD_MESO]);
-	cli_metric_num("clusters_micro", h.level_count[PD_MICRO]);
-	free(nnew);
-	free(beyond);
-	pd_hier_release(&h);
-	return cli_finish();
-}
 
 /* ---- reading the stream for training ---- */
 
@@ -579,6 +495,8 @@ typedef struct lres {
 	double *perf;
 	long *chan, *title, *msg;	/* per line: offsets in str, -1 for none */
 	size_t *emb;		/* per line: the first of its floats in embs */
+	int *nodes;		/* --assign, per line: its clusters (PD_NLEVELS) */
+	float *msim;		/* --assign, per line: similarity to its micro cluster */
 	arena a[2];
 } lres;
 
@@ -616,6 +534,8 @@ static void setup_chunk(cli_chunk *c, void *ud)
 		R->title = xreallocarray(R->title, cap, sizeof *R->title);
 		R->msg = xreallocarray(R->msg, cap, sizeof *R->msg);
 		R->emb = xreallocarray(R->emb, cap, sizeof *R->emb);
+		R->nodes = xreallocarray(R->nodes, cap * PD_NLEVELS, sizeof *R->nodes);
+		R->msim = xreallocarray(R->msim, cap, sizeof *R->msim);
 		R->cap = c->cap;
 	}
 	for (int w = 0; w < 2; w++) {
@@ -787,11 +707,116 @@ static void free_chunk(cli_chunk *c, void *ud)
 	free(R->msg);
 	free(R->emb);
 	free(R->who);
+	free(R->nodes);
+	free(R->msim);
 	free(R);
 	c->user = NULL;
 }
 
 static const cli_ahead_ops train_ahead = { NULL, setup_chunk, parse_line, take_chunk, free_chunk, 0 };
+
+/* ---- --assign: videos placed as they stream by, a chunk read ahead ---- */
+
+typedef struct assign {
+	const pd_hier *h;
+	int d;
+	size_t *nnew, *beyond;	/* per node: videos placed, beyond its radius */
+	unsigned long long placed;
+} assign;
+
+/* line i parsed (parse_line) and, a video of the hierarchy's dimension,
+   placed: on either thread */
+static void place_line(cli_chunk *c, int i, int who, void *ud)
+{
+	const assign *as = ud;
+	parse_line(c, i, who, NULL);
+	lres *R = c->user;
+	if (c->l[i].what != PD_LINE_OK || R->k[i] <= 0 || R->dim[i] != as->h->d)
+		return;
+	float sim[PD_NLEVELS];
+	pd_hier_place(as->h, R->a[who].embs + R->emb[i], R->nodes + (size_t)i * PD_NLEVELS, sim);
+	R->msim[i] = sim[PD_MICRO];
+}
+
+static void assign_chunk(cli_chunk *c, void *ud)
+{
+	assign *as = ud;
+	const lres *R = c->user;
+	for (int i = 0; i < c->n; i++) {
+		if (!cli_ahead_take(c, i))
+			continue;
+		const char *line = c->text.p + c->l[i].off, *file = c->l[i].file;
+		size_t len = c->l[i].len;
+		long lineno = c->l[i].lineno;
+		int k = R->k[i];
+		const arena *A = &R->a[R->who[i]];
+		if (k == L_REJECT) {
+			cli_reject(file, lineno, line, len, "%s", A->str.p + R->msg[i]);
+			continue;
+		}
+		if (k == L_OTHER || k == L_OLD_CLUSTER) {
+			cli_passthrough(line, len);
+			continue;
+		}
+		if (check_dim(R->dim[i], &as->d, file, lineno, line, len) < 0)
+			continue;
+		if (k == 0) {
+			warn_unclustered(file, lineno);
+			cli_passthrough(line, len);
+			continue;
+		}
+		const int *nodes = R->nodes + (size_t)i * PD_NLEVELS;
+		int mc = nodes[PD_MICRO];
+		as->nnew[mc]++;
+		if (1.0f - R->msim[i] > as->h->node[mc].radius)
+			as->beyond[mc]++;
+		as->placed++;
+		write_video(line, len, k == 2, as->h, nodes, R->msim[i]);
+	}
+}
+
+static const cli_ahead_ops assign_ahead = { NULL, setup_chunk, place_line, assign_chunk, free_chunk, 0 };
+
+static int run_assign(int argc, char **argv, const char *path)
+{
+	pd_hier h;
+	load_hier(path, &h);
+	assign as = { &h, h.d, xcalloc((size_t)h.n, sizeof(size_t)), xcalloc((size_t)h.n, sizeof(size_t)),
+		      0 };
+	size_t *nnew = as.nnew, *beyond = as.beyond;
+	pd_input *in = cli_open_input(argc, argv);
+	cli_read_ahead(in, cli.unbuffered ? 1 : 1024, 8u << 20, &assign_ahead, &as);
+	pd_input_free(in);
+	unsigned long long placed = as.placed;
+	/* drift: one record per micro cluster that received videos */
+	unsigned long long tot_beyond = 0;
+	for (int c = h.level_start[PD_MICRO]; c < h.n; c++) {
+		if (!nnew[c])
+			continue;
+		tot_beyond += beyond[c];
+		pd_buf_adds(&cli_out, "{\"type\":\"drift\",\"cluster\":");
+		pd_buf_add_json_string(&cli_out, h.node[c].id, strlen(h.node[c].id));
+		pd_buf_printf(&cli_out, ",\"level\":\"micro\",\"n\":%zu,\"beyond_radius\":%zu,\"share\":",
+			      nnew[c], beyond[c]);
+		write_num(&cli_out, (double)beyond[c] / (double)nnew[c]);
+		pd_buf_adds(&cli_out, ",\"radius\":");
+		write_num(&cli_out, h.node[c].radius);
+		pd_buf_adds(&cli_out, "}\n");
+		cli.records_out++;
+		cli_record_done();
+	}
+	cli_metric_str("mode", "assign");
+	cli_metric_num("videos", (double)placed);
+	cli_metric_num("unclustered", (double)unclustered);
+	cli_metric_num("drift_share", placed ? (double)tot_beyond / (double)placed : 0);
+	cli_metric_num("clusters_macro", h.level_count[PD_MACRO]);
+	cli_metric_num("clusters_meso", h.level_count[PD_MESO]);
+	cli_metric_num("clusters_micro", h.level_count[PD_MICRO]);
+	free(nnew);
+	free(beyond);
+	pd_hier_release(&h);
+	return cli_finish();
+}
 
 /* ---- the output: the stream read again ---- */
 
