@@ -100,13 +100,6 @@ static int choose_k(size_t m, size_t bmin, size_t bmax)
 	return (int)k;
 }
 
-typedef struct split_ws {
-	int *a;
-	float *s;
-	size_t *cnt;
-	float *sum;
-} split_ws;
-
 /* remove child j (its centre) from C (k x d); members of j go to their
    nearest remaining child (s: their similarity); indices above j shift down */
 static void drop_child(const float *Y, size_t m, int d, float *C, int *k, int j, int *a, float *s,

@@ -21,6 +21,7 @@
  */
 #include "pd.h"
 #include "kmeans.h"
+#include "vec.h"
 #include <cblas.h>
 #include <math.h>
 #include <pthread.h>
@@ -141,8 +142,7 @@ static pthread_once_t dots_once = PTHREAD_ONCE_INIT;
 static void pick_dots(void)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
-	__builtin_cpu_init();
-	if (__builtin_cpu_supports("avx2"))
+	if (pd_cpu_avx2())
 		dots_fn = dots_avx2;
 #endif
 }
@@ -155,7 +155,7 @@ int pd_km_set_kernel(int generic)
 		return 1;
 	}
 #if defined(__x86_64__) && defined(__GNUC__)
-	if (__builtin_cpu_supports("avx2")) {
+	if (pd_cpu_avx2()) {
 		dots_fn = dots_avx2;
 		return 1;
 	}

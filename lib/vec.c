@@ -177,11 +177,19 @@ static pthread_once_t b64once = PTHREAD_ONCE_INIT;
 
 static int have_avx2;
 
-static void b64_setup(void)
+int pd_cpu_avx2(void)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
-	have_avx2 = __builtin_cpu_supports("avx2");
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx2") != 0;
+#else
+	return 0;
 #endif
+}
+
+static void b64_setup(void)
+{
+	have_avx2 = pd_cpu_avx2();
 	memset(b64val, -1, sizeof b64val);
 	for (int j = 0; j < 4; j++)
 		for (int c = 0; c < 256; c++)

@@ -45,4 +45,8 @@ float pd_vec_norm(const float *v, int dim);
 /* pd_vec_normalize: v scaled to unit length; returns the old norm (0 stays 0). */
 float pd_vec_normalize(float *v, int dim);
 
+/* pd_cpu_avx2: 1 when this CPU runs AVX2 code (the SIMD kernels' choice:
+   base64 here, the dot products of kmeans.c) */
+int pd_cpu_avx2(void);
+
 #endif
