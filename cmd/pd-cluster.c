@@ -476,7 +476,7 @@ static void warn_unclustered(const char *file, long lineno)
  * stream's dimension, the spill, the embeddings and what the labels and
  * statistics need — so the result is the same as reading on one thread.
  */
-enum { L_OTHER = -4, L_OLD_CLUSTER = -3, L_REJECT = -2 };
+enum { L_NONE = -5, L_OTHER = -4, L_OLD_CLUSTER = -3, L_REJECT = -2 };
 
 /* what a thread keeps of the lines it prepares (two may at once) */
 typedef struct arena {
@@ -632,41 +632,56 @@ static void keep_line(train *t, const char *line, size_t len, int kind)
 		cli_fatal(3, "cannot write the temporary file: %m");
 }
 
+/*
+ * take_line: line i of a parsed chunk taken in order (training and --assign
+ * alike): accounted, rejected when it is bad or of another dimension than
+ * *d (the first embedding's), warned of when a video has no direction.
+ * Returns L_NONE (not a line: an over-long one or a read error, already
+ * reported), L_REJECT (reported), L_OLD_CLUSTER, L_OTHER, or
+ * examine_video's 0 (unclustered), 1 or 2.
+ */
+static int take_line(const cli_chunk *c, int i, int *d)
+{
+	if (!cli_ahead_take(c, i))
+		return L_NONE;
+	const lres *R = c->user;
+	const cli_aline *l = &c->l[i];
+	const char *line = c->text.p + l->off;
+	int k = R->k[i];
+	if (k == L_REJECT) {
+		cli_reject(l->file, l->lineno, line, l->len, "%s", R->a[R->who[i]].str.p + R->msg[i]);
+		return L_REJECT;
+	}
+	if (k == L_OLD_CLUSTER || k == L_OTHER)
+		return k;
+	if (check_dim(R->dim[i], d, l->file, l->lineno, line, l->len) < 0)
+		return L_REJECT;
+	if (k == 0)
+		warn_unclustered(l->file, l->lineno);
+	return k;
+}
+
 static void take_chunk(cli_chunk *c, void *ud)
 {
 	train *t = ud;
 	const lres *R = c->user;
 	for (int i = 0; i < c->n; i++) {
-		if (!cli_ahead_take(c, i))
+		int k = take_line(c, i, &t->d);
+		if (k == L_NONE)
 			continue;
-		const char *line = c->text.p + c->l[i].off, *file = c->l[i].file;
+		const char *line = c->text.p + c->l[i].off;
 		size_t len = c->l[i].len;
-		long lineno = c->l[i].lineno;
-		int k = R->k[i];
-		const arena *A = &R->a[R->who[i]];
-		if (k == L_REJECT) {
-			cli_reject(file, lineno, line, len, "%s", A->str.p + R->msg[i]);
-			keep_line(t, line, len, K_DROPPED);
-			continue;
-		}
-		if (k == L_OLD_CLUSTER) {
+		if (k == L_OLD_CLUSTER)
 			t->old_clusters++;
+		if (k == L_REJECT || k == L_OLD_CLUSTER) {
 			keep_line(t, line, len, K_DROPPED);
 			continue;
 		}
-		if (k == L_OTHER) {
+		if (k == L_OTHER || k == 0) {
 			keep_line(t, line, len, K_THROUGH);
 			continue;
 		}
-		if (check_dim(R->dim[i], &t->d, file, lineno, line, len) < 0) {
-			keep_line(t, line, len, K_DROPPED);
-			continue;
-		}
-		if (k == 0) {
-			warn_unclustered(file, lineno);
-			keep_line(t, line, len, K_THROUGH);
-			continue;
-		}
+		const arena *A = &R->a[R->who[i]];
 		if (t->n == t->xcap) {
 			t->xcap = t->xcap ? 2 * t->xcap : 1024;
 			t->X = xreallocarray(t->X, t->xcap * (size_t)t->d, sizeof *t->X);
@@ -743,25 +758,12 @@ static void assign_chunk(cli_chunk *c, void *ud)
 	assign *as = ud;
 	const lres *R = c->user;
 	for (int i = 0; i < c->n; i++) {
-		if (!cli_ahead_take(c, i))
+		int k = take_line(c, i, &as->d);
+		if (k == L_NONE || k == L_REJECT)
 			continue;
-		const char *line = c->text.p + c->l[i].off, *file = c->l[i].file;
+		const char *line = c->text.p + c->l[i].off;
 		size_t len = c->l[i].len;
-		long lineno = c->l[i].lineno;
-		int k = R->k[i];
-		const arena *A = &R->a[R->who[i]];
-		if (k == L_REJECT) {
-			cli_reject(file, lineno, line, len, "%s", A->str.p + R->msg[i]);
-			continue;
-		}
-		if (k == L_OTHER || k == L_OLD_CLUSTER) {
-			cli_passthrough(line, len);
-			continue;
-		}
-		if (check_dim(R->dim[i], &as->d, file, lineno, line, len) < 0)
-			continue;
-		if (k == 0) {
-			warn_unclustered(file, lineno);
+		if (k == L_OTHER || k == L_OLD_CLUSTER || k == 0) {
 			cli_passthrough(line, len);
 			continue;
 		}
