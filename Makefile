@@ -99,6 +99,12 @@ demo: deps
 	$(MAKE) --no-print-directory all
 	scripts/demo
 
+# the real-data evaluation of findings (QUALITY.md): trained on the older 70%,
+# tested on the newest 30%; EVAL_SEEDS chooses the clustering seeds
+eval: deps
+	$(MAKE) --no-print-directory all eval-bins
+	scripts/eval
+
 bench: deps
 	scripts/install-deps --bench
 	$(MAKE) --no-print-directory all bench-bins
@@ -119,13 +125,14 @@ uninstall:
 clean:
 	rm -rf build bin
 
-.PHONY: all unit deps check check-only demo bench bench-bins fuzz install uninstall clean FORCE
+.PHONY: all unit deps check check-only demo eval eval-bins bench bench-bins fuzz install uninstall clean FORCE
 .SECONDARY:
 
 -include $(LIB_OBJ:.o=.d) $(CMD_SRC:cmd/%.c=build/cmd/%.d) $(CLI_OBJ:.o=.d) \
 	$(UNIT_SRC:tests/unit/%.c=build/tests/unit/%.d) \
 	$(DRIVER_SRC:tests/drivers/%.c=build/tests/drivers/%.d) \
-	$(patsubst tests/bench/%.c,build/tests/bench/%.d,$(wildcard tests/bench/*.c))
+	$(patsubst tests/bench/%.c,build/tests/bench/%.d,$(wildcard tests/bench/*.c)) \
+	$(patsubst tests/eval/%.c,build/tests/eval/%.d,$(wildcard tests/eval/*.c))
 
 # benchmark programs (make bench)
 build/bench/%: build/tests/bench/%.o build/libpd.a
@@ -133,3 +140,10 @@ build/bench/%: build/tests/bench/%.o build/libpd.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 BENCH_BINS := $(patsubst tests/bench/%.c,build/bench/%,$(wildcard tests/bench/*.c))
 bench-bins: $(BENCH_BINS)
+
+# evaluation programs (make eval)
+build/eval/%: build/tests/eval/%.o build/libpd.a
+	@mkdir -p build/eval
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+EVAL_BINS := $(patsubst tests/eval/%.c,build/eval/%,$(wildcard tests/eval/*.c))
+eval-bins: $(EVAL_BINS)

@@ -28,22 +28,27 @@ static const char usage[] =
 	"Mining:\n"
 	"      --performance-threshold X  perf >= X is a high performer (default 2.0)\n"
 	"      --min-cluster-size N  videos with a perf a cluster needs (default 30)\n"
-	"      --min-high N      high performers with the feature (default 5)\n"
+	"      --min-high N      high performers with the feature (default 0: the rank\n"
+	"                        test on perf counts every video)\n"
 	"      --min-support N   videos with the feature (default 10)\n"
-	"      --min-channels N  distinct channels among those high performers (default 3)\n"
-	"      --alpha P         keep candidates with one-sided p <= P (default 0.05)\n"
-	"      --confidence L    level of the lift's confidence interval (default 0.95)\n"
+	"      --min-channels N  distinct channels among the videos with the feature\n"
+	"                        (default 3)\n"
+	"      --alpha P         keep candidates whose one-sided rank test on perf gives\n"
+	"                        p <= P (default 0.05)\n"
+	"      --confidence L    level of the effect's and the lift's intervals (default 0.95)\n"
 	"      --top N           patterns kept per cluster and direction (default 10)\n"
 	"      --max-ngram N     title n-grams of 1..N words, N <= 3 (default 3)\n"
 	"      --no-pairs        do not mine conjunctions of two features\n"
-	"      --pair-pool N     best single features per cluster that are paired (default 20)\n"
+	"      --pair-pool N     best single features per cluster that are paired (default 6)\n"
 	"      --negative        also report features that under-perform\n"
 	"      --examples N      example videos per pattern (default 5, at most 16)\n"
 	"      --tz OFFSET       time zone of weekday and hour features: Z, +HH:MM, -HH:MM\n"
 	"                        (default Z)\n"
 	"      --holdout F|DATE  leave the newest videos out of mining and mark them\n"
-	"                        \"holdout\":true: a fraction (0.2) or those published at or\n"
-	"                        after DATE (RFC 3339)\n"
+	"                        \"holdout\":true: a fraction (default 0.2; 0: none) or\n"
+	"                        those published at or after DATE (RFC 3339)\n"
+	"      --time-blocks N   publication-time blocks of the evergreen/trend check\n"
+	"                        (default 4, 2 to 8)\n"
 	"      --shard I/N       mine only the clusters whose macro cluster falls in shard I\n"
 	"                        of N (default 1/1)\n"
 	"      --threads N       worker threads (default 2)\n"
@@ -56,7 +61,7 @@ static const char usage[] =
 
 enum { OPT_THR = CLI_OPT_FIRST_OWN, OPT_MINC, OPT_MINH, OPT_MINS, OPT_MINCH, OPT_ALPHA, OPT_CONF,
        OPT_TOP, OPT_NGRAM, OPT_NOPAIRS, OPT_POOL, OPT_NEG, OPT_EX, OPT_TZ, OPT_HOLD, OPT_SHARD,
-       OPT_THREADS };
+       OPT_THREADS, OPT_BLOCKS };
 
 static const struct option longopts[] = {
 	{ "performance-threshold", required_argument, NULL, OPT_THR },
@@ -74,11 +79,36 @@ static const struct option longopts[] = {
 	{ "examples", required_argument, NULL, OPT_EX },
 	{ "tz", required_argument, NULL, OPT_TZ },
 	{ "holdout", required_argument, NULL, OPT_HOLD },
+	{ "time-blocks", required_argument, NULL, OPT_BLOCKS },
 	{ "shard", required_argument, NULL, OPT_SHARD },
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	CLI_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
+
+/*
+ * label_text: a cluster record's label as one string: a string as it is, an
+ * array of distinctive terms (pd-cluster's) as its first three joined by
+ * ", ".  NULL when it has none.
+ */
+static const char *label_text(const cJSON *rec, pd_buf *b)
+{
+	const cJSON *l = cJSON_GetObjectItemCaseSensitive(rec, "label"), *t;
+	if (cJSON_IsString(l))
+		return l->valuestring;
+	if (!cJSON_IsArray(l))
+		return NULL;
+	pd_buf_reset(b);
+	int k = 0;
+	cJSON_ArrayForEach(t, l) {
+		if (!cJSON_IsString(t) || !*t->valuestring || k == 3)
+			continue;
+		if (k++)
+			pd_buf_adds(b, ", ");
+		pd_buf_adds(b, t->valuestring);
+	}
+	return k ? b->p : NULL;
+}
 
 /* write a video line, with "holdout":true added when held out here */
 static void emit_video(const char *line, size_t len, int mark)
@@ -127,7 +157,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case OPT_THR: o.threshold = cli_parse_double("--performance-threshold", optarg, 1e-9, 1e9); break;
 		case OPT_MINC: o.min_cluster = (int)cli_parse_long("--min-cluster-size", optarg, 2, 1000000000); break;
-		case OPT_MINH: o.min_high = (int)cli_parse_long("--min-high", optarg, 1, 1000000000); break;
+		case OPT_MINH: o.min_high = (int)cli_parse_long("--min-high", optarg, 0, 1000000000); break;
 		case OPT_MINS: o.min_with = (int)cli_parse_long("--min-support", optarg, 2, 1000000000); break;
 		case OPT_MINCH: o.min_channels = (int)cli_parse_long("--min-channels", optarg, 1, 1000000000); break;
 		case OPT_ALPHA: o.alpha = cli_parse_double("--alpha", optarg, 0, 1); break;
@@ -137,6 +167,7 @@ int main(int argc, char **argv)
 		case OPT_NOPAIRS: o.pairs = 0; break;
 		case OPT_POOL: o.pair_pool = (int)cli_parse_long("--pair-pool", optarg, 0, 1000); break;
 		case OPT_NEG: o.negative = 1; break;
+		case OPT_BLOCKS: o.time_blocks = (int)cli_parse_long("--time-blocks", optarg, 2, PD_MAX_BLOCKS); break;
 		case OPT_EX: o.examples = (int)cli_parse_long("--examples", optarg, 0, 16); break;
 		case OPT_THREADS: o.threads = (int)cli_parse_long("--threads", optarg, 1, 16); break;
 		case OPT_TZ:
@@ -147,11 +178,14 @@ int main(int argc, char **argv)
 			char *end;
 			double f = strtod(optarg, &end);
 			if (*optarg && !*end && strchr(optarg, '-') == NULL) {
-				if (!(f > 0 && f < 1))
-					cli_usage_error("--holdout fraction '%s' is not between 0 and 1", optarg);
+				if (!(f >= 0 && f < 1))
+					cli_usage_error("--holdout fraction '%s' is not in [0, 1)", optarg);
 				o.holdout_fraction = f;
+				o.holdout_before = NAN;
 			} else if (pd_time_parse(optarg, &o.holdout_before) < 0) {
 				cli_usage_error("invalid --holdout '%s' (a fraction or an RFC 3339 date)", optarg);
+			} else {
+				o.holdout_fraction = 0;
 			}
 			break;
 		}
@@ -183,6 +217,7 @@ int main(int argc, char **argv)
 	const char *line;
 	size_t len;
 	pd_record r = PD_RECORD_INIT;
+	pd_buf lbl = PD_BUF_INIT;
 	char type[32];
 	while (cli_next_record(in, &line, &len, type)) {
 		pd_err err;
@@ -237,7 +272,8 @@ int main(int argc, char **argv)
 			}
 			if (pd_miner_add_cluster(m, id, pd_json_str(r.json, "level"), pd_json_str(r.json, "parent"),
 						 pd_json_num(r.json, "size", NAN), pd_json_str(r.json, "centroid_b64"),
-						 pd_json_num(r.json, "radius", NAN), &err) < 0) {
+						 pd_json_num(r.json, "radius", NAN), label_text(r.json, &lbl),
+						 &err) < 0) {
 				cli_reject(CLI_POS(in), line, len, "%s", err.msg);
 				continue;
 			}
@@ -257,6 +293,7 @@ int main(int argc, char **argv)
 		}
 	}
 	pd_record_release(&r);
+	pd_buf_release(&lbl);
 	pd_input_free(in);
 
 	pd_miner_holdout(m);

@@ -25,6 +25,7 @@
 #include "../lib/video.h"
 #include "../lib/strmap.h"
 #include "../lib/pinecone.h"
+#include "../lib/pattern.h"
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -446,11 +447,19 @@ static const char upsert_patterns_sql[] =
 	"  jsonb_build_object('name', s.record->'name', 'description', s.record->'description',"
 	"   'template', coalesce(s.record->'template', s.record->'name'),"
 	"   'examples', coalesce(s.record->'examples', '[]'::jsonb),"
-	"   'confidence', coalesce(st->'confidence', s.record->'validation'->'confidence',"
+	"   'confidence', coalesce("
+	"     CASE WHEN jsonb_typeof(s.record->'confidence') = 'number' THEN s.record->'confidence' END,"
+	"     CASE WHEN jsonb_typeof(s.record->'pattern_data'->'confidence') = 'number'"
+	"      THEN s.record->'pattern_data'->'confidence' END,"
+	"     CASE WHEN jsonb_typeof(st->'confidence') = 'number' THEN st->'confidence' END,"
 	"     CASE WHEN jsonb_typeof(st->'q') = 'number' THEN to_jsonb(1 - (st->'q')::numeric) END,"
 	"     CASE WHEN jsonb_typeof(st->'p') = 'number' THEN to_jsonb(1 - (st->'p')::numeric) END),"
 	"   'sample_size', coalesce(st->'n_with', st->'n')),"
-	"  jsonb_build_object("
+	/* the record's own performance_stats (pd-mine writes them: lift_ratio is
+	   the effect multiplier, as in stats.effect), else made from its stats;
+	   pd 0.1 records: their lift_ratio was a ratio of means, kept as stored */
+	"  coalesce(CASE WHEN jsonb_typeof(s.record->'performance_stats') = 'object'"
+	"   THEN s.record->'performance_stats' END, jsonb_build_object("
 	"   'within_radius', jsonb_build_object("
 	"     'avg', coalesce(st->'mean_with', st->'avg_with', st->'mean_perf_with'),"
 	"     'median', coalesce(st->'median_with', st->'median_perf_with'),"
@@ -459,7 +468,11 @@ static const char upsert_patterns_sql[] =
 	"     'avg', coalesce(st->'mean_without', st->'avg_without', st->'mean_perf_without'),"
 	"     'median', coalesce(st->'median_without', st->'median_perf_without'),"
 	"     'count', coalesce(st->'n_without', n_without_calc)),"
-	"   'lift_ratio', coalesce(st->'lift', st->'lift_ratio')),"
+	"   'lift_ratio', coalesce(st->'effect', st->'lift_ratio',"
+	"     CASE WHEN jsonb_typeof(st->'median_perf_with') = 'number'"
+	"      AND jsonb_typeof(st->'median_perf_without') = 'number'"
+	"      AND (st->>'median_perf_without')::numeric > 0"
+	"      THEN to_jsonb((st->>'median_perf_with')::numeric / (st->>'median_perf_without')::numeric) END))),"
 	"  s.centroid, s.radius, s.cluster_id, s.cluster_level,"
 	"  CASE WHEN s.cluster_id IS NOT NULL THEN jsonb_build_object('level', s.cluster_level,"
 	"   'cluster', s.cluster_id, 'path', (SELECT path FROM hier WHERE start = s.cluster_id)) END,"
@@ -711,6 +724,10 @@ int main(int argc, char **argv)
 			}
 			if (kind == 3 && !pd_json_str(r.json, "pattern_type")) {
 				cli_reject(CLI_POS(in), line, len, "pattern '%s' has no string \"pattern_type\"", id);
+				continue;
+			}
+			if (kind == 3 && pd_pattern_check_effect(r.json, &err) < 0) {
+				cli_reject(CLI_POS(in), line, len, "pattern '%s': %s", id, err.msg);
 				continue;
 			}
 			if (kind == 2 && !pd_json_str(r.json, "level")) {

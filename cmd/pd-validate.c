@@ -30,19 +30,22 @@ static const char usage[] =
 	"stream (videos, clusters, patterns, mine_summary) from FILEs or standard input.\n"
 	"\n"
 	"Statistics:\n"
-	"      --fdr Q           false discovery rate level (default 0.05)\n"
+	"      --fdr Q           false discovery rate level of the screen (default 0.25)\n"
 	"      --fdr-method M    bh (Benjamini-Hochberg, default) or by (Benjamini-\n"
 	"                        Yekutieli, for any dependence between tests)\n"
-	"      --fdr-test T      the test whose p enters the FDR step: both (default:\n"
-	"                        2 min(p, p_rank)), fisher (the high-performer table)\n"
-	"                        or rank (the rank test on log perf)\n"
-	"      --min-holdout N   holdout videos with the feature needed to test\n"
-	"                        replication (default 5)\n"
-	"      --replication-alpha P  holdout p needed besides the direction (default 1:\n"
-	"                        the direction alone)\n"
-	"      --require-replication  reject patterns whose replication could not be tested\n"
-	"      --max-channel-share S  most of the high performers one channel may hold\n"
-	"                        (default 0.5)\n"
+	"      --fdr-test T      the test whose p enters the FDR step: rank (default:\n"
+	"                        the rank test on perf), fisher (the high-performer\n"
+	"                        table) or both (2 min(p, p_rank))\n"
+	"      --form-budget S   share of the FDR budget for form features, the rest\n"
+	"                        for topic features (default 0.5; weighted BH)\n"
+	"      --min-holdout N   holdout videos with and without the feature needed to\n"
+	"                        test replication (default 5)\n"
+	"      --replication-alpha P  holdout rank-test p needed to replicate (default\n"
+	"                        0.05; 1: the direction alone)\n"
+	"      --require-replication  reject patterns whose replication could not be\n"
+	"                        tested (default: provisional)\n"
+	"      --max-channel-share S  most of the videos with the feature one channel may\n"
+	"                        hold (default 0.5)\n"
 	"      --stability-alpha P  p needed without the top channel (default 0.05)\n"
 	"      --overlap S       share of a weaker pattern's videos that have a stronger\n"
 	"                        pattern's feature too that makes them one finding\n"
@@ -50,6 +53,7 @@ static const char usage[] =
 	"      --tz OFFSET       time zone of weekday and hour features, +HH:MM (default\n"
 	"                        +00:00; use pd-mine's)\n"
 	"      --keep-rejected   write rejected patterns too, with their reasons\n"
+	"                        (validated and provisional ones are always written)\n"
 	"\n"
 	"LLM review (on when --llm is given or PD_LLM_URL is set):\n"
 	"      --llm             review validated patterns with the chat model at PD_LLM_URL\n"
@@ -69,7 +73,7 @@ static const char usage[] =
 	"3 a service or I/O failure.\n";
 
 enum { OPT_FDR = CLI_OPT_FIRST_OWN, OPT_FDR_METHOD, OPT_FDR_TEST, OPT_MIN_HOLDOUT, OPT_REP_ALPHA, OPT_REQ_REP,
-       OPT_MAX_SHARE, OPT_STAB_ALPHA, OPT_OVERLAP, OPT_TZ, OPT_KEEP, OPT_LLM, OPT_NO_LLM,
+       OPT_MAX_SHARE, OPT_STAB_ALPHA, OPT_OVERLAP, OPT_FORM_BUDGET, OPT_TZ, OPT_KEEP, OPT_LLM, OPT_NO_LLM,
        OPT_LLM_BATCH, OPT_LLM_CONC, OPT_LLM_TIMEOUT, OPT_LLM_CACHE, OPT_LLM_REJECT, OPT_SEED };
 
 static const struct option longopts[] = {
@@ -82,6 +86,7 @@ static const struct option longopts[] = {
 	{ "max-channel-share", required_argument, NULL, OPT_MAX_SHARE },
 	{ "stability-alpha", required_argument, NULL, OPT_STAB_ALPHA },
 	{ "overlap", required_argument, NULL, OPT_OVERLAP },
+	{ "form-budget", required_argument, NULL, OPT_FORM_BUDGET },
 	{ "tz", required_argument, NULL, OPT_TZ },
 	{ "keep-rejected", no_argument, NULL, OPT_KEEP },
 	{ "llm", no_argument, NULL, OPT_LLM },
@@ -252,6 +257,7 @@ int main(int argc, char **argv)
 			o.stability_alpha = cli_parse_double("--stability-alpha", optarg, 1e-12, 1);
 			break;
 		case OPT_OVERLAP: o.overlap = cli_parse_double("--overlap", optarg, 1e-9, 1); break;
+		case OPT_FORM_BUDGET: o.form_budget = cli_parse_double("--form-budget", optarg, 0, 1); break;
 		case OPT_TZ:
 			if (pd_tz_parse(optarg, &o.tz_offset_s) < 0)
 				cli_usage_error("--tz takes +HH:MM or -HH:MM, not '%s'", optarg);
@@ -325,7 +331,11 @@ int main(int argc, char **argv)
 					   "mine_summary has no \"tests\" count (a whole number)");
 				continue;
 			}
-			pd_validator_add_tests(v, tj->valuedouble);
+			const cJSON *tt = cJSON_GetObjectItemCaseSensitive(rec.json, "tests_topic");
+			pd_validator_add_tests(v, tj->valuedouble,
+					       cJSON_IsNumber(tt) && tt->valuedouble >= 0 &&
+							       tt->valuedouble <= tj->valuedouble
+						       ? tt->valuedouble : NAN);
 			summaries++;
 		}
 		cli_passthrough(line, len);
@@ -348,7 +358,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < pd_validator_npatterns(v); i++) {
 		int passed = pd_validator_passed(v, i);
 		validated += (size_t)passed;
-		if (!passed && !keep)
+		if (!passed && !pd_validator_provisional(v, i) && !keep)
 			continue;
 		char *t = cJSON_PrintUnformatted(pd_validator_pattern(v, i));
 		pd_buf_adds(&cli_out, t);
@@ -360,7 +370,8 @@ int main(int argc, char **argv)
 	}
 	cli_metric_num("patterns", (double)s.patterns);
 	cli_metric_num("validated", (double)validated);
-	cli_metric_num("patterns_rejected", (double)(s.patterns - validated));
+	cli_metric_num("provisional", (double)s.provisional);
+	cli_metric_num("patterns_rejected", (double)(s.patterns - validated - s.provisional));
 	cli_metric_num("rejected_fdr", (double)s.rej_fdr);
 	cli_metric_num("rejected_holdout", (double)s.rej_holdout);
 	cli_metric_num("rejected_channel", (double)s.rej_channel);

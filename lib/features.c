@@ -447,7 +447,7 @@ static unsigned title_flags(const char *t, const pd_words *w, unsigned want)
 
 /* keyword rules: the first format whose phrases occur in the title wins */
 static const struct { const char *format; const char *const phrases[12]; } format_rules[] = {
-	{ "shorts", { "shorts", "short", NULL } },
+	{ "shorts", { "shorts", NULL } },
 	{ "live_stream", { "live stream", "livestream", "live streaming", "streaming", "stream",
 			   "live", NULL } },
 	{ "compilation", { "compilation", "best of", "moments", "highlights", "montage", "funniest",
@@ -455,19 +455,22 @@ static const struct { const char *format; const char *const phrases[12]; } forma
 	{ "tutorial", { "how to", "tutorial", "guide", "step by step", "learn", "diy", "beginners",
 			"walkthrough", "course", NULL } },
 	{ "listicle", { NULL } },	/* by the listicle title flag */
-	{ "product_focus", { "review", "unboxing", "hands on", "comparison", "vs", "versus",
-			     "tested", "worth it", "buying", NULL } },
+	/* not "vs": match titles ("argentina vs brazil") are no product focus;
+	   the vs title flag says it */
+	{ "product_focus", { "review", "unboxing", "hands on", "comparison", "tested",
+			     "worth it", "buying", "buying guide", NULL } },
 	{ "explainer", { "explained", "what is", "what are", "why", "how does", "how do",
 			 "the truth about", "the science", "meaning", NULL } },
-	{ "case_study", { "case study", "experiment", "i tried", "we tried", "results",
-			  "how i", "how we", "breakdown", NULL } },
+	{ "case_study", { "case study", "experiment", "i tried", "we tried", "how i", "how we",
+			  NULL } },
 	{ "personal_story", { "my story", "storytime", "story time", "my journey", "i quit",
 			      "my experience", "confession", NULL } },
 	{ "vlog", { "vlog", "day in the life", "a day in", "week in", "daily", NULL } },
 	{ "news_analysis", { "news", "breaking", "analysis", "report", "reacts", "reaction",
 			     "leaked", NULL } },
-	{ "update", { "update", "announcement", "announcing", "patch", "trailer", "teaser",
-		      "coming soon", "official", NULL } },
+	/* not "trailer", "teaser" or "official": a trailer or an official music
+	   video is not an update (n-grams and tags say those) */
+	{ "update", { "update", "announcement", "announcing", "patch notes", "coming soon", NULL } },
 };
 
 #define NRULES (sizeof format_rules / sizeof *format_rules)
@@ -884,6 +887,20 @@ static void add_minutes(pd_buf *out, double s)
 		pd_buf_printf(out, "%g s", s);
 }
 
+/* a format in words, as a plural noun phrase */
+static const char *format_phrase(const char *v)
+{
+	static const char *const phr[PD_NFORMATS] = {
+		"tutorials", "list videos (\"10 ...\")", "explainers", "experiments and case studies",
+		"news and reaction videos", "personal stories", "reviews and unboxings",
+		"live streams", "Shorts-style videos", "vlogs", "compilations and highlights",
+		"updates and announcements" };
+	for (int i = 0; i < PD_NFORMATS; i++)
+		if (!strcmp(v, pd_format_names[i]))
+			return phr[i];
+	return v;
+}
+
 void pd_feature_describe(const pd_feature *f, pd_buf *out)
 {
 	switch (f->kind) {
@@ -902,7 +919,7 @@ void pd_feature_describe(const pd_feature *f, pd_buf *out)
 		describe_range(out, f, "titles of ", "words");
 		break;
 	case K_FORMAT:
-		pd_buf_printf(out, "%s videos", f->value);
+		pd_buf_adds(out, format_phrase(f->value));
 		break;
 	case K_DURATION:
 		pd_buf_adds(out, "videos ");
@@ -966,4 +983,21 @@ void pd_feature_name(const pd_feature *f, pd_buf *out)
 	pd_feature_describe(f, out);
 	if (out->len > start && out->p[start] >= 'a' && out->p[start] <= 'z')
 		out->p[start] = (char)(out->p[start] - 'a' + 'A');
+}
+
+int pd_feature_text_is_topic(const char *t)
+{
+	return strstr(t, "\"kind\":\"ngram\"") || strstr(t, "\"kind\":\"tag\"") ||
+	       strstr(t, "\"kind\":\"category\"");
+}
+
+int pd_feature_is_topic(const pd_feature *f)
+{
+	if (f->kind == K_ALL) {
+		for (int i = 0; i < f->nall; i++)
+			if (pd_feature_is_topic(f->all[i]))
+				return 1;
+		return 0;
+	}
+	return f->kind == K_NGRAM || f->kind == K_TAG || f->kind == K_CATEGORY;
 }

@@ -154,4 +154,16 @@ void pd_feature_describe(const pd_feature *f, pd_buf *out);
 void pd_feature_name(const pd_feature *f, pd_buf *out);
 void pd_feature_free(pd_feature *f);
 
+/*
+ * Two classes of features, for weighting the multiple-testing budget
+ * (pd-validate(1)): topic features say what a video is about (title
+ * n-grams, tags, category, and conjunctions with one of them); form
+ * features say how it is made and published (title structure and length,
+ * format, duration, Shorts, timing, tag count, description).
+ * pd_feature_is_topic / pd_feature_text_is_topic (on canonical JSON text):
+ * 1 for a topic feature.
+ */
+int pd_feature_is_topic(const pd_feature *f);
+int pd_feature_text_is_topic(const char *canonical);
+
 #endif

@@ -27,6 +27,8 @@
 #include "stats.h"
 #include "strmap.h"
 #include "text.h"
+#include "pattern.h"
+#include "timeutil.h"
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -38,13 +40,13 @@ void pd_mine_opts_default(pd_mine_opts *o)
 	memset(o, 0, sizeof *o);
 	o->min_cluster = 30;
 	o->threshold = 2.0;
-	o->min_high = 5;
+	o->min_high = 0;
 	o->min_with = 10;
 	o->min_channels = 3;
 	o->top = 10;
 	o->max_ngram = 3;
 	o->pairs = 1;
-	o->pair_pool = 20;
+	o->pair_pool = 6;
 	o->alpha = 0.05;
 	o->ci_level = 0.95;
 	o->examples = 5;
@@ -52,6 +54,8 @@ void pd_mine_opts_default(pd_mine_opts *o)
 	o->shard_i = 1;
 	o->shard_n = 1;
 	o->holdout_before = NAN;
+	o->holdout_fraction = 0.2;
+	o->time_blocks = 4;
 }
 
 /* ---- the key dictionary ---- */
@@ -78,6 +82,12 @@ typedef struct res {
 	int dir;		/* +1 over-performs, -1 under */
 	long n, n_with, a, c;
 	double lift, lo, hi, p, p_rank, quality;
+	double eff, eff_lo, eff_hi;	/* Hodges-Lehmann multiplier of perf and its interval */
+	double *lp;		/* log perf of the videos with the feature, ascending, owned */
+	int trend;		/* 0 evergreen, 1 trend */
+	int blocks, btest, bheld;	/* time blocks: testable, where the effect held */
+	double bps[PD_MAX_BLOCKS];	/* probability of superiority per block (NAN untestable) */
+	double win_from, win_to;	/* trend: the window where it held */
 	int channels, high_channels, top_channel;
 	double top_share;
 	double med_with, med_without, avg_with, avg_without;
@@ -94,11 +104,14 @@ typedef struct clu {
 	int parent;		/* cluster index, -1 */
 	double size, radius;
 	char *centroid;
+	char *label;
+	double *allp;		/* log perf of the mining members, ascending, owned */
+	double bedge[PD_MAX_BLOCKS + 1];	/* time block edges */
 	int *mem;		/* member video indices (used videos) */
 	int nmem, capmem;
 	int mine;		/* in this shard */
 	int N, H;
-	long long tests;
+	long long tests, tests_topic;	/* all, and those of topic features (topic_class) */
 	res *res;
 	int nres, capres;
 	int mined;
@@ -181,8 +194,11 @@ void pd_miner_free(pd_miner *m)
 		free(c->id);
 		free(c->parent_id);
 		free(c->centroid);
+		free(c->label);
+		free(c->allp);
 		free(c->mem);
 		for (int r = 0; r < c->nres; r++) {
+			free(c->res[r].lp);
 			free(c->res[r].ftext);
 			free(c->res[r].aliases);
 		}
@@ -333,7 +349,8 @@ long pd_miner_add_video(pd_miner *m, const pd_video *v, const char *const cluste
 }
 
 int pd_miner_add_cluster(pd_miner *m, const char *id, const char *level, const char *parent,
-			 double size, const char *centroid_b64, double radius, pd_err *err)
+			 double size, const char *centroid_b64, double radius, const char *label,
+			 pd_err *err)
 {
 	int l = level_of(level);
 	if (l < 0)
@@ -349,6 +366,8 @@ int pd_miner_add_cluster(pd_miner *m, const char *id, const char *level, const c
 	c->radius = radius;
 	free(c->centroid);
 	c->centroid = centroid_b64 ? xstrdup(centroid_b64) : NULL;
+	free(c->label);
+	c->label = label && *label ? xstrdup(label) : NULL;
 	return 0;
 }
 
@@ -482,6 +501,8 @@ typedef struct work {
 	int *touched;
 	int *order, *pos;	/* members sorted by perf; position of each */
 	double *rank, *perf;
+	double *xs, *ys;	/* log perf with / without a feature, ascending */
+	int *blk;		/* time block of each member, -1 unknown */
 	unsigned char *mark;
 	int *tmp, *tmp2;
 	size_t tmpcap;
@@ -492,7 +513,7 @@ typedef struct cand {
 	long n_with, a;
 	int *m;			/* member local indices, ascending */
 	int dir;
-	double p, lift;
+	double p;		/* p_rank of the positive test */
 	int ok;			/* passed support and channels (positive) */
 	int pa, pb;		/* pair parts (candidate indices) */
 } cand;
@@ -554,82 +575,147 @@ static void add_result(clu *c, const res *r)
 	c->res[c->nres++] = *r;
 }
 
+static double logp(double perf)
+{
+	return log(perf > 1e-9 ? perf : 1e-9);
+}
+
 /*
- * evaluate: the full statistics of candidate members mm[0..n) (local
- * indices, ascending) in direction dir; adds a result when it passes
- * channels and p <= alpha.  Returns 1 if it passed support + channels.
+ * time_check: does the effect of the members marked in w->mark hold across
+ * publication time?  The cluster's mining videos are cut into o.time_blocks
+ * blocks of equal size by publication time; in each block with at least 3
+ * videos with and 3 without the feature, the probability of superiority
+ * U / (n1 n0) tells the side the effect falls on there.  Evergreen: testable
+ * in at least 3 blocks and on the stated side in all but at most one of
+ * them.  Otherwise a trend, its window the span of the blocks where it held
+ * (all testable ones when it held in none).
+ */
+static void time_check(const pd_miner *m, const clu *c, const work *w, res *r)
+{
+	int B = m->o.time_blocks;
+	double u[PD_MAX_BLOCKS] = { 0 }, n1[PD_MAX_BLOCKS] = { 0 }, n0[PD_MAX_BLOCKS] = { 0 };
+	long N = c->N;
+	for (long i = 0; i < N; i++) {
+		int j = w->order[i], b = w->blk[j];
+		if (b < 0)
+			continue;
+		if (w->mark[j]) {
+			u[b] += n0[b];
+			n1[b]++;
+		} else {
+			n0[b]++;
+		}
+	}
+	r->blocks = B;
+	r->btest = r->bheld = 0;
+	int first = -1, last = -1, tfirst = -1, tlast = -1;
+	for (int b = 0; b < B; b++) {
+		r->bps[b] = NAN;
+		if (n1[b] < 3 || n0[b] < 3)
+			continue;
+		r->bps[b] = u[b] / (n1[b] * n0[b]);
+		r->btest++;
+		if (tfirst < 0)
+			tfirst = b;
+		tlast = b;
+		if (r->dir > 0 ? r->bps[b] > 0.5 : r->bps[b] < 0.5) {
+			r->bheld++;
+			if (first < 0)
+				first = b;
+			last = b;
+		}
+	}
+	r->trend = !(r->btest >= 3 && r->bheld >= r->btest - 1);
+	if (first < 0)
+		first = tfirst, last = tlast;
+	r->win_from = first >= 0 ? c->bedge[first] : NAN;
+	r->win_to = last >= 0 ? c->bedge[last + 1] : NAN;
+}
+
+/*
+ * evaluate: the statistics of candidate members mm[0..n) (local indices,
+ * ascending) in direction dir.  The primary test is the one-sided rank test
+ * on perf (every video of the cluster counts); the pattern is added when it
+ * passes the channel minimum, p_rank <= alpha, and the effect agrees with
+ * it: the Hodges-Lehmann shift of log perf and the difference of medians
+ * are on the stated side.  The 2x2 table of high performers (Fisher's test,
+ * the lift and its interval) is reported beside it.  Returns 1 if it passed
+ * support + channels; *p_out gets p_rank.
  */
 static int evaluate(const pd_miner *m, clu *c, work *w, const int *mm, long n, long a, int dir,
 		    const char *ftext, double *p_out)
 {
 	const pd_mine_opts *o = &m->o;
 	long N = c->N, H = c->H;
-	long b = n - a, cc = H - a, d = (N - n) - cc;
-	double p = dir > 0 ? pd_fisher_greater(a, b, cc, d) : pd_fisher_less(a, b, cc, d);
-	if (p_out)
-		*p_out = p;
-	int top;
-	long topn;
-	int hch = count_channels(m, c, w, mm, n, 1, NULL, NULL);
-	int ch = count_channels(m, c, w, mm, n, 0, &top, &topn);
-	if (dir > 0 ? hch < o->min_channels : ch < o->min_channels)
-		return 0;
-	if (p > o->alpha)
-		return 1;
-	double lift = pd_lift(a, b, cc, d);
-	if (dir > 0 ? lift <= 1 : lift >= 1)
-		return 1;
-	res r;
-	memset(&r, 0, sizeof r);
-	r.ftext = xstrdup(ftext);
-	r.fkey = pd_hash64(ftext, strlen(ftext));
-	r.mset = pd_hash64(mm, (unsigned long)n * sizeof *mm) ^ (uint64_t)n;
-	r.dir = dir;
-	r.n = N;
-	r.n_with = n;
-	r.a = a;
-	r.c = cc;
-	r.lift = lift;
-	pd_lift_ci(a, b, cc, d, 1 - o->ci_level, &r.lo, &r.hi);
-	r.p = p;
 	double rs = 0;
 	for (long i = 0; i < n; i++)
 		rs += w->rank[mm[i]];
-	double tie = w->rank[N]; /* stored tie term */
-	r.p_rank = pd_mw_from_ranks(rs, (size_t)n, (size_t)(N - n), tie, dir > 0, NULL);
-	r.quality = dir > 0 ? r.lo : (r.hi > 0 ? 1 / r.hi : 0);
-	r.channels = ch;
-	r.high_channels = hch;
-	r.top_channel = top;
-	r.top_share = n ? (double)topn / (double)n : 0;
-	/* medians and means by walking the members in perf order */
+	double p_rank = pd_mw_from_ranks(rs, (size_t)n, (size_t)(N - n), w->rank[N], dir > 0, NULL);
+	if (p_out)
+		*p_out = p_rank;
+	int top;
+	long topn;
+	int ch = count_channels(m, c, w, mm, n, 0, &top, &topn);
+	if (ch < o->min_channels)
+		return 0;
+	if (p_rank > o->alpha)
+		return 1;
+	res r;
+	memset(&r, 0, sizeof r);
+	r.dir = dir;
+	/* the two groups in perf order: sorted log perf, medians, means */
 	for (long i = 0; i < n; i++)
 		w->mark[mm[i]] = 1;
-	long half_w = n, half_o = N - n, kw = 0, ko = 0;
-	double sw = 0, so = 0, mw0 = NAN, mw1 = NAN, mo0 = NAN, mo1 = NAN;
+	long kx = 0, ky = 0;
+	double sw = 0, so = 0;
 	for (long i = 0; i < N; i++) {
 		int j = w->order[i];
 		double pf = w->perf[j];
 		if (w->mark[j]) {
-			if (kw == (half_w - 1) / 2)
-				mw0 = pf;
-			if (kw == half_w / 2)
-				mw1 = pf;
-			kw++;
+			w->xs[kx++] = logp(pf);
 			sw += pf;
 		} else {
-			if (ko == (half_o - 1) / 2)
-				mo0 = pf;
-			if (ko == half_o / 2)
-				mo1 = pf;
-			ko++;
+			w->ys[ky++] = logp(pf);
 			so += pf;
 		}
 	}
-	r.med_with = (mw0 + mw1) / 2;
-	r.med_without = half_o ? (mo0 + mo1) / 2 : NAN;
+	double med_with = exp(pd_quantile_sorted(w->xs, (size_t)kx, 0.5));
+	double med_without = ky ? exp(pd_quantile_sorted(w->ys, (size_t)ky, 0.5)) : NAN;
+	double est, lo, hi;
+	pd_hl_shift(w->xs, (size_t)kx, w->ys, (size_t)ky, 1 - o->ci_level, &est, &lo, &hi);
+	int agrees = dir > 0 ? est > 0 && med_with > med_without : est < 0 && med_with < med_without;
+	if (!agrees) {
+		for (long i = 0; i < n; i++)
+			w->mark[mm[i]] = 0;
+		return 1;
+	}
+	long b = n - a, cc = H - a, d = (N - n) - cc;
+	r.ftext = xstrdup(ftext);
+	r.fkey = pd_hash64(ftext, strlen(ftext));
+	r.mset = pd_hash64(mm, (unsigned long)n * sizeof *mm) ^ (uint64_t)n;
+	r.n = N;
+	r.n_with = n;
+	r.a = a;
+	r.c = cc;
+	r.p = dir > 0 ? pd_fisher_greater(a, b, cc, d) : pd_fisher_less(a, b, cc, d);
+	r.lift = pd_lift(a, b, cc, d);
+	pd_lift_ci(a, b, cc, d, 1 - o->ci_level, &r.lo, &r.hi);
+	r.p_rank = p_rank;
+	r.eff = exp(est);
+	r.eff_lo = exp(lo);
+	r.eff_hi = exp(hi);
+	r.quality = dir > 0 ? r.eff_lo : (r.eff_hi > 0 ? 1 / r.eff_hi : 0);
+	r.channels = ch;
+	r.high_channels = count_channels(m, c, w, mm, n, 1, NULL, NULL);
+	r.top_channel = top;
+	r.top_share = n ? (double)topn / (double)n : 0;
+	r.med_with = med_with;
+	r.med_without = med_without;
 	r.avg_with = n ? sw / (double)n : NAN;
-	r.avg_without = half_o ? so / (double)half_o : NAN;
+	r.avg_without = ky ? so / (double)ky : NAN;
+	r.lp = xmalloc((size_t)(kx ? kx : 1) * sizeof *r.lp);
+	memcpy(r.lp, w->xs, (size_t)kx * sizeof *r.lp);
+	time_check(m, c, w, &r);
 	/* examples: the best performers with the feature (positive), or any (negative) */
 	for (long i = N - 1; i >= 0 && r.nex < o->examples; i--) {
 		int j = w->order[i];
@@ -640,6 +726,26 @@ static int evaluate(const pd_miner *m, clu *c, work *w, const int *mm, long n, l
 		w->mark[mm[i]] = 0;
 	add_result(c, &r);
 	return 1;
+}
+
+/*
+ * cond_p: the one-sided rank test (greater) of the perf of the videos in
+ * both[0..nb) against those of part[0..np) that are not in both (the
+ * videos with one part of a pair but not the other); local indices,
+ * ascending.  1 when either group is empty.
+ */
+static double cond_p(work *w, const int *both, long nb, const int *part, long np)
+{
+	long kx = 0, ky = 0;
+	for (long i = 0, k = 0; i < np; i++) {
+		while (k < nb && both[k] < part[i])
+			k++;
+		if (k < nb && both[k] == part[i])
+			w->xs[kx++] = w->perf[part[i]];
+		else
+			w->ys[ky++] = w->perf[part[i]];
+	}
+	return pd_mann_whitney(w->xs, (size_t)kx, w->ys, (size_t)ky, 1, NULL);
 }
 
 static int is_kind(const char *t, const char *kind)
@@ -678,6 +784,33 @@ static int cmp_pool(const void *x, const void *y)
 	return strcmp(a->text, b->text);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* the cluster's time block edges (equal counts of mining videos) and each member's block */
+static void time_blocks(const pd_miner *m, clu *c, work *w)
+{
+	int N = c->nmem, B = m->o.time_blocks, k = 0;
+	double *t = w->xs;	/* scratch: free until the tests */
+	for (int j = 0; j < N; j++)
+		if (isfinite(m->v[c->mem[j]].published))
+			t[k++] = m->v[c->mem[j]].published;
+	qsort(t, (size_t)k, sizeof *t, cmp_double);
+	for (int b = 0; b <= B; b++)
+		c->bedge[b] = k ? t[b == B ? k - 1 : (int)((long)b * k / B)] : NAN;
+	for (int j = 0; j < N; j++) {
+		double p = m->v[c->mem[j]].published;
+		int b = -1;
+		if (k && isfinite(p))
+			for (b = B - 1; b > 0 && p < c->bedge[b]; b--)
+				;
+		w->blk[j] = b;
+	}
+}
+
 static void mine_cluster(pd_miner *m, clu *c, work *w)
 {
 	const pd_mine_opts *o = &m->o;
@@ -694,9 +827,13 @@ static void mine_cluster(pd_miner *m, clu *c, work *w)
 	w->rank = xreallocarray(w->rank, (size_t)N + 1, sizeof *w->rank);
 	w->perf = xreallocarray(w->perf, (size_t)N, sizeof *w->perf);
 	w->mark = xrealloc(w->mark, (size_t)N);
+	w->xs = xreallocarray(w->xs, (size_t)N, sizeof *w->xs);
+	w->ys = xreallocarray(w->ys, (size_t)N, sizeof *w->ys);
+	w->blk = xreallocarray(w->blk, (size_t)N, sizeof *w->blk);
 	memset(w->mark, 0, (size_t)N);
 	for (int j = 0; j < N; j++)
 		w->perf[j] = m->v[c->mem[j]].perf;
+	time_blocks(m, c, w);
 	w->rank[N] = pd_midranks(w->perf, (size_t)N, w->rank);
 	/* order by rank (ties by member index: members are in input order) */
 	{
@@ -715,6 +852,9 @@ static void mine_cluster(pd_miner *m, clu *c, work *w)
 			w->order[cnt[(int)(2 * w->rank[j])]++] = j;
 		free(cnt);
 	}
+	c->allp = xmalloc((size_t)N * sizeof *c->allp);
+	for (int i = 0; i < N; i++)
+		c->allp[i] = logp(w->perf[w->order[i]]);
 
 	/* count every feature of every member */
 	int nt = 0;
@@ -743,8 +883,10 @@ static void mine_cluster(pd_miner *m, clu *c, work *w)
 		 * the outcome, so leaving such features out of the count would
 		 * shrink m and make the FDR step anti-conservative.
 		 */
-		if (n >= o->min_with && n < N && !pos)
+		if (n >= o->min_with && n < N && !pos) {
 			c->tests++;
+			c->tests_topic += pd_feature_text_is_topic(m->ftext[f]);
+		}
 		int neg = o->negative && n >= o->min_with && n < N &&
 			  (double)n * c->H / N >= o->min_high;
 		if (pos || neg) {
@@ -786,18 +928,24 @@ static void mine_cluster(pd_miner *m, clu *c, work *w)
 		w->cnt[f] = w->hi[f] = 0;
 		w->slot[f] = -1;
 	}
-	/* test singles */
+	/*
+	 * Test singles.  A feature whose videos come from fewer than
+	 * min_channels channels is not tested and not counted: that filter
+	 * never looks at perf, so under the null it leaves the p-values of the
+	 * tests it keeps uniform (independent filtering) and m honest.
+	 */
 	for (int i = 0; i < ncd; i++) {
 		const char *txt = m->ftext[cd[i].f];
+		int topic = pd_feature_text_is_topic(txt);
 		if (cd[i].dir & 1) {
-			c->tests++;
 			cd[i].ok = evaluate(m, c, w, cd[i].m, cd[i].n_with, cd[i].a, 1, txt, &cd[i].p);
-			cd[i].lift = pd_lift(cd[i].a, cd[i].n_with - cd[i].a, c->H - cd[i].a,
-					     (N - cd[i].n_with) - (c->H - cd[i].a));
+			c->tests += cd[i].ok;
+			c->tests_topic += cd[i].ok && topic;
 		}
 		if (cd[i].dir & 2) {
-			c->tests++;
-			evaluate(m, c, w, cd[i].m, cd[i].n_with, cd[i].a, -1, txt, NULL);
+			int ok = evaluate(m, c, w, cd[i].m, cd[i].n_with, cd[i].a, -1, txt, NULL);
+			c->tests += ok;
+			c->tests_topic += ok && topic;
 		}
 	}
 	/* pairs: the best single features (and every format and duration) */
@@ -805,7 +953,7 @@ static void mine_cluster(pd_miner *m, clu *c, work *w)
 		pool_item *pi = xmalloc((size_t)ncd * sizeof *pi);
 		int np = 0;
 		for (int i = 0; i < ncd; i++)
-			if ((cd[i].dir & 1) && cd[i].ok && cd[i].lift > 1) {
+			if ((cd[i].dir & 1) && cd[i].ok && cd[i].p < 0.5) {
 				pi[np].ci = i;
 				pi[np].p = cd[i].p;
 				pi[np].text = m->ftext[cd[i].f];
@@ -845,17 +993,16 @@ static void mine_cluster(pd_miner *m, clu *c, work *w)
 						i++, k++;
 					}
 				}
-				/* every pair considered is a test: its parts were chosen
-				 * for their small p, so none may be left uncounted */
+				/* every pair with enough videos is a test: its parts were
+				 * chosen for their small p, so none may be left uncounted */
+				if (n < o->min_with || n >= N)
+					continue;
 				c->tests++;
-				if (n < o->min_with || a < o->min_high || n >= N)
-					continue;
-				/* beats each part: more high performers than the part alone predicts */
-				double lift = pd_lift(a, n - a, c->H - a, (N - n) - (c->H - a));
-				if (lift <= A->lift || lift <= B->lift)
-					continue;
-				double pca = pd_fisher_greater(a, n - a, A->a - a, (A->n_with - n) - (A->a - a));
-				double pcb = pd_fisher_greater(a, n - a, B->a - a, (B->n_with - n) - (B->a - a));
+				c->tests_topic += pd_feature_text_is_topic(ta) || pd_feature_text_is_topic(tb);
+				/* beats each part: among the videos with one part, those
+				 * with the other part too do better (rank tests) */
+				double pca = cond_p(w, both, n, A->m, A->n_with);
+				double pcb = cond_p(w, both, n, B->m, B->n_with);
 				if (pca > o->alpha || pcb > o->alpha)
 					continue;
 				pd_buf_reset(&txt);
@@ -870,10 +1017,11 @@ static void mine_cluster(pd_miner *m, clu *c, work *w)
 				 * p, so its p is the largest of its own test and the two
 				 * conditional ones (a conservative union-intersection p).
 				 */
+				int before = c->nres;
 				evaluate(m, c, w, both, n, a, 1, txt.p, NULL);
-				if (c->nres && c->res[c->nres - 1].ftext && strcmp(c->res[c->nres - 1].ftext, txt.p) == 0) {
+				if (c->nres > before) {
 					res *x = &c->res[c->nres - 1];
-					x->p = fmax(x->p, fmax(pca, pcb));
+					x->p_rank = fmax(x->p_rank, fmax(pca, pcb));
 				}
 			}
 		}
@@ -913,6 +1061,9 @@ static void *worker(void *ud)
 	free(w.pos);
 	free(w.rank);
 	free(w.perf);
+	free(w.xs);
+	free(w.ys);
+	free(w.blk);
 	free(w.mark);
 	free(w.tmp);
 	free(w.tmp2);
@@ -1000,66 +1151,114 @@ static int macro_of(const pd_miner *m, int i)
 	return i;
 }
 
+/* msdiff: the multiset a[0..na) minus b[0..nb) (both ascending) into out; returns its size,
+ * or -1 when b is not within a */
+static long msdiff(const double *a, long na, const double *b, long nb, double *out)
+{
+	long i = 0, j = 0, k = 0;
+	while (i < na) {
+		if (j < nb && b[j] == a[i]) {
+			i++, j++;
+		} else if (j < nb && b[j] < a[i]) {
+			return -1;
+		} else {
+			out[k++] = a[i++];
+		}
+	}
+	return j == nb ? k : -1;
+}
+
+/* rest := a minus each of parts[0..np) in turn (tmp: room for na); returns the size or -1 */
+static long msdiff_all(const double *a, long na, double *const *parts, const long *nparts, int np,
+		       double *rest, double *tmp)
+{
+	long n = na;
+	memcpy(rest, a, (size_t)na * sizeof *rest);
+	for (int k = 0; k < np && n >= 0; k++) {
+		n = msdiff(rest, n, parts[k], nparts[k], tmp);
+		if (n >= 0)
+			memcpy(rest, tmp, (size_t)n * sizeof *rest);
+	}
+	return n;
+}
+
 /*
  * prune_family: parent p has feature q significant, and so do the children
  * xs[0..nx) (cluster indices xc).  "rest" is p's videos outside those
- * children.
+ * children.  All comparisons are one-sided rank tests on perf in q's
+ * direction, like the mining test itself.
  *   - A child's pattern says something its parent's does not when its videos
  *     with the feature do better (worse, for negative patterns) than the
- *     rest's videos with it (one-sided Fisher at alpha); otherwise it is
- *     pruned.  When the rest has fewer than min_support videos with the
- *     feature, a single child holds the parent's whole finding and is kept,
- *     while several children sharing it are one finding at the parent's
- *     level and are pruned.
+ *     rest's videos with it (at alpha); otherwise it is pruned.  When the
+ *     rest has fewer than min_support videos with the feature, a single
+ *     child holds the parent's whole finding and is kept, while several
+ *     children sharing it are one finding at the parent's level and are
+ *     pruned.
  *   - The parent's pattern is pruned when some child keeps the finding and
  *     the feature is not significant in the parent outside the children
- *     that keep it: those children explain it.
- * Decisions use the counts only, never earlier pruning, so the order in
+ *     that keep it: those children explain it, and the most specific
+ *     cluster where the effect holds is where it belongs.
+ * Decisions use the data only, never earlier pruning, so the order in
  * which families are visited does not matter.
  */
 static void prune_family(const pd_miner *m, const clu *p, res *q, res **xs, const int *xc, int nx)
 {
 	const pd_mine_opts *o = &m->o;
-	long n_with = q->n_with, a = q->a;
+	int greater = q->dir > 0;
+	long N = p->N;
+	double *rest = xmalloc((size_t)(N + 1) * sizeof *rest), *tmp = xmalloc((size_t)(N + 1) * sizeof *tmp);
+	double *rest2 = xmalloc((size_t)(N + 1) * sizeof *rest2);
+	double **parts = xmalloc((size_t)nx * sizeof *parts);
+	long *nparts = xmalloc((size_t)nx * sizeof *nparts);
+	int *keepc = xmalloc((size_t)nx * sizeof *keepc);
 	for (int k = 0; k < nx; k++) {
-		n_with -= xs[k]->n_with;
-		a -= xs[k]->a;
+		parts[k] = xs[k]->lp;
+		nparts[k] = xs[k]->n_with;
 	}
-	if (n_with < 0 || a < 0 || a > n_with)
-		return;	/* children that are not inside their parent (inconsistent input): no pruning */
-	/* the parent's rest outside the children that keep their pattern */
-	long kn_with = q->n_with, ka = q->a, kN = p->N, kH = p->H;
+	long n_with = msdiff_all(q->lp, q->n_with, parts, nparts, nx, rest, tmp);
+	if (n_with < 0)
+		goto out;	/* children that are not inside their parent (inconsistent input): no pruning */
 	int kept = 0;
 	for (int k = 0; k < nx; k++) {
 		res *x = xs[k];
 		int keep;
-		if (n_with < o->min_with) {
+		if (n_with < o->min_with)
 			keep = nx == 1;
-		} else {
-			double pv = q->dir > 0 ? pd_fisher_greater(x->a, x->n_with - x->a, a, n_with - a)
-					       : pd_fisher_less(x->a, x->n_with - x->a, a, n_with - a);
-			keep = pv <= o->alpha;
-		}
+		else
+			keep = pd_mann_whitney(x->lp, (size_t)x->n_with, rest, (size_t)n_with, greater, NULL) <= o->alpha;
 		if (!keep) {
 			x->pruned = 1;
 			continue;
 		}
+		keepc[kept] = xc[k];
+		parts[kept] = x->lp;
+		nparts[kept] = x->n_with;
 		kept++;
-		kn_with -= x->n_with;
-		ka -= x->a;
-		kN -= m->c[xc[k]].N;
-		kH -= m->c[xc[k]].H;
 	}
 	if (!kept)
-		return;
+		goto out;
+	/* the parent outside the kept children: with and without the feature */
+	long kwith = msdiff_all(q->lp, q->n_with, parts, nparts, kept, rest, tmp);
+	for (int k = 0; k < kept; k++) {	/* the kept children's videos leave the parent's rest */
+		parts[k] = m->c[keepc[k]].allp;
+		nparts[k] = m->c[keepc[k]].N;
+	}
+	long kall = msdiff_all(p->allp, N, parts, nparts, kept, rest2, tmp);
 	int rest_sig = 0;
-	long b = kn_with - ka, c = kH - ka, d = (kN - kn_with) - c;
-	if (kn_with >= o->min_with && b >= 0 && c >= 0 && d >= 0 && kN > kn_with) {
-		double pv = q->dir > 0 ? pd_fisher_greater(ka, b, c, d) : pd_fisher_less(ka, b, c, d);
-		rest_sig = pv <= o->alpha;
+	if (kwith >= o->min_with && kall > kwith) {
+		long kwo = msdiff(rest2, kall, rest, kwith, tmp);
+		if (kwo > 0)
+			rest_sig = pd_mann_whitney(rest, (size_t)kwith, tmp, (size_t)kwo, greater, NULL) <= o->alpha;
 	}
 	if (!rest_sig)
 		q->pruned = 1;
+out:
+	free(rest);
+	free(rest2);
+	free(tmp);
+	free(parts);
+	free(nparts);
+	free(keepc);
 }
 
 int pd_miner_run(pd_miner *m, pd_err *err)
@@ -1125,6 +1324,7 @@ int pd_miner_run(pd_miner *m, pd_err *err)
 	for (int i = 0; i < m->nc; i++) {
 		clu *p = &m->c[i];
 		m->counts.tests += p->tests;
+		m->counts.tests_topic += p->tests_topic;
 		m->counts.clusters += p->mined;
 		for (int r = 0; r < p->nres; r++) {
 			int nx = 0;
@@ -1210,6 +1410,17 @@ static void num(pd_buf *b, double v)
 		pd_buf_printf(b, "%.6g", v);
 }
 
+static void time_str(pd_buf *b, double t)
+{
+	char s[40];
+	if (!isfinite(t)) {
+		pd_buf_adds(b, "null");
+		return;
+	}
+	pd_time_format(t, s, sizeof s);
+	pd_buf_printf(b, "\"%s\"", s);
+}
+
 static void key(pd_buf *b, const char *k)
 {
 	pd_buf_printf(b, ",\"%s\":", k);
@@ -1257,16 +1468,12 @@ static void write_pattern(const pd_miner *m, const clu *c, const res *r, pd_buf 
 	pd_buf_adds(&idb, c->id);
 	pd_buf_addc(&idb, '\n');
 	pd_buf_adds(&idb, r->ftext);
-	pd_feature_name(f, &name);
 	double base = (double)(c->H) / (double)c->N;
-	double rate = (double)r->a / (double)r->n_with;
-	pd_buf_adds(&desc, r->dir > 0 ? "" : "Avoid: ");
-	pd_feature_describe(f, &desc);
-	pd_buf_printf(&desc, " reach %.1fx the channel baseline %.0f%% of the time in this %s cluster, "
-		      "against %.0f%% for the cluster (lift %.2f, %g%% CI %.2f-%.2f; median perf %.2f vs %.2f; "
-		      "%ld videos from %d channels)",
-		      m->o.threshold, 100 * rate, c->level >= 0 ? lv[c->level] : "", 100 * base, r->lift,
-		      100 * m->o.ci_level, r->lo, r->hi, r->med_with, r->med_without, r->n_with, r->channels);
+	pd_pattern_words pw = { f, c->label, c->level >= 0 ? lv[c->level] : NULL, r->dir > 0,
+				r->eff, r->eff_lo, r->eff_hi, m->o.ci_level, r->n, r->n_with, r->channels,
+				r->trend, r->win_from, r->win_to, r->btest, r->bheld };
+	pd_pattern_name(&pw, &name);
+	pd_pattern_sentence(&pw, &desc);
 	pd_buf_printf(b, "{\"type\":\"pattern\",\"id\":\"p%016llx\"",
 		      (unsigned long long)pd_hash64(idb.p, idb.len));
 	key(b, "pattern_type");
@@ -1286,6 +1493,28 @@ static void write_pattern(const pd_miner *m, const clu *c, const res *r, pd_buf 
 		str(b, lv[c->level]);
 	else
 		pd_buf_adds(b, "null");
+	key(b, "label");
+	if (c->label)
+		str(b, c->label);
+	else
+		pd_buf_adds(b, "null");
+	key(b, "kind");
+	str(b, r->trend ? "trend" : "evergreen");
+	pd_buf_adds(b, ",\"window\":{\"from\":");
+	time_str(b, r->win_from);
+	pd_buf_adds(b, ",\"to\":");
+	time_str(b, r->win_to);
+	pd_buf_adds(b, ",\"blocks\":");
+	num(b, r->blocks);
+	key(b, "testable"), num(b, r->btest);
+	key(b, "held"), num(b, r->bheld);
+	pd_buf_adds(b, ",\"superiority\":[");
+	for (int k = 0; k < r->blocks; k++) {
+		if (k)
+			pd_buf_addc(b, ',');
+		num(b, r->bps[k]);
+	}
+	pd_buf_adds(b, "]}");
 	key(b, "centroid_b64");
 	if (c->centroid)
 		str(b, c->centroid);
@@ -1303,6 +1532,12 @@ static void write_pattern(const pd_miner *m, const clu *c, const res *r, pd_buf 
 	key(b, "high_with"), num(b, (double)r->a);
 	key(b, "high_without"), num(b, (double)r->c);
 	key(b, "base_rate"), num(b, base);
+	key(b, "effect"), num(b, r->eff);
+	pd_buf_adds(b, ",\"effect_ci\":[");
+	num(b, r->eff_lo);
+	pd_buf_addc(b, ',');
+	num(b, r->eff_hi);
+	pd_buf_addc(b, ']');
 	key(b, "lift"), num(b, r->lift);
 	pd_buf_adds(b, ",\"lift_ci\":[");
 	num(b, r->lo);
@@ -1335,7 +1570,7 @@ static void write_pattern(const pd_miner *m, const clu *c, const res *r, pd_buf 
 	key(b, "median"), num(b, r->med_without);
 	key(b, "count"), num(b, (double)(r->n - r->n_with));
 	pd_buf_addc(b, '}');
-	key(b, "lift_ratio"), num(b, r->avg_without > 0 ? r->avg_with / r->avg_without : NAN);
+	key(b, "lift_ratio"), num(b, r->eff);
 	pd_buf_adds(b, "},\"pattern_data\":{\"name\":");
 	str(b, name.p);
 	key(b, "description");
@@ -1349,7 +1584,7 @@ static void write_pattern(const pd_miner *m, const clu *c, const res *r, pd_buf 
 		str(b, m->strs.p + m->v[r->ex[i]].title);
 	}
 	pd_buf_adds(b, "]");
-	key(b, "confidence"), num(b, 1 - r->p);
+	key(b, "confidence"), num(b, 1 - r->p_rank);
 	key(b, "sample_size"), num(b, (double)r->n_with);
 	pd_buf_adds(b, "},\"status\":\"candidate\"}\n");
 	pd_buf_release(&idb);
@@ -1371,9 +1606,9 @@ void pd_miner_write_patterns(pd_miner *m, pd_buf *out)
 
 void pd_miner_write_summary(pd_miner *m, pd_buf *out)
 {
-	pd_buf_printf(out, "{\"type\":\"mine_summary\",\"tests\":%lld,\"clusters\":%ld,\"shard\":\"%d/%d\","
+	pd_buf_printf(out, "{\"type\":\"mine_summary\",\"tests\":%lld,\"tests_topic\":%lld,\"clusters\":%ld,\"shard\":\"%d/%d\","
 		      "\"patterns\":%ld,\"videos\":%ld,\"videos_used\":%ld,\"holdout\":%ld,\"features\":%ld,",
-		      m->counts.tests, m->counts.clusters, m->o.shard_i, m->o.shard_n, m->counts.patterns,
+		      m->counts.tests, m->counts.tests_topic, m->counts.clusters, m->o.shard_i, m->o.shard_n, m->counts.patterns,
 		      m->counts.videos, m->counts.videos_used, m->counts.holdout, m->counts.atoms);
 	pd_buf_adds(out, "\"threshold\":");
 	num(out, m->o.threshold);

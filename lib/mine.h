@@ -27,6 +27,8 @@
 #include "err.h"
 #include "video.h"
 
+enum { PD_MAX_BLOCKS = 8 };
+
 typedef struct pd_mine_opts {
 	int min_cluster;	/* videos with perf a cluster needs to be mined (30) */
 	double threshold;	/* perf >= threshold is a high performer (2.0) */
@@ -46,6 +48,7 @@ typedef struct pd_mine_opts {
 	int shard_i, shard_n;	/* mine clusters whose macro ancestor hashes to shard i of n (1..n) */
 	double holdout_fraction;	/* > 0: the newest fraction of videos is held out */
 	double holdout_before;		/* finite: videos published at/after this are held out */
+	int time_blocks;	/* publication-time blocks of the evergreen check (4, at most PD_MAX_BLOCKS) */
 } pd_mine_opts;
 
 void pd_mine_opts_default(pd_mine_opts *o);
@@ -69,7 +72,8 @@ long pd_miner_add_video(pd_miner *m, const pd_video *v, const char *const cluste
  * with err for an unknown level.
  */
 int pd_miner_add_cluster(pd_miner *m, const char *id, const char *level, const char *parent,
-			 double size, const char *centroid_b64, double radius, pd_err *err);
+			 double size, const char *centroid_b64, double radius, const char *label,
+			 pd_err *err);
 
 /*
  * pd_miner_holdout: decides the held-out videos (by opts); call after the
@@ -91,7 +95,7 @@ void pd_miner_write_summary(pd_miner *m, pd_buf *out);
 
 /* Run figures: tests evaluated, clusters mined, patterns kept. */
 typedef struct pd_mine_counts {
-	long long tests;
+	long long tests, tests_topic;
 	long clusters, patterns, videos, videos_used, holdout;
 	long atoms;		/* distinct candidate features frequent enough to test */
 } pd_mine_counts;

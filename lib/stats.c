@@ -156,6 +156,54 @@ double pd_mann_whitney(const double *x, size_t nx, const double *y, size_t ny, i
 	return pd_mw_from_ranks(rs, nx, ny, tie, greater, u);
 }
 
+/* how many differences x_i - y_j are <= d (x, y ascending) */
+static double count_le(const double *x, size_t nx, const double *y, size_t ny, double d)
+{
+	double cnt = 0;
+	size_t j = 0;	/* y[0..j) < x_i - d; x_i - d grows with i */
+	for (size_t i = 0; i < nx; i++) {
+		while (j < ny && y[j] < x[i] - d)
+			j++;
+		cnt += (double)(ny - j);
+	}
+	return cnt;
+}
+
+/* the k-th smallest difference (1-based k in [1, nx ny]) by bisection on d */
+static double kth_diff(const double *x, size_t nx, const double *y, size_t ny, double k)
+{
+	double lo = x[0] - y[ny - 1], hi = x[nx - 1] - y[0];
+	if (count_le(x, nx, y, ny, lo) >= k)
+		return lo;
+	for (int it = 0; it < 60 && hi - lo > 1e-9 * (1 + fabs(lo) + fabs(hi)); it++) {
+		double mid = lo + (hi - lo) / 2;
+		if (count_le(x, nx, y, ny, mid) >= k)
+			hi = mid;
+		else
+			lo = mid;
+	}
+	return hi;
+}
+
+void pd_hl_shift(const double *x, size_t nx, const double *y, size_t ny, double alpha,
+		 double *est, double *lo, double *hi)
+{
+	if (nx == 0 || ny == 0) {
+		*est = *lo = *hi = NAN;
+		return;
+	}
+	double M = (double)nx * (double)ny;
+	/* the median of the differences: the mean of the two middle ones when M is even */
+	double m1 = kth_diff(x, nx, y, ny, floor((M + 1) / 2)), m2 = kth_diff(x, nx, y, ny, floor(M / 2) + 1);
+	*est = (m1 + m2) / 2;
+	double z = gsl_cdf_ugaussian_Pinv(1 - alpha / 2);
+	double k = floor(M / 2 - z * sqrt(M * (double)(nx + ny + 1) / 12));
+	if (k < 1)
+		k = 1;
+	*lo = kth_diff(x, nx, y, ny, k);
+	*hi = kth_diff(x, nx, y, ny, M - k + 1);
+}
+
 double pd_quantile_sorted(const double *v, size_t n, double q)
 {
 	if (n == 0)

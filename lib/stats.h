@@ -71,6 +71,19 @@ double pd_mw_from_ranks(double rank_sum_x, size_t nx, size_t ny, double tie_term
  */
 double pd_midranks(const double *v, size_t n, double *rank);
 
+/*
+ * pd_hl_shift: the Hodges-Lehmann estimate of the shift between x and y (the
+ * median of the nx * ny differences x_i - y_j) and its (1 - alpha) interval
+ * from the Mann-Whitney distribution (Moses' interval: the k-th smallest and
+ * k-th largest difference, k = nx ny / 2 - z sqrt(nx ny (nx + ny + 1) / 12),
+ * at least 1).  x and y must be sorted ascending.  The interval excludes 0
+ * on the same side as the two-sided rank test at alpha rejects, up to ties,
+ * so the test and the effect agree.  Work O((nx + ny) log(range)), no
+ * allocation.  Writes NAN when either group is empty.
+ */
+void pd_hl_shift(const double *x, size_t nx, const double *y, size_t ny, double alpha,
+		 double *est, double *lo, double *hi);
+
 /* pd_median / pd_quantile (type 7, linear): of v[0..n), which is sorted in place; NAN if n = 0. */
 double pd_median(double *v, size_t n);
 double pd_quantile(double *v, size_t n, double q);

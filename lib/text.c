@@ -169,21 +169,27 @@ void pd_words_release(pd_words *w)
 
 /*
  * English stop words (NLTK's list without "how", so that "how to", the
- * contract's own example n-gram, is a candidate), sorted for bsearch.
+ * contract's own example n-gram, is a candidate), and the commonest
+ * function words of the other languages of trending titles (Spanish,
+ * French, Portuguese, Hindi and Indonesian in Latin script, Tagalog): an
+ * n-gram made only of these says nothing an analyst can use ("de", "en").
+ * Sorted for bsearch.
  */
 static const char *const stopwords[] = {
 	"a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are",
-	"as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but",
-	"by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for",
-	"from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself",
-	"him", "himself", "his", "i", "if", "im", "in", "into", "is", "it", "its", "itself",
-	"just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on",
-	"once", "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "same",
-	"she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them",
-	"themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too",
-	"under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which",
-	"while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself",
-	"yourselves",
+	"as", "at", "au", "be", "because", "been", "before", "being", "below", "between", "both",
+	"but", "by", "can", "con", "could", "da", "dan", "de", "del", "des", "di", "did", "do",
+	"does", "doing", "down", "du", "during", "e", "each", "el", "en", "et", "few", "for", "from",
+	"further", "had", "hai", "has", "have", "having", "he", "her", "here", "hers", "herself",
+	"him", "himself", "his", "i", "if", "im", "in", "into", "is", "it", "its", "itself", "just",
+	"ka", "ke", "ki", "ko", "la", "las", "le", "les", "los", "me", "mga", "more", "most", "my",
+	"myself", "na", "ng", "ni", "no", "nor", "not", "now", "o", "of", "off", "on", "once", "only",
+	"or", "other", "our", "ours", "ourselves", "out", "over", "own", "para", "por", "sa", "same",
+	"se", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them",
+	"themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too", "un",
+	"una", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which",
+	"while", "who", "whom", "why", "will", "with", "would", "y", "yang", "you", "your", "yours",
+	"yourself", "yourselves",
 };
 
 int pd_text_is_stopword(const char *w, size_t n)

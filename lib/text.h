@@ -49,7 +49,8 @@ static inline const char *pd_words_at(const pd_words *w, int i)
 	return w->text.p + w->off[i];
 }
 
-/* pd_text_is_stopword: 1 if the (folded) word w[0..n) is an English stop word. */
+/* pd_text_is_stopword: 1 if the (folded) word w[0..n) is a stop word (English, and the
+ * commonest function words of other languages of trending titles; text.c). */
 int pd_text_is_stopword(const char *w, size_t n);
 
 /* pd_text_ngram_key: the key of an n-gram given as its text ("how to"). */

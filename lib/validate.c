@@ -17,11 +17,13 @@
  */
 #include "validate.h"
 #include "fdr.h"
+#include "pattern.h"
 #include "features.h"
 #include "pd.h"
 #include "stats.h"
 #include "strmap.h"
 #include "video.h"
+#include "timeutil.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +65,7 @@ typedef struct pat {
 	char *ngram;		/* value of an ngram feature, or NULL */
 	int positive;
 	double p, threshold, q, confidence;
+	double weight;		/* of the weighted BH step */
 	int ck[4], nck;
 	int root;
 	ivec mine_with, hold_with;
@@ -73,6 +76,9 @@ typedef struct pat {
 	/* for ordering and the description */
 	table mine, hold;
 	int hold_tested;
+	int provisional;	/* passed every check but could not be tested on newer videos */
+	double hold_p, hold_ps;	/* the holdout rank test: p, probability of superiority */
+	long hold_n1, hold_n0;
 } pat;
 
 typedef struct cluster {
@@ -90,8 +96,8 @@ struct pd_validator {
 	size_t ccap;
 	pat *pats;
 	size_t np, cp;
-	double tests;
-	int have_tests;
+	double tests, tests_topic;
+	int have_tests, unweighted;
 	size_t videos_seen, holdout_seen;
 };
 
@@ -109,13 +115,15 @@ int pd_fdr_test_parse(const char *s)
 void pd_validate_opts_default(pd_validate_opts *o)
 {
 	memset(o, 0, sizeof *o);
-	o->fdr = 0.05;
+	o->fdr = 0.25;
 	o->fdr_method = PD_FDR_BH;
 	o->min_holdout = 5;
-	o->replication_alpha = 1;
+	o->replication_alpha = 0.05;
+	o->fdr_test = PD_FDR_TEST_RANK;
 	o->max_channel_share = 0.5;
 	o->stability_alpha = 0.05;
 	o->overlap = 0.8;
+	o->form_budget = 0.5;
 }
 
 pd_validator *pd_validator_new(const pd_validate_opts *o)
@@ -249,11 +257,15 @@ void pd_validator_add_cluster(pd_validator *v, const cJSON *rec)
 	v->cl[k].parent = pk;
 }
 
-void pd_validator_add_tests(pd_validator *v, double tests)
+void pd_validator_add_tests(pd_validator *v, double tests, double tests_topic)
 {
 	if (tests > 0 && isfinite(tests)) {
 		v->tests += tests;
 		v->have_tests = 1;
+		if (isfinite(tests_topic))
+			v->tests_topic += tests_topic;
+		else
+			v->unweighted = 1;
 	}
 }
 
@@ -292,6 +304,11 @@ int pd_validator_add_pattern(pd_validator *v, cJSON *rec, pd_err *err)
 		return pd_err_set(err, PD_EREC, "pattern has no \"stats\".\"p\" in [0, 1]");
 	}
 	pd_err ferr;
+	if (pd_pattern_check_effect(rec, &ferr) < 0) {
+		pd_err_set(err, PD_EREC, "pattern '%s': %s", id, ferr.msg);
+		cJSON_Delete(rec);
+		return -1;
+	}
 	pd_feature *f = pd_feature_from_json(cJSON_GetObjectItemCaseSensitive(rec, "feature"), &ferr);
 	if (!f) {
 		pd_err_set(err, PD_EREC, "pattern feature: %s", ferr.msg);
@@ -354,6 +371,7 @@ int pd_validator_add_pattern(pd_validator *v, cJSON *rec, pd_err *err)
 size_t pd_validator_npatterns(const pd_validator *v) { return v->np; }
 cJSON *pd_validator_pattern(pd_validator *v, size_t i) { return v->pats[i].rec; }
 int pd_validator_passed(const pd_validator *v, size_t i) { return v->pats[i].passed; }
+int pd_validator_provisional(const pd_validator *v, size_t i) { return v->pats[i].provisional; }
 
 /* ---- counting ---- */
 
@@ -407,6 +425,70 @@ static void pat_table(const pd_validator *v, const pat *p, int holdout, const iv
 	t->c = high - a;
 	t->d = (n - n1) - (high - a);
 	table_finish(t, p->positive);
+}
+
+/*
+ * The rank test of a pattern on a set of videos: the perf of the members of
+ * its clusters (holdout or not, without channel skip_channel and the videos
+ * marked in excl) that have the feature (in the ascending list with) against
+ * those that lack it, one-sided in the pattern's direction.
+ */
+typedef struct rtest {
+	long n1, n0;
+	double p, ps;		/* p, probability of superiority U / (n1 n0) */
+} rtest;
+
+static void pat_rank(const pd_validator *v, const pat *p, int holdout, const ivec *with,
+		     int skip_channel, const unsigned char *excl, rtest *t)
+{
+	size_t cap = with->n + 1;
+	for (int k = 0; k < p->nck; k++)
+		cap += v->cl[p->ck[k]].members.n;
+	double *x = xmalloc(cap * sizeof *x), *y = xmalloc(cap * sizeof *y);
+	size_t nx = 0, ny = 0;
+	for (int k = 0; k < p->nck; k++) {
+		const ivec *m = &v->cl[p->ck[k]].members;
+		size_t j = 0;
+		for (size_t i = 0; i < m->n; i++) {
+			int vi = m->v[i];
+			const vid *q = &v->vids[vi];
+			while (j < with->n && with->v[j] < vi)
+				j++;
+			if (q->holdout != holdout || (skip_channel >= 0 && q->channel == skip_channel) ||
+			    (excl && excl[vi]))
+				continue;
+			if (j < with->n && with->v[j] == vi)
+				x[nx++] = q->perf;
+			else
+				y[ny++] = q->perf;
+		}
+	}
+	t->n1 = (long)nx;
+	t->n0 = (long)ny;
+	double u = 0;
+	t->p = pd_mann_whitney(x, nx, y, ny, p->positive, &u);
+	t->ps = nx && ny ? u / ((double)nx * (double)ny) : NAN;
+	free(x);
+	free(y);
+}
+
+/* the rank test's verdict: the stated side, and p <= alpha */
+static int rank_holds(const pat *p, const rtest *t, double alpha)
+{
+	return isfinite(t->ps) && (p->positive ? t->ps > 0.5 : t->ps < 0.5) && t->p <= alpha;
+}
+
+static cJSON *rtest_json(const rtest *t)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "n_with", (double)t->n1);
+	cJSON_AddNumberToObject(o, "n_without", (double)t->n0);
+	cJSON_AddNumberToObject(o, "p_rank", rnd(t->p));
+	if (isfinite(t->ps))
+		cJSON_AddNumberToObject(o, "superiority", rnd(t->ps));
+	else
+		cJSON_AddNullToObject(o, "superiority");
+	return o;
 }
 
 static void collect(pd_validator *v)
@@ -465,28 +547,31 @@ static cJSON *table_json(const table *t)
 	return o;
 }
 
-static int kept_direction(int positive, double lift)
-{
-	return positive ? lift > 1 : lift < 1 && lift >= 0;
-}
-
-/* holdout replication; returns the validation object */
+/*
+ * holdout replication, the real test: the rank test of the pattern on the
+ * held-out (newer) videos of its clusters, one-sided in its direction, must
+ * give p <= replication_alpha.  Too few newer videos with or without the
+ * feature leaves it untested: the pattern is then provisional at best.
+ * Returns the validation object.
+ */
 static cJSON *check_holdout(pd_validator *v, pat *p, int have_holdout)
 {
-	cJSON *o;
 	pat_table(v, p, 1, &p->hold_with, -1, NULL, &p->hold);
-	const table *t = &p->hold;
-	o = table_json(t);
-	long n1 = t->a + t->b, n0 = t->c + t->d;
+	rtest t;
+	pat_rank(v, p, 1, &p->hold_with, -1, NULL, &t);
+	cJSON *o = table_json(&p->hold);
+	cJSON_AddItemToObject(o, "rank", rtest_json(&t));
+	p->hold_p = t.p;
+	p->hold_ps = t.ps;
+	p->hold_n1 = t.n1;
+	p->hold_n0 = t.n0;
 	const char *why = NULL;
 	if (!have_holdout)
 		why = "no holdout videos in the stream";
-	else if (n1 < v->o.min_holdout)
+	else if (t.n1 < v->o.min_holdout)
 		why = "too few holdout videos with the feature";
-	else if (n0 == 0)
-		why = "no holdout videos without the feature";
-	else if (t->a + t->c == 0)
-		why = "no high performers among the holdout videos";
+	else if (t.n0 < v->o.min_holdout)
+		why = "too few holdout videos without the feature";
 	if (why) {
 		cJSON_AddNullToObject(o, "replicated");
 		cJSON_AddStringToObject(o, "untested", why);
@@ -495,15 +580,16 @@ static cJSON *check_holdout(pd_validator *v, pat *p, int have_holdout)
 		return o;
 	}
 	p->hold_tested = 1;
-	int ok = kept_direction(p->positive, t->lift) && t->p <= v->o.replication_alpha;
+	int ok = rank_holds(p, &t, v->o.replication_alpha);
 	cJSON_AddBoolToObject(o, "replicated", ok);
 	p->replicated = ok;
 	if (!ok) {
-		if (!kept_direction(p->positive, t->lift))
-			reason(p, "holdout: %s effect not replicated (lift %.3g on %ld newer videos "
-				  "with the feature)", p->positive ? "positive" : "negative", t->lift, n1);
+		if (!(p->positive ? t.ps > 0.5 : t.ps < 0.5))
+			reason(p, "holdout: %s effect not replicated (superiority %.3g on %ld newer videos "
+				  "with the feature)", p->positive ? "positive" : "negative", t.ps, t.n1);
 		else
-			reason(p, "holdout: p %.3g above %.3g", t->p, v->o.replication_alpha);
+			reason(p, "holdout: p %.3g above %.3g on %ld newer videos with the feature", t.p,
+			       v->o.replication_alpha, t.n1);
 	}
 	return o;
 }
@@ -546,8 +632,8 @@ static cJSON *check_channels(pd_validator *v, pat *p)
 		total_high += cc[i].high;
 	}
 	qsort(cc, w->n, sizeof *cc, cmp_chcount);
-	/* the top channel: most high performers with the feature (negative patterns:
-	   most videos with the feature); ties to more videos, then the first seen */
+	/* the top channel: most videos with the feature; ties to more high
+	   performers (fewer for negative patterns), then the first seen */
 	int top = -1;
 	long top_high = -1, top_n = -1, nch = 0;
 	for (size_t i = 0; i < w->n;) {
@@ -558,9 +644,8 @@ static cJSON *check_channels(pd_validator *v, pat *p)
 		long cnt = (long)(j - i);
 		nch++;
 		if (cc[i].ch >= 0) {
-			long key1 = p->positive ? h : cnt, key2 = p->positive ? cnt : h;
-			long best1 = p->positive ? top_high : top_n, best2 = p->positive ? top_n : top_high;
-			if (key1 > best1 || (key1 == best1 && key2 > best2)) {
+			long key2 = p->positive ? h : -h, best2 = p->positive ? top_high : -top_high;
+			if (cnt > top_n || (cnt == top_n && key2 > best2)) {
 				top = cc[i].ch;
 				top_high = h;
 				top_n = cnt;
@@ -569,33 +654,30 @@ static cJSON *check_channels(pd_validator *v, pat *p)
 		i = j;
 	}
 	free(cc);
+	(void)total_high;
 	cJSON_AddNumberToObject(o, "channels", (double)nch);
 	if (top < 0) {
 		cJSON_AddStringToObject(o, "untested", "no channel ids");
 		return o;
 	}
-	double share = p->positive ? (total_high > 0 ? (double)top_high / (double)total_high : 0)
-				   : (double)top_n / (double)w->n;
+	double share = (double)top_n / (double)w->n;
 	cJSON_AddStringToObject(o, "top_channel", pd_strmap_key(v->channels, top));
-	cJSON_AddStringToObject(o, "basis", p->positive ? "high_with" : "with");
+	cJSON_AddStringToObject(o, "basis", "with");
 	cJSON_AddNumberToObject(o, "share", rnd(share));
 	cJSON_AddNumberToObject(o, "max_share", v->o.max_channel_share);
 	int stable = 1;
 	if (share > v->o.max_channel_share) {
 		stable = 0;
-		reason(p, "channel: '%s' holds %.0f%% of the %s (over %.0f%%)",
-		       pd_strmap_key(v->channels, top), 100 * share,
-		       p->positive ? "high performers with the feature" : "videos with the feature",
-		       100 * v->o.max_channel_share);
+		reason(p, "channel: '%s' holds %.0f%% of the videos with the feature (over %.0f%%)",
+		       pd_strmap_key(v->channels, top), 100 * share, 100 * v->o.max_channel_share);
 	}
-	table t;
-	pat_table(v, p, 0, w, top, NULL, &t);
-	cJSON_AddItemToObject(o, "without_top", table_json(&t));
-	if (!kept_direction(p->positive, t.lift) || t.p > v->o.stability_alpha) {
+	rtest t;
+	pat_rank(v, p, 0, w, top, NULL, &t);
+	cJSON_AddItemToObject(o, "without_top", rtest_json(&t));
+	if (!rank_holds(p, &t, v->o.stability_alpha)) {
 		stable = 0;
-		reason(p, "channel: without '%s' lift %.3g, p %.3g (needs the same direction and "
-			  "p <= %.3g)", pd_strmap_key(v->channels, top), t.lift, t.p,
-		       v->o.stability_alpha);
+		reason(p, "channel: without '%s' superiority %.3g, p %.3g (needs the same direction and "
+			  "p <= %.3g)", pd_strmap_key(v->channels, top), t.ps, t.p, v->o.stability_alpha);
 	}
 	cJSON_AddBoolToObject(o, "stable", stable);
 	return o;
@@ -663,11 +745,11 @@ static int explained(const pd_validator *v, const pat *a, const pat *b, unsigned
 		return 0;
 	for (size_t i = 0; i < a->mine_with.n; i++)
 		mark[a->mine_with.v[i]] = 1;
-	table t;
-	pat_table(v, b, 0, &b->mine_with, -1, mark, &t);
+	rtest t;
+	pat_rank(v, b, 0, &b->mine_with, -1, mark, &t);
 	for (size_t i = 0; i < a->mine_with.n; i++)
 		mark[a->mine_with.v[i]] = 0;
-	return !kept_direction(b->positive, t.lift) || t.p > v->o.stability_alpha;
+	return !rank_holds(b, &t, v->o.stability_alpha);
 }
 
 /* why b (weaker) is the same finding as a (stronger, kept), or NULL */
@@ -732,8 +814,23 @@ static void group(pd_validator *v, const unsigned char *cand, int mark_reasons, 
 		for (k = 0; k < g->n && !why; k++)
 			why = same_finding(v, &v->pats[g->v[k]], p, mark);
 		if (why) {
+			pat *o = &v->pats[g->v[k - 1]];
+			/*
+			 * The whole phrase speaks for the finding: "stranger
+			 * things" rather than "things" when most of the shorter
+			 * n-gram's videos have the longer one.
+			 */
+			if (p->ngram && o->ngram && strlen(p->ngram) > strlen(o->ngram) &&
+			    words_contain(p->ngram, o->ngram) &&
+			    contained(&p->mine_with, &o->mine_with) >= v->o.overlap) {
+				if (mark_reasons) {
+					o->redundant_of = ord[r];
+					reason(o, "redundant: the whole phrase of %s, which says it", p->id);
+				}
+				g->v[k - 1] = ord[r];
+				continue;
+			}
 			if (mark_reasons) {
-				const pat *o = &v->pats[g->v[k - 1]];
 				p->redundant_of = g->v[k - 1];
 				reason(p, "redundant: %s as %s, which has stronger evidence", why, o->id);
 			}
@@ -759,35 +856,124 @@ static double clamp01(double x, double lo, double hi)
 	return x < lo ? lo : x > hi ? hi : x;
 }
 
-static double confidence(const pat *p)
+/* the standard normal density and upper tail; mills(a) = phi(a) / Q(a) */
+static double mills(double a)
 {
-	double prior = clamp01(1 - p->q, 1e-4, 1 - 1e-4);
-	if (!p->hold_tested)
-		return prior;	/* already within [1e-4, 1 - 1e-4] */
-	/* the mined risk ratio P(high|with) / P(high|without), shrunk halfway to 1 */
-	const table *m = &p->mine, *h = &p->hold;
-	double r1 = (m->a + 0.5) / (m->a + m->b + 1.0), r0 = (m->c + 0.5) / (m->c + m->d + 1.0);
-	double rr = sqrt(r1 / r0);
-	if (p->positive ? rr <= 1 : rr >= 1)
-		return prior;	/* the mining videos here do not show the stated direction */
-	double p0 = clamp01((h->c + 0.5) / (h->c + h->d + 1.0), 1e-6, 1 - 1e-6);
-	double p1 = clamp01(p0 * rr, 1e-6, 1 - 1e-6);
-	double k = (double)h->a, n1 = (double)(h->a + h->b);
-	double llr = k * log(p1 / p0) + (n1 - k) * log((1 - p1) / (1 - p0));
-	double lo = log(prior / (1 - prior)) + llr;
-	if (lo > 30)
-		lo = 30;
-	if (lo < -30)
-		lo = -30;
+	if (a > 8)
+		return a + 1 / a;	/* the asymptote; exact to 1e-3 there */
+	double phi = exp(-a * a / 2) / sqrt(2 * M_PI), q = 0.5 * erfc(a / sqrt(2.0));
+	return phi / q;
+}
+
+/*
+ * mu_truncated: the maximum-likelihood mean of a unit normal z seen only
+ * because z >= c (the selection of a test that passed its threshold):
+ * solves z = mu + mills(c - mu), whose right side grows with mu.  Clamped
+ * to [-4, z].
+ */
+static double mu_truncated(double z, double c)
+{
+	double lo = -4, hi = z;
+	if (!(z > c))
+		return lo;
+	for (int i = 0; i < 80; i++) {
+		double mid = (lo + hi) / 2;
+		if (mid + mills(c - mid) < z)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return (lo + hi) / 2;
+}
+
+/*
+ * confidence: the chance that the pattern holds on the next period's newer
+ * videos, stated as the probability that a one-sided rank test there gives
+ * p < 0.05 in its direction (what pd's evaluation calls "replicates").  The
+ * evidence is the z of the last test the pattern passed: for a validated
+ * pattern the holdout test (selected at p <= replication_alpha), for a
+ * provisional one the mining test (selected by the FDR step at its cut).
+ * Selection inflates an observed z (the winner's curse), so the effect is
+ * taken as the maximum-likelihood mean of a normal truncated at the
+ * selection threshold (mu), and the next period, with `ratio` times that
+ * test's videos, replicates with probability
+ *     Phi((mu sqrt(ratio) - 1.645) / sqrt(1 + ratio))
+ * (the predictive distribution of its z; Goodman 1992 with a truncation
+ * correction).  ratio is 1 for the holdout (the next period as large as
+ * the holdout) and holdout/mining videos for the mining test.  A
+ * rejected pattern gets the same figure from its mining test.
+ */
+static double confidence(const pat *p, double cut_p, double ratio, cJSON *why)
+{
+	double pz = p->hold_tested ? p->hold_p : p->p, cz = cut_p;
+	pz = clamp01(pz, 1e-300, 1);
+	cz = clamp01(cz, 1e-300, 0.5);
+	double z = -pd_norm_quantile(pz), c = -pd_norm_quantile(cz);
+	double mu = mu_truncated(z, c);
+	double r = ratio > 0 && isfinite(ratio) ? ratio : 1;
+	double conf = 0.5 * erfc(-((mu * sqrt(r) - 1.6448536) / sqrt(1 + r)) / sqrt(2.0));
+	cJSON_AddStringToObject(why, "basis", p->hold_tested ? "holdout" : "mining");
+	cJSON_AddNumberToObject(why, "z", rnd(z));
+	cJSON_AddNumberToObject(why, "selected_at_z", rnd(c));
+	cJSON_AddNumberToObject(why, "effect_z", rnd(mu));
+	cJSON_AddNumberToObject(why, "next_ratio", rnd(r));
 	/* never 0 or 1: no finite sample makes an effect certain */
-	return clamp01(1 / (1 + exp(-lo)), 1e-4, 1 - 1e-4);
+	return clamp01(conf, 1e-3, 1 - 1e-3);
 }
 
 /* ---- templates ---- */
 
+/* the words of a pattern record written by pd-mine 0.2 or later (stats.effect) */
+static int words_of(const pat *p, pd_pattern_words *w)
+{
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(p->rec, "stats");
+	double eff, lo, hi;
+	if (pd_pattern_effect(p->rec, &eff, &lo, &hi) != 2)
+		return 0;
+	const cJSON *win = cJSON_GetObjectItemCaseSensitive(p->rec, "window");
+	const char *kind = pd_json_str(p->rec, "kind"), *from = pd_json_str(win, "from"),
+		   *to = pd_json_str(win, "to");
+	memset(w, 0, sizeof *w);
+	w->feature = p->f;
+	w->label = pd_json_str(p->rec, "label");
+	w->level = pd_json_str(p->rec, "level");
+	w->positive = p->positive;
+	w->effect = eff;
+	w->lo = lo;
+	w->hi = hi;
+	w->ci_level = 0.95;
+	w->n = (long)pd_json_num(st, "n", 0);
+	w->n_with = (long)pd_json_num(st, "n_with", 0);
+	w->channels = (int)pd_json_num(st, "channels", 0);
+	w->trend = kind ? !strcmp(kind, "trend") : -1;
+	w->win_from = w->win_to = NAN;
+	if (from)
+		pd_time_parse(from, &w->win_from);
+	if (to)
+		pd_time_parse(to, &w->win_to);
+	w->btest = (int)pd_json_num(win, "testable", 0);
+	w->bheld = (int)pd_json_num(win, "held", 0);
+	return 1;
+}
+
 static void describe(pd_validator *v, pat *p)
 {
 	pd_buf b = PD_BUF_INIT;
+	pd_pattern_words w;
+	if (words_of(p, &w)) {
+		pd_pattern_name(&w, &b);
+		pd_json_set(p->rec, "name", cJSON_CreateString(b.p));
+		pd_buf_reset(&b);
+		pd_pattern_sentence(&w, &b);
+		if (p->hold_tested)
+			pd_buf_printf(&b, " On %ld newer videos with it, %s (rank test p = %.2g).", p->hold_n1,
+				      p->replicated ? "it held" : "it did not hold", p->hold_p);
+		else
+			pd_buf_adds(&b, " Not yet tested on newer videos.");
+		pd_json_set(p->rec, "description", cJSON_CreateString(b.p));
+		pd_buf_release(&b);
+		return;
+	}
 	if (!pd_json_str(p->rec, "name") || !*pd_json_str(p->rec, "name")) {
 		pd_feature_name(p->f, &b);
 		pd_json_set(p->rec, "name", cJSON_CreateString(b.p ? b.p : p->id));
@@ -846,12 +1032,37 @@ int pd_validator_run(pd_validator *v, pd_validate_summary *sum)
 	sum->holdout_videos = v->holdout_seen;
 	/* BH over m tests */
 	double *pv = xmalloc((v->np + 1) * sizeof *pv), *qv = xmalloc((v->np + 1) * sizeof *qv);
-	for (size_t i = 0; i < v->np; i++)
-		pv[i] = v->pats[i].p;
+	/*
+	 * Weighted Benjamini-Hochberg (Genovese, Roeder and Wasserman 2006):
+	 * BH on p_i / w_i with weights that average 1 over all m tests keeps
+	 * the FDR at the level.  The weights are fixed by the test counts
+	 * alone, before any p-value is seen: the form features (how a video is
+	 * made: far fewer tests, and the advice an analyst can act on) get
+	 * form_budget of the budget, the topic features the rest.
+	 */
+	double m_topic = v->tests_topic, m_form = v->tests - v->tests_topic;
+	double w_form = 1, w_topic = 1;
+	if (v->have_tests && !v->unweighted && m_topic > 0 && m_form > 0 && v->o.form_budget > 0 &&
+	    v->o.form_budget < 1) {
+		w_form = v->o.form_budget * v->tests / m_form;
+		w_topic = (1 - v->o.form_budget) * v->tests / m_topic;
+	}
+	for (size_t i = 0; i < v->np; i++) {
+		pat *p = &v->pats[i];
+		p->weight = pd_feature_is_topic(p->f) ? w_topic : w_form;
+		pv[i] = fmin(1.0, p->p / p->weight);
+	}
 	size_t m = v->have_tests ? (size_t)llround(v->tests) : v->np;
 	sum->m_from_summary = v->have_tests;
 	m = pd_fdr_qvalues(pv, v->np, m, v->o.fdr_method, qv);
 	sum->m = (double)m;
+	/* the BH step's cut on the weighted p scale: the largest one that passed */
+	double cut_w = v->o.fdr / (double)(m ? m : 1);
+	for (size_t i = 0; i < v->np; i++)
+		if (qv[i] <= v->o.fdr && pv[i] > cut_w)
+			cut_w = pv[i];
+	double ratio = v->videos_seen > v->holdout_seen && v->holdout_seen
+			       ? (double)v->holdout_seen / (double)(v->videos_seen - v->holdout_seen) : 0.25;
 	int have_holdout = v->holdout_seen > 0;
 	unsigned char *pre = xcalloc(v->np + 1, 1);
 	for (size_t i = 0; i < v->np; i++) {
@@ -867,6 +1078,7 @@ int pd_validator_run(pd_validator *v, pd_validate_summary *sum)
 		cJSON_AddStringToObject(fdr, "test", v->o.fdr_test == PD_FDR_TEST_FISHER ? "fisher" :
 						     v->o.fdr_test == PD_FDR_TEST_RANK ? "rank" : "both");
 		cJSON_AddNumberToObject(fdr, "p", rnd(p->p));
+		cJSON_AddNumberToObject(fdr, "weight", rnd(p->weight));
 		cJSON_AddNumberToObject(fdr, "level", v->o.fdr);
 		if (p->q > v->o.fdr) {
 			reason(p, "fdr: q %.3g above %.3g (p %.3g, m %zu)", p->q, v->o.fdr, p->p, m);
@@ -891,8 +1103,32 @@ int pd_validator_run(pd_validator *v, pd_validate_summary *sum)
 		cJSON *mine = table_json(&p->mine);
 		cJSON_AddItemToObject(val, "mining", mine);
 		pd_json_set(p->rec, "validation", val);
-		p->confidence = confidence(p);
+
 	}
+	/*
+	 * Persistence: of the patterns that passed FDR and the channel checks
+	 * and could be tested on the holdout, how many replicated there,
+	 * against how many their mining evidence predicted (confidence()).  The
+	 * ratio, at most 1, is the share of mined effects that carry over from
+	 * one period to the next on this data; every confidence is scaled by
+	 * it.  It uses the training stream alone (mining and holdout videos).
+	 */
+	double obs = 0, expct = 0;
+	size_t ntested = 0;
+	for (size_t i = 0; i < v->np; i++) {
+		pat *p = &v->pats[i];
+		if (!pre[i])
+			continue;
+		cJSON *tmp = cJSON_CreateObject();
+		int ht = p->hold_tested;
+		p->hold_tested = 0;	/* the mining basis */
+		expct += confidence(p, fmin(0.5, cut_w * p->weight), ratio, tmp);
+		p->hold_tested = ht;
+		cJSON_Delete(tmp);
+		obs += p->replicated;
+		ntested++;
+	}
+	double persist = ntested >= 5 && expct > 0 ? clamp01(obs / expct, 0.02, 1) : 1;
 	/* the replication share counts findings, not patterns: "poppy" and
 	   "poppy playtime" that fail together are one failure */
 	group(v, pre, 0, &sum->holdout_tested, &sum->replicated);
@@ -910,9 +1146,18 @@ int pd_validator_run(pd_validator *v, pd_validate_summary *sum)
 			cJSON_AddNullToObject(val, "redundant_with");
 		}
 		cJSON_AddStringToObject(val, "llm", "off");
-		p->passed = cJSON_GetArraySize(p->reasons) == 0;
+		int clean = cJSON_GetArraySize(p->reasons) == 0;
+		p->passed = clean && p->hold_tested;
+		p->provisional = clean && !p->hold_tested;
 		cJSON_AddItemToObject(val, "reasons", cJSON_Duplicate(p->reasons, 1));
-		pd_json_set(p->rec, "status", cJSON_CreateString(p->passed ? "validated" : "rejected"));
+		cJSON *cw = cJSON_AddObjectToObject(val, "confidence");
+		p->confidence = p->hold_tested ? confidence(p, v->o.replication_alpha, 1, cw)
+					       : confidence(p, fmin(0.5, cut_w * p->weight), ratio, cw);
+		p->confidence = clamp01(p->confidence * persist, 1e-3, 1 - 1e-3);
+		cJSON_AddNumberToObject(cw, "persistence", rnd(persist));
+		cJSON_AddNumberToObject(cw, "persistence_basis", (double)ntested);
+		pd_json_set(p->rec, "status", cJSON_CreateString(p->passed ? "validated" :
+								 p->provisional ? "provisional" : "rejected"));
 		pd_json_set(p->rec, "q", cJSON_CreateNumber(rnd(p->q)));
 		cJSON *st = cJSON_GetObjectItemCaseSensitive(p->rec, "stats");
 		if (cJSON_IsObject(st))
@@ -922,6 +1167,8 @@ int pd_validator_run(pd_validator *v, pd_validate_summary *sum)
 		set_pattern_data(p);
 		if (p->passed)
 			sum->validated++;
+		else if (p->provisional)
+			sum->provisional++;
 		else
 			sum->rejected++;
 	}
@@ -937,7 +1184,7 @@ void pd_validator_reject(pd_validator *v, size_t i, const char *why)
 	cJSON *r = cJSON_GetObjectItemCaseSensitive(val, "reasons");
 	if (cJSON_IsArray(r))
 		cJSON_AddItemToArray(r, cJSON_CreateString(why));
-	p->passed = 0;
+	p->passed = p->provisional = 0;
 	pd_json_set(p->rec, "status", cJSON_CreateString("rejected"));
 }
 

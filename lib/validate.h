@@ -57,6 +57,7 @@ typedef struct pd_validate_opts {
 	double max_channel_share;	/* (0.5) */
 	double stability_alpha;		/* p without the top channel (0.05) */
 	double overlap;			/* share of a weaker pattern's videos in a stronger's (0.8) */
+	double form_budget;		/* share of the FDR budget for form features (0.5; weighted BH) */
 	int tz_offset_s;		/* for weekday/hour features */
 } pd_validate_opts;
 
@@ -74,7 +75,7 @@ int pd_fdr_test_parse(const char *s);	/* -1 if unknown */
 void pd_validate_opts_default(pd_validate_opts *o);
 
 typedef struct pd_validate_summary {
-	size_t patterns, validated, rejected;
+	size_t patterns, validated, provisional, rejected;
 	size_t rej_fdr, rej_holdout, rej_channel, rej_stability, rej_redundant, rej_untested;
 	/* findings (groups of redundant patterns, counted once) that pass FDR and
 	   the channel checks and could be tested on the holdout, and those whose
@@ -106,8 +107,12 @@ void pd_validator_add_cluster(pd_validator *v, const cJSON *rec);
  * [0,1], a direction other than positive/negative.
  */
 int pd_validator_add_pattern(pd_validator *v, cJSON *rec, pd_err *err);
-/* pd_validator_add_tests: a mine_summary record's "tests" (summed). */
-void pd_validator_add_tests(pd_validator *v, double tests);
+/*
+ * pd_validator_add_tests: a mine_summary record's "tests" and "tests_topic"
+ * (NAN when the record has none: the tests are then not weighted), summed
+ * over records.
+ */
+void pd_validator_add_tests(pd_validator *v, double tests, double tests_topic);
 
 /*
  * pd_validator_run: all the checks; afterwards every pattern has "status",
@@ -121,6 +126,8 @@ size_t pd_validator_npatterns(const pd_validator *v);
 cJSON *pd_validator_pattern(pd_validator *v, size_t i);
 /* pd_validator_passed: 1 when pattern i is validated. */
 int pd_validator_passed(const pd_validator *v, size_t i);
+/* pd_validator_provisional: 1 when pattern i passed every check but replication could not be tested. */
+int pd_validator_provisional(const pd_validator *v, size_t i);
 /*
  * pd_validator_review_item: the description of pattern i an LLM reviews (id,
  * feature in words, type, direction, mining statistics, up to 5 example

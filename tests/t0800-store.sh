@@ -75,6 +75,8 @@ expect 'materialized views: one row per cluster and per pattern' '
 	test "$(q "select video_count from semantic_cluster_stats where cluster_id = ${Q}m0${Q}")" = 30 &&
 	test "$(q "select pattern_count from semantic_cluster_stats where cluster_id = ${Q}m0.s0.u0${Q}")" = 2 &&
 	test "$(q "select count(*) from pattern_effectiveness_by_cluster")" = 3 &&
+	test "$(q "select avg_performance, lift_ratio, confidence from pattern_effectiveness_by_cluster
+		where pattern_id = ${Q}p0-0${Q}")" = "2.9|1.8|0.99" &&
 	test "$(q "select count(*) from pg_indexes where indexname in (${Q}pattern_effectiveness_by_cluster_id${Q}, ${Q}semantic_cluster_stats_id${Q})")" = 2'
 expect 'HNSW cosine indexes exist and are used' '
 	test "$(q "select count(*) from pg_indexes where indexdef like ${Q}%hnsw%vector_cosine_ops%${Q}")" = 3 &&
@@ -152,7 +154,8 @@ expect 'during a run readers see the old active set; after it, the new one' '
 
 gen_stream --videos 20 --dim 8 --seed 5 --variant 2 --dup --bad-dim >"$TMP/bad.ndjson"
 printf '%s\n' '{"type":"video","id":"broken",' '{"type":"pattern","id":"nopt"}' \
-	'{"type":"video","id":"nul","title":"a\u0000b"}' >>"$TMP/bad.ndjson"
+	'{"type":"video","id":"nul","title":"a\u0000b"}' \
+	'{"type":"pattern","id":"contra","pattern_type":"title","feature":{"kind":"ngram","value":"x"},"stats":{"effect":1.5,"effect_ci":[1.6,2]}}' >>"$TMP/bad.ndjson"
 IN=$TMP/bad.ndjson run pd-store --no-passthrough --rejects "$TMP/rej"
 expect 'bad records are rejected with FILE:LINE, the rest stored, exit 1' '
 	check_status 1 &&
@@ -160,10 +163,11 @@ expect 'bad records are rejected with FILE:LINE, the rest stored, exit 1' '
 	grep -q "pd-store: (stdin):9: video .bad-dim.: embedding has 16 dimensions, expected 8" "$ERR" &&
 	grep -q "^pd-store: (stdin):[0-9]*: .*pattern_type" "$ERR" &&
 	grep -q "cannot be stored" "$ERR" &&
-	test "$(wc -l <"$TMP/rej")" = 5 &&
+	grep -q "^pd-store: (stdin):[0-9]*: pattern .contra.: stats: effect_ci \[1.6, 2\] does not hold effect 1.5" "$ERR" &&
+	test "$(wc -l <"$TMP/rej")" = 6 &&
 	test "$(q "select count(*) from videos where id in (${Q}bad-dim${Q}, ${Q}broken${Q}, ${Q}nul${Q})")" = 0 &&
 	test "$(q "select count(*) from videos")" = 3000 &&
-	test "$(q "select rejected from discovery_runs order by run_id desc limit 1")" = 5'
+	test "$(q "select rejected from discovery_runs order by run_id desc limit 1")" = 6'
 
 IN=$TMP/bad.ndjson run pd-store --no-passthrough --strict
 expect '--strict stops at the first bad record and stores nothing' '

@@ -11,7 +11,7 @@ ngood=$(wc -l <"$TMP/good")
 bad_case() {
 	local name=$1 rec=$2 msg=$3
 	{ head -n 2 "$TMP/good"; printf '%s\n' "$rec"; tail -n +3 "$TMP/good"; } >"$TMP/case.ndjson"
-	run pd-mine --no-metric --rejects "$TMP/rej" "$TMP/case.ndjson"
+	run pd-mine --no-metric --holdout 0 --rejects "$TMP/rej" "$TMP/case.ndjson"
 	expect "$name: reported at case.ndjson:3, exit 1" '
 		check_status 1 && grep -q "^pd-mine: .*case.ndjson:3: .*$msg" "$ERR"'
 	expect "$name: written whole to --rejects" '

@@ -11,7 +11,8 @@ pats() { jq -s -e "[.[] | select(.type==\"pattern\") | ($2)] | length > 0 and al
 summ() { jq -s -e "[.[] | select(.type==\"mine_summary\")] | length == 1 and (.[0] | $2)" "$1" >/dev/null; }
 python3 "$SYNTH" --videos 3000 --seed 11 --truth "$TMP/truth" --negative >"$TMP/in" || exit 1
 
-run pd-mine "$TMP/in"
+# --holdout 0: every video mined, records passed through unchanged
+run pd-mine --holdout 0 "$TMP/in"
 cp "$OUT" "$TMP/out1"
 expect 'mines the synthetic input, exit 0' 'check_status 0'
 
@@ -28,16 +29,20 @@ expect 'pattern records carry the contract fields' '
 		(.feature|type==\"object\") and (.direction==\"positive\") and (.cluster|type==\"string\") and
 		(.level|IN(\"macro\",\"meso\",\"micro\")) and .centroid_b64==\"AACAPwAAAAA=\" and .radius==0.3 and
 		(.name|length>0) and (.description|length>0) and
-		(.stats|(.n>=30) and (.n_with>=10) and (.high_with>=5) and (.high_without>=0) and
-			(.base_rate>0) and (.lift>1) and (.lift_ci|length==2 and .[0]<=.[1]) and
-			(.lift_ci[0] < .lift or .lift_ci[0] == .lift) and
-			(.median_perf_with|type==\"number\") and (.median_perf_without|type==\"number\") and
-			(.p>=0 and .p<=0.05) and (.p_rank>=0 and .p_rank<=1) and (.channels>=3) and
-			(.high_channels>=3) and (.top_channel|type==\"string\") and
-			(.top_channel_share>0 and .top_channel_share<=1) and .threshold==2 and (.quality>0)) and
+		(.label == null or (.label|type==\"string\")) and (.kind|IN(\"evergreen\",\"trend\")) and
+		(.window|(.from|type==\"string\") and (.to|type==\"string\") and .from <= .to and
+			.blocks == 4 and (.superiority|length==4) and .held <= .testable) and
+		(.stats|(.n>=30) and (.n_with>=10) and (.high_with>=0) and (.high_without>=0) and
+			(.base_rate>0) and (.effect>1) and (.effect_ci|length==2 and .[0]<=.[1]) and
+			(.effect_ci[0] <= .effect and .effect <= .effect_ci[1]) and
+			(.lift>=0) and (.lift_ci|length==2 and .[0]<=.[1]) and
+			(.median_perf_with > .median_perf_without) and
+			(.p>=0 and .p<=1) and (.p_rank>=0 and .p_rank<=0.05) and (.channels>=3) and
+			(.high_channels>=0) and (.top_channel|type==\"string\") and
+			(.top_channel_share>0 and .top_channel_share<=1) and .threshold==2 and (.quality>1)) and
 		(.examples|length>=1 and length<=5) and
 		(.performance_stats|(.within_radius|has(\"avg\") and has(\"median\") and .count>=10) and
-			(.outside_radius.count>=1) and (.lift_ratio>0)) and
+			(.outside_radius.count>=1) and (.lift_ratio>1)) and (.performance_stats.lift_ratio == .stats.effect) and
 		(.pattern_data|(.name|length>0) and (.template|length>0) and (.examples|length>=1) and
 			(.confidence>=0.95) and (.sample_size>=10)) and
 		.status==\"candidate\"" &&
@@ -52,15 +57,16 @@ expect 'the 2x2 table adds up: n, n_with, high counts, base rate and lift agree'
 
 expect 'mine_summary counts every test and the clusters mined' '
 	p=$(grep -c "\"type\":\"pattern\"" "$TMP/out1") &&
-	summ "$TMP/out1" ".tests > 1000 and .clusters >= 80 and .clusters <= 84 and .shard == \"1/1\" and
+	summ "$TMP/out1" ".tests > 1000 and .tests_topic > 0 and .tests_topic < .tests and
+		.clusters >= 80 and .clusters <= 84 and .shard == \"1/1\" and
 		.patterns == $p and .videos == 3000 and .holdout == 0"
 '
 
 expect 'at most --top patterns per cluster and direction; only clusters of 30+ videos with perf' '
 	jq -r "select(.type==\"pattern\") | .cluster" "$TMP/out1" | sort | uniq -c | awk "\$1 > 10 {exit 1}" &&
-	run pd-mine --top 2 "$TMP/in" && check_status 0 &&
+	run pd-mine --holdout 0 --top 2 "$TMP/in" && check_status 0 &&
 	jq -r "select(.type==\"pattern\") | .cluster" "$OUT" | sort | uniq -c | awk "\$1 > 2 {exit 1}" &&
-	run pd-mine --min-cluster-size 500 "$TMP/in" && check_status 0 &&
+	run pd-mine --holdout 0 --min-cluster-size 500 "$TMP/in" && check_status 0 &&
 	pats "$OUT" ".stats.n >= 500 and .level == \"macro\"" &&
 	summ "$OUT" ".clusters == 4"
 '
@@ -158,8 +164,8 @@ expect 'an independent recount gives the same 2x2 tables and Fisher p-values' '
 '
 
 expect 'same input gives byte-identical output, with 1 or 2 threads' '
-	run pd-mine --no-metric --threads 1 "$TMP/in" && cp "$OUT" "$TMP/t1" &&
-	run pd-mine --no-metric --threads 2 "$TMP/in" && cmp "$OUT" "$TMP/t1" &&
+	run pd-mine --holdout 0 --no-metric --threads 1 "$TMP/in" && cp "$OUT" "$TMP/t1" &&
+	run pd-mine --holdout 0 --no-metric --threads 2 "$TMP/in" && cmp "$OUT" "$TMP/t1" &&
 	no_metric "$TMP/out1" | cmp - "$TMP/t1"
 '
 
@@ -177,8 +183,9 @@ for l in open(sys.argv[1]):
 '
 
 expect '--negative reports under-performing features with lift < 1' '
-	run pd-mine --negative "$TMP/in" && check_status 0 &&
-	pats "$OUT" "select(.direction==\"negative\") | .stats.lift < 1 and .stats.lift_ci[1] >= .stats.lift and .stats.p <= 0.05 and .stats.quality > 0" &&
+	run pd-mine --holdout 0 --negative "$TMP/in" && check_status 0 &&
+	pats "$OUT" "select(.direction==\"negative\") | .stats.effect < 1 and .stats.effect_ci[1] >= .stats.effect and
+		.stats.median_perf_with < .stats.median_perf_without and .stats.p_rank <= 0.05 and .stats.quality > 0" &&
 	jq -c "select(.type==\"truth_effect\" and .multiplier < 1) | [.topic, .feature]" "$TMP/truth" >"$TMP/negtruth" &&
 	jq -c "select(.type==\"pattern\" and .direction==\"negative\") | [.cluster, .feature]" "$OUT" >"$TMP/negfound" &&
 	found=$(grep -cxFf "$TMP/negtruth" "$TMP/negfound") &&
@@ -217,7 +224,7 @@ expect 'a record already held out stays marked once and is not mined' '
 
 expect '--shard i/n: the shards together give the whole run' '
 	for i in 1 2 3; do
-		run pd-mine --no-metric --shard $i/3 "$TMP/in" && check_status 0 || exit 1
+		run pd-mine --holdout 0 --no-metric --shard $i/3 "$TMP/in" && check_status 0 || exit 1
 		grep "\"type\":\"pattern\"" "$OUT" >>"$TMP/shards"
 		jq -r "select(.type==\"mine_summary\") | .tests" "$OUT" >>"$TMP/tests"
 		summ "$OUT" ".shard == \"$i/3\"" || exit 1
@@ -228,7 +235,7 @@ expect '--shard i/n: the shards together give the whole run' '
 '
 
 expect 'pairs: conjunctions beat each of their parts; --no-pairs has none' '
-	run pd-mine --no-metric --no-pairs "$TMP/in" && check_status 0 &&
+	run pd-mine --holdout 0 --no-metric --no-pairs "$TMP/in" && check_status 0 &&
 	! grep -q "\"all\":" "$OUT" &&
 	tests_np=$(jq -r "select(.type==\"mine_summary\") | .tests" "$OUT") &&
 	tests_p=$(jq -r "select(.type==\"mine_summary\") | .tests" "$TMP/out1") &&
@@ -236,14 +243,14 @@ expect 'pairs: conjunctions beat each of their parts; --no-pairs has none' '
 '
 
 expect '--max-ngram 1 yields single-word n-grams only' '
-	run pd-mine --no-metric --max-ngram 1 "$TMP/in" && check_status 0 &&
+	run pd-mine --holdout 0 --no-metric --max-ngram 1 "$TMP/in" && check_status 0 &&
 	! jq -r "select(.type==\"pattern\" and .feature.kind==\"ngram\") | .feature.value" "$OUT" | grep -q " "
 '
 
 expect 'videos without perf or cluster pass through and do not count' '
 	printf "%s\n" "{\"type\":\"video\",\"id\":\"x1\",\"title\":\"t\",\"perf\":null,\"cluster\":{\"macro\":\"T0\"}}" \
 		"{\"type\":\"video\",\"id\":\"x2\",\"title\":\"t\",\"perf\":5}" "{\"type\":\"other\",\"a\":[1]}" >"$TMP/few" &&
-	run pd-mine --no-metric "$TMP/few" && check_status 0 &&
+	run pd-mine --holdout 0 --no-metric "$TMP/few" && check_status 0 &&
 	head -n 3 "$OUT" | cmp - "$TMP/few" &&
 	summ "$OUT" ".tests==0 and .clusters==0 and .videos==2"
 '
@@ -266,9 +273,9 @@ for i in range(80):
         \"title\": \"t\", \"published_at\": \"2024-03-%02dT23:30:00Z\" % (8 if hi else 6),
         \"perf\": 3 if hi else 0.5, \"cluster\": {\"macro\": \"M\"}}))
 " >"$TMP/tz" &&
-	run pd-mine --no-metric "$TMP/tz" && check_status 0 &&
+	run pd-mine --holdout 0 --no-metric "$TMP/tz" && check_status 0 &&
 	pats "$OUT" "select(.feature.kind==\"weekday\") | .feature.value == 4" &&
-	run pd-mine --no-metric --tz +02:00 "$TMP/tz" && check_status 0 &&
+	run pd-mine --holdout 0 --no-metric --tz +02:00 "$TMP/tz" && check_status 0 &&
 	pats "$OUT" "select(.feature.kind==\"weekday\") | .feature.value == 5"
 '
 

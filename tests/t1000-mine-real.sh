@@ -36,9 +36,11 @@ expect 'patterns of many kinds, both directions, at every level' '
 	[ "$(wc -l <"$TMP/kinds")" -ge 6 ] &&
 	jq -r "select(.type==\"pattern\") | .direction" "$TMP/out" | sort -u | tr "\n" " " | grep -qx "negative positive " &&
 	jq -r "select(.type==\"pattern\") | .level" "$TMP/out" | sort -u | tr "\n" " " | grep -qx "macro meso micro "'
-expect 'stats are sane: intervals around the lift, p in (0,0.05], counts consistent' '
-	jq -s -e "[.[] | select(.type==\"pattern\") | .stats |
-		.lift_ci[0] <= .lift and .lift <= .lift_ci[1] and .p > 0 and .p <= 0.05 and
+expect 'stats are sane: intervals around the effect and the lift, p_rank in (0,0.05], one direction, counts consistent' '
+	jq -s -e "[.[] | select(.type==\"pattern\") | (if .direction == \"positive\" then 1 else -1 end) as \$d | .stats |
+		.lift_ci[0] <= .lift and .lift <= .lift_ci[1] and .p_rank > 0 and .p_rank <= 0.05 and
+		.effect_ci[0] <= .effect and .effect <= .effect_ci[1] and
+		(\$d * (.effect - 1)) > 0 and (\$d * (.median_perf_with - .median_perf_without)) > 0 and
 		.n_with < .n and .high_with <= .n_with and .channels >= 3] | length > 50 and all" "$TMP/out" >/dev/null'
 expect 'ASCII n-gram patterns: the example titles contain the n-gram' '
 	jq -r "select(.type==\"pattern\" and .feature.kind==\"ngram\" and .direction==\"positive\") | .feature.value as \$v |

@@ -119,7 +119,7 @@ for i, p in enumerate(pats):
     print(p["id"], repr(q[i]), 1 if i in sel else 0)
 PY
 
-run pd-validate --keep-rejected "$TMP/planted.ndjson"
+run pd-validate --keep-rejected --fdr 0.05 "$TMP/planted.ndjson"
 cp "$OUT" "$TMP/all.ndjson"
 expect "planted: exit 0, every pattern written with --keep-rejected" '
 	check_status 0 && [ "$(grep -c "\"type\":\"pattern\"" "$OUT")" = 219 ]'
@@ -161,9 +161,13 @@ expect "the same feature at nested levels: one kept, the other redundant with it
 expect "overlapping n-grams: \"how to make\" redundant with \"how to\"" '
 	jrec "$F" phowto ".status == \"validated\" and .validation.redundant_with == null" &&
 	jrec "$F" phowtomake ".status == \"rejected\" and .validation.redundant_with == \"phowto\" and (.validation.reasons[0] | test(\"n-gram\"))"'
+# the phrase's own holdout happens to be weak in this fixture (p 0.24 on 14
+# videos): the redundancy step is checked with the direction-only holdout
+run pd-validate --keep-rejected --fdr 0.05 --replication-alpha 1 "$TMP/planted.ndjson"
+cp "$OUT" "$TMP/dir.ndjson"
 expect "a proxy whose effect vanishes without the stronger feature is redundant with it" '
-	jrec "$F" preveal ".status == \"validated\"" &&
-	jrec "$F" plong ".status == \"rejected\" and .validation.redundant_with == \"preveal\" and (.validation.reasons[0] | test(\"vanishes\"))"'
+	jrec "$TMP/dir.ndjson" preveal ".status == \"validated\"" &&
+	jrec "$TMP/dir.ndjson" plong ".status == \"rejected\" and .validation.redundant_with == \"preveal\" and (.validation.reasons[0] | test(\"vanishes\"))"'
 expect "a pattern carried by one channel is rejected, naming it" '
 	jrec "$F" psolo ".status == \"rejected\" and .validation.channel_stability.top_channel == \"chSOLO\" and
 		.validation.channel_stability.share > 0.5 and .validation.channel_stability.stable == false and
@@ -178,12 +182,13 @@ expect "real patterns replicate on the holdout with n, lift and p" '
 expect "a negative pattern keeps its direction on the holdout" '
 	jrec "$F" pdull ".status == \"validated\" and .direction == \"negative\" and .validation.holdout.lift < 1 and
 		.validation.holdout.replicated == true"'
-expect "a cluster without videos: replication untested, not rejected" '
-	jrec "$F" pghost ".status == \"validated\" and .validation.holdout.replicated == null and
+expect "a cluster without videos: replication untested, provisional, not rejected" '
+	jrec "$F" pghost ".status == \"provisional\" and .validation.holdout.replicated == null and
 		(.validation.holdout.untested | length > 0)"'
 expect "confidence in (0,1), high for real patterns, stated in pattern_data too" '
 	[ "$(jq -r "select(.type==\"pattern\" and (.confidence <= 0 or .confidence >= 1)) | .id" "$F" | wc -l)" = 0 ] &&
-	jrec "$F" preal5 ".confidence > 0.99 and .pattern_data.confidence == .confidence and .q == .stats.q"'
+	jrec "$F" preal5 ".confidence > 0.8 and .pattern_data.confidence == .confidence and .q == .stats.q and
+		.validation.confidence.basis == \"holdout\" and .validation.confidence.effect_z < .validation.confidence.z"'
 expect "null patterns have low confidence" '
 	jq -s -e "[.[] | select(.type==\"pattern\" and (.id|startswith(\"pn\"))) | .confidence] | add / length < 0.2" "$F" >/dev/null'
 expect "template names and descriptions; llm off" '
@@ -196,13 +201,13 @@ expect "the metric record counts and reports the replication share" '
 run pd-validate --require-replication "$TMP/planted.ndjson"
 expect "--require-replication rejects the untested" '
 	check_status 0 && ! grep -q "\"id\":\"pghost\"" "$OUT" && grep -q "\"id\":\"preal3\"" "$OUT"'
-run pd-validate "$TMP/planted.ndjson"
-expect "without --keep-rejected only validated patterns are written" '
-	check_status 0 && [ "$(jq -r "select(.type==\"pattern\") | .status" "$OUT" | sort -u)" = validated ] &&
-	[ "$(grep -c "\"type\":\"pattern\"" "$OUT")" = "$(jq -r "select(.type==\"pattern\" and .status==\"validated\") | .id" "$F" | wc -l)" ]'
-run pd-validate --no-metric --keep-rejected "$TMP/planted.ndjson"
+run pd-validate --fdr 0.05 "$TMP/planted.ndjson"
+expect "without --keep-rejected only validated and provisional patterns are written" '
+	check_status 0 && [ "$(jq -r "select(.type==\"pattern\") | .status" "$OUT" | sort -u | tr "\n" " ")" = "provisional validated " ] &&
+	[ "$(grep -c "\"type\":\"pattern\"" "$OUT")" = "$(jq -r "select(.type==\"pattern\" and .status!=\"rejected\") | .id" "$F" | wc -l)" ]'
+run pd-validate --no-metric --keep-rejected --fdr 0.05 "$TMP/planted.ndjson"
 expect "same input, same output, byte for byte" 'cmp "$OUT" <(no_metric "$F")'
-run pd-validate --max-channel-share 0.9 --stability-alpha 0.2 --keep-rejected "$TMP/planted.ndjson"
+run pd-validate --max-channel-share 0.9 --stability-alpha 0.2 --keep-rejected --fdr 0.05 "$TMP/planted.ndjson"
 expect "thresholds are options: --max-channel-share 0.9 --stability-alpha 0.2 keep \"solo\"" '
 	check_status 0 && jrec "$OUT" psolo ".status == \"validated\""'
 
@@ -228,10 +233,35 @@ expect "bad records: exit 1, each reported with FILE:LINE" '
 expect "bad records written whole to --rejects" '
 	[ "$(wc -l <"$TMP/rej")" = 8 ] && sed -n 2p "$TMP/bad.ndjson" | cmp - <(sed -n 1p "$TMP/rej")'
 expect "good records still out; the metric counts the rejects" '
-	jrec "$OUT" pok ".status == \"validated\" and .validation.fdr.m == 10" && grep -q "\"type\":\"note\"" "$OUT" &&
+	jrec "$OUT" pok ".status == \"provisional\" and .validation.fdr.m == 10" && grep -q "\"type\":\"note\"" "$OUT" &&
 	tail -n 1 "$OUT" | jq -e ".rejected == 8" >/dev/null'
 run pd-validate --strict "$TMP/bad.ndjson"
 expect "--strict stops at the first bad record" 'check_status 1 && [ "$(grep -c "bad.ndjson:" "$ERR")" = 1 ]'
+
+# a pattern whose effect contradicts itself is refused, with FILE:LINE
+E='"type":"pattern","feature":{"kind":"ngram","value":"x"},"direction":"positive","cluster":"c1","level":"micro"'
+{
+	echo "{\"id\":\"c1\",$E,\"stats\":{\"p\":0.001,\"lift\":4.4,\"median_perf_with\":0.9,\"median_perf_without\":1.1}}"
+	echo "{\"id\":\"c2\",$E,\"stats\":{\"p\":0.001,\"effect\":1.5,\"effect_ci\":[1.6,2.0]}}"
+	echo "{\"id\":\"c3\",$E,\"stats\":{\"p\":0.001,\"effect\":0.8,\"effect_ci\":[0.7,0.9]}}"
+	echo "{\"id\":\"c4\",$E,\"stats\":{\"p\":0.001,\"lift\":2,\"lift_ci\":[2.5,3]}}"
+	echo "{\"id\":\"c5\",$E,\"stats\":{\"p\":0.001,\"effect\":1.5,\"effect_ci\":[1.2,2.0],\"median_perf_with\":1.3,\"median_perf_without\":1.0}}"
+} >"$TMP/contra.ndjson"
+run pd-validate --keep-rejected --rejects "$TMP/rej" "$TMP/contra.ndjson"
+expect "effects that contradict themselves are rejected with FILE:LINE; a consistent one is kept" '
+	check_status 1 && for l in 1 2 3 4; do grep -q "contra.ndjson:$l: .*pattern .c$l.: stats: " "$ERR" || { cat "$ERR"; exit 1; }; done &&
+	[ "$(wc -l <"$TMP/rej")" = 4 ] && jrec "$OUT" c5 ".status == \"provisional\""'
+
+# weighted BH: the form features share half of the budget
+{
+	printf '%s\n' '{"type":"pattern","id":"f1","feature":{"kind":"duration","min_s":300,"max_s":600},"direction":"positive","cluster":"c1","level":"micro","stats":{"p":0.0004}}' \
+		'{"type":"pattern","id":"t1","feature":{"kind":"ngram","value":"x"},"direction":"positive","cluster":"c1","level":"micro","stats":{"p":0.0004}}' \
+		'{"type":"mine_summary","tests":1000,"tests_topic":900}'
+} >"$TMP/w.ndjson"
+run pd-validate --keep-rejected --fdr 0.25 "$TMP/w.ndjson"
+expect "weighted BH: a form feature weighs 5 (half the budget over 100 tests), a topic one 1000/1800" '
+	check_status 0 && jrec "$OUT" f1 ".validation.fdr.weight == 5 and .q < 0.25" &&
+	jrec "$OUT" t1 "(.validation.fdr.weight - 0.555556 | fabs) < 1e-5 and .status == \"rejected\""'
 
 for args in "--fdr 0" "--fdr 2" "--fdr-method holm" "--tz 5" "--min-holdout 0" "--llm"; do
 	run env -u PD_LLM_URL pd-validate $args "$TMP/bad.ndjson"

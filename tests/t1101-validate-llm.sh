@@ -24,7 +24,7 @@ for cl in range(6):
             t.insert(2, w); mult = 3.0
         print(json.dumps({"type": "video", "id": "v%d" % n, "channel_id": "ch%d_%d" % (cl, random.randrange(20)),
                           "title": " ".join(t), "perf": round(math.exp(random.gauss(0, 0.8)) * mult, 4),
-                          "holdout": k >= 160, "cluster": {"macro": "m0", "meso": "s%d" % cl, "micro": "c%d" % cl}}))
+                          "holdout": k >= 120, "cluster": {"macro": "m0", "meso": "s%d" % cl, "micro": "c%d" % cl}}))
     pats.append({"type": "pattern", "id": "p%016x" % (cl + 1), "feature": {"kind": "ngram", "value": w},
                  "direction": "positive", "cluster": "c%d" % cl, "level": "micro",
                  "stats": {"p": 1e-9, "threshold": 2.0}, "examples": ["v%d" % (cl * 200 + 1)], "status": "candidate"})

@@ -140,6 +140,50 @@ static void quantiles(void **state)
 	assert_true(fabs(pd_norm_quantile(0.975) - 1.959964) < 1e-5);
 }
 
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* the Hodges-Lehmann shift and its interval against all pairwise differences */
+static void hodges_lehmann_against_direct(void **state)
+{
+	unsigned long long r = 12345;
+	for (int trial = 0; trial < 40; trial++) {
+		size_t nx = 3 + (size_t)(trial * 7 % 40), ny = 5 + (size_t)(trial * 11 % 60);
+		double x[64], y[64], d[64 * 64];
+		for (size_t i = 0; i < nx; i++) {
+			r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+			x[i] = (double)(r >> 40) / (1 << 24) + 0.3 * (trial % 3);
+		}
+		for (size_t j = 0; j < ny; j++) {
+			r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+			y[j] = (double)(r >> 40) / (1 << 24);
+		}
+		qsort(x, nx, sizeof *x, cmp_d);
+		qsort(y, ny, sizeof *y, cmp_d);
+		size_t M = 0;
+		for (size_t i = 0; i < nx; i++)
+			for (size_t j = 0; j < ny; j++)
+				d[M++] = x[i] - y[j];
+		qsort(d, M, sizeof *d, cmp_d);
+		double med = M % 2 ? d[M / 2] : (d[M / 2 - 1] + d[M / 2]) / 2;
+		double k = floor((double)M / 2 - 1.959964 * sqrt((double)M * (double)(nx + ny + 1) / 12));
+		if (k < 1)
+			k = 1;
+		double est, lo, hi;
+		pd_hl_shift(x, nx, y, ny, 0.05, &est, &lo, &hi);
+		assert_true(fabs(est - med) < 1e-7);
+		assert_true(fabs(lo - d[(size_t)k - 1]) < 1e-7);
+		assert_true(fabs(hi - d[M - (size_t)k]) < 1e-7);
+		assert_true(lo <= est && est <= hi);
+	}
+	double e, l, h;
+	pd_hl_shift(NULL, 0, NULL, 0, 0.05, &e, &l, &h);
+	assert_true(isnan(e) && isnan(l) && isnan(h));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -149,6 +193,7 @@ int main(void)
 		cmocka_unit_test(wilson_interval),
 		cmocka_unit_test(mann_whitney_against_direct),
 		cmocka_unit_test(quantiles),
+		cmocka_unit_test(hodges_lehmann_against_direct),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
