@@ -4,10 +4,15 @@
 # the BLAS thread count, small inputs, bad input of every kind.
 . "$(dirname "$0")/lib/tap.sh"
 PY=/usr/bin/python3
-GEN="$PD_TOP/tests/lib/planted-vectors.py"
+# planted topics: nested macro/meso/micro directions plus noise (tests/drivers/planted_vectors.c)
+GEN=$PD_TOP/build/drivers/planted_vectors
 ARI="$PD_TOP/tests/lib/ari.py"
+if [ ! -x "$GEN" ]; then
+	not_ok "test driver built by make unit (build/drivers/planted_vectors): missing, run make unit"
+	test_done
+fi
 
-$PY "$GEN" 4000 48 80 3 "$TMP/in.ndjson" "$TMP/truth.ndjson"
+"$GEN" 4000 48 80 3 "$TMP/in.ndjson" "$TMP/truth.ndjson"
 
 run pd-cluster --seed 1 "$TMP/in.ndjson"
 cp "$OUT" "$TMP/c1.ndjson"
@@ -65,8 +70,7 @@ expect '--assign gives every video exactly its training clusters and similarity'
 expect '--assign reports drift per micro cluster (about 10% beyond the radius here)' '
 	jq -s -e "[.[]|select(.type==\"drift\")] | length > 50" "$TMP/a.ndjson" &&
 	tail -n 1 "$TMP/a.ndjson" | jq -e ".drift_share > 0.03 and .drift_share < 0.2"'
-$PY "$GEN" 300 48 80 99 "$TMP/far.ndjson"
-PD_PLANT_NOISE=6 $PY "$GEN" 300 48 80 3 "$TMP/noisy.ndjson"
+PD_PLANT_NOISE=6 "$GEN" 300 48 80 3 "$TMP/noisy.ndjson"
 run pd-cluster --assign "$TMP/clusters.ndjson" "$TMP/noisy.ndjson"
 expect '--assign: videos far from their topics drift (share > 0.5)' '
 	check_status 0 && tail -n 1 "$OUT" | jq -e ".drift_share > 0.5"'
@@ -98,7 +102,7 @@ expect '--previous, another seed: persisting clusters keep their ids, ids stay u
 	[ -z "$(jq -r "select(.type==\"cluster\") | .id" "$OUT" | sort | uniq -d)" ]'
 
 # small inputs: fewer levels, said in the metric
-$PY "$GEN" 40 16 4 1 "$TMP/small.ndjson"
+"$GEN" 40 16 4 1 "$TMP/small.ndjson"
 run pd-cluster "$TMP/small.ndjson"
 expect 'small input: clustered, fewer levels in the metric record' '
 	check_status 0 && tail -n 1 "$OUT" | jq -e ".levels < 3 and .clusters_macro == 1" &&
