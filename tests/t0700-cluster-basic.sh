@@ -3,6 +3,7 @@
 # reproducing training exactly, --previous keeping ids, determinism whatever
 # the BLAS thread count, small inputs, bad input of every kind.
 . "$(dirname "$0")/lib/tap.sh"
+. "$(dirname "$0")/lib/coproc.sh"
 PY=/usr/bin/python3
 # planted topics: nested macro/meso/micro directions plus noise (tests/drivers/planted_vectors.c)
 GEN=$PD_TOP/build/drivers/planted_vectors
@@ -78,18 +79,18 @@ run pd-cluster --assign "$TMP/clusters.ndjson" --no-metric "$TMP/in.ndjson"
 cp "$OUT" "$TMP/a2.ndjson"
 OPENBLAS_NUM_THREADS=2 pd-cluster --assign "$TMP/clusters.ndjson" --no-metric "$TMP/in.ndjson" >"$TMP/a3.ndjson" 2>/dev/null
 expect '--assign is the same with 2 BLAS threads' 'cmp "$TMP/a2.ndjson" "$TMP/a3.ndjson"'
-coproc CP { pd-cluster --assign "$TMP/clusters.ndjson" --unbuffered 2>/dev/null; }
+cop_start "$TMP/cp.err" pd-cluster --assign "$TMP/clusters.ndjson" --unbuffered
 answers=0
 for n in 1 2 3; do
-	sed -n "${n}p" "$TMP/in.ndjson" >&"${CP[1]}"
+	cop_send "$(sed -n "${n}p" "$TMP/in.ndjson")"
 	want=$(sed -n "${n}p" "$TMP/a.ndjson" | jq -c "[.id, .cluster]")
-	if IFS= read -r -t 5 line <&"${CP[0]}" && [ "$(jq -c "[.id, .cluster]" <<<"$line")" = "$want" ]; then
+	if cop_recv line && [ "$(jq -c "[.id, .cluster]" <<<"$line")" = "$want" ]; then
 		answers=$((answers + 1))
 	fi
 done
-exec {CP[1]}>&-
-wait "$CP_PID" 2>/dev/null
-expect '--assign --unbuffered answers each video before the next is written' 'test "$answers" = 3'
+cop_stop
+expect '--assign --unbuffered answers each video before the next is written' '
+	test "$answers" = 3 && test "$COP_STATUS" = 0 || { cat "$TMP/cp.err"; exit 1; }'
 
 # --previous
 run pd-cluster --seed 1 --previous "$TMP/clusters.ndjson" "$TMP/in.ndjson"
