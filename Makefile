@@ -139,7 +139,8 @@ build/bench/%: build/tests/bench/%.o build/libpd.a
 	@mkdir -p build/bench
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 BENCH_BINS := $(patsubst tests/bench/%.c,build/bench/%,$(wildcard tests/bench/*.c))
-bench-bins: $(BENCH_BINS)
+# scripts/bench-cluster's data comes from a test driver
+bench-bins: $(BENCH_BINS) build/drivers/planted_vectors
 
 # evaluation programs (make eval)
 build/eval/%: build/tests/eval/%.o build/libpd.a

@@ -3,11 +3,17 @@
 # reproducing training exactly, --previous keeping ids, determinism whatever
 # the BLAS thread count, small inputs, bad input of every kind.
 . "$(dirname "$0")/lib/tap.sh"
+. "$(dirname "$0")/lib/coproc.sh"
 PY=/usr/bin/python3
-GEN="$PD_TOP/tests/lib/planted-vectors.py"
+# planted topics: nested macro/meso/micro directions plus noise (tests/drivers/planted_vectors.c)
+GEN=$PD_TOP/build/drivers/planted_vectors
 ARI="$PD_TOP/tests/lib/ari.py"
+if [ ! -x "$GEN" ]; then
+	not_ok "test driver built by make unit (build/drivers/planted_vectors): missing, run make unit"
+	test_done
+fi
 
-$PY "$GEN" 4000 48 80 3 "$TMP/in.ndjson" "$TMP/truth.ndjson"
+"$GEN" 4000 48 80 3 "$TMP/in.ndjson" "$TMP/truth.ndjson"
 
 run pd-cluster --seed 1 "$TMP/in.ndjson"
 cp "$OUT" "$TMP/c1.ndjson"
@@ -65,8 +71,7 @@ expect '--assign gives every video exactly its training clusters and similarity'
 expect '--assign reports drift per micro cluster (about 10% beyond the radius here)' '
 	jq -s -e "[.[]|select(.type==\"drift\")] | length > 50" "$TMP/a.ndjson" &&
 	tail -n 1 "$TMP/a.ndjson" | jq -e ".drift_share > 0.03 and .drift_share < 0.2"'
-$PY "$GEN" 300 48 80 99 "$TMP/far.ndjson"
-PD_PLANT_NOISE=6 $PY "$GEN" 300 48 80 3 "$TMP/noisy.ndjson"
+PD_PLANT_NOISE=6 "$GEN" 300 48 80 3 "$TMP/noisy.ndjson"
 run pd-cluster --assign "$TMP/clusters.ndjson" "$TMP/noisy.ndjson"
 expect '--assign: videos far from their topics drift (share > 0.5)' '
 	check_status 0 && tail -n 1 "$OUT" | jq -e ".drift_share > 0.5"'
@@ -74,18 +79,18 @@ run pd-cluster --assign "$TMP/clusters.ndjson" --no-metric "$TMP/in.ndjson"
 cp "$OUT" "$TMP/a2.ndjson"
 OPENBLAS_NUM_THREADS=2 pd-cluster --assign "$TMP/clusters.ndjson" --no-metric "$TMP/in.ndjson" >"$TMP/a3.ndjson" 2>/dev/null
 expect '--assign is the same with 2 BLAS threads' 'cmp "$TMP/a2.ndjson" "$TMP/a3.ndjson"'
-coproc CP { pd-cluster --assign "$TMP/clusters.ndjson" --unbuffered 2>/dev/null; }
+cop_start "$TMP/cp.err" pd-cluster --assign "$TMP/clusters.ndjson" --unbuffered
 answers=0
 for n in 1 2 3; do
-	sed -n "${n}p" "$TMP/in.ndjson" >&"${CP[1]}"
+	cop_send "$(sed -n "${n}p" "$TMP/in.ndjson")"
 	want=$(sed -n "${n}p" "$TMP/a.ndjson" | jq -c "[.id, .cluster]")
-	if IFS= read -r -t 5 line <&"${CP[0]}" && [ "$(jq -c "[.id, .cluster]" <<<"$line")" = "$want" ]; then
+	if cop_recv line && [ "$(jq -c "[.id, .cluster]" <<<"$line")" = "$want" ]; then
 		answers=$((answers + 1))
 	fi
 done
-exec {CP[1]}>&-
-wait "$CP_PID" 2>/dev/null
-expect '--assign --unbuffered answers each video before the next is written' 'test "$answers" = 3'
+cop_stop
+expect '--assign --unbuffered answers each video before the next is written' '
+	test "$answers" = 3 && test "$COP_STATUS" = 0 || { cat "$TMP/cp.err"; exit 1; }'
 
 # --previous
 run pd-cluster --seed 1 --previous "$TMP/clusters.ndjson" "$TMP/in.ndjson"
@@ -98,7 +103,7 @@ expect '--previous, another seed: persisting clusters keep their ids, ids stay u
 	[ -z "$(jq -r "select(.type==\"cluster\") | .id" "$OUT" | sort | uniq -d)" ]'
 
 # small inputs: fewer levels, said in the metric
-$PY "$GEN" 40 16 4 1 "$TMP/small.ndjson"
+"$GEN" 40 16 4 1 "$TMP/small.ndjson"
 run pd-cluster "$TMP/small.ndjson"
 expect 'small input: clustered, fewer levels in the metric record' '
 	check_status 0 && tail -n 1 "$OUT" | jq -e ".levels < 3 and .clusters_macro == 1" &&

@@ -141,7 +141,6 @@ mkfifo "$TMP/fifo"
 exec 7>"$TMP/fifo"
 head -n 2000 "$TMP/big2.ndjson" >&7
 wait_store_backend; started=$?
-sleep 0.3
 mid_active=$(q "select string_agg(id, ${Q},${Q} order by id) from active_patterns")
 mid_runs=$(q "select count(*) from discovery_runs")
 tail -n +2001 "$TMP/big2.ndjson" >&7

@@ -36,7 +36,12 @@ q "CREATE ROLE pwuser LOGIN SUPERUSER PASSWORD ${Q}right-secret${Q}" >/dev/null
 hba=$(q "show hba_file")
 { echo "local all pwuser scram-sha-256"; cat "$hba"; } >"$TMP/hba" && cat "$TMP/hba" >"$hba"
 q "select pg_reload_conf()" >/dev/null
-sleep 0.5
+# the reload is asynchronous: wait (at most ~30 s) until pwuser's password is checked
+for _ in $(seq 300); do
+	PGCONNECT_TIMEOUT=5 psql -w "postgresql://pwuser:wrong-secret@/pd?host=$PGHOST_DIR" -qAtX -c "select 1" 2>&1 |
+		grep -q "password authentication failed" && break
+	sleep 0.1
+done
 t0=$(date +%s)
 run env DATABASE_URL="postgresql://pwuser:wrong-secret@/pd?host=$PGHOST_DIR" pd-store --migrate
 t1=$(date +%s)
@@ -71,7 +76,6 @@ mkfifo "$TMP/fifo"
 exec 7>"$TMP/fifo"
 head -n 2000 "$TMP/run2.ndjson" >&7
 wait_store_backend; started=$?
-sleep 0.3
 q "select pg_terminate_backend(pid) from pg_stat_activity where application_name = ${Q}pd-store${Q}" >/dev/null
 tail -n +2001 "$TMP/run2.ndjson" >&7 2>/dev/null
 exec 7>&-
@@ -85,13 +89,12 @@ expect 'a backend terminated mid-run: exit 3, nothing of the run visible' '
 exec 7>"$TMP/fifo"
 head -n 2000 "$TMP/run2.ndjson" >&7
 wait_store_backend; started=$?
-sleep 0.3
 pm=$(head -n 1 "$SVC/pg/data/postmaster.pid")
 kill -QUIT "$pm"	# immediate shutdown: no checkpoint, backends die at once
 tail -n +2001 "$TMP/run2.ndjson" >&7 2>/dev/null
 exec 7>&-
 wait
-for _ in $(seq 50); do kill -0 "$pm" 2>/dev/null || break; sleep 0.1; done
+for _ in $(seq 300); do kill -0 "$pm" 2>/dev/null || break; sleep 0.1; done	# at most ~30 s
 "$PD_TOP/scripts/pd-services" start "$SVC" >/dev/null 2>"$TMP/svc2.log"
 expect 'the server killed mid-run: exit 3 with the reason; after restart nothing of the run is visible' '
 	test $started = 0 && test "$(cat "$TMP/bg.rc")" = 3 && test -s "$TMP/bg.err" &&

@@ -14,14 +14,22 @@ if ! store_db t0830_store; then
 	echo "1..0 # SKIP no PostgreSQL (DATABASE_URL unset or unreachable)"
 	exit 0
 fi
-port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --requirepass s3cret \
-	--daemonize no >"$TMP/redis.log" 2>&1 &
-rpid=$!
-trap 'kill $rpid 2>/dev/null; wait $rpid 2>/dev/null; store_db_drop; _tap_cleanup' EXIT
-for _ in $(seq 100); do
-	redis-cli -p "$port" -a s3cret --no-auth-warning ping >/dev/null 2>&1 && break
-	sleep 0.05
+# a free loopback port; another process may take it before redis-server
+# binds it, so a server that dies at start is tried again on another port
+rpid=
+trap '[ -z "$rpid" ] || { kill $rpid 2>/dev/null; wait $rpid 2>/dev/null; }; store_db_drop; _tap_cleanup' EXIT
+for _ in 1 2 3 4 5; do
+	port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --requirepass s3cret \
+		--daemonize no >"$TMP/redis.log" 2>&1 &
+	rpid=$!
+	for _ in $(seq 400); do		# at most ~20 s
+		[ "$(redis-cli -p "$port" -a s3cret --no-auth-warning ping 2>/dev/null)" = PONG ] &&
+			kill -0 $rpid 2>/dev/null && break 2
+		kill -0 $rpid 2>/dev/null || break
+		sleep 0.05
+	done
+	kill $rpid 2>/dev/null; wait $rpid 2>/dev/null
 done
 r() { redis-cli -p "$port" -a s3cret --no-auth-warning "$@"; }
 

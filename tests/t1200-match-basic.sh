@@ -7,6 +7,7 @@
 # and bad input of every kind.
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/fake.sh"
+. "$(dirname "$0")/lib/coproc.sh"
 unset DATABASE_URL REDIS_URL
 EX=$PD_TOP/examples
 P=$EX/match-patterns.ndjson
@@ -218,21 +219,21 @@ expect 'ids without a database: embeddings fetched from Pinecone (a 503 retried)
 	test "$(jq -r .status "$TMP/pc.log" | grep -c 503)" = 1'
 
 # coprocess: each answer arrives before the next line is written
-coproc CP { pd-match --patterns "$P" --group --unbuffered 2>"$TMP/cp.err"; }
+cop_start "$TMP/cp.err" pd-match --patterns "$P" --group --unbuffered
 answers=0
 for v in v1 v4 v7; do
-	grep "\"id\":\"$v\"" "$EX/match-videos.ndjson" >&"${CP[1]}"
-	if IFS= read -r -t 5 line <&"${CP[0]}" && jq -e --arg v "$v" '.video_id == $v' <<<"$line" >/dev/null; then
+	cop_send "$(grep "\"id\":\"$v\"" "$EX/match-videos.ndjson")"
+	if cop_recv line && jq -e --arg v "$v" '.video_id == $v' <<<"$line" >/dev/null; then
 		answers=$((answers + 1))
 	fi
 done
-echo 'not json' >&"${CP[1]}"
-IFS= read -r -t 5 errline <&"${CP[0]}" || errline=
-exec {CP[1]}>&-
-wait "$CP_PID" 2>/dev/null; cp_status=$?
+cop_send 'not json'
+cop_recv errline
+cop_stop
 expect 'coprocess: each line answered at once, a bad line answered with match_error' '
+	echo "answers $answers, status $COP_STATUS, error line: $errline" &&
 	test "$answers" = 3 && jq -e ".type == \"match_error\" and .line == 4" <<<"$errline" &&
-	test "$cp_status" = 1 && grep -q "(stdin):4:" "$TMP/cp.err"'
+	test "$COP_STATUS" = 1 && grep -q "(stdin):4:" "$TMP/cp.err"'
 
 # bad input of every kind: FILE:LINE on stderr, the record whole in --rejects,
 # good records still answered, exit 1

@@ -106,14 +106,16 @@ w({"type": "metric", "stage": "mine", "seconds": 0.75, "records_in": a.videos,
 PYEOF
 }
 
-# wait_store_backend: until a pd-store session holds an open transaction on
-# the test database (its run has begun), at most ~10 s; 1 if it never does.
+# wait_store_backend: until a pd-store session on the test database is in
+# the middle of its run: its transaction open and the COPY of the videos
+# under way (checked, not slept for), at most ~30 s; 1 if it never is.
 wait_store_backend() {
 	local i
-	for i in $(seq 200); do
+	for i in $(seq 600); do
 		[ "$(psql "$DATABASE_URL" -qAtX -c "select count(*) from pg_stat_activity
 			where application_name = 'pd-store' and xact_start is not null
-			and datname = current_database()")" -ge 1 ] && return 0
+			and state = 'active' and query like 'COPY stage_videos %'
+			and datname = current_database()")" -ge 1 ] 2>/dev/null && return 0
 		sleep 0.05
 	done
 	return 1
