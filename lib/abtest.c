@@ -197,13 +197,11 @@ static void add_interval(pd_buf *b, double lo, double hi, int as_ratio)
 		pd_buf_adds(b, "null");
 		return;
 	}
-	/* an unbounded side is null (JSON has no infinity) */
+	/* an unbounded side is null (JSON has no infinity), on both scales */
 	pd_buf_addc(b, '[');
-	if (as_ratio)
-		lo = exp(lo), hi = exp(hi);
-	add_num(b, lo);
+	add_num(b, as_ratio && isfinite(lo) ? exp(lo) : lo);
 	pd_buf_addc(b, ',');
-	add_num(b, hi);
+	add_num(b, as_ratio && isfinite(hi) ? exp(hi) : hi);
 	pd_buf_addc(b, ']');
 }
 
@@ -558,7 +556,7 @@ void pd_ab_opts_default(pd_ab_opts *o)
 {
 	o->alpha = 0.05;
 	o->prefer = 0.2;
-	o->tau = 0.3;
+	o->tau = 0.5;
 	o->min_age = 0;
 }
 

@@ -174,7 +174,7 @@ void pd_ab_planner_free(pd_ab_planner *p);
 typedef struct pd_ab_opts {
 	double alpha;		/* Winner below this always-valid p (0.05) */
 	double prefer;		/* Preferred below this (0.2) */
-	double tau;		/* mixture sd of the standardised effect (0.3) */
+	double tau;		/* mixture sd of the standardised effect (0.5) */
 	double min_age;		/* video records count from this age_days on (0) */
 } pd_ab_opts;
 

@@ -199,9 +199,11 @@ static void simulate(sim *s, uint64_t seed)
 		int ever = 0, wrong = 0, naive = 0, always = 1, arm_won = -1;
 		double lastp = 1;
 		pd_ab_est est;
+		pd_ab_opts o;
+		pd_ab_opts_default(&o);	/* the default mixture, tau 0.5 */
 		for (int d = 1; d <= s->days; d++) {
 			pd_ab_seq q;
-			pd_ab_seq_init(&q, s->paired, 0.3, s->alpha);
+			pd_ab_seq_init(&q, s->paired, o.tau, s->alpha);
 			for (int i = 0; i < d * s->per_day; i++)
 				pd_ab_seq_add(&q, arm[i], y[i]);
 			pd_ab_seq_estimate(&q, &est);
