@@ -98,40 +98,40 @@ expect "plan: a draft without an id gets pd-match's id, so its recommendation ap
 gen 1 1000 30 4 0 >"$TMP/null.ndjson"
 run pd-abtest --no-metric "$TMP/null.ndjson"
 analyses "$OUT" >"$TMP/null.an"
-# alpha 0.05 plus 2.33 binomial standard errors over 1,000: 66
+w=$(awk -F"\t" '$2 == "Winner"' "$TMP/null.an" | wc -l)
+p=$(awk -F"\t" '$2 != "None"' "$TMP/null.an" | wc -l)
+echo "# no effect: $w of 1000 experiments declared a Winner, $p a Winner or Preferred"
+# alpha plus 2.33 binomial standard errors over 1,000: 66 for 0.05, 229 for 0.2
 expect "1,000 experiments with no effect (120 videos, 30 days): Winners at most alpha" '
-	check_status 0 && [ "$(wc -l <"$TMP/null.an")" = 1000 ] &&
-	w=$(awk -F"\t" "\$2 == \"Winner\"" "$TMP/null.an" | wc -l) && echo "# false Winners: $w / 1000" &&
-	[ "$w" -le 66 ] &&
-	p=$(awk -F"\t" "\$2 != \"None\"" "$TMP/null.an" | wc -l) && echo "# Winner or Preferred: $p / 1000" &&
-	[ "$p" -le 226 ]'
+	check_status 0 && [ "$(wc -l <"$TMP/null.an")" = 1000 ] && [ "$w" -le 66 ] && [ "$p" -le 229 ]'
 expect "no effect: the interval holds 0 exactly when there is no Winner" '
 	awk -F"\t" "{ holds = (\$5 == \"-inf\" || \$5 <= 0) && (\$6 == \"inf\" || \$6 >= 0);
 		if (holds == (\$2 == \"Winner\")) { print; bad++ } } END { exit bad > 0 }" "$TMP/null.an"'
-# the first 100 of them looked at after each of the 30 days, through the command
-grep -E '"e00[0-9][0-9]' "$TMP/null.ndjson" >"$TMP/n100"
+# the first 50 of them looked at after each of the 30 days, through the command
+grep -E '"e00[0-4][0-9]' "$TMP/null.ndjson" >"$TMP/n100"
 for d in $(seq 1 30); do
 	awk -v d="$d" '/"abtest_assignment"/ || (match($0, /"day":[0-9]+/) && substr($0, RSTART + 6, RLENGTH - 6) + 0 <= d)' "$TMP/n100" |
 		pd-abtest --no-metric | grep '"abtest_analysis"' | jq -r --arg d "$d" 'select(.type == "abtest_analysis") | [$d, .experiment_id, .decision, .p_always_valid] | @tsv'
 done >"$TMP/looks"
 expect "daily looks: the always-valid p never rises from one day to the next" '
-	[ "$(wc -l <"$TMP/looks")" = 3000 ] &&
+	[ "$(wc -l <"$TMP/looks")" = 1500 ] &&
 	sort -k2,2 -k1,1n "$TMP/looks" | awk -F"\t" "\$2 == e && \$4 > p + 1e-12 { print; bad++ } { e = \$2; p = \$4 } END { exit bad > 0 }"'
 expect "daily looks: a Winner at any look is a Winner at the last; the last look is the whole-stream answer" '
 	awk -F"\t" "\$3 == \"Winner\" { print \$2 }" "$TMP/looks" | sort -u >"$TMP/ever" &&
 	awk -F"\t" "\$1 == 30 && \$3 == \"Winner\" { print \$2 }" "$TMP/looks" | sort >"$TMP/last" &&
 	cmp "$TMP/ever" "$TMP/last" &&
 	awk -F"\t" "\$1 == 30 { print \$2 \"\t\" \$3 \"\t\" \$4 }" "$TMP/looks" >"$TMP/l30" &&
-	head -n 100 "$TMP/null.an" | cut -f1,2,4 | cmp - "$TMP/l30"'
+	head -n 50 "$TMP/null.an" | cut -f1,2,4 | cmp - "$TMP/l30"'
 
 gen 2 400 30 4 0.405465 >"$TMP/eff.ndjson"
 run pd-abtest --no-metric "$TMP/eff.ndjson"
 analyses "$OUT" >"$TMP/eff.an"
+w=$(awk -F"\t" '$2 == "Winner" && $3 == "treatment"' "$TMP/eff.an" | wc -l)
+c=$(awk -F"\t" '($5 == "-inf" || $5 <= 0.405465) && ($6 == "inf" || $6 >= 0.405465)' "$TMP/eff.an" | wc -l)
+echo "# ratio 1.5: $w of 400 experiments declared Winner treatment; the interval covered the truth in $c"
 expect "400 experiments with a ratio of 1.5: found, right arm, interval covers the truth" '
-	w=$(awk -F"\t" "\$2 == \"Winner\" && \$3 == \"treatment\"" "$TMP/eff.an" | wc -l) &&
-	c=$(awk -F"\t" "(\$5 == \"-inf\" || \$5 <= 0.405465) && (\$6 == \"inf\" || \$6 >= 0.405465)" "$TMP/eff.an" | wc -l) &&
-	echo "# Winner treatment: $w / 400, covered: $c / 400" &&
-	[ "$w" -ge 240 ] && [ "$c" -ge 373 ] && ! grep -q "Winner	control" "$TMP/eff.an"'
+	[ "$(wc -l <"$TMP/eff.an")" = 400 ] && [ "$w" -ge 240 ] && [ "$c" -ge 370 ] &&
+	! grep -q "Winner	control" "$TMP/eff.an"'
 gen 3 1 40 8 -0.693147 >"$TMP/neg.ndjson"
 run pd-abtest "$TMP/neg.ndjson"
 expect "a title that halves perf: Winner control, the ratio interval around 0.5" '
@@ -144,10 +144,10 @@ if [ -f "$data" ]; then
 	gen 4 1000 30 4 0 "$TMP/pool" >"$TMP/aa.ndjson"
 	run pd-abtest --no-metric "$TMP/aa.ndjson"
 	analyses "$OUT" >"$TMP/aa.an"
+	w=$(awk -F"\t" '$2 == "Winner"' "$TMP/aa.an" | wc -l)
+	echo "# A/A on $(wc -l <"$TMP/pool") real ln perf values: $w of 1000 experiments declared a Winner"
 	expect "1,000 A/A tests on real perf values (heavy tails): Winners at most alpha" '
-		[ "$(wc -l <"$TMP/pool")" -gt 20000 ] && [ "$(wc -l <"$TMP/aa.an")" = 1000 ] &&
-		w=$(awk -F"\t" "\$2 == \"Winner\"" "$TMP/aa.an" | wc -l) && echo "# false Winners: $w / 1000" &&
-		[ "$w" -le 66 ]'
+		[ "$(wc -l <"$TMP/pool")" -gt 20000 ] && [ "$(wc -l <"$TMP/aa.an")" = 1000 ] && [ "$w" -le 66 ]'
 else
 	skip "1,000 A/A tests on real perf values" "no $data"
 fi
