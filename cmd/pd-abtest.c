@@ -199,7 +199,7 @@ int main(int argc, char **argv)
 			plan_opt = "--seed";
 			break;
 		case OPT_BLOCK:
-			po.block = (int)cli_parse_long("--block-size", optarg, 2, 1000000);
+			po.block = (int)cli_parse_long("--block-size", optarg, 2, 1000);
 			if (po.block % 2)
 				cli_usage_error("--block-size takes an even number, not '%s'", optarg);
 			plan_opt = "--block-size";
