@@ -1431,6 +1431,14 @@ static void str(pd_buf *b, const char *s)
 	pd_buf_add_json_string(b, s, strlen(s));
 }
 
+static void str_or_null(pd_buf *b, const char *s)
+{
+	if (s)
+		str(b, s);
+	else
+		pd_buf_adds(b, "null");
+}
+
 static const char *template_for(const pd_feature *f, const char *ftext, pd_buf *tmp)
 {
 	pd_buf_reset(tmp);
@@ -1489,15 +1497,9 @@ static void write_pattern(const pd_miner *m, const clu *c, const res *r, pd_buf 
 	key(b, "cluster");
 	str(b, c->id);
 	key(b, "level");
-	if (c->level >= 0)
-		str(b, lv[c->level]);
-	else
-		pd_buf_adds(b, "null");
+	str_or_null(b, c->level >= 0 ? lv[c->level] : NULL);
 	key(b, "label");
-	if (c->label)
-		str(b, c->label);
-	else
-		pd_buf_adds(b, "null");
+	str_or_null(b, c->label);
 	key(b, "kind");
 	str(b, r->trend ? "trend" : "evergreen");
 	pd_buf_adds(b, ",\"window\":{\"from\":");
@@ -1516,10 +1518,7 @@ static void write_pattern(const pd_miner *m, const clu *c, const res *r, pd_buf 
 	}
 	pd_buf_adds(b, "]}");
 	key(b, "centroid_b64");
-	if (c->centroid)
-		str(b, c->centroid);
-	else
-		pd_buf_adds(b, "null");
+	str_or_null(b, c->centroid);
 	key(b, "radius");
 	num(b, c->radius);
 	key(b, "name");

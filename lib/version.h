@@ -1,5 +1,5 @@
 /* version.h — the toolkit's version, one for all commands. */
 #ifndef PD_VERSION_H
 #define PD_VERSION_H
-#define PD_VERSION "0.1.0"
+#define PD_VERSION "0.2.0"
 #endif

@@ -39,7 +39,7 @@ expect 'pattern records carry the contract fields' '
 			(.median_perf_with > .median_perf_without) and
 			(.p>=0 and .p<=1) and (.p_rank>=0 and .p_rank<=0.05) and (.channels>=3) and
 			(.high_channels>=0) and (.top_channel|type==\"string\") and
-			(.top_channel_share>0 and .top_channel_share<=1) and .threshold==2 and (.quality>1)) and
+			(.top_channel_share>0 and .top_channel_share<=1) and .threshold==2 and (.quality>0)) and
 		(.examples|length>=1 and length<=5) and
 		(.performance_stats|(.within_radius|has(\"avg\") and has(\"median\") and .count>=10) and
 			(.outside_radius.count>=1) and (.lift_ratio>1)) and (.performance_stats.lift_ratio == .stats.effect) and
