@@ -38,6 +38,8 @@ static const char usage[] =
 	"                        table) or both (2 min(p, p_rank))\n"
 	"      --form-budget S   share of the FDR budget for form features, the rest\n"
 	"                        for topic features (default 0.5; weighted BH)\n"
+	"      --next-ratio R    the next period's videos over the holdout's, for the\n"
+	"                        stated confidence (default 1)\n"
 	"      --min-holdout N   holdout videos with and without the feature needed to\n"
 	"                        test replication (default 5)\n"
 	"      --replication-alpha P  holdout rank-test p needed to replicate (default\n"
@@ -73,7 +75,7 @@ static const char usage[] =
 	"3 a service or I/O failure.\n";
 
 enum { OPT_FDR = CLI_OPT_FIRST_OWN, OPT_FDR_METHOD, OPT_FDR_TEST, OPT_MIN_HOLDOUT, OPT_REP_ALPHA, OPT_REQ_REP,
-       OPT_MAX_SHARE, OPT_STAB_ALPHA, OPT_OVERLAP, OPT_FORM_BUDGET, OPT_TZ, OPT_KEEP, OPT_LLM, OPT_NO_LLM,
+       OPT_MAX_SHARE, OPT_STAB_ALPHA, OPT_OVERLAP, OPT_FORM_BUDGET, OPT_NEXT_RATIO, OPT_TZ, OPT_KEEP, OPT_LLM, OPT_NO_LLM,
        OPT_LLM_BATCH, OPT_LLM_CONC, OPT_LLM_TIMEOUT, OPT_LLM_CACHE, OPT_LLM_REJECT, OPT_SEED };
 
 static const struct option longopts[] = {
@@ -87,6 +89,7 @@ static const struct option longopts[] = {
 	{ "stability-alpha", required_argument, NULL, OPT_STAB_ALPHA },
 	{ "overlap", required_argument, NULL, OPT_OVERLAP },
 	{ "form-budget", required_argument, NULL, OPT_FORM_BUDGET },
+	{ "next-ratio", required_argument, NULL, OPT_NEXT_RATIO },
 	{ "tz", required_argument, NULL, OPT_TZ },
 	{ "keep-rejected", no_argument, NULL, OPT_KEEP },
 	{ "llm", no_argument, NULL, OPT_LLM },
@@ -258,6 +261,7 @@ int main(int argc, char **argv)
 			break;
 		case OPT_OVERLAP: o.overlap = cli_parse_double("--overlap", optarg, 1e-9, 1); break;
 		case OPT_FORM_BUDGET: o.form_budget = cli_parse_double("--form-budget", optarg, 0, 1); break;
+		case OPT_NEXT_RATIO: o.next_ratio = cli_parse_double("--next-ratio", optarg, 1e-3, 1e3); break;
 		case OPT_TZ:
 			if (pd_tz_parse(optarg, &o.tz_offset_s) < 0)
 				cli_usage_error("--tz takes +HH:MM or -HH:MM, not '%s'", optarg);

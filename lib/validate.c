@@ -124,6 +124,7 @@ void pd_validate_opts_default(pd_validate_opts *o)
 	o->stability_alpha = 0.05;
 	o->overlap = 0.8;
 	o->form_budget = 0.5;
+	o->next_ratio = 1;
 }
 
 pd_validator *pd_validator_new(const pd_validate_opts *o)
@@ -856,69 +857,32 @@ static double clamp01(double x, double lo, double hi)
 	return x < lo ? lo : x > hi ? hi : x;
 }
 
-/* the standard normal density and upper tail; mills(a) = phi(a) / Q(a) */
-static double mills(double a)
-{
-	if (a > 8)
-		return a + 1 / a;	/* the asymptote; exact to 1e-3 there */
-	double phi = exp(-a * a / 2) / sqrt(2 * M_PI), q = 0.5 * erfc(a / sqrt(2.0));
-	return phi / q;
-}
-
-/*
- * mu_truncated: the maximum-likelihood mean of a unit normal z seen only
- * because z >= c (the selection of a test that passed its threshold):
- * solves z = mu + mills(c - mu), whose right side grows with mu.  Clamped
- * to [-4, z].
- */
-static double mu_truncated(double z, double c)
-{
-	double lo = -4, hi = z;
-	if (!(z > c))
-		return lo;
-	for (int i = 0; i < 80; i++) {
-		double mid = (lo + hi) / 2;
-		if (mid + mills(c - mid) < z)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return (lo + hi) / 2;
-}
-
 /*
  * confidence: the chance that the pattern holds on the next period's newer
  * videos, stated as the probability that a one-sided rank test there gives
  * p < 0.05 in its direction (what pd's evaluation calls "replicates").  The
  * evidence is the z of the last test the pattern passed: for a validated
- * pattern the holdout test (selected at p <= replication_alpha), for a
- * provisional one the mining test (selected by the FDR step at its cut).
- * Selection inflates an observed z (the winner's curse), so the effect is
- * taken as the maximum-likelihood mean of a normal truncated at the
- * selection threshold (mu), and the next period, with `ratio` times that
- * test's videos, replicates with probability
- *     Phi((mu sqrt(ratio) - 1.645) / sqrt(1 + ratio))
- * (the predictive distribution of its z; Goodman 1992 with a truncation
- * correction).  ratio is 1 for the holdout (the next period as large as
- * the holdout) and holdout/mining videos for the mining test.  A
- * rejected pattern gets the same figure from its mining test.
+ * pattern the holdout test, for a provisional or rejected one the mining
+ * test.  If the effect were what that test saw, the next period, with
+ * `ratio` times that test's videos, would replicate with probability
+ *     Phi((z sqrt(ratio) - 1.645) / sqrt(1 + ratio))
+ * (the predictive distribution of its z, Goodman 1992).  That is too hopeful
+ * for effects chosen because they looked strong and for effects that fade;
+ * pd_validator_run scales it by what the run itself shows (persistence).
  */
-static double confidence(const pat *p, double cut_p, double ratio, cJSON *why)
+static double confidence(const pat *p, double ratio, cJSON *why)
 {
-	double pz = p->hold_tested ? p->hold_p : p->p, cz = cut_p;
-	pz = clamp01(pz, 1e-300, 1);
-	cz = clamp01(cz, 1e-300, 0.5);
-	double z = -pd_norm_quantile(pz), c = -pd_norm_quantile(cz);
-	double mu = mu_truncated(z, c);
+	double pz = clamp01(p->hold_tested ? p->hold_p : p->p, 1e-300, 1);
+	double z = -pd_norm_quantile(pz);
 	double r = ratio > 0 && isfinite(ratio) ? ratio : 1;
-	double conf = 0.5 * erfc(-((mu * sqrt(r) - 1.6448536) / sqrt(1 + r)) / sqrt(2.0));
-	cJSON_AddStringToObject(why, "basis", p->hold_tested ? "holdout" : "mining");
-	cJSON_AddNumberToObject(why, "z", rnd(z));
-	cJSON_AddNumberToObject(why, "selected_at_z", rnd(c));
-	cJSON_AddNumberToObject(why, "effect_z", rnd(mu));
-	cJSON_AddNumberToObject(why, "next_ratio", rnd(r));
-	/* never 0 or 1: no finite sample makes an effect certain */
-	return clamp01(conf, 1e-3, 1 - 1e-3);
+	double conf = 0.5 * erfc(-((z * sqrt(r) - 1.6448536) / sqrt(1 + r)) / sqrt(2.0));
+	if (why) {
+		cJSON_AddStringToObject(why, "basis", p->hold_tested ? "holdout" : "mining");
+		cJSON_AddNumberToObject(why, "z", rnd(z));
+		cJSON_AddNumberToObject(why, "next_ratio", rnd(r));
+		cJSON_AddNumberToObject(why, "predicted", rnd(conf));
+	}
+	return conf;
 }
 
 /* ---- templates ---- */
@@ -1056,13 +1020,10 @@ int pd_validator_run(pd_validator *v, pd_validate_summary *sum)
 	sum->m_from_summary = v->have_tests;
 	m = pd_fdr_qvalues(pv, v->np, m, v->o.fdr_method, qv);
 	sum->m = (double)m;
-	/* the BH step's cut on the weighted p scale: the largest one that passed */
-	double cut_w = v->o.fdr / (double)(m ? m : 1);
-	for (size_t i = 0; i < v->np; i++)
-		if (qv[i] <= v->o.fdr && pv[i] > cut_w)
-			cut_w = pv[i];
-	double ratio = v->videos_seen > v->holdout_seen && v->holdout_seen
-			       ? (double)v->holdout_seen / (double)(v->videos_seen - v->holdout_seen) : 0.25;
+	/* the next period, as many videos as the holdout times next_ratio, over the mining videos */
+	double ratio = v->o.next_ratio *
+		       (v->videos_seen > v->holdout_seen && v->holdout_seen
+				? (double)v->holdout_seen / (double)(v->videos_seen - v->holdout_seen) : 0.25);
 	int have_holdout = v->holdout_seen > 0;
 	unsigned char *pre = xcalloc(v->np + 1, 1);
 	for (size_t i = 0; i < v->np; i++) {
@@ -1108,10 +1069,11 @@ int pd_validator_run(pd_validator *v, pd_validate_summary *sum)
 	/*
 	 * Persistence: of the patterns that passed FDR and the channel checks
 	 * and could be tested on the holdout, how many replicated there,
-	 * against how many their mining evidence predicted (confidence()).  The
-	 * ratio, at most 1, is the share of mined effects that carry over from
-	 * one period to the next on this data; every confidence is scaled by
-	 * it.  It uses the training stream alone (mining and holdout videos).
+	 * against how many their mining tests predicted (confidence(), for a
+	 * next period of the holdout's size).  The ratio, at most 1, measures
+	 * on this data how much selection and fading take from a mined effect
+	 * between one period and the next; every confidence is scaled by it.
+	 * It uses the training stream alone (mining and holdout videos).
 	 */
 	double obs = 0, expct = 0;
 	size_t ntested = 0;
@@ -1119,12 +1081,10 @@ int pd_validator_run(pd_validator *v, pd_validate_summary *sum)
 		pat *p = &v->pats[i];
 		if (!pre[i])
 			continue;
-		cJSON *tmp = cJSON_CreateObject();
 		int ht = p->hold_tested;
-		p->hold_tested = 0;	/* the mining basis */
-		expct += confidence(p, fmin(0.5, cut_w * p->weight), ratio, tmp);
+		p->hold_tested = 0;	/* the mining basis, for the holdout's size */
+		expct += confidence(p, (double)v->holdout_seen / (double)(v->videos_seen - v->holdout_seen), NULL);
 		p->hold_tested = ht;
-		cJSON_Delete(tmp);
 		obs += p->replicated;
 		ntested++;
 	}
@@ -1151,8 +1111,7 @@ int pd_validator_run(pd_validator *v, pd_validate_summary *sum)
 		p->provisional = clean && !p->hold_tested;
 		cJSON_AddItemToObject(val, "reasons", cJSON_Duplicate(p->reasons, 1));
 		cJSON *cw = cJSON_AddObjectToObject(val, "confidence");
-		p->confidence = p->hold_tested ? confidence(p, v->o.replication_alpha, 1, cw)
-					       : confidence(p, fmin(0.5, cut_w * p->weight), ratio, cw);
+		p->confidence = confidence(p, p->hold_tested ? v->o.next_ratio : ratio, cw);
 		p->confidence = clamp01(p->confidence * persist, 1e-3, 1 - 1e-3);
 		cJSON_AddNumberToObject(cw, "persistence", rnd(persist));
 		cJSON_AddNumberToObject(cw, "persistence_basis", (double)ntested);

@@ -58,6 +58,7 @@ typedef struct pd_validate_opts {
 	double stability_alpha;		/* p without the top channel (0.05) */
 	double overlap;			/* share of a weaker pattern's videos in a stronger's (0.8) */
 	double form_budget;		/* share of the FDR budget for form features (0.5; weighted BH) */
+	double next_ratio;		/* the next period's videos over the holdout's, for confidence (1) */
 	int tz_offset_s;		/* for weekday/hour features */
 } pd_validate_opts;
 

@@ -391,9 +391,10 @@ int main(int argc, char **argv)
 
 	/* pd's patterns */
 	tally ev = { 0 }, tr = { 0 }, prov = { 0 };
-	/* calibration: 5 bins of stated confidence, over validated (evergreen + trend) testable */
-	long cbin_n[5] = { 0 }, cbin_rep[5] = { 0 };
-	double cbin_sum[5] = { 0 };
+	/* calibration: 5 bins of stated confidence over the testable validated
+	   patterns (evergreen + trend), and over validated + provisional */
+	long cbin_n[5] = { 0 }, cbin_rep[5] = { 0 }, abin_n[5] = { 0 }, abin_rep[5] = { 0 };
+	double cbin_sum[5] = { 0 }, abin_sum[5] = { 0 };
 	unsigned char *covered = xcalloc((size_t)ncl + 1, 1);
 	FILE *f = open_or_die(argv[3]);
 	char *line = NULL;
@@ -414,6 +415,14 @@ int main(int argc, char **argv)
 			int trend = kind && !strcmp(kind, "trend");
 			result r;
 			future_test(&fut, feat, k, lev, positive, trend ? cut + 28 * 86400.0 : NAN, &r);
+			const cJSON *cf0 = cJSON_GetObjectItemCaseSensitive(j, "confidence");
+			if (r.testable && cJSON_IsNumber(cf0)) {
+				int b = (int)(cf0->valuedouble * 5);
+				b = b < 0 ? 0 : b > 4 ? 4 : b;
+				abin_n[b]++;
+				abin_rep[b] += r.replicated;
+				abin_sum[b] += cf0->valuedouble;
+			}
 			if (validated) {
 				tally_add(trend ? &tr : &ev, &r);
 				/* coverage: the cluster and its ancestors */
@@ -486,6 +495,11 @@ int main(int argc, char **argv)
 		if (cbin_n[b])
 			printf("  [%.1f, %.1f)  %4ld  %.2f  %.2f\n", b / 5.0, (b + 1) / 5.0, cbin_n[b],
 			       cbin_sum[b] / (double)cbin_n[b], share(cbin_rep[b], cbin_n[b]));
+	printf("calibration (validated and provisional, testable):\n");
+	for (int b = 0; b < 5; b++)
+		if (abin_n[b])
+			printf("  [%.1f, %.1f)  %4ld  %.2f  %.2f\n", b / 5.0, (b + 1) / 5.0, abin_n[b],
+			       abin_sum[b] / (double)abin_n[b], share(abin_rep[b], abin_n[b]));
 	printf("eval {\"label\":\"%s\",", label);
 	tally_json("evergreen", &ev);
 	putchar(',');
@@ -499,6 +513,13 @@ int main(int argc, char **argv)
 		if (cbin_n[b]) {
 			printf("%s{\"bin\":%d,\"n\":%ld,\"stated\":%.4f,\"observed\":%.4f}", first ? "" : ",", b,
 			       cbin_n[b], cbin_sum[b] / (double)cbin_n[b], share(cbin_rep[b], cbin_n[b]));
+			first = 0;
+		}
+	printf("],\"calibration_all\":[");
+	for (int b = 0, first = 1; b < 5; b++)
+		if (abin_n[b]) {
+			printf("%s{\"bin\":%d,\"n\":%ld,\"stated_sum\":%.4f,\"replicated\":%ld}", first ? "" : ",", b,
+			       abin_n[b], abin_sum[b], abin_rep[b]);
 			first = 0;
 		}
 	printf("]}\n");
