@@ -81,7 +81,7 @@ struct pd_report {
 	int ne, cape;
 	long long videos, records;
 	int have_videos;
-	int from_db;
+	int from_db, db_empty;
 	char *active_run, *active_started;
 	long long total_runs;
 	int redis_state;	/* 0 not asked, 1 figures, -1 unavailable */
@@ -432,7 +432,16 @@ int pd_report_load_db(pd_report *r, PGconn *c, int max_runs, pd_err *err)
 	char lim[24];
 	snprintf(lim, sizeof lim, "%d", max_runs > 0 ? max_runs : 30);
 	const char *p1[1] = { lim };
-	PGresult *q = pd_db_query(c, "SELECT run_id::text, started_at::text FROM discovery_runs"
+	PGresult *q = pd_db_query(c, "SELECT to_regclass('discovery_runs') IS NULL", 0, NULL, err);
+	if (!q)
+		return -1;
+	int empty = PQgetvalue(q, 0, 0)[0] == 't';
+	PQclear(q);
+	if (empty) {
+		r->db_empty = 1;	/* pd-store has not run here yet: an empty page says so */
+		return 0;
+	}
+	q = pd_db_query(c, "SELECT run_id::text, started_at::text FROM discovery_runs"
 				  " WHERE status = 'active'", 0, NULL, err);
 	if (!q)
 		return -1;
@@ -1849,6 +1858,9 @@ void pd_report_html(const pd_report *r, const pd_report_opts *o, pd_buf *b)
 			pd_buf_adds(b, ", started ");
 			esc(b, r->active_started);
 			pd_buf_adds(b, ".");
+		} else if (r->db_empty) {
+			pd_buf_adds(b, "From the database: it holds no pd tables yet "
+				    "(pd-store has not stored a run there).");
 		} else {
 			pd_buf_adds(b, "From the database: no active run yet.");
 		}

@@ -19,7 +19,7 @@ for k, v in re.findall(r'id="n-([a-z-]+)"><b>([0-9,]+)</b>', s):
     print("%s=%s" % (k, v.replace(",", "")))
 print("niche_details=%d" % len(re.findall(r'<details class="?niche', s)))
 print("pattern_rows=%d" % len(re.findall(r'<tr class="?pat"?>', s)))
-print("track_rows=%d" % (len(re.findall(r'<tr>', re.split(r'id="?track-table', s)[1].split('</table>')[0])) if re.search(r'id="?track-table', s) else 0))
+print("track_rows=%d" % (len(re.findall(r'<tr>', re.split(r'id="?track-table', s)[1].split('</table>')[0].split('<tbody>')[1])) if re.search(r'id="?track-table', s) else 0))
 PYEOF
 }
 # has KEY VALUE in the file of counts
