@@ -756,7 +756,7 @@ static double nice_top(double v)
 	if (!(v > 0))
 		return 1;
 	double e = pow(10, floor(log10(v))), m = v / e;
-	return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 2.5 ? 2.5 : m <= 5 ? 5 : 10) * e;
+	return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 2.5 ? 2.5 : m <= 4 ? 4 : m <= 5 ? 5 : m <= 8 ? 8 : 10) * e;
 }
 
 typedef void (*fmt_fn)(pd_buf *, double);
@@ -773,7 +773,11 @@ static void svg_bars(pd_buf *b, const char *what, int n, char *const *labels, co
 	for (int i = 0; i < n; i++)
 		if (!isnan(v[i]) && v[i] > mx)
 			mx = v[i];
-	double top = nice_top(mx);
+	/* four grid steps of a round size; whole numbers for counts */
+	double step = nice_top(mx / 4);
+	if (fmt == fint && step != floor(step))
+		step = step < 1 ? 1 : ceil(step);
+	double top = 4 * step;
 	pd_buf_printf(b, "<svg class=chart viewBox=\"0 0 %d %d\" role=img><title>", W, H);
 	esc(b, what);
 	pd_buf_adds(b, "</title>");
@@ -785,7 +789,7 @@ static void svg_bars(pd_buf *b, const char *what, int n, char *const *labels, co
 		fmt(b, top * g / 4);
 		pd_buf_adds(b, "</text>");
 	}
-	double slot = (double)(W - L - R) / (n ? n : 1), bw = slot * 0.72;
+	double slot = (double)(W - L - R) / (n ? n : 1), bw = slot * 0.72 < 56 ? slot * 0.72 : 56;
 	int every = n > 12 ? (n + 11) / 12 : 1;
 	for (int i = 0; i < n; i++) {
 		double x = L + slot * i + (slot - bw) / 2;
@@ -1255,7 +1259,8 @@ static void section_niches(pd_buf *b, const pd_report *r, const pd_report_opts *
 	if (nwo > 0) {
 		pd_buf_adds(b, "<details class=empty><summary>");
 		fint(b, nwo);
-		pd_buf_adds(b, " niches without patterns</summary>\n<table class=sort><thead><tr>"
+		pd_buf_adds(b, nwo == 1 ? " niche without patterns</summary>" : " niches without patterns</summary>");
+		pd_buf_adds(b, "\n<table class=sort><thead><tr>"
 			    "<th>Niche</th><th>Level</th><th class=n>Videos</th>"
 			    "<th class=n>Median perf</th><th class=n>Channels</th></tr></thead><tbody>\n");
 		/* the largest first */
