@@ -1018,11 +1018,12 @@ static void mark(pd_synth *s, pd_rng *r, const topic *T, effect *e, size_t k)
 
 /*
  * plan_decoys: null topics that carry the planted features.  The chosen null
- * meso topics (100+ videos) take, in turn, the features of the effects in
- * order (up to three each, one per kind of feature), in the same share of
- * their videos as the effect's topic, at micro level when the effect is (on
- * the topic's biggest micro topic of 80+ videos), with the same trend window;
- * the multiplier is 1.
+ * meso topics (100+ videos) take the features of up to three effects each
+ * (one per kind of feature; each time the effect mirrored least so far, the
+ * next in turn among equals, so every effect is mirrored once before any
+ * twice when there is room), in the same share of their videos as the
+ * effect's topic, at micro level when the effect is (on the topic's biggest
+ * micro topic of 80+ videos), with the same trend window; the multiplier is 1.
  */
 static int plan_decoys(pd_synth *s, pd_rng *r, pd_err *err)
 {
@@ -1052,15 +1053,22 @@ static int plan_decoys(pd_synth *s, pd_rng *r, pd_err *err)
 	}
 	s->eff = xreallocarray(s->eff, (size_t)(s->neff + 3 * N + 1), sizeof *s->eff);
 	memset(s->eff + s->neff, 0, (size_t)(3 * N + 1) * sizeof *s->eff);
-	int next = 0;
+	int next = 0, *mirrored = xcalloc((size_t)s->neff, sizeof *mirrored);
 	for (int d = 0; d < N; d++) {
 		topic *S = &s->t[1][cand[d]];
 		int taken[7] = { 0 }, got = 0, micro = 0;
-		for (int tries = 0; tries < s->neff && got < 3; tries++) {
-			int mi = next++ % s->neff;
+		while (got < 3) {
+			int mi = -1;
+			for (int q = 0; q < s->neff; q++) {
+				int x = (next + q) % s->neff;
+				if (!taken[kind_group(s->eff[x].kind)] && (mi < 0 || mirrored[x] < mirrored[mi]))
+					mi = x;
+			}
+			if (mi < 0)
+				break;
+			next = (mi + 1) % s->neff;
+			mirrored[mi]++;
 			const effect *m = &s->eff[mi];
-			if (taken[kind_group(m->kind)])
-				continue;
 			int j = s->neff + s->ndecoy;
 			effect *e = &s->eff[j];
 			snprintf(e->id, sizeof e->id, "n%02d", s->ndecoy + 1);
@@ -1107,6 +1115,7 @@ static int plan_decoys(pd_synth *s, pd_rng *r, pd_err *err)
 		}
 		s->null_topics += got > 0;
 	}
+	free(mirrored);
 	free(cand);
 	return 0;
 }
