@@ -224,7 +224,7 @@ typedef struct effect {
 } effect;
 
 /* A feature that stands in for an effect's (listed in the truth). */
-enum { PX_ALIAS, PX_PROXY, PX_TOPIC_TAG };
+enum { PX_ALIAS, PX_SUBSET, PX_PROXY, PX_TOPIC_TAG };
 typedef struct proxy {
 	int effect, why;
 	int level, topic;	/* where it was measured */
@@ -1190,8 +1190,10 @@ static void add_proxy(pd_synth *s, int effect, int why, int level, int topic, co
  * candidate feature pd-mine would see (pd_vfeat_atoms) that agrees with the
  * planted feature on 97%+ of the topic's videos is an alias (the same
  * finding under another name); one held by half or more of the carriers and
- * by 40 points fewer of the others is a proxy.  With --proxies the topic's
- * own tag is a proxy one level up (it marks the whole topic).
+ * by 40 points fewer of the others is a proxy, or a subset when 97%+ of the
+ * videos that have it are carriers (what it claims is true of every video
+ * it covers).  With --proxies the topic's own tag is a proxy one level up
+ * (it marks the whole topic).
  */
 static void plan_proxies(pd_synth *s)
 {
@@ -1264,6 +1266,8 @@ static void plan_proxies(pd_synth *s)
 			double rc = (double)cw[x] / (double)nc, rn = (double)co[x] / (double)nn;
 			double agree = (double)(cw[x] + nn - co[x]) / (double)(nc + nn);
 			int why = agree >= 0.97 ? PX_ALIAS : rc >= 0.5 && rc - rn >= 0.4 ? PX_PROXY : -1;
+			if (why == PX_PROXY && (double)co[x] <= 0.03 * (double)(cw[x] + co[x]))
+				why = PX_SUBSET;
 			if (why >= 0)
 				add_proxy(s, j, why, e->level, e->topic, f, nc + nn, cw[x] + co[x], cw[x], nc);
 		}
@@ -2304,7 +2308,7 @@ void pd_synth_truth_head(const pd_synth *s, pd_buf *b)
 		add_kind(s, e, b);
 		pd_buf_adds(b, "}\n");
 	}
-	static const char *const why[] = { "alias", "proxy", "topic_tag" };
+	static const char *const why[] = { "alias", "subset", "proxy", "topic_tag" };
 	for (int k = 0; k < s->npx; k++) {
 		const proxy *x = &s->px[k];
 		pd_buf_printf(b, "{\"type\":\"truth_proxy\",\"effect\":\"%s\",\"why\":\"%s\",\"level\":\"%s\","
