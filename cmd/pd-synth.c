@@ -223,10 +223,10 @@ int main(int argc, char **argv)
 	cli_metric_num("topics_micro", counts.micro);
 	cli_metric_num("effects", counts.effects);
 	cli_metric_num("null_meso", counts.null_meso);
-	if (counts.null_topics || counts.trends || counts.proxies || o.habits) {
+	if (counts.null_topics || counts.trends || o.proxies || o.habits) {
 		cli_metric_num("null_topics", counts.null_topics);
+		cli_metric_num("nulls", counts.nulls);
 		cli_metric_num("trends", counts.trends);
-		cli_metric_num("proxies", counts.proxies);
 	}
 	pd_synth_video_release(&v);
 	pd_buf_release(&tb);

@@ -247,8 +247,6 @@ struct pd_synth {
 	effect *eff;
 	int neff, null_meso;
 	int ndecoy, null_topics, ntrend;	/* decoys at s->eff[neff ..] */
-	proxy *px;
-	int npx, cpx;
 	char *arena;
 	size_t alen, acap;
 	uint32_t *word;		/* offsets into arena */
@@ -1165,14 +1163,19 @@ static void plan_siblings(pd_synth *s)
 static void generate_slot(const pd_synth *s, uint32_t idx, pd_synth_video *v);
 static void feature_json(const effect *e, pd_buf *b);
 
-static void add_proxy(pd_synth *s, int effect, int why, int level, int topic, const char *feature,
+typedef struct proxies {
+	proxy *p;
+	int n, cap;
+} proxies;
+
+static void add_proxy(proxies *px, int effect, int why, int level, int topic, const char *feature,
 		      size_t n, size_t n_with, size_t n_both, size_t n_carriers)
 {
-	if (s->npx == s->cpx) {
-		s->cpx = s->cpx ? 2 * s->cpx : 16;
-		s->px = xreallocarray(s->px, (size_t)s->cpx, sizeof *s->px);
+	if (px->n == px->cap) {
+		px->cap = px->cap ? 2 * px->cap : 16;
+		px->p = xreallocarray(px->p, (size_t)px->cap, sizeof *px->p);
 	}
-	proxy *x = &s->px[s->npx++];
+	proxy *x = &px->p[px->n++];
 	x->effect = effect;
 	x->why = why;
 	x->level = level;
@@ -1184,8 +1187,15 @@ static void add_proxy(pd_synth *s, int effect, int why, int level, int topic, co
 	x->n_carriers = n_carriers;
 }
 
+static void proxies_release(proxies *px)
+{
+	for (int k = 0; k < px->n; k++)
+		free(px->p[k].feature);
+	free(px->p);
+}
+
 /*
- * plan_proxies: the stand-ins of every effect, measured on its topic's
+ * measure_proxies: the stand-ins of every effect, measured on its topic's
  * generated videos with the toolkit's own predicates (lib/features.h): each
  * candidate feature pd-mine would see (pd_vfeat_atoms) that agrees with the
  * planted feature on 97%+ of the topic's videos is an alias (the same
@@ -1193,10 +1203,14 @@ static void add_proxy(pd_synth *s, int effect, int why, int level, int topic, co
  * by 40 points fewer of the others is a proxy, or a subset when 97%+ of the
  * videos that have it are carriers (what it claims is true of every video
  * it covers).  With --proxies the topic's own tag is a proxy one level up
- * (it marks the whole topic).
+ * (it marks the whole topic).  Only the truth file needs them, and they
+ * cost a second generation of the planted topics' videos, so they are
+ * measured when it is written.
  */
-static void plan_proxies(pd_synth *s)
+static void measure_proxies(const pd_synth *s, proxies *px)
 {
+	px->p = NULL;
+	px->n = px->cap = 0;
 	if (!realistic(s))
 		return;
 	pd_vfeat *vf = pd_vfeat_new();
@@ -1269,7 +1283,7 @@ static void plan_proxies(pd_synth *s)
 			if (why == PX_PROXY && (double)co[x] <= 0.03 * (double)(cw[x] + co[x]))
 				why = PX_SUBSET;
 			if (why >= 0)
-				add_proxy(s, j, why, e->level, e->topic, f, nc + nn, cw[x] + co[x], cw[x], nc);
+				add_proxy(px, j, why, e->level, e->topic, f, nc + nn, cw[x] + co[x], cw[x], nc);
 		}
 		if (s->o.proxies) {
 			const topic *P = &s->t[e->level - 1][T->parent];
@@ -1277,7 +1291,7 @@ static void plan_proxies(pd_synth *s)
 			pd_buf_adds(&fb, "{\"kind\":\"tag\",\"value\":");
 			pd_buf_add_json_string(&fb, word_of(s, T, 0), strlen(word_of(s, T, 0)));
 			pd_buf_addc(&fb, '}');
-			add_proxy(s, j, PX_TOPIC_TAG, e->level - 1, T->parent, fb.p, P->size, T->size,
+			add_proxy(px, j, PX_TOPIC_TAG, e->level - 1, T->parent, fb.p, P->size, T->size,
 				  e->n_with, e->n_with);
 		}
 		free(cw);
@@ -1357,7 +1371,6 @@ pd_synth *pd_synth_new(const pd_synth_opts *o, pd_err *err)
 	plan_habits(s, &r2);
 	plan_siblings(s);
 	plan_times(s, &r, &r2);
-	plan_proxies(s);
 	free(s->wset);
 	s->wset = NULL;
 	return s;
@@ -1371,9 +1384,6 @@ void pd_synth_free(pd_synth *s)
 		free(s->t[l]);
 	free(s->ch);
 	free(s->eff);
-	for (int k = 0; k < s->npx; k++)
-		free(s->px[k].feature);
-	free(s->px);
 	free(s->arena);
 	free(s->word);
 	free(s->wset);
@@ -1394,7 +1404,6 @@ void pd_synth_counts_get(const pd_synth *s, pd_synth_counts *c)
 	c->null_topics = s->null_topics;
 	c->nulls = s->ndecoy;
 	c->trends = s->ntrend;
-	c->proxies = s->npx;
 	c->baseline_share = s->baseline_share;
 }
 
@@ -2242,6 +2251,8 @@ void pd_synth_truth_head(const pd_synth *s, pd_buf *b)
 {
 	char t[32];
 	int ext = realistic(s);
+	proxies px;
+	measure_proxies(s, &px);
 	fmt_time(s->o.start, t);
 	pd_buf_printf(b, "{\"type\":\"truth_config\",\"videos\":%zu,\"seed\":%llu,\"channels\":%zu,"
 		      "\"macro\":%d,\"meso\":%d,\"micro\":%d,\"effects\":%d,\"null_share\":%g,"
@@ -2254,7 +2265,7 @@ void pd_synth_truth_head(const pd_synth *s, pd_buf *b)
 	if (ext)
 		pd_buf_printf(b, ",\"null_topics\":%d,\"nulls\":%d,\"proxies\":%s,\"proxies_listed\":%d,"
 			      "\"trend_share\":%.4g,\"trends\":%d,\"habits\":%s",
-			      s->null_topics, s->ndecoy, s->o.proxies ? "true" : "false", s->npx,
+			      s->null_topics, s->ndecoy, s->o.proxies ? "true" : "false", px.n,
 			      s->o.trend_share, s->ntrend, s->o.habits ? "true" : "false");
 	pd_buf_adds(b, "}\n");
 	static const char *const lname[3] = { "macro", "meso", "micro" };
@@ -2309,8 +2320,8 @@ void pd_synth_truth_head(const pd_synth *s, pd_buf *b)
 		pd_buf_adds(b, "}\n");
 	}
 	static const char *const why[] = { "alias", "subset", "proxy", "topic_tag" };
-	for (int k = 0; k < s->npx; k++) {
-		const proxy *x = &s->px[k];
+	for (int k = 0; k < px.n; k++) {
+		const proxy *x = &px.p[k];
 		pd_buf_printf(b, "{\"type\":\"truth_proxy\",\"effect\":\"%s\",\"why\":\"%s\",\"level\":\"%s\","
 			      "\"topic\":\"%s\",\"feature\":%s,\"n\":%zu,\"n_with\":%zu,\"n_both\":%zu,"
 			      "\"n_carriers\":%zu}\n", s->eff[x->effect].id, why[x->why], lname[x->level],
@@ -2338,6 +2349,7 @@ void pd_synth_truth_head(const pd_synth *s, pd_buf *b)
 			pd_buf_adds(b, ",\"streak\":null}\n");
 		}
 	}
+	proxies_release(&px);
 }
 
 void pd_synth_truth_video(const pd_synth *s, const pd_synth_video *v, pd_buf *b)

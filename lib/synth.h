@@ -93,7 +93,7 @@ typedef struct pd_synth_counts {
 	size_t videos, channels;
 	int macro, meso, micro, effects, null_meso;
 	int null_topics, nulls;	/* decoy topics, decoy features planted in them */
-	int trends, proxies;	/* trend effects, proxies listed in the truth */
+	int trends;		/* trend effects */
 	double baseline_share;	/* share of videos in channels with 5+ videos */
 } pd_synth_counts;
 
@@ -143,7 +143,8 @@ void pd_synth_csv_row(const pd_synth_video *v, pd_buf *out);	/* RFC 4180, CRLF *
 void pd_synth_ndjson(const pd_synth_video *v, pd_buf *out);	/* a "video" record + '\n' */
 /* pd_synth_truth_head: truth_config, every truth_topic, every truth_effect
  * line; with a realistic option also truth_null (decoy features),
- * truth_proxy and (habits) truth_channel lines. */
+ * truth_proxy and (habits) truth_channel lines.  The proxies are measured
+ * here, on a second generation of the planted topics' videos. */
 void pd_synth_truth_head(const pd_synth *s, pd_buf *out);
 /* pd_synth_truth_video: the truth_video line of v. */
 void pd_synth_truth_video(const pd_synth *s, const pd_synth_video *v, pd_buf *out);
