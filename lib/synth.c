@@ -22,6 +22,16 @@
  * phrases, '?', '!', brackets, parens, leading numbers, years and emoji enter
  * a title only through their own switches, so a predicate holds exactly
  * when its switch is on.
+ *
+ * The realistic options (synth.h) are planned after the effects and drawn,
+ * at planning and per video, from random streams of their own (r2), so the
+ * main streams make the same draws with and without them: the default output
+ * is what it was before they existed, and turning them on keeps a seed's
+ * topics, channels, effects and noise.  Null topics' decoy features are
+ * planted like effects (exact carriers, a mask bit, forced on and off) with
+ * multiplier 1; trends move their carriers' publish days into the window;
+ * the proxies the truth lists are measured, when it is written, by
+ * generating the planted topics' videos again through lib/features.h.
  */
 #include "pd.h"
 #include "synth.h"
@@ -1711,11 +1721,19 @@ static void generate_slot(const pd_synth *s, uint32_t idx, pd_synth_video *v)
 		body.t[j] = t;
 	}
 	if (long_title) {
-		/* a clause of 4-6 more topic words */
+		/* a clause of 4-6 more topic words, none already in the title */
 		int nl = 4 + below(r2, 3);
-		for (int k = 0; k < nl; k++)
-			insert_word(&body, r2, unif(r2) < 0.5 ? word_of(s, U, below(r2, U->nw))
-				    : word_of(s, S, below(r2, S->nw)), T_TOPIC);
+		for (int k = 0; k < nl; k++) {
+			const char *w = NULL;
+			for (int tries = 0; tries < 8 && !w; tries++) {
+				w = unif(r2) < 0.5 ? word_of(s, U, below(r2, U->nw)) : word_of(s, S, below(r2, S->nw));
+				for (int q = 0; q < body.n && w; q++)
+					if (body.t[q].s == w)
+						w = NULL;
+			}
+			if (w)
+				insert_word(&body, r2, w, T_TOPIC);
+		}
 	}
 	if (s->o.habits) {
 		if (c->pet_word >= 0 && unif(r2) < 0.4)

@@ -47,7 +47,7 @@
  * appended to a pd_buf for the caller to write.
  *
  * The model: ln(views) = channel baseline + age term + planted effects +
- * noise, with the age term 1.2*ln(1 + age_days/0.7) minus its value at the
+ * noise (+ a channel's hot streak, with habits), with the age term 1.2*ln(1 + age_days/0.7) minus its value at the
  * median age, age lognormal (median 2.6 days, 10% under 0.4, 10% over 11).
  * Features that can be planted (shared vocabulary of DESIGN/brief): title
  * n-grams, title structure (question, exclamation, brackets, parens,
