@@ -1210,9 +1210,9 @@ static void proxies_release(proxies *px)
  * candidate feature pd-mine would see (pd_vfeat_atoms) that agrees with the
  * planted feature on 97%+ of the topic's videos is an alias (the same
  * finding under another name); one held by half or more of the carriers and
- * by 40 points fewer of the others is a proxy, or a subset when 97%+ of the
- * videos that have it are carriers (what it claims is true of every video
- * it covers).  With --proxies the topic's own tag is a proxy one level up
+ * by 40 points fewer of the others is a proxy; one held by a tenth or more
+ * of the carriers (10 at least) and 97%+ of whose holders are carriers is a
+ * subset (what it claims is true of every video it covers).  With --proxies the topic's own tag is a proxy one level up
  * (it marks the whole topic).  Only the truth file needs them, and they
  * cost a second generation of the planted topics' videos, so they are
  * measured when it is written.
@@ -1290,7 +1290,8 @@ static void measure_proxies(const pd_synth *s, proxies *px)
 			double rc = (double)cw[x] / (double)nc, rn = (double)co[x] / (double)nn;
 			double agree = (double)(cw[x] + nn - co[x]) / (double)(nc + nn);
 			int why = agree >= 0.97 ? PX_ALIAS : rc >= 0.5 && rc - rn >= 0.4 ? PX_PROXY : -1;
-			if (why == PX_PROXY && (double)co[x] <= 0.03 * (double)(cw[x] + co[x]))
+			if ((why == PX_PROXY || (why < 0 && rc >= 0.1 && cw[x] >= 10)) &&
+			    (double)co[x] <= 0.03 * (double)(cw[x] + co[x]))
 				why = PX_SUBSET;
 			if (why >= 0)
 				add_proxy(px, j, why, e->level, e->topic, f, nc + nn, cw[x] + co[x], cw[x], nc);
