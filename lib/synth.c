@@ -1215,14 +1215,13 @@ static void proxies_release(proxies *px)
  * subset (what it claims is true of every video it covers).  With --proxies the topic's own tag is a proxy one level up
  * (it marks the whole topic).  Only the truth file needs them, and they
  * cost a second generation of the planted topics' videos, so they are
- * measured when it is written.
+ * measured when it is written (with or without the realistic options: the
+ * natural stand-ins, a year for the year flag, are there anyway).
  */
 static void measure_proxies(const pd_synth *s, proxies *px)
 {
 	px->p = NULL;
 	px->n = px->cap = 0;
-	if (!realistic(s))
-		return;
 	pd_vfeat *vf = pd_vfeat_new();
 	pd_synth_video v;
 	pd_synth_video_init(&v);

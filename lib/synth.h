@@ -141,9 +141,9 @@ void pd_synth_generate(const pd_synth *s, size_t i, pd_synth_video *v);
 void pd_synth_csv_header(pd_buf *out);		/* the shared data file's header, CRLF */
 void pd_synth_csv_row(const pd_synth_video *v, pd_buf *out);	/* RFC 4180, CRLF */
 void pd_synth_ndjson(const pd_synth_video *v, pd_buf *out);	/* a "video" record + '\n' */
-/* pd_synth_truth_head: truth_config, every truth_topic, every truth_effect
- * line; with a realistic option also truth_null (decoy features),
- * truth_proxy and (habits) truth_channel lines.  The proxies are measured
+/* pd_synth_truth_head: truth_config, every truth_topic, every truth_effect,
+ * every truth_proxy line; with a realistic option also truth_null (decoy
+ * features) and (habits) truth_channel lines.  The proxies are measured
  * here, on a second generation of the planted topics' videos. */
 void pd_synth_truth_head(const pd_synth *s, pd_buf *out);
 /* pd_synth_truth_video: the truth_video line of v. */

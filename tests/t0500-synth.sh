@@ -145,6 +145,9 @@ expect "20000 videos: the truth agrees with the output; every planted effect is 
 expect "20000 videos: 4 macro, 40 meso, about 400 micro topics of 20-100 videos, 16 null meso" '
 	head -n 1 "$TMP/truth3.ndjson" | jq -e ".type==\"truth_config\" and .macro==4 and .meso==40 and .micro>=360 and .micro<=440 and .null_meso==16" >/dev/null &&
 	[ "$(jq -r "select(.type==\"truth_topic\" and .level==\"micro\" and (.size<20 or .size>100)) | .id" "$TMP/truth3.ndjson" | wc -l)" = 0 ]'
+expect "default truth: no realistic records or fields, but the stand-ins of the effects (truth_proxy)" '
+	! grep -q "truth_null\|truth_channel\|\"kind\":\"evergreen\"\|\"nulls\"" "$TMP/truth3.ndjson" &&
+	grep -q "^{\"type\":\"truth_proxy\",\"effect\":\"e[0-9]*\",\"why\":\"alias\"" "$TMP/truth3.ndjson"'
 expect "20000 videos: topic vocabularies are disjoint" '
 	[ "$(jq -r "select(.type==\"truth_topic\") | .words[]" "$TMP/truth3.ndjson" | sort | uniq -d | wc -l)" = 0 ]'
 
