@@ -109,24 +109,26 @@ static const char *const common[] = {
  * phrase, none of them a phrase, a filler or a reserved word.  With proxies, a
  * topic where a phrase is planted uses them too (a fifth of its titles), so
  * the format the phrase implies is a broader, weaker stand-in for the phrase.
- * tests/unit/test_synth.c checks each against pd_format_classify.
+ * Only the keywords that pd_format_classify really gives the format are used
+ * (checked when planning), so a change of the rules cannot make them lie.
  */
-static const struct { const char *format; const char *const words[7]; } siblings[] = {
+#define NSIBWORDS 7
+static const struct { const char *format; const char *const words[NSIBWORDS]; } siblings[] = {
 	{ "tutorial", { "guide", "step by step", "beginners", "walkthrough", "course", "diy", NULL } },
-	{ "product_focus", { "hands on", "comparison", "versus", "tested", "worth it", "buying", NULL } },
+	{ "product_focus", { "hands on", "comparison", "tested", "worth it", "buying", NULL } },
 	{ "explainer", { "meaning", "the science", "the truth about", NULL } },
 	{ "news_analysis", { "breaking", "analysis", "report", "leaked", "reacts", NULL } },
 	{ "compilation", { "moments", "montage", "funniest", NULL } },
-	{ "update", { "announcement", "patch", "teaser", "coming soon", NULL } },
+	{ "update", { "announcement", "announcing", "patch notes", "coming soon", NULL } },
 	{ "live_stream", { "livestream", "streaming", "stream", NULL } },
 };
 #define NSIBLING ((int)(sizeof siblings / sizeof *siblings))
 /* the single words of the keywords above, kept out of the made-up vocabularies */
 static const char *const sibling_words[] = {
 	"guide", "step", "by", "beginners", "walkthrough", "course", "diy", "hands", "comparison",
-	"versus", "tested", "worth", "it", "buying", "meaning", "science", "truth", "about",
-	"breaking", "analysis", "report", "leaked", "reacts", "moments", "montage", "funniest",
-	"announcement", "patch", "teaser", "coming", "soon", "livestream", "streaming", "stream"
+	"tested", "worth", "it", "buying", "meaning", "science", "truth", "about", "breaking",
+	"analysis", "report", "leaked", "reacts", "moments", "montage", "funniest", "announcement",
+	"announcing", "patch", "notes", "coming", "soon", "livestream", "streaming", "stream"
 };
 
 static const char *const suffixes[] = {
@@ -257,6 +259,8 @@ struct pd_synth {
 	effect *eff;
 	int neff, null_meso;
 	int ndecoy, null_topics, ntrend;	/* decoys at s->eff[neff ..] */
+	const char *sib[NSIBLING][NSIBWORDS];	/* the keywords that give their format */
+	int nsib[NSIBLING];
 	char *arena;
 	size_t alen, acap;
 	uint32_t *word;		/* offsets into arena */
@@ -1159,13 +1163,21 @@ static void plan_siblings(pd_synth *s)
 {
 	if (!s->o.proxies)
 		return;
+	for (int k = 0; k < NSIBLING; k++) {
+		s->nsib[k] = 0;
+		for (int i = 0; i < NSIBWORDS && siblings[k].words[i]; i++) {
+			const char *f = pd_format_classify(siblings[k].words[i]);
+			if (f && !strcmp(f, siblings[k].format))
+				s->sib[k][s->nsib[k]++] = siblings[k].words[i];
+		}
+	}
 	for (int j = 0; j < s->neff + s->ndecoy; j++) {
 		const effect *e = &s->eff[j];
 		if (e->kind != K_NGRAM)
 			continue;
 		const char *f = pd_format_classify(phrases[e->value]);
 		for (int k = 0; f && k < NSIBLING; k++)
-			if (!strcmp(f, siblings[k].format))
+			if (!strcmp(f, siblings[k].format) && s->nsib[k] > 0)
 				s->t[e->level][e->topic].sib = k + 1;
 	}
 }
@@ -1747,10 +1759,7 @@ static void generate_slot(const pd_synth *s, uint32_t idx, pd_synth_video *v)
 		/* the other keywords of the format a planted phrase implies */
 		int sib = (l ? U : S)->sib;
 		if (sib && unif(r2) < 0.2) {
-			int nw = 0;
-			while (nw < 7 && siblings[sib - 1].words[nw])
-				nw++;
-			const char *w = siblings[sib - 1].words[below(r2, nw)];
+			const char *w = s->sib[sib - 1][below(r2, s->nsib[sib - 1])];
 			if (unif(r2) < 0.3)
 				tinsert(&body, 0, w, T_WORD);
 			else
