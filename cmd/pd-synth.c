@@ -7,6 +7,10 @@
  * then generated and written one at a time, so memory stays bounded and the
  * output streams.  CSV output carries no metric record (it would not be a CSV
  * row); NDJSON output ends with the usual closing metric record.
+ *
+ * --realistic turns on every realistic option (decoy null topics, proxies,
+ * trends, channel habits); an option given on its own sets just that one, and
+ * wins over --realistic whatever the order.
  */
 #include "cli.h"
 #include "../lib/synth.h"
@@ -32,6 +36,19 @@ static const char usage[] =
 	"      --days D          publish window in days (default 180, at least 7)\n"
 	"      --noise SD        sd of the per-video ln(views) noise (default 0.7)\n"
 	"\n"
+	"Realistic structure (all off by default):\n"
+	"      --null-topics N   N null meso topics carry the planted features with no\n"
+	"                        effect (decoys); 'all' for every one of 100+ videos\n"
+	"      --proxies         plant stand-ins: a planted phrase lengthens titles, a\n"
+	"                        tag on all of a topic's videos, the phrase's format\n"
+	"      --trends          a third of the meso-level effects are trends: their\n"
+	"                        carriers crowd into one time window, the effect only there\n"
+	"      --trend-share F   that share of them instead (0 to 1)\n"
+	"      --habits          channel habits (weekday, hour, word, tag), hot streaks,\n"
+	"                        common words at realistic rates\n"
+	"      --realistic       all of the above (--null-topics all --proxies --trends\n"
+	"                        --habits)\n"
+	"\n"
 	"Output:\n"
 	"      --format FMT      csv (default; the shared data file's columns, CRLF)\n"
 	"                        or ndjson (video records, then a metric record)\n"
@@ -43,7 +60,8 @@ static const char usage[] =
 	"Exit status: 0 done, 2 usage error, 3 an I/O failure.\n";
 
 enum { OPT_VIDEOS = CLI_OPT_FIRST_OWN, OPT_SEED, OPT_TRUTH, OPT_FORMAT, OPT_MACRO, OPT_EFFECTS,
-       OPT_NULL, OPT_START, OPT_DAYS, OPT_NOISE };
+       OPT_NULL, OPT_START, OPT_DAYS, OPT_NOISE, OPT_NULL_TOPICS, OPT_PROXIES, OPT_TRENDS,
+       OPT_TREND_SHARE, OPT_HABITS, OPT_REALISTIC };
 
 static const struct option longopts[] = {
 	{ "videos", required_argument, NULL, OPT_VIDEOS },
@@ -56,6 +74,12 @@ static const struct option longopts[] = {
 	{ "start", required_argument, NULL, OPT_START },
 	{ "days", required_argument, NULL, OPT_DAYS },
 	{ "noise", required_argument, NULL, OPT_NOISE },
+	{ "null-topics", required_argument, NULL, OPT_NULL_TOPICS },
+	{ "proxies", no_argument, NULL, OPT_PROXIES },
+	{ "trends", no_argument, NULL, OPT_TRENDS },
+	{ "trend-share", required_argument, NULL, OPT_TREND_SHARE },
+	{ "habits", no_argument, NULL, OPT_HABITS },
+	{ "realistic", no_argument, NULL, OPT_REALISTIC },
 	CLI_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
@@ -77,7 +101,8 @@ int main(int argc, char **argv)
 	cli_init("pd-synth", "synth", usage);
 	pd_synth_opts o;
 	pd_synth_opts_init(&o);
-	int ndjson = 0, c;
+	int ndjson = 0, c, real = 0;
+	int set_null = 0, set_trend = 0;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_VIDEOS: o.videos = cli_parse_long("--videos", optarg, 100, 20000000L); break;
@@ -111,6 +136,19 @@ int main(int argc, char **argv)
 		}
 		case OPT_DAYS: o.days = (int)cli_parse_long("--days", optarg, 7, 3650); break;
 		case OPT_NOISE: o.noise_sd = cli_parse_double("--noise", optarg, 0, 5); break;
+		case OPT_NULL_TOPICS:
+			o.null_topics = !strcmp(optarg, "all") ? -1
+				: (int)cli_parse_long("--null-topics", optarg, 0, 1000000);
+			set_null = 1;
+			break;
+		case OPT_PROXIES: o.proxies = 1; break;
+		case OPT_TRENDS: o.trend_share = 1.0 / 3.0; set_trend = 1; break;
+		case OPT_TREND_SHARE:
+			o.trend_share = cli_parse_double("--trend-share", optarg, 0, 1);
+			set_trend = 1;
+			break;
+		case OPT_HABITS: o.habits = 1; break;
+		case OPT_REALISTIC: real = 1; break;
 		default:
 			if (!cli_common_option(c, optarg))
 				cli_usage_error("unknown option");
@@ -118,6 +156,16 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		cli_usage_error("unexpected operand '%s'", argv[optind]);
+	if (real) {
+		pd_synth_opts r = o;
+		pd_synth_opts_realistic(&r);
+		if (!set_null)
+			o.null_topics = r.null_topics;
+		if (!set_trend)
+			o.trend_share = r.trend_share;
+		o.proxies = r.proxies;
+		o.habits = r.habits;
+	}
 	if (o.macro > 0 && (long)o.macro * 50 > o.videos)
 		cli_usage_error("--topics-macro %d needs at least %ld videos", o.macro, (long)o.macro * 50);
 	cli_after_options();
@@ -175,6 +223,11 @@ int main(int argc, char **argv)
 	cli_metric_num("topics_micro", counts.micro);
 	cli_metric_num("effects", counts.effects);
 	cli_metric_num("null_meso", counts.null_meso);
+	if (counts.null_topics || counts.trends || o.proxies || o.habits) {
+		cli_metric_num("null_topics", counts.null_topics);
+		cli_metric_num("nulls", counts.nulls);
+		cli_metric_num("trends", counts.trends);
+	}
 	pd_synth_video_release(&v);
 	pd_buf_release(&tb);
 	pd_synth_free(s);

@@ -22,9 +22,23 @@
  * phrases, '?', '!', brackets, parens, leading numbers, years and emoji enter
  * a title only through their own switches, so a predicate holds exactly
  * when its switch is on.
+ *
+ * The realistic options (synth.h) are planned after the effects and drawn,
+ * at planning and per video, from random streams of their own (r2), so the
+ * main streams make the same draws with and without them: the default output
+ * is what it was before they existed, and turning them on keeps a seed's
+ * topics, channels, effects and noise.  Null topics' decoy features are
+ * planted like effects (exact carriers, a mask bit, forced on and off) with
+ * multiplier 1; trends move their carriers' publish days into the window;
+ * the proxies the truth lists are measured, when it is written, by
+ * generating the planted topics' videos again through lib/features.h.
  */
 #include "pd.h"
 #include "synth.h"
+#include "features.h"
+#include "strmap.h"
+#include "video.h"
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +91,45 @@ static const char *const filler[] = {
 };
 #define NFILLER ((int)(sizeof filler / sizeof *filler))
 static const char *const smallw[] = { "the", "a", "of", "in", "and", "for", "on", "at", "with", "from" };
+
+/*
+ * Realistic mode (see synth.h).  Common words: with habits, titles also take
+ * filler words at Zipf-like rates (the first is the most common), so words
+ * like "best" and "world" are in 5-15% of titles, with no effect.
+ */
+static const char *const common[] = {
+	"new", "best", "the", "world", "day", "big", "real", "epic", "final", "night",
+	"perfect", "crazy", "secret", "city", "home", "ultimate", "last", "little", "weekend",
+	"morning"
+};
+#define NCOMMON ((int)(sizeof common / sizeof *common))
+
+/*
+ * Keywords that pd's format rules (lib/features.c) give the same format as a
+ * phrase, none of them a phrase, a filler or a reserved word.  With proxies, a
+ * topic where a phrase is planted uses them too (a fifth of its titles), so
+ * the format the phrase implies is a broader, weaker stand-in for the phrase.
+ * Only the keywords that pd_format_classify really gives the format are used
+ * (checked when planning), so a change of the rules cannot make them lie.
+ */
+#define NSIBWORDS 7
+static const struct { const char *format; const char *const words[NSIBWORDS]; } siblings[] = {
+	{ "tutorial", { "guide", "step by step", "beginners", "walkthrough", "course", "diy", NULL } },
+	{ "product_focus", { "hands on", "comparison", "tested", "worth it", "buying", NULL } },
+	{ "explainer", { "meaning", "the science", "the truth about", NULL } },
+	{ "news_analysis", { "breaking", "analysis", "report", "leaked", "reacts", NULL } },
+	{ "compilation", { "moments", "montage", "funniest", NULL } },
+	{ "update", { "announcement", "announcing", "patch notes", "coming soon", NULL } },
+	{ "live_stream", { "livestream", "streaming", "stream", NULL } },
+};
+#define NSIBLING ((int)(sizeof siblings / sizeof *siblings))
+/* the single words of the keywords above, kept out of the made-up vocabularies */
+static const char *const sibling_words[] = {
+	"guide", "step", "by", "beginners", "walkthrough", "course", "diy", "hands", "comparison",
+	"tested", "worth", "it", "buying", "meaning", "science", "truth", "about", "breaking",
+	"analysis", "report", "leaked", "reacts", "moments", "montage", "funniest", "announcement",
+	"announcing", "patch", "notes", "coming", "soon", "livestream", "streaming", "stream"
+};
 
 static const char *const suffixes[] = {
 	"Studio", "Official", "Gaming", "Music", "Media", "Channel", "World", "Show", "Daily",
@@ -146,6 +199,7 @@ typedef struct topic {
 	int cat;		/* macro: category */
 	double mean;		/* macro: mean channel baseline */
 	double dur[5];		/* macro: duration bucket weights */
+	int sib;		/* proxies: 1 + the siblings[] its titles also use, 0 none */
 } topic;
 
 typedef struct channel {
@@ -155,8 +209,17 @@ typedef struct channel {
 	int meso, size;
 	float base, like_rate, comment_rate, tag_rate;
 	unsigned char cat, style, script, likes_hidden, comments_off;
+	/* habits (all -1 when none): favourite weekday and hour, a word of
+	 * common[] and a tag of gtags[] it uses often */
+	signed char fav_wd, fav_hour, pet_word, pet_tag;
+	float streak_boost;	/* ln multiplier of its hot streak, 0 when none */
+	int streak0, streak1;	/* the streak: days [streak0, streak1) after the start */
 } channel;
 
+/*
+ * A planted feature: an effect, or (decoy set) a feature of a null topic that
+ * changes nothing.  s->eff holds the effects, then the decoys.
+ */
 typedef struct effect {
 	char id[16];
 	int level;		/* 1 meso, 2 micro */
@@ -165,7 +228,22 @@ typedef struct effect {
 	double mult, base_rate;
 	size_t n, n_with, n_with_base;
 	int slot;
+	int decoy;		/* a decoy: no effect */
+	int mirrors;		/* a decoy: the effect whose feature it carries */
+	int trend;		/* carriers crowd into days [w0, w1); the effect holds there only */
+	int w0, w1;
+	size_t n_with_window;	/* carriers published in the window */
 } effect;
+
+/* A feature that stands in for an effect's (listed in the truth). */
+enum { PX_ALIAS, PX_SUBSET, PX_PROXY, PX_TOPIC_TAG };
+typedef struct proxy {
+	int effect, why;
+	int level, topic;	/* where it was measured */
+	char *feature;		/* canonical JSON (owned) */
+	size_t n, n_with, n_both;	/* topic videos, with it, with it and the planted feature */
+	size_t n_carriers;	/* topic videos with the planted feature */
+} proxy;
 
 typedef struct vplan {
 	uint32_t micro, channel, pub;	/* pub: seconds after opts.start */
@@ -180,6 +258,9 @@ struct pd_synth {
 	size_t nch;
 	effect *eff;
 	int neff, null_meso;
+	int ndecoy, null_topics, ntrend;	/* decoys at s->eff[neff ..] */
+	const char *sib[NSIBLING][NSIBWORDS];	/* the keywords that give their format */
+	int nsib[NSIBLING];
 	char *arena;
 	size_t alen, acap;
 	uint32_t *word;		/* offsets into arena */
@@ -205,6 +286,24 @@ void pd_synth_opts_init(pd_synth_opts *o)
 	o->start = (double)pd_days_from_civil(2025, 11, 3) * 86400.0;
 	o->days = 180;
 	o->noise_sd = 0.7;
+	o->null_topics = 0;
+	o->proxies = 0;
+	o->trend_share = 0;
+	o->habits = 0;
+}
+
+void pd_synth_opts_realistic(pd_synth_opts *o)
+{
+	o->null_topics = -1;
+	o->proxies = 1;
+	o->trend_share = 1.0 / 3.0;
+	o->habits = 1;
+}
+
+/* realistic: any realistic option on (the truth then has its extra fields) */
+static int realistic(const pd_synth *s)
+{
+	return s->o.null_topics != 0 || s->o.proxies || s->o.trend_share > 0 || s->o.habits;
 }
 
 static uint64_t mix64(uint64_t z)
@@ -775,7 +874,29 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void plan_times(pd_synth *s, pd_rng *r)
+/*
+ * trend_day: the publish day of a carrier of trend plant e whose weekday is
+ * wd and whose day drawn without the trend was `day`: with probability 0.8 a
+ * day of that weekday inside the window, else one outside it.
+ */
+static int trend_day(const pd_synth *s, pd_rng *r2, const effect *e, int wd, int day)
+{
+	int D = s->o.days;
+	int d0 = (wd - s->start_wd + 7) % 7, all = (D - 1 - d0) / 7 + 1;
+	int first = e->w0 + ((wd - (s->start_wd + e->w0) % 7) + 7) % 7;	/* first such day in it */
+	int nin = first < e->w1 ? (e->w1 - 1 - first) / 7 + 1 : 0;
+	if (unif(r2) < 0.8) {
+		if (nin > 0)
+			day = first + 7 * below(r2, nin);
+	} else if (day >= e->w0 && day < e->w1 && all > nin) {
+		int k = below(r2, all - nin), i0 = (first - d0) / 7;
+		day = d0 + 7 * (k < i0 ? k : k + nin);
+	}
+	return day;
+}
+
+/* plan_times: every slot's publish time; r2 serves the realistic options only */
+static void plan_times(pd_synth *s, pd_rng *r, pd_rng *r2)
 {
 	int D = s->o.days;
 	for (size_t i = 0; i < s->n; i++) {
@@ -810,7 +931,33 @@ static void plan_times(pd_synth *s, pd_rng *r)
 				hw[h] = band_skip >= 0 && h / 6 == band_skip ? 0 : hour_w[h];
 			hour = pick(r, hw, 24, -1);
 		}
-		p->pub = (uint32_t)day * 86400u + (uint32_t)hour * 3600u + (uint32_t)below(r, 3600);
+		int sec = below(r, 3600);
+		/* realistic options move the time with draws of their own (r2) */
+		const channel *c = &s->ch[p->channel];
+		if (c->fav_wd >= 0) {
+			if (wd_force < 0 && c->fav_wd != wd_skip && unif(r2) < 0.4) {
+				wd = c->fav_wd;
+				d0 = (wd - s->start_wd + 7) % 7;
+				day = d0 + 7 * below(r2, (D - 1 - d0) / 7 + 1);
+			}
+			if (band_force < 0 && c->fav_hour / 6 != band_skip && unif(r2) < 0.4)
+				hour = c->fav_hour;
+		}
+		for (int k = 0; k < ne; k++)
+			if (ef[k]->trend && ((p->mask >> ef[k]->slot) & 1)) {
+				day = trend_day(s, r2, ef[k], wd, day);
+				break;
+			}
+		p->pub = (uint32_t)day * 86400u + (uint32_t)hour * 3600u + (uint32_t)sec;
+	}
+	/* carriers of trend plants inside their windows */
+	for (size_t i = 0; i < s->n; i++) {
+		const effect *ef[4];
+		int ne = effects_of(s, &s->v[i], ef);
+		int day = (int)(s->v[i].pub / 86400u);
+		for (int k = 0; k < ne; k++)
+			if (ef[k]->trend && ((s->v[i].mask >> ef[k]->slot) & 1) && day >= ef[k]->w0 && day < ef[k]->w1)
+				s->eff[ef[k] - s->eff].n_with_window++;
 	}
 	uint64_t *keys = xmalloc(s->n * sizeof *keys);
 	for (size_t i = 0; i < s->n; i++)
@@ -820,6 +967,365 @@ static void plan_times(pd_synth *s, pd_rng *r)
 	for (size_t i = 0; i < s->n; i++)
 		s->order[i] = (uint32_t)keys[i];
 	free(keys);
+}
+
+/* ---- realistic planning (synth.h): every draw from r2, none from the main stream ---- */
+
+/* plan_trends: a share of the meso-level effects become trends, each with a
+ * window of 20-30% of the publish span, most of it before the last fifth
+ * (where pd-mine --holdout 0.2 looks for replication) */
+static void plan_trends(pd_synth *s, pd_rng *r)
+{
+	s->ntrend = 0;
+	if (!(s->o.trend_share > 0) || s->neff == 0)
+		return;
+	int *cand = xmalloc((size_t)s->neff * sizeof *cand), nc = 0;
+	for (int j = 0; j < s->neff; j++)
+		if (s->eff[j].level == 1)
+			cand[nc++] = j;
+	int want = (int)floor(s->o.trend_share * nc + 0.5);
+	if (want < 1 && nc > 0)
+		want = 1;
+	int D = s->o.days;
+	for (int k = 0; k < want; k++) {
+		int z = k + below(r, nc - k), t = cand[k];
+		cand[k] = cand[z];
+		cand[z] = t;
+		effect *e = &s->eff[cand[k]];
+		int W = (int)floor(D * (0.2 + 0.1 * unif(r)) + 0.5);
+		if (W < 7)
+			W = 7;
+		if (W > D)
+			W = D;
+		int last = (int)floor(0.8 * D) - W / 2;	/* the latest start */
+		if (last > D - W)
+			last = D - W;
+		if (last < 0)
+			last = 0;
+		e->trend = 1;
+		e->w0 = below(r, last + 1);
+		e->w1 = e->w0 + W;
+	}
+	s->ntrend = want;
+	free(cand);
+}
+
+/* mark: exactly k carriers among topic T's slots (a partial Fisher-Yates) */
+static void mark(pd_synth *s, pd_rng *r, const topic *T, effect *e, size_t k)
+{
+	uint32_t *ix = xmalloc(T->size * sizeof *ix);
+	for (size_t q = 0; q < T->size; q++)
+		ix[q] = (uint32_t)(T->start + q);
+	for (size_t q = 0; q < k; q++) {
+		size_t z = q + (size_t)pd_rng_below(r, T->size - q);
+		uint32_t t = ix[q];
+		ix[q] = ix[z];
+		ix[z] = t;
+		s->v[ix[q]].mask |= (uint8_t)(1u << e->slot);
+		if (s->ch[s->v[ix[q]].channel].size >= 5)
+			e->n_with_base++;
+	}
+	free(ix);
+}
+
+/*
+ * plan_decoys: null topics that carry the planted features.  The chosen null
+ * meso topics (100+ videos) take the features of up to three effects each
+ * (one per kind of feature; each time the effect mirrored least so far, the
+ * next in turn among equals, so every effect is mirrored once before any
+ * twice when there is room), in the same share of their videos as the
+ * effect's topic, at micro level when the effect is (on the topic's biggest
+ * micro topic of 80+ videos), with the same trend window; the multiplier is 1.
+ */
+static int plan_decoys(pd_synth *s, pd_rng *r, pd_err *err)
+{
+	s->ndecoy = s->null_topics = 0;
+	if (!s->o.null_topics)
+		return 0;
+	int nmeso = s->nt[1], nc = 0;
+	int *cand = xmalloc((size_t)nmeso * sizeof *cand);
+	for (int m = 0; m < nmeso; m++)
+		if (s->t[1][m].null && s->t[1][m].size >= 100)
+			cand[nc++] = m;
+	int N = s->o.null_topics < 0 ? nc : s->o.null_topics;
+	if (N > nc || (s->o.null_topics > 0 && s->neff == 0)) {
+		free(cand);
+		if (s->neff == 0)
+			return pd_err_set(err, PD_EUSAGE, "null topics carry the planted features, and nothing is planted");
+		return pd_err_set(err, PD_EUSAGE,
+				  "%d null topics do not fit: %d meso topics of 100+ videos have nothing planted",
+				  N, nc);
+	}
+	if (s->neff == 0)
+		N = 0;
+	for (int k = nc; k > 1; k--) {
+		int z = below(r, k), t = cand[k - 1];
+		cand[k - 1] = cand[z];
+		cand[z] = t;
+	}
+	s->eff = xreallocarray(s->eff, (size_t)(s->neff + 3 * N + 1), sizeof *s->eff);
+	memset(s->eff + s->neff, 0, (size_t)(3 * N + 1) * sizeof *s->eff);
+	int next = 0, *mirrored = xcalloc((size_t)s->neff, sizeof *mirrored);
+	for (int d = 0; d < N; d++) {
+		topic *S = &s->t[1][cand[d]];
+		int taken[7] = { 0 }, got = 0, micro = 0;
+		while (got < 3) {
+			int mi = -1;
+			for (int q = 0; q < s->neff; q++) {
+				int x = (next + q) % s->neff;
+				if (!taken[kind_group(s->eff[x].kind)] && (mi < 0 || mirrored[x] < mirrored[mi]))
+					mi = x;
+			}
+			if (mi < 0)
+				break;
+			next = (mi + 1) % s->neff;
+			mirrored[mi]++;
+			const effect *m = &s->eff[mi];
+			int j = s->neff + s->ndecoy;
+			effect *e = &s->eff[j];
+			snprintf(e->id, sizeof e->id, "n%02d", s->ndecoy + 1);
+			e->decoy = 1;
+			e->mirrors = mi;
+			e->kind = m->kind;
+			e->value = m->value;
+			e->mult = 1;
+			e->trend = m->trend;
+			e->w0 = m->w0;
+			e->w1 = m->w1;
+			e->level = 1;
+			e->topic = cand[d];
+			double share = (double)m->n_with / (double)m->n;
+			if (m->level == 2) {
+				int best = -1;
+				for (int k = 0; k < S->count; k++)
+					if (s->t[2][S->first + k].size >= 80 &&
+					    (best < 0 || s->t[2][S->first + k].size > s->t[2][best].size))
+						best = S->first + k;
+				if (best >= 0 && !micro) {
+					e->level = 2;
+					e->topic = best;
+					micro = 1;
+				} else {
+					share = 0.15 + 0.25 * unif(r);
+				}
+			}
+			topic *T = e->level == 1 ? S : &s->t[2][e->topic];
+			e->slot = e->level == 2 ? 3 : T->neff;
+			T->eff[T->neff++] = j;
+			e->n = T->size;
+			size_t k = (size_t)floor(share * (double)T->size + 0.5);
+			if (k < 40)
+				k = 40;
+			if (k > T->size * 6 / 10)
+				k = T->size * 6 / 10;
+			e->n_with = k;
+			e->base_rate = feature_base_rate(s, e);
+			mark(s, r, T, e, k);
+			taken[kind_group(m->kind)] = 1;
+			got++;
+			s->ndecoy++;
+		}
+		s->null_topics += got > 0;
+	}
+	free(mirrored);
+	free(cand);
+	return 0;
+}
+
+/* plan_habits: channels of 3+ videos get habits, a third of those of 5+ a hot
+ * streak of 10-30 days when their videos do 1.5-3x (none without habits) */
+static void plan_habits(pd_synth *s, pd_rng *r)
+{
+	int D = s->o.days;
+	for (size_t i = 0; i < s->nch; i++) {
+		channel *c = &s->ch[i];
+		c->fav_wd = c->fav_hour = c->pet_word = c->pet_tag = -1;
+		if (!s->o.habits || c->size < 3)
+			continue;
+		c->fav_wd = (signed char)pick(r, wd_w, 7, -1);
+		c->fav_hour = (signed char)pick(r, hour_w, 24, -1);
+		c->pet_word = (signed char)below(r, NCOMMON);
+		c->pet_tag = (signed char)(unif(r) < 0.5 ? below(r, NGTAG) : -1);
+		if (c->size >= 5 && unif(r) < 0.3) {
+			int L = 10 + below(r, 21);
+			if (L > D)
+				L = D;
+			c->streak0 = below(r, D - L + 1);
+			c->streak1 = c->streak0 + L;
+			c->streak_boost = (float)(log(1.5) + unif(r) * (log(3.0) - log(1.5)));
+		}
+	}
+}
+
+/* plan_siblings: with proxies, the topics of planted phrases (effects and
+ * decoys) that imply a format also use that format's other keywords */
+static void plan_siblings(pd_synth *s)
+{
+	if (!s->o.proxies)
+		return;
+	for (int k = 0; k < NSIBLING; k++) {
+		s->nsib[k] = 0;
+		for (int i = 0; i < NSIBWORDS && siblings[k].words[i]; i++) {
+			const char *f = pd_format_classify(siblings[k].words[i]);
+			if (f && !strcmp(f, siblings[k].format))
+				s->sib[k][s->nsib[k]++] = siblings[k].words[i];
+		}
+	}
+	for (int j = 0; j < s->neff + s->ndecoy; j++) {
+		const effect *e = &s->eff[j];
+		if (e->kind != K_NGRAM)
+			continue;
+		const char *f = pd_format_classify(phrases[e->value]);
+		for (int k = 0; f && k < NSIBLING; k++)
+			if (!strcmp(f, siblings[k].format) && s->nsib[k] > 0)
+				s->t[e->level][e->topic].sib = k + 1;
+	}
+}
+
+static void generate_slot(const pd_synth *s, uint32_t idx, pd_synth_video *v);
+static void feature_json(const effect *e, pd_buf *b);
+
+typedef struct proxies {
+	proxy *p;
+	int n, cap;
+} proxies;
+
+static void add_proxy(proxies *px, int effect, int why, int level, int topic, const char *feature,
+		      size_t n, size_t n_with, size_t n_both, size_t n_carriers)
+{
+	if (px->n == px->cap) {
+		px->cap = px->cap ? 2 * px->cap : 16;
+		px->p = xreallocarray(px->p, (size_t)px->cap, sizeof *px->p);
+	}
+	proxy *x = &px->p[px->n++];
+	x->effect = effect;
+	x->why = why;
+	x->level = level;
+	x->topic = topic;
+	x->feature = xstrdup(feature);
+	x->n = n;
+	x->n_with = n_with;
+	x->n_both = n_both;
+	x->n_carriers = n_carriers;
+}
+
+static void proxies_release(proxies *px)
+{
+	for (int k = 0; k < px->n; k++)
+		free(px->p[k].feature);
+	free(px->p);
+}
+
+/*
+ * measure_proxies: the stand-ins of every effect, measured on its topic's
+ * generated videos with the toolkit's own predicates (lib/features.h): each
+ * candidate feature pd-mine would see (pd_vfeat_atoms) that agrees with the
+ * planted feature on 97%+ of the topic's videos is an alias (the same
+ * finding under another name); one held by half or more of the carriers and
+ * by 40 points fewer of the others is a proxy; one held by a tenth or more
+ * of the carriers (10 at least) and 97%+ of whose holders are carriers is a
+ * subset (what it claims is true of every video it covers).  With --proxies the topic's own tag is a proxy one level up
+ * (it marks the whole topic).  Only the truth file needs them, and they
+ * cost a second generation of the planted topics' videos, so they are
+ * measured when it is written (with or without the realistic options: the
+ * natural stand-ins, a year for the year flag, are there anyway).
+ */
+static void measure_proxies(const pd_synth *s, proxies *px)
+{
+	px->p = NULL;
+	px->n = px->cap = 0;
+	pd_vfeat *vf = pd_vfeat_new();
+	pd_synth_video v;
+	pd_synth_video_init(&v);
+	pd_buf js = PD_BUF_INIT, fb = PD_BUF_INIT, canon = PD_BUF_INIT;
+	for (int j = 0; j < s->neff; j++) {
+		const effect *e = &s->eff[j];
+		const topic *T = &s->t[e->level][e->topic];
+		pd_buf_reset(&fb);
+		feature_json(e, &fb);
+		pd_err err;
+		pd_feature *pf = pd_feature_parse(fb.p, fb.len, &err);
+		pd_buf_reset(&canon);
+		if (pf)
+			pd_feature_canonical(pf, &canon);
+		pd_feature_free(pf);
+		pd_strmap *m = pd_strmap_new();
+		size_t cap = 0, *cw = NULL, *co = NULL, *seen = NULL, nc = 0, nn = 0;
+		for (size_t q = 0; q < T->size; q++) {
+			uint32_t slot = (uint32_t)(T->start + q);
+			int carrier = (s->v[slot].mask >> e->slot) & 1;
+			generate_slot(s, slot, &v);
+			pd_buf_reset(&js);
+			pd_synth_ndjson(&v, &js);
+			cJSON *o = cJSON_ParseWithLength(js.p, js.len);
+			pd_video pv;
+			if (!o || pd_video_from_json(o, &pv, &err) < 0) {
+				cJSON_Delete(o);
+				continue;	/* cannot happen: the tests read every video so */
+			}
+			pd_vfeat_extract(vf, &pv, 0);
+			const uint64_t *keys;
+			const char *texts;
+			const size_t *offs;
+			int na = pd_vfeat_atoms(vf, 3, &keys, &texts, &offs);
+			for (int a = 0; a < na; a++) {
+				int added;
+				int x = pd_strmap_intern(m, texts + offs[a], strlen(texts + offs[a]), &added);
+				if ((size_t)x >= cap) {
+					size_t nc2 = cap ? 2 * cap : 256;
+					cw = xreallocarray(cw, nc2, sizeof *cw);
+					co = xreallocarray(co, nc2, sizeof *co);
+					seen = xreallocarray(seen, nc2, sizeof *seen);
+					memset(cw + cap, 0, (nc2 - cap) * sizeof *cw);
+					memset(co + cap, 0, (nc2 - cap) * sizeof *co);
+					memset(seen + cap, 0, (nc2 - cap) * sizeof *seen);
+					cap = nc2;
+				}
+				if (seen[x] == q + 1)
+					continue;
+				seen[x] = q + 1;
+				if (carrier)
+					cw[x]++;
+				else
+					co[x]++;
+			}
+			pd_video_release(&pv);
+			cJSON_Delete(o);
+			nc += carrier;
+			nn += !carrier;
+		}
+		for (int x = 0; x < pd_strmap_size(m) && nc && nn; x++) {
+			const char *f = pd_strmap_key(m, x);
+			if (canon.len && !strcmp(f, canon.p))
+				continue;
+			double rc = (double)cw[x] / (double)nc, rn = (double)co[x] / (double)nn;
+			double agree = (double)(cw[x] + nn - co[x]) / (double)(nc + nn);
+			int why = agree >= 0.97 ? PX_ALIAS : rc >= 0.5 && rc - rn >= 0.4 ? PX_PROXY : -1;
+			if ((why == PX_PROXY || (why < 0 && rc >= 0.1 && cw[x] >= 10)) &&
+			    (double)co[x] <= 0.03 * (double)(cw[x] + co[x]))
+				why = PX_SUBSET;
+			if (why >= 0)
+				add_proxy(px, j, why, e->level, e->topic, f, nc + nn, cw[x] + co[x], cw[x], nc);
+		}
+		if (s->o.proxies) {
+			const topic *P = &s->t[e->level - 1][T->parent];
+			pd_buf_reset(&fb);
+			pd_buf_adds(&fb, "{\"kind\":\"tag\",\"value\":");
+			pd_buf_add_json_string(&fb, word_of(s, T, 0), strlen(word_of(s, T, 0)));
+			pd_buf_addc(&fb, '}');
+			add_proxy(px, j, PX_TOPIC_TAG, e->level - 1, T->parent, fb.p, P->size, T->size,
+				  e->n_with, e->n_with);
+		}
+		free(cw);
+		free(co);
+		free(seen);
+		pd_strmap_free(m);
+	}
+	pd_vfeat_free(vf);
+	pd_synth_video_release(&v);
+	pd_buf_release(&js);
+	pd_buf_release(&fb);
+	pd_buf_release(&canon);
 }
 
 pd_synth *pd_synth_new(const pd_synth_opts *o, pd_err *err)
@@ -841,6 +1347,10 @@ pd_synth *pd_synth_new(const pd_synth_opts *o, pd_err *err)
 			   (long)o->macro * 50);
 		return NULL;
 	}
+	if (!(o->trend_share >= 0 && o->trend_share <= 1)) {
+		pd_err_set(err, PD_EUSAGE, "the trend share must be from 0 to 1");
+		return NULL;
+	}
 	pd_synth *s = xcalloc(1, sizeof *s);
 	s->o = *o;
 	s->n = (size_t)o->videos;
@@ -857,6 +1367,8 @@ pd_synth *pd_synth_new(const pd_synth_opts *o, pd_err *err)
 		wset_add(s, filler[k], strlen(filler[k]));
 	for (int k = 0; k < NELEM(reserved_extra); k++)
 		wset_add(s, reserved_extra[k], strlen(reserved_extra[k]));
+	for (int k = 0; o->proxies && k < NELEM(sibling_words); k++)
+		wset_add(s, sibling_words[k], strlen(sibling_words[k]));
 	plan_topics(s, &r);
 	s->v = xcalloc(s->n, sizeof *s->v);
 	for (int k = 0; k < s->nt[2]; k++) {
@@ -869,7 +1381,18 @@ pd_synth *pd_synth_new(const pd_synth_opts *o, pd_err *err)
 		pd_synth_free(s);
 		return NULL;
 	}
-	plan_times(s, &r);
+	/* the realistic options draw from a stream of their own, so the main
+	 * stream's draws, and all they decide, stay as without them */
+	pd_rng r2;
+	pd_rng_seed(&r2, mix64(o->seed + 0x13198a2e03707344ULL) ^ 0xa4093822299f31d0ULL);
+	plan_trends(s, &r2);
+	if (plan_decoys(s, &r2, err) < 0) {
+		pd_synth_free(s);
+		return NULL;
+	}
+	plan_habits(s, &r2);
+	plan_siblings(s);
+	plan_times(s, &r, &r2);
 	free(s->wset);
 	s->wset = NULL;
 	return s;
@@ -900,6 +1423,9 @@ void pd_synth_counts_get(const pd_synth *s, pd_synth_counts *c)
 	c->micro = s->nt[2];
 	c->effects = s->neff;
 	c->null_meso = s->null_meso;
+	c->null_topics = s->null_topics;
+	c->nulls = s->ndecoy;
+	c->trends = s->ntrend;
 	c->baseline_share = s->baseline_share;
 }
 
@@ -1082,12 +1608,40 @@ static void add_fixed4(pd_buf *b, double x)
 
 void pd_synth_generate(const pd_synth *s, size_t pos, pd_synth_video *v)
 {
-	uint32_t idx = s->order[pos];
+	generate_slot(s, s->order[pos], v);
+}
+
+/* insert_word: w at a random place of ts (draws from r2) */
+static void insert_word(tokens *ts, pd_rng *r2, const char *w, int kind)
+{
+	tinsert(ts, below(r2, ts->n + 1), w, kind);
+}
+
+/* zipf_common: a word of common[], the k-th with weight 1/(k+1) */
+static const char *zipf_common(pd_rng *r2)
+{
+	static const double H = 3.597739657143682;	/* sum of 1/k, k = 1..20 */
+	double u = unif(r2) * H;
+	for (int k = 0; k < NCOMMON; k++) {
+		u -= 1.0 / (k + 1);
+		if (u < 0)
+			return common[k];
+	}
+	return common[NCOMMON - 1];
+}
+
+/* generate_slot: the video of plan slot idx (pd_synth_generate maps output
+ * positions to slots).  The realistic options draw from a second stream, r2,
+ * so the main stream's draws stay as without them. */
+static void generate_slot(const pd_synth *s, uint32_t idx, pd_synth_video *v)
+{
 	const vplan *p = &s->v[idx];
 	const topic *U = &s->t[2][p->micro], *S = &s->t[1][U->parent], *M = &s->t[0][S->parent];
 	const channel *c = &s->ch[p->channel];
-	pd_rng rr, *r = &rr;
+	pd_rng rr, *r = &rr, rr2, *r2 = &rr2;
 	pd_rng_seed(r, mix64(s->o.seed * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL) ^ ((uint64_t)idx * 0xd1342543de82ef95ULL));
+	pd_rng_seed(r2, mix64(s->o.seed * 0xc2b2ae3d27d4eb4fULL + 0x165667b19e3779f9ULL) ^ ((uint64_t)idx * 0x9fb21c651e98df25ULL));
+	int day = (int)(p->pub / 86400u);
 
 	/* id: a bijection of the slot index, so ids never collide */
 	uint64_t h = mix64(((uint64_t)idx + 1) * 0x9e3779b97f4a7c15ULL + mix64(s->o.seed));
@@ -1113,11 +1667,14 @@ void pd_synth_generate(const pd_synth *s, size_t pos, pd_synth_video *v)
 	memset(fphrase, 0, sizeof fphrase);
 	memset(fflag, 0, sizeof fflag);
 	memset(ftag, 0, sizeof ftag);
-	int fdur = -1, fdur_has = 0;
+	int fdur = -1, fdur_has = 0, long_title = 0;
 	v->neff = 0;
+	v->nnull = 0;
 	v->log_effect = 0;
 	for (int k = 0; k < ne; k++) {
 		int has = (p->mask >> ef[k]->slot) & 1;
+		if (has && ef[k]->kind == K_NGRAM && s->o.proxies)
+			long_title = 1;	/* a planted phrase makes titles longer */
 		signed char f = has ? 1 : -1;
 		switch (ef[k]->kind) {
 		case K_NGRAM: fphrase[ef[k]->value] = f; break;
@@ -1127,8 +1684,12 @@ void pd_synth_generate(const pd_synth *s, size_t pos, pd_synth_video *v)
 		case K_SHORT: fdur = 0; fdur_has = has; break;
 		default: break;
 		}
-		if (has) {
-			v->log_effect += log(ef[k]->mult);
+		if (has && ef[k]->decoy) {
+			v->nul[v->nnull++] = (int)(ef[k] - s->eff);
+		} else if (has) {
+			/* a trend's effect holds only inside its window */
+			if (!ef[k]->trend || (day >= ef[k]->w0 && day < ef[k]->w1))
+				v->log_effect += log(ef[k]->mult);
 			v->eff[v->neff++] = (int)(ef[k] - s->eff);
 		}
 	}
@@ -1170,6 +1731,40 @@ void pd_synth_generate(const pd_synth *s, size_t pos, pd_synth_video *v)
 		tok t = body.t[k - 1];
 		body.t[k - 1] = body.t[j];
 		body.t[j] = t;
+	}
+	if (long_title) {
+		/* a clause of 4-6 more topic words, none already in the title */
+		int nl = 4 + below(r2, 3);
+		for (int k = 0; k < nl; k++) {
+			const char *w = NULL;
+			for (int tries = 0; tries < 8 && !w; tries++) {
+				w = unif(r2) < 0.5 ? word_of(s, U, below(r2, U->nw)) : word_of(s, S, below(r2, S->nw));
+				for (int q = 0; q < body.n && w; q++)
+					if (body.t[q].s == w)
+						w = NULL;
+			}
+			if (w)
+				insert_word(&body, r2, w, T_TOPIC);
+		}
+	}
+	if (s->o.habits) {
+		if (c->pet_word >= 0 && unif(r2) < 0.4)
+			insert_word(&body, r2, common[c->pet_word], T_WORD);
+		double u = unif(r2);
+		int nc = u < 0.5 ? 0 : u < 0.85 ? 1 : 2;
+		for (int k = 0; k < nc; k++)
+			insert_word(&body, r2, zipf_common(r2), T_WORD);
+	}
+	for (int l = 0; l < 2 && s->o.proxies; l++) {
+		/* the other keywords of the format a planted phrase implies */
+		int sib = (l ? U : S)->sib;
+		if (sib && unif(r2) < 0.2) {
+			const char *w = s->sib[sib - 1][below(r2, s->nsib[sib - 1])];
+			if (unif(r2) < 0.3)
+				tinsert(&body, 0, w, T_WORD);
+			else
+				tpush(&body, w, T_WORD, 0);
+		}
 	}
 	/* phrases: "how to" leads, "vs" sits between two words, others start or end */
 	for (int k = 0; k < NPHRASE; k++) {
@@ -1317,6 +1912,16 @@ void pd_synth_generate(const pd_synth *s, size_t pos, pd_synth_video *v)
 		gt[k] = ftag[k] ? ftag[k] > 0 : has_tags && unif(r) < GTAG_RATE;
 		any_g |= gt[k];
 	}
+	if (has_tags && c->pet_tag >= 0 && !ftag[c->pet_tag] && unif(r2) < 0.5)
+		gt[c->pet_tag] = 1;
+	/* proxies: every video carries its meso and micro topic's own tag (the
+	 * first word of each vocabulary), which the walk below then skips */
+	const char *sig[2] = { s->o.proxies ? word_of(s, U, 0) : NULL, s->o.proxies ? word_of(s, S, 0) : NULL };
+	if (!(has_tags || any_g) && sig[0]) {
+		pd_buf_adds(&v->tags, sig[0]);
+		pd_buf_addc(&v->tags, '|');
+		pd_buf_adds(&v->tags, sig[1]);
+	}
 	if (has_tags || any_g) {
 		int nt = has_tags ? (int)floor(exp(log(8) + 0.6 * pd_rng_normal(r))) : 2;
 		if (nt < 1)
@@ -1329,6 +1934,12 @@ void pd_synth_generate(const pd_synth *s, size_t pos, pd_synth_video *v)
 			first = 0;
 			nt--;
 		}
+		for (int l = 0; l < 2 && sig[l]; l++) {
+			if (!first)
+				pd_buf_addc(&v->tags, '|');
+			pd_buf_adds(&v->tags, sig[l]);
+			first = 0;
+		}
 		/* topic words without repeats: walk the vocabularies from random starts */
 		const topic *src[3] = { U, S, M };
 		int off[3] = { below(r, U->nw), below(r, S->nw), below(r, M->nw) }, used[3] = { 0, 0, 0 };
@@ -1336,9 +1947,12 @@ void pd_synth_generate(const pd_synth *s, size_t pos, pd_synth_video *v)
 			int l = unif(r) < 0.5 ? 0 : unif(r) < 0.7 ? 1 : 2;
 			if (used[l] >= src[l]->nw)
 				continue;
+			int w = (off[l] + used[l]++) % src[l]->nw;
+			if (w == 0 && l < 2 && sig[l])
+				continue;	/* the topic's own tag, already there */
 			if (!first)
 				pd_buf_addc(&v->tags, '|');
-			pd_buf_adds(&v->tags, word_of(s, src[l], (off[l] + used[l]++) % src[l]->nw));
+			pd_buf_adds(&v->tags, word_of(s, src[l], w));
 			first = 0;
 		}
 		for (int k = 0; k < NGTAG; k++)
@@ -1395,7 +2009,10 @@ void pd_synth_generate(const pd_synth *s, size_t pos, pd_synth_video *v)
 	v->log_base = c->base;
 	v->log_age = 1.2 * log1p(age / 0.7) - s->age_mid;
 	v->log_noise = s->o.noise_sd * pd_rng_normal(r);
+	v->log_channel = c->streak_boost > 0 && day >= c->streak0 && day < c->streak1 ? c->streak_boost : 0;
 	double lv = v->log_base + v->log_age + v->log_effect + v->log_noise;
+	if (v->log_channel != 0)
+		lv += v->log_channel;
 	v->views = floor(exp(lv) + 0.5);
 	v->likes = c->likes_hidden ? 0 : floor(v->views * c->like_rate * exp(0.35 * pd_rng_normal(r)) + 0.5);
 	v->comments = c->comments_off ? 0 : floor(v->views * c->comment_rate * exp(0.5 * pd_rng_normal(r)) + 0.5);
@@ -1635,18 +2252,49 @@ static void feature_json(const effect *e, pd_buf *b)
 	}
 }
 
+/* add_day: ,"KEY":"<the UTC midnight of day d after the start>" */
+static void add_day(const pd_synth *s, pd_buf *b, const char *key, int d)
+{
+	char t[32];
+	fmt_time(s->o.start + 86400.0 * d, t);
+	pd_buf_printf(b, "\"%s\":\"%s\"", key, t);
+}
+
+/* the kind of a planted feature in time: evergreen, or a trend with its window */
+static void add_kind(const pd_synth *s, const effect *e, pd_buf *b)
+{
+	if (!e->trend) {
+		pd_buf_adds(b, ",\"kind\":\"evergreen\"");
+		return;
+	}
+	pd_buf_adds(b, ",\"kind\":\"trend\",\"window\":{");
+	add_day(s, b, "start", e->w0);
+	pd_buf_addc(b, ',');
+	add_day(s, b, "end", e->w1);
+	pd_buf_printf(b, "},\"n_with_window\":%zu", e->n_with_window);
+}
+
 void pd_synth_truth_head(const pd_synth *s, pd_buf *b)
 {
 	char t[32];
+	int ext = realistic(s);
+	proxies px;
+	measure_proxies(s, &px);
 	fmt_time(s->o.start, t);
 	pd_buf_printf(b, "{\"type\":\"truth_config\",\"videos\":%zu,\"seed\":%llu,\"channels\":%zu,"
 		      "\"macro\":%d,\"meso\":%d,\"micro\":%d,\"effects\":%d,\"null_share\":%g,"
 		      "\"null_meso\":%d,\"start\":\"%s\",\"days\":%d,\"noise_sd\":%g,"
-		      "\"baseline_share\":%.4f,\"model\":\"ln(views) = log_base + log_age + log_effect + log_noise\","
-		      "\"age_term\":\"1.2*ln(1+age_days/0.7) - 1.2*ln(1+2.6/0.7)\",\"time_zone\":\"UTC\"}\n",
+		      "\"baseline_share\":%.4f,\"model\":\"ln(views) = log_base + log_age + %slog_effect + log_noise\","
+		      "\"age_term\":\"1.2*ln(1+age_days/0.7) - 1.2*ln(1+2.6/0.7)\",\"time_zone\":\"UTC\"",
 		      s->n, (unsigned long long)s->o.seed, s->nch, s->nt[0], s->nt[1], s->nt[2],
 		      s->neff, s->o.null_share, s->null_meso, t, s->o.days, s->o.noise_sd,
-		      s->baseline_share);
+		      s->baseline_share, s->o.habits ? "log_channel + " : "");
+	if (ext)
+		pd_buf_printf(b, ",\"null_topics\":%d,\"nulls\":%d,\"proxies\":%s,\"proxies_listed\":%d,"
+			      "\"trend_share\":%.4g,\"trends\":%d,\"habits\":%s",
+			      s->null_topics, s->ndecoy, s->o.proxies ? "true" : "false", px.n,
+			      s->o.trend_share, s->ntrend, s->o.habits ? "true" : "false");
+	pd_buf_adds(b, "}\n");
 	static const char *const lname[3] = { "macro", "meso", "micro" };
 	for (int l = 0; l < 3; l++)
 		for (int i = 0; i < s->nt[l]; i++) {
@@ -1667,6 +2315,10 @@ void pd_synth_truth_head(const pd_synth *s, pd_buf *b)
 			pd_buf_printf(b, "],\"null\":%s", T->null ? "true" : "false");
 			if (l == 0)
 				pd_buf_printf(b, ",\"category\":\"%s\"", cats[T->cat].name);
+			if (l > 0 && s->o.proxies) {
+				pd_buf_adds(b, ",\"tag\":");
+				pd_buf_add_json_string(b, word_of(s, T, 0), strlen(word_of(s, T, 0)));
+			}
 			pd_buf_adds(b, "}\n");
 		}
 	for (int j = 0; j < s->neff; j++) {
@@ -1676,8 +2328,55 @@ void pd_synth_truth_head(const pd_synth *s, pd_buf *b)
 			      e->id, lname[e->level], T->id);
 		feature_json(e, b);
 		pd_buf_printf(b, ",\"multiplier\":%.2f,\"n\":%zu,\"n_with\":%zu,\"n_with_baseline\":%zu,"
-			      "\"base_rate\":%.4f}\n", e->mult, e->n, e->n_with, e->n_with_base, e->base_rate);
+			      "\"base_rate\":%.4f", e->mult, e->n, e->n_with, e->n_with_base, e->base_rate);
+		if (ext) {
+			pd_buf_adds(b, ",\"direction\":\"positive\"");
+			add_kind(s, e, b);
+		}
+		pd_buf_adds(b, "}\n");
 	}
+	for (int j = s->neff; j < s->neff + s->ndecoy; j++) {
+		const effect *e = &s->eff[j];
+		const topic *T = &s->t[e->level][e->topic];
+		pd_buf_printf(b, "{\"type\":\"truth_null\",\"id\":\"%s\",\"level\":\"%s\",\"topic\":\"%s\",\"feature\":",
+			      e->id, lname[e->level], T->id);
+		feature_json(e, b);
+		pd_buf_printf(b, ",\"mirrors\":\"%s\",\"n\":%zu,\"n_with\":%zu,\"n_with_baseline\":%zu",
+			      s->eff[e->mirrors].id, e->n, e->n_with, e->n_with_base);
+		add_kind(s, e, b);
+		pd_buf_adds(b, "}\n");
+	}
+	static const char *const why[] = { "alias", "subset", "proxy", "topic_tag" };
+	for (int k = 0; k < px.n; k++) {
+		const proxy *x = &px.p[k];
+		pd_buf_printf(b, "{\"type\":\"truth_proxy\",\"effect\":\"%s\",\"why\":\"%s\",\"level\":\"%s\","
+			      "\"topic\":\"%s\",\"feature\":%s,\"n\":%zu,\"n_with\":%zu,\"n_both\":%zu,"
+			      "\"n_carriers\":%zu}\n", s->eff[x->effect].id, why[x->why], lname[x->level],
+			      s->t[x->level][x->topic].id, x->feature, x->n, x->n_with, x->n_both, x->n_carriers);
+	}
+	for (size_t i = 0; s->o.habits && i < s->nch; i++) {
+		const channel *c = &s->ch[i];
+		if (c->fav_wd < 0)
+			continue;
+		pd_buf_printf(b, "{\"type\":\"truth_channel\",\"id\":\"%s\",\"meso\":\"%s\",\"videos\":%d,"
+			      "\"log_base\":%.4f,\"weekday\":%d,\"hour\":%d,\"word\":\"%s\",\"tag\":",
+			      c->id, s->t[1][c->meso].id, c->size, c->base, c->fav_wd, c->fav_hour,
+			      common[c->pet_word]);
+		if (c->pet_tag >= 0)
+			pd_buf_printf(b, "\"%s\"", gtags[c->pet_tag]);
+		else
+			pd_buf_adds(b, "null");
+		if (c->streak_boost > 0) {
+			pd_buf_adds(b, ",\"streak\":{");
+			add_day(s, b, "start", c->streak0);
+			pd_buf_addc(b, ',');
+			add_day(s, b, "end", c->streak1);
+			pd_buf_printf(b, ",\"multiplier\":%.2f}}\n", exp(c->streak_boost));
+		} else {
+			pd_buf_adds(b, ",\"streak\":null}\n");
+		}
+	}
+	proxies_release(&px);
 }
 
 void pd_synth_truth_video(const pd_synth *s, const pd_synth_video *v, pd_buf *b)
@@ -1701,8 +2400,19 @@ void pd_synth_truth_video(const pd_synth *s, const pd_synth_video *v, pd_buf *b)
 	add_fixed4(b, v->log_effect);
 	pd_buf_adds(b, ",\"log_noise\":");
 	add_fixed4(b, v->log_noise);
+	if (s->o.habits) {
+		pd_buf_adds(b, ",\"log_channel\":");
+		add_fixed4(b, v->log_channel);
+	}
 	pd_buf_adds(b, ",\"effects\":[");
 	for (int k = 0; k < v->neff; k++)
 		pd_buf_printf(b, "%s\"%s\"", k ? "," : "", s->eff[v->eff[k]].id);
-	pd_buf_adds(b, "]}\n");
+	pd_buf_adds(b, "]");
+	if (s->o.null_topics) {
+		pd_buf_adds(b, ",\"nulls\":[");
+		for (int k = 0; k < v->nnull; k++)
+			pd_buf_printf(b, "%s\"%s\"", k ? "," : "", s->eff[v->nul[k]].id);
+		pd_buf_adds(b, "]");
+	}
+	pd_buf_adds(b, "}\n");
 }

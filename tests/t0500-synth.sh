@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # pd-synth: determinism, the CSV as Python's csv module reads it, the truth
 # file recounted from the output with the feature predicates, planted effects
-# that are real, the NDJSON form, and usage errors.
+# that are real, the NDJSON form, the realistic options (null topics that
+# carry the planted features, proxies, trends, habits), and usage errors.
 . "$(dirname "$0")/lib/tap.sh"
 
 run pd-synth --videos 1000 --seed 7 --truth "$TMP/truth1.ndjson"
@@ -50,30 +51,10 @@ expect "CSV: the shared data file's header, 1000 rows of 26 valid fields (python
 # The truth recounted from the output: topic sizes, every video's truth line,
 # each effect's n_with by the predicate, the truth's per-video effect marks,
 # and planted effects that are real (median ln views with vs without).
-cat >"$TMP/recount.py" <<'PY'
-import csv, datetime, json, math, re, statistics, sys, collections
-videos, truth_path = sys.argv[1], sys.argv[2]
-fail = []
-rows = list(csv.DictReader(open(videos, encoding="utf-8", newline="")))
-truth = [json.loads(l) for l in open(truth_path, encoding="utf-8")]
-types = collections.Counter(t["type"] for t in truth)
-tv = {t["id"]: t for t in truth if t["type"] == "truth_video"}
-topics = [t for t in truth if t["type"] == "truth_topic"]
-effects = [t for t in truth if t["type"] == "truth_effect"]
-config = [t for t in truth if t["type"] == "truth_config"][0]
-ids = [r["video_id"] for r in rows]
-if len(set(ids)) != len(ids): fail.append("duplicate video ids")
-if types["truth_video"] != len(rows) or set(ids) != set(tv): fail.append("truth_video lines differ from the videos")
-if config["effects"] != len(effects): fail.append("config effects %d, %d lines" % (config["effects"], len(effects)))
-for lvl in ("macro", "meso", "micro"):
-    cnt = collections.Counter(tv[i][lvl] for i in ids)
-    for t in topics:
-        if t["level"] == lvl and cnt[t["id"]] != t["size"]:
-            fail.append("topic %s: size %d, recount %d" % (t["id"], t["size"], cnt[t["id"]]))
-nulls = {t["id"] for t in topics if t["null"]}
-for e in effects:
-    if e["topic"] in nulls: fail.append("effect %s in a null topic" % e["id"])
-
+# the feature predicates of lib/features.h, in Python (title words as runs of
+# letters and digits), shared by the checks below
+cat >"$TMP/pred.py" <<'PY'
+import datetime, re
 def tokens(t):
     return "".join(c if c.isalnum() or c.isspace() else " " for c in t.lower()).split()
 def has(f, r):
@@ -99,6 +80,33 @@ def has(f, r):
     if k == "hour": return f["min"] <= pub.hour < f["max"]
     if k == "tag": return f["value"] in [x.lower() for x in r["tags"].split("|") if x]
     raise ValueError(k)
+PY
+cat >"$TMP/recount.py" <<'PY'
+import csv, datetime, json, math, os, re, statistics, sys, collections
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+videos, truth_path = sys.argv[1], sys.argv[2]
+fail = []
+rows = list(csv.DictReader(open(videos, encoding="utf-8", newline="")))
+truth = [json.loads(l) for l in open(truth_path, encoding="utf-8")]
+types = collections.Counter(t["type"] for t in truth)
+tv = {t["id"]: t for t in truth if t["type"] == "truth_video"}
+topics = [t for t in truth if t["type"] == "truth_topic"]
+effects = [t for t in truth if t["type"] == "truth_effect"]
+config = [t for t in truth if t["type"] == "truth_config"][0]
+ids = [r["video_id"] for r in rows]
+if len(set(ids)) != len(ids): fail.append("duplicate video ids")
+if types["truth_video"] != len(rows) or set(ids) != set(tv): fail.append("truth_video lines differ from the videos")
+if config["effects"] != len(effects): fail.append("config effects %d, %d lines" % (config["effects"], len(effects)))
+for lvl in ("macro", "meso", "micro"):
+    cnt = collections.Counter(tv[i][lvl] for i in ids)
+    for t in topics:
+        if t["level"] == lvl and cnt[t["id"]] != t["size"]:
+            fail.append("topic %s: size %d, recount %d" % (t["id"], t["size"], cnt[t["id"]]))
+nulls = {t["id"] for t in topics if t["null"]}
+for e in effects:
+    if e["topic"] in nulls: fail.append("effect %s in a null topic" % e["id"])
+
+from pred import tokens, has
 
 raw_ok = 0
 for e in effects:
@@ -137,6 +145,9 @@ expect "20000 videos: the truth agrees with the output; every planted effect is 
 expect "20000 videos: 4 macro, 40 meso, about 400 micro topics of 20-100 videos, 16 null meso" '
 	head -n 1 "$TMP/truth3.ndjson" | jq -e ".type==\"truth_config\" and .macro==4 and .meso==40 and .micro>=360 and .micro<=440 and .null_meso==16" >/dev/null &&
 	[ "$(jq -r "select(.type==\"truth_topic\" and .level==\"micro\" and (.size<20 or .size>100)) | .id" "$TMP/truth3.ndjson" | wc -l)" = 0 ]'
+expect "default truth: no realistic records or fields, but the stand-ins of the effects (truth_proxy)" '
+	! grep -q "truth_null\|truth_channel\|\"kind\":\"evergreen\"\|\"nulls\"" "$TMP/truth3.ndjson" &&
+	grep -q "^{\"type\":\"truth_proxy\",\"effect\":\"e[0-9]*\",\"why\":\"alias\"" "$TMP/truth3.ndjson"'
 expect "20000 videos: topic vocabularies are disjoint" '
 	[ "$(jq -r "select(.type==\"truth_topic\") | .words[]" "$TMP/truth3.ndjson" | sort | uniq -d | wc -l)" = 0 ]'
 
@@ -197,9 +208,169 @@ run pd-synth --videos 2000 --seed 1 --noise 0 --truth "$TMP/t6.ndjson"
 expect "--noise 0: no per-video noise in the truth" '
 	check_status 0 && [ "$(jq -r "select(.type==\"truth_video\" and .log_noise != 0) | .id" "$TMP/t6.ndjson" | wc -l)" = 0 ]'
 
+# Realistic structure (--realistic: null topics, proxies, trends, habits).
+# The topics, channels and effects of a seed are those without the options;
+# the truth lists the null topics' features and the proxies, and the output
+# bears them out.
+run pd-synth --videos 5000 --seed 2 --null-topics 0 --trend-share 0
+expect "realistic options off (--null-topics 0 --trend-share 0): the same bytes as without" '
+	check_status 0 && cmp "$OUT" <(pd-synth --videos 5000 --seed 2)'
+run pd-synth --videos 20000 --seed 11 --realistic --truth "$TMP/truth7.ndjson"
+cp "$OUT" "$TMP/v7.csv"
+expect "--realistic: exit 0; the same effects (topic, feature, multiplier, carriers) as without" '
+	check_status 0 &&
+	cmp <(jq -c "select(.type==\"truth_effect\") | [.id, .topic, .feature, .multiplier, .n, .n_with]" "$TMP/truth7.ndjson") \
+	    <(jq -c "select(.type==\"truth_effect\") | [.id, .topic, .feature, .multiplier, .n, .n_with]" "$TMP/truth3.ndjson")'
+run pd-synth --videos 20000 --seed 11 --realistic --truth "$TMP/truth8.ndjson"
+expect "--realistic: same options and seed, byte-identical CSV and truth" '
+	check_status 0 && cmp "$OUT" "$TMP/v7.csv" && cmp "$TMP/truth7.ndjson" "$TMP/truth8.ndjson"'
+/usr/bin/python3 "$TMP/recount.py" "$TMP/v7.csv" "$TMP/truth7.ndjson" >"$TMP/recount7.log" 2>&1
+expect "--realistic: the planted effects still agree with a recount and are real" '
+	grep -q "^effects [1-9][0-9] fails 0$" "$TMP/recount7.log" || { cat "$TMP/recount7.log"; false; }'
+
+cat >"$TMP/realistic.py" <<'PY'
+import csv, datetime, json, math, os, statistics, sys, collections
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pred import tokens, has
+rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8", newline="")))
+truth = [json.loads(l) for l in open(sys.argv[2], encoding="utf-8")]
+T = collections.defaultdict(list)
+for t in truth: T[t["type"]].append(t)
+cfg = T["truth_config"][0]
+tv = {t["id"]: t for t in T["truth_video"]}
+topics = {t["id"]: t for t in T["truth_topic"]}
+eff = {e["id"]: e for e in T["truth_effect"]}
+fail, note = [], []
+def chk(c, msg):
+    if not c: fail.append(msg)
+in_topic = lambda r, lvl, t: tv[r["video_id"]][lvl] == t
+
+# 1. the truth lists the null topics and the proxies
+meso_of = lambda t: t if topics[t]["level"] == "meso" else topics[t]["parent"]
+chk(cfg["null_topics"] == len({meso_of(n["topic"]) for n in T["truth_null"]}) and cfg["null_topics"] > 0,
+    "null_topics %s" % cfg["null_topics"])
+chk(cfg["nulls"] == len(T["truth_null"]), "nulls %d, %d lines" % (cfg["nulls"], len(T["truth_null"])))
+chk(cfg["proxies_listed"] == len(T["truth_proxy"]), "proxies_listed")
+chk(cfg["trends"] == sum(e["kind"] == "trend" for e in eff.values()) > 0, "trends")
+chk(all(e["direction"] == "positive" and e["kind"] in ("evergreen", "trend") for e in eff.values()), "direction/kind")
+chk({n["mirrors"] for n in T["truth_null"]} == set(eff), "not every effect's feature is carried by a null topic")
+# 2. null topics carry the same features at similar rates, and nothing is planted there
+for n in T["truth_null"]:
+    e = eff[n["mirrors"]]
+    chk(n["feature"] == e["feature"] and n["kind"] == e["kind"], "%s: feature or kind differs from %s" % (n["id"], e["id"]))
+    top = topics[n["topic"]]
+    chk(top["null"] and (top["level"] == "meso" or topics[top["parent"]]["null"]), "%s: topic %s not null" % (n["id"], n["topic"]))
+    members = [r for r in rows if in_topic(r, n["level"], n["topic"])]
+    w = [r for r in members if has(n["feature"], r)]
+    chk(len(members) == n["n"] and len(w) == n["n_with"], "%s: n %d/%d n_with %d/%d" % (n["id"], n["n"], len(members), n["n_with"], len(w)))
+    chk({r["video_id"] for r in w} == {r["video_id"] for r in members if n["id"] in tv[r["video_id"]]["nulls"]}, "%s: marks differ" % n["id"])
+    if n["level"] == e["level"]:
+        a, b = n["n_with"] / n["n"], e["n_with"] / e["n"]
+        chk(0.8 * b <= a <= 1.25 * b or n["n_with"] == 40, "%s: share %.2f, %s's %.2f" % (n["id"], a, e["id"], b))
+    chk(all(tv[r["video_id"]]["log_effect"] == 0 for r in members), "%s: an effect in a null topic" % n["id"])
+# ... and the features' rate in null topics is like in the effect topics (pooled over features)
+rn = sum(n["n_with"] for n in T["truth_null"]) / sum(n["n"] for n in T["truth_null"])
+re_ = sum(e["n_with"] for e in eff.values()) / sum(e["n"] for e in eff.values())
+chk(0.7 * re_ <= rn <= 1.4 * re_, "pooled carrier share: null topics %.3f, effect topics %.3f" % (rn, re_))
+note.append("carrier share: null topics %.3f, effect topics %.3f" % (rn, re_))
+# 3. proxies: a planted phrase lengthens titles, so a length band follows it
+PX = collections.defaultdict(list)
+for x in T["truth_proxy"]: PX[x["effect"]].append(x)
+def band(f, r):
+    k = f["kind"]
+    x = len(tokens(r["title"])) if k == "title_words" else len(r["title"])
+    return f["min"] <= x and ("max" not in f or x < f["max"])
+for e in eff.values():
+    kinds = {x["feature"]["kind"]: x for x in PX[e["id"]] if x["why"] == "proxy"}
+    chk(any(x["why"] == "topic_tag" for x in PX[e["id"]]), "%s: no topic tag proxy" % e["id"])
+    if e["feature"]["kind"] != "ngram": continue
+    chk("title_words" in kinds or "title_len" in kinds, "%s: no length band listed" % e["id"])
+    members = [r for r in rows if in_topic(r, e["level"], e["topic"])]
+    w = [r for r in members if has(e["feature"], r)]
+    wo = [r for r in members if not has(e["feature"], r)]
+    for k in ("title_words", "title_len"):
+        if k not in kinds: continue
+        f = kinds[k]["feature"]
+        a = sum(band(f, r) for r in w) / len(w)
+        b = sum(band(f, r) for r in wo) / len(wo)
+        note.append("%s %s %s: %.2f of carriers, %.2f of the others" % (e["id"], e["feature"]["value"], json.dumps(f), a, b))
+        chk(a >= 0.6 and a - b >= 0.4, "%s: %s in %.2f of carriers, %.2f of others" % (e["id"], json.dumps(f), a, b))
+# every meso and micro topic's tag is on all its videos
+for lvl in ("meso", "micro"):
+    bad = [r["video_id"] for r in rows if topics[tv[r["video_id"]][lvl]]["tag"] not in r["tags"].split("|")]
+    chk(not bad, "%d videos without their %s topic's tag" % (len(bad), lvl))
+# 4. trends: carriers crowd into the window; the effect holds only there
+start = datetime.datetime.strptime(cfg["start"], "%Y-%m-%dT%H:%M:%SZ")
+for e in eff.values():
+    members = [r for r in rows if in_topic(r, e["level"], e["topic"]) and e["id"] in tv[r["video_id"]]["effects"]]
+    lm = math.log(e["multiplier"])
+    if e["kind"] == "evergreen":
+        chk(all(abs(tv[r["video_id"]]["log_effect"] - lm) < 1e-3 for r in members), "%s: evergreen effect missing" % e["id"])
+        continue
+    inw = [r for r in members if e["window"]["start"] <= r["published_at"] < e["window"]["end"]]
+    chk(len(inw) == e["n_with_window"] and len(inw) >= 0.6 * len(members), "%s: %d of %d carriers in the window (truth %d)" % (e["id"], len(inw), len(members), e["n_with_window"]))
+    ok = all(abs(tv[r["video_id"]]["log_effect"] - (lm if r in inw else 0)) < 1e-3 for r in members)
+    chk(ok, "%s: the trend's effect is not exactly its window's" % e["id"])
+# 5. habits: streaks only inside their windows; ln(views) is the sum of the parts
+ch = {c["id"]: c for c in T["truth_channel"]}
+chk(any(c["streak"] for c in ch.values()), "no hot streaks")
+for r in rows:
+    t = tv[r["video_id"]]
+    c = ch.get(r["channel_id"])
+    inside = c is not None and c["streak"] is not None and c["streak"]["start"] <= r["published_at"] < c["streak"]["end"]
+    if t["log_channel"] != 0 and not inside or inside and abs(t["log_channel"] - math.log(c["streak"]["multiplier"])) > 0.01:
+        fail.append("%s: log_channel %g outside its channel's streak" % (r["video_id"], t["log_channel"])); break
+    v = int(r["view_count"])
+    if v > 100:
+        s = t["log_base"] + t["log_age"] + t["log_channel"] + t["log_effect"] + t["log_noise"]
+        if abs(math.log(v) - s) > 0.01:
+            fail.append("%s: ln views %.3f, parts %.3f" % (r["video_id"], math.log(v), s)); break
+# habits concentrate weekdays: channels of 3+ videos post on their favourite weekday about 40% + its base rate
+fav = [(r, ch[r["channel_id"]]) for r in rows if r["channel_id"] in ch]
+share = sum(datetime.datetime.strptime(r["published_at"], "%Y-%m-%dT%H:%M:%SZ").weekday() == c["weekday"] for r, c in fav) / len(fav)
+note.append("uploads on the channel's favourite weekday: %.2f" % share)
+chk(0.35 <= share <= 0.65, "favourite weekday share %.2f" % share)
+for m in note: print("#", m)
+for f in fail[:20]: print("FAIL", f)
+print("fails", len(fail))
+PY
+/usr/bin/python3 "$TMP/realistic.py" "$TMP/v7.csv" "$TMP/truth7.ndjson" >"$TMP/realistic.log" 2>&1
+grep "^#" "$TMP/realistic.log" | head -n 20
+expect "--realistic: null topics carry the planted features at the effect topics' rates with no effect; a length band follows each planted phrase; topic tags; trends; habits" '
+	grep -q "^fails 0$" "$TMP/realistic.log" || { cat "$TMP/realistic.log"; false; }'
+run pd-fetch --no-metric "$TMP/v7.csv"
+/usr/bin/python3 - "$OUT" "$TMP/truth7.ndjson" >"$TMP/perf7.log" 2>&1 <<'PY'
+import json, math, sys
+tv = {}
+for l in open(sys.argv[2]):
+    t = json.loads(l)
+    if t["type"] == "truth_video": tv[t["id"]] = t
+xs, ys = [], []
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r.get("perf") is not None:
+        t = tv[r["id"]]
+        xs.append(math.log(r["perf"])); ys.append(t["log_effect"] + t["log_noise"] + t["log_channel"])
+mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+cov = sum((a - mx) * (b - my) for a, b in zip(xs, ys))
+corr = cov / math.sqrt(sum((a - mx) ** 2 for a in xs) * sum((b - my) ** 2 for b in ys))
+print("with_perf %d corr %.3f" % (len(xs), corr))
+print("ok" if len(xs) > 14000 and corr > 0.8 else "bad")
+PY
+expect "--realistic: pd-fetch perf follows effect + streak + noise (r > 0.8)" '
+	check_status 0 && grep -q "^ok$" "$TMP/perf7.log" || { cat "$TMP/perf7.log"; false; }'
+run pd-synth --videos 5000 --seed 2 --realistic --null-topics 2 --trend-share 0 --truth "$TMP/t9.ndjson"
+expect "an option given with --realistic wins: --null-topics 2, --trend-share 0" '
+	check_status 0 && head -n 1 "$TMP/t9.ndjson" | jq -e ".null_topics==2 and .trends==0 and .habits and .proxies" >/dev/null'
+run pd-synth --videos 5000 --seed 2 --habits --format ndjson
+expect "ndjson with a realistic option: the metric record counts it" '
+	check_status 0 && tail -n 1 "$OUT" | jq -e ".type==\"metric\" and .null_topics==0 and .trends==0" >/dev/null'
+
 # usage errors: exit 2, one message and the hint
 for args in "--videos 10" "--videos x" "--format xml" "--null-share 2" "--seed -1" \
-	"--start yesterday" "--days 3" "--effects 500 --videos 1000" "--topics-macro 50 --videos 1000" "extra"; do
+	"--start yesterday" "--days 3" "--effects 500 --videos 1000" "--topics-macro 50 --videos 1000" "extra" \
+	"--null-topics x" "--null-topics 50 --videos 5000" "--null-topics 1 --null-share 1 --videos 5000" \
+	"--trend-share 2" "--trends=1"; do
 	run pd-synth $args
 	expect "usage error: pd-synth $args" '
 		check_status 2 && grep -q "^pd-synth: " "$ERR" && grep -q "Try '"'"'pd-synth --help'"'"'" "$ERR" && [ ! -s "$OUT" ]'
@@ -209,7 +380,8 @@ expect "an unwritable --truth file: exit 3 with its name" '
 	check_status 3 && grep -q "/nonexistent/dir/truth.ndjson" "$ERR"'
 run pd-synth --help
 expect "--help names every option" '
-	check_status 0 && for o in videos seed truth format topics-macro effects null-share start days noise; do
+	check_status 0 && for o in videos seed truth format topics-macro effects null-share start days noise \
+		null-topics proxies trends trend-share habits realistic; do
 		grep -q -- "--$o" "$OUT" || { echo "no --$o"; exit 1; }; done'
 run pd-synth --version
 expect "--version" 'check_status 0 && head -n 1 "$OUT" | grep -Eq "^pd-synth \(pd\) [0-9]+\.[0-9]+\.[0-9]+$"'

@@ -6,7 +6,11 @@
  * (age quantiles, Shorts share, channels with a baseline, ids), impossible
  * options are refused, and — the contract with pd-mine — the toolkit's own
  * feature predicates (lib/features.h) hold for exactly the videos the truth
- * says carry each planted feature.
+ * says carry each planted feature.  The realistic options: they leave the
+ * plan of a seed as it was, the decoy features of null topics and every
+ * proxy the truth lists recount exactly with lib/features.h, truth features
+ * are canonical, trends and null topics put their effects only where the
+ * truth says, and a phrase's format keywords really give its format.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,6 +30,19 @@ static pd_synth *make(long n, uint64_t seed)
 {
 	pd_synth_opts o;
 	pd_synth_opts_init(&o);
+	o.videos = n;
+	o.seed = seed;
+	pd_err err;
+	pd_synth *s = pd_synth_new(&o, &err);
+	assert_non_null(s);
+	return s;
+}
+
+static pd_synth *make_real(long n, uint64_t seed)
+{
+	pd_synth_opts o;
+	pd_synth_opts_init(&o);
+	pd_synth_opts_realistic(&o);
 	o.videos = n;
 	o.seed = seed;
 	pd_err err;
@@ -232,11 +249,12 @@ static void refused(void **state)
 	pd_synth_free(s);
 }
 
-/* the planted truth agrees with lib/features.h, the predicates pd-mine uses */
+/* the planted truth agrees with lib/features.h, the predicates pd-mine uses
+ * (seeds 5 and 6 with the realistic options) */
 static void features_agree(void **state)
 {
-	for (uint64_t seed = 1; seed <= 4; seed++) {
-		pd_synth *s = make(8000, seed);
+	for (uint64_t seed = 1; seed <= 6; seed++) {
+		pd_synth *s = seed <= 4 ? make(8000, seed) : make_real(8000, seed);
 		pd_buf head = PD_BUF_INIT;
 		pd_synth_truth_head(s, &head);
 		pd_feature *feat[64];
@@ -306,6 +324,285 @@ static void features_agree(void **state)
 	}
 }
 
+/* ---- realistic options ---- */
+
+/* truth_of: the truth head's lines of a type, parsed (caller deletes each) */
+static int truth_of(const pd_synth *s, const char *type, cJSON **out, int max)
+{
+	pd_buf head = PD_BUF_INIT;
+	pd_synth_truth_head(s, &head);
+	int n = 0;
+	for (char *line = head.p, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+		nl = strchr(line, '\n');
+		cJSON *j = cJSON_ParseWithLength(line, nl ? (size_t)(nl - line) : strlen(line));
+		assert_non_null(j);
+		if (!strcmp(cJSON_GetObjectItem(j, "type")->valuestring, type) && n < max)
+			out[n++] = j;
+		else
+			cJSON_Delete(j);
+	}
+	pd_buf_release(&head);
+	return n;
+}
+
+static const char *str(const cJSON *j, const char *k) { return cJSON_GetObjectItem(j, k)->valuestring; }
+static double num(const cJSON *j, const char *k) { return cJSON_GetObjectItem(j, k)->valuedouble; }
+static int level_of(const char *name) { return !strcmp(name, "macro") ? 0 : !strcmp(name, "meso") ? 1 : 2; }
+
+/* the realistic options leave the plan of a seed as it was, and are deterministic */
+static void realistic_same_plan(void **state)
+{
+	for (uint64_t seed = 1; seed <= 3; seed++) {
+		pd_synth *d = make(8000, seed), *r = make_real(8000, seed), *r2 = make_real(8000, seed);
+		pd_buf a = PD_BUF_INIT, b = PD_BUF_INIT, c = PD_BUF_INIT;
+		pd_synth_truth_head(d, &a);
+		pd_synth_truth_head(r, &b);
+		/* every default truth_effect line, less its closing brace, starts a realistic one */
+		int checked = 0;
+		for (char *line = a.p, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+			nl = strchr(line, '\n');
+			if (strncmp(line, "{\"type\":\"truth_effect\"", 22) != 0)
+				continue;
+			size_t n = (size_t)(nl - line) - 1;
+			char *want = strndup(line, n);
+			char *at = strstr(b.p, want);
+			assert_non_null(at);
+			assert_true(at[n] == ',');
+			free(want);
+			checked++;
+		}
+		pd_synth_counts cd, cr;
+		pd_synth_counts_get(d, &cd);
+		pd_synth_counts_get(r, &cr);
+		assert_int_equal(checked, cd.effects);
+		assert_int_equal(cd.effects, cr.effects);
+		assert_int_equal(cd.channels, cr.channels);
+		assert_int_equal(cd.micro, cr.micro);
+		assert_true(cr.null_topics > 0 && cr.nulls >= cr.null_topics && cr.trends > 0);
+		assert_non_null(strstr(b.p, "{\"type\":\"truth_proxy\""));
+		pd_buf_reset(&b);
+		all(r, &b);
+		all(r2, &c);
+		assert_int_equal(b.len, c.len);
+		assert_memory_equal(b.p, c.p, b.len);
+		pd_buf_release(&a);
+		pd_buf_release(&b);
+		pd_buf_release(&c);
+		pd_synth_free(d);
+		pd_synth_free(r);
+		pd_synth_free(r2);
+	}
+}
+
+/* every feature of the truth is in the canonical form of lib/features.h */
+static void realistic_canonical(void **state)
+{
+	pd_synth *s = make_real(8000, 5);
+	static const char *const types[] = { "truth_effect", "truth_null", "truth_proxy" };
+	for (int t = 0; t < 3; t++) {
+		cJSON *j[512];
+		int n = truth_of(s, types[t], j, 512);
+		assert_true(n > 0);
+		for (int k = 0; k < n; k++) {
+			char *text = cJSON_PrintUnformatted(cJSON_GetObjectItem(j[k], "feature"));
+			pd_err err;
+			pd_feature *f = pd_feature_parse(text, strlen(text), &err);
+			assert_non_null(f);
+			pd_buf c = PD_BUF_INIT;
+			pd_feature_canonical(f, &c);
+			assert_string_equal(c.p, text);
+			pd_buf_release(&c);
+			pd_feature_free(f);
+			free(text);
+			cJSON_Delete(j[k]);
+		}
+	}
+	pd_synth_free(s);
+}
+
+/*
+ * On realistic sets, with lib/features.h: the decoy features of null topics
+ * hold for exactly the videos marked, and every proxy the truth lists has
+ * exactly its counts; trend effects act only inside their windows, nothing
+ * acts in null topics, and ln(views) is the sum of the parts.
+ */
+static void realistic_recount(void **state)
+{
+	for (uint64_t seed = 1; seed <= 3; seed++) {
+		pd_synth *s = make_real(8000, seed);
+		cJSON *eff[64], *nul[256], *px[512];
+		int ne = truth_of(s, "truth_effect", eff, 64);
+		int nn = truth_of(s, "truth_null", nul, 256);
+		int np = truth_of(s, "truth_proxy", px, 512);
+		assert_true(ne > 0 && nn > 0 && np > 0);
+		pd_feature *nf[256], *pf[512];
+		size_t pc[512][3];	/* recount: n, n_with, n_both */
+		pd_feature *ef[64];
+		double w0[64], w1[64];
+		pd_err err;
+		for (int k = 0; k < nn; k++)
+			assert_non_null(nf[k] = pd_feature_from_json(cJSON_GetObjectItem(nul[k], "feature"), &err));
+		for (int k = 0; k < np; k++) {
+			assert_non_null(pf[k] = pd_feature_from_json(cJSON_GetObjectItem(px[k], "feature"), &err));
+			pc[k][0] = pc[k][1] = pc[k][2] = 0;
+		}
+		for (int k = 0; k < ne; k++) {
+			assert_non_null(ef[k] = pd_feature_from_json(cJSON_GetObjectItem(eff[k], "feature"), &err));
+			w0[k] = w1[k] = 0;
+			if (!strcmp(str(eff[k], "kind"), "trend")) {
+				cJSON *w = cJSON_GetObjectItem(eff[k], "window");
+				assert_int_equal(pd_time_parse(str(w, "start"), &w0[k]), 0);
+				assert_int_equal(pd_time_parse(str(w, "end"), &w1[k]), 0);
+			}
+		}
+		pd_synth_counts c;
+		pd_synth_counts_get(s, &c);
+		pd_synth_video v;
+		pd_synth_video_init(&v);
+		pd_vfeat *vf = pd_vfeat_new();
+		pd_buf js = PD_BUF_INIT;
+		long nul_checked = 0;
+		for (size_t i = 0; i < c.videos; i++) {
+			pd_synth_generate(s, i, &v);
+			pd_buf_reset(&js);
+			pd_synth_ndjson(&v, &js);
+			cJSON *j = cJSON_ParseWithLength(js.p, js.len);
+			pd_video pv;
+			assert_int_equal(pd_video_from_json(j, &pv, &err), 0);
+			pd_vfeat_extract(vf, &pv, 0);
+			const char *tid[3] = { pd_synth_topic_id(s, 0, v.macro), pd_synth_topic_id(s, 1, v.meso),
+					       pd_synth_topic_id(s, 2, v.micro) };
+			for (int k = 0; k < nn; k++) {
+				if (strcmp(tid[level_of(str(nul[k], "level"))], str(nul[k], "topic")))
+					continue;
+				int marked = 0;
+				for (int q = 0; q < v.nnull; q++)
+					marked |= v.nul[q] == c.effects + k;
+				assert_int_equal(pd_feature_has(nf[k], vf), marked);
+				assert_true(v.log_effect == 0);
+				nul_checked++;
+			}
+			for (int k = 0; k < np; k++) {
+				if (strcmp(tid[level_of(str(px[k], "level"))], str(px[k], "topic")))
+					continue;
+				/* the planted feature: the effect's, counted at the proxy's level */
+				int e = atoi(str(px[k], "effect") + 1) - 1;
+				pc[k][0]++;
+				if (pd_feature_has(pf[k], vf)) {
+					pc[k][1]++;
+					pc[k][2] += pd_feature_has(ef[e], vf) &&
+						!strcmp(tid[level_of(str(eff[e], "level"))], str(eff[e], "topic"));
+				}
+			}
+			double lin = 0;
+			for (int q = 0; q < v.neff; q++) {
+				int e = v.eff[q];
+				int inside = w1[e] == 0 || (v.published >= w0[e] && v.published < w1[e]);
+				if (inside)
+					lin += log(num(eff[e], "multiplier"));
+			}
+			assert_true(fabs(v.log_effect - lin) < 1e-6);
+			double lv = v.log_base + v.log_age + v.log_channel + v.log_effect + v.log_noise;
+			if (v.views > 100)
+				assert_true(fabs(log(v.views) - lv) < 0.01);
+			pd_video_release(&pv);
+			cJSON_Delete(j);
+		}
+		assert_true(nul_checked > 1000);
+		for (int k = 0; k < np; k++) {
+			if (pc[k][0] != (size_t)num(px[k], "n") || pc[k][1] != (size_t)num(px[k], "n_with") ||
+			    pc[k][2] != (size_t)num(px[k], "n_both")) {
+				char *t = cJSON_PrintUnformatted(px[k]);
+				print_error("seed %llu: %s recounts %zu %zu %zu\n", (unsigned long long)seed, t,
+					    pc[k][0], pc[k][1], pc[k][2]);
+				free(t);
+			}
+			assert_int_equal(pc[k][0], (size_t)num(px[k], "n"));
+			assert_int_equal(pc[k][1], (size_t)num(px[k], "n_with"));
+			assert_int_equal(pc[k][2], (size_t)num(px[k], "n_both"));
+		}
+		/* with --proxies, each planted phrase has a length band among its
+		 * proxies, and the format it implies (when it implies one) is a
+		 * broader stand-in: held by 7% or more of the videos without it (other
+		 * phrases alone give it to 2-3%) */
+		for (int e = 0; e < ne; e++) {
+			cJSON *f = cJSON_GetObjectItem(eff[e], "feature");
+			if (strcmp(str(f, "kind"), "ngram"))
+				continue;
+			const char *fmt = pd_format_classify(str(f, "value"));
+			int length = 0, format = 0;
+			for (int k = 0; k < np; k++) {
+				if (strcmp(str(px[k], "effect"), str(eff[e], "id")) || strcmp(str(px[k], "why"), "proxy"))
+					continue;
+				cJSON *g = cJSON_GetObjectItem(px[k], "feature");
+				length |= !strcmp(str(g, "kind"), "title_words") || !strcmp(str(g, "kind"), "title_len");
+				if (fmt && !strcmp(str(g, "kind"), "format") && !strcmp(str(g, "value"), fmt)) {
+					double others = num(px[k], "n") - num(px[k], "n_carriers");
+					format = num(px[k], "n_with") - num(px[k], "n_both") >= 0.07 * others;
+				}
+			}
+			assert_true(length);
+			assert_true(!fmt || format);
+		}
+		for (int k = 0; k < nn; k++) {
+			pd_feature_free(nf[k]);
+			cJSON_Delete(nul[k]);
+		}
+		for (int k = 0; k < np; k++) {
+			pd_feature_free(pf[k]);
+			cJSON_Delete(px[k]);
+		}
+		for (int k = 0; k < ne; k++) {
+			pd_feature_free(ef[k]);
+			cJSON_Delete(eff[k]);
+		}
+		pd_vfeat_free(vf);
+		pd_buf_release(&js);
+		pd_synth_video_release(&v);
+		pd_synth_free(s);
+	}
+}
+
+static void realistic_refused(void **state)
+{
+	pd_synth_opts o;
+	pd_err err;
+	pd_synth_opts_init(&o);
+	o.videos = 5000;
+	o.null_topics = 50;
+	assert_null(pd_synth_new(&o, &err));
+	assert_int_equal(err.code, PD_EUSAGE);
+	assert_non_null(strstr(err.msg, "null topics"));
+	pd_synth_opts_init(&o);
+	o.videos = 5000;
+	o.null_share = 1;
+	o.null_topics = 1;
+	assert_null(pd_synth_new(&o, &err));
+	assert_int_equal(err.code, PD_EUSAGE);
+	pd_synth_opts_init(&o);
+	o.videos = 5000;
+	o.trend_share = 2;
+	assert_null(pd_synth_new(&o, &err));
+	assert_int_equal(err.code, PD_EUSAGE);
+	/* every option with nothing planted: no decoys, no trends, no proxies */
+	pd_synth_opts_init(&o);
+	pd_synth_opts_realistic(&o);
+	o.videos = 5000;
+	o.null_share = 1;
+	pd_synth *s = pd_synth_new(&o, &err);
+	assert_non_null(s);
+	pd_synth_counts c;
+	pd_synth_counts_get(s, &c);
+	assert_int_equal(c.effects, 0);
+	assert_int_equal(c.nulls, 0);
+	assert_int_equal(c.trends, 0);
+	pd_buf head = PD_BUF_INIT;
+	pd_synth_truth_head(s, &head);
+	assert_null(strstr(head.p, "truth_proxy"));
+	pd_buf_release(&head);
+	pd_synth_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -315,6 +612,10 @@ int main(void)
 		cmocka_unit_test(ids_unique),
 		cmocka_unit_test(refused),
 		cmocka_unit_test(features_agree),
+		cmocka_unit_test(realistic_same_plan),
+		cmocka_unit_test(realistic_canonical),
+		cmocka_unit_test(realistic_recount),
+		cmocka_unit_test(realistic_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
