@@ -5,7 +5,7 @@
  * `record` reads match (and match_group) records, passes every record
  * through, and stores the predictions in one transaction (lib/track.h:
  * binary COPY, then an idempotent insert).  `report`, the default, refreshes
- * the materialized views and appends one `effectiveness` record per pattern
+ * the materialized view pattern_effectiveness and appends one `effectiveness` record per pattern
  * and discovery run from the view pattern_effectiveness; it reads input only
  * when FILE operands are given (then their records pass through first, so it
  * can end a pipeline after pd-store), because a report run from cron or a
@@ -29,7 +29,7 @@ static const char usage_text[] =
 	"  or:  pd-track [report] [OPTION]... [FILE]...\n"
 	"Pattern effectiveness.  record: store the predictions of pd-match's match and\n"
 	"match_group records in PostgreSQL, each (run, pattern, video) once; every record\n"
-	"passes through.  report (the default): refresh the views, then append one\n"
+	"passes through.  report (the default): refresh the view, then append one\n"
 	"effectiveness record per pattern and discovery run: the share of videos whose\n"
 	"actual perf fell inside the predicted interval, the median actual / expected\n"
 	"perf, whether the videos with the feature beat those without as predicted, and\n"
@@ -50,7 +50,7 @@ static const char usage_text[] =
 	"      --min-n N         flag only with at least N videos in a group (default 20)\n"
 	"      --min-ratio R     flag when the median actual / expected perf is below R\n"
 	"                        (default 0.5)\n"
-	"      --no-refresh      do not refresh the materialized views first\n"
+	"      --no-refresh      do not refresh the materialized view first\n"
 	"\n"
 	"Common options:\n"
 	CLI_COMMON_HELP

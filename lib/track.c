@@ -144,7 +144,8 @@ static const char insert_sql[] =
 	" record FROM stage_predictions"
 	" ON CONFLICT (run_id, pattern_id, video_id) DO NOTHING";
 
-/* A run's patterns: the effect as stored by pd-store (lift_ratio), else the record's. */
+/* A run's patterns: the effect as pd-store keeps it (lift_ratio), else the record's
+ * stats.effect, else its stats.lift (older records). */
 static const char run_patterns_sql[] =
 	"SELECT id, e, CASE WHEN record->>'direction' = 'negative' THEN -1"
 	"  WHEN record->>'direction' = 'positive' THEN 1 WHEN e < 1 THEN -1 ELSE 1 END, cluster_id"
@@ -152,7 +153,9 @@ static const char run_patterns_sql[] =
 	"   CASE WHEN jsonb_typeof(performance_stats->'lift_ratio') = 'number'"
 	"    THEN (performance_stats->>'lift_ratio')::float8 END,"
 	"   CASE WHEN jsonb_typeof(record->'stats'->'effect') = 'number'"
-	"    THEN (record->'stats'->>'effect')::float8 END) AS e"
+	"    THEN (record->'stats'->>'effect')::float8 END,"
+	"   CASE WHEN jsonb_typeof(record->'stats'->'lift') = 'number'"
+	"    THEN (record->'stats'->>'lift')::float8 END) AS e"
 	"  FROM patterns WHERE run_id = $1::bigint) p";
 
 static void run_release(struct run_patterns *r)
@@ -485,7 +488,9 @@ int pd_track_report(PGconn *c, const pd_track_report_opts *o,
 		*rows = 0;
 	if (flagged)
 		*flagged = 0;
-	if (o->refresh && pd_db_exec(c, "SELECT refresh_pattern_views()", err) < 0)
+	/* only this view: the others change with pd-store runs, which refresh them */
+	if (o->refresh &&
+	    pd_db_exec(c, "REFRESH MATERIALIZED VIEW CONCURRENTLY pattern_effectiveness", err) < 0)
 		return -1;
 	char run[24], minn[16], minr[32];
 	snprintf(run, sizeof run, "%lld", o->run_id);

@@ -17,8 +17,9 @@
  * (run, pattern, video) is the one kept.  Each prediction belongs to a
  * discovery run: the record's "run_id", else the tracker's run (given, or
  * the active run); its pattern must be a pattern of that run, whose effect
- * (performance_stats.lift_ratio, else stats.effect) and direction (the
- * record's "direction", else effect < 1: negative) are copied in.
+ * (performance_stats.lift_ratio, else stats.effect, else stats.lift) and
+ * direction (the record's "direction", else effect < 1: negative) are
+ * copied in.
  *
  * Ownership: a pd_tracker owns its connection's transaction (not the
  * connection) and everything it allocates; pd_tracker_free rolls back what
@@ -95,7 +96,7 @@ typedef struct pd_track_report_opts {
 	const char *pattern_id;	/* non-NULL: that pattern only */
 	int latest;		/* only each pattern's most recent run */
 	int flagged_only;	/* only flagged rows */
-	int refresh;		/* refresh_pattern_views() first */
+	int refresh;		/* refresh pattern_effectiveness first */
 	int min_n;		/* the flag rule's minimum group size (default 20) */
 	double min_ratio;	/* the flag rule's median-ratio threshold (default 0.5) */
 } pd_track_report_opts;
