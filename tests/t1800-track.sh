@@ -214,9 +214,10 @@ cat >"$TMP/bad.ndjson" <<EOF
 {"type":"match","video_id":"new-9","pattern_id":"pat-steady","has_feature":true,"expected_perf":-1}
 {"type":"match","video_id":"new-10","pattern_id":"pat-steady","has_feature":true,"expected_perf":2,"predicted_at":"yesterday"}
 {"type":"note","text":"passes through"}
+{"type":"match","video_id":"new-12","pattern_id":"pat-fading","has_feature":true,"expected_perf":2,"run_id":$run5}
 EOF
 run pd-track record --rejects "$TMP/rejects" "$TMP/bad.ndjson"
-expect 'bad records: exit 1, each reported as FILE:LINE, the good ones stored' '
+expect 'bad records: exit 1, each reported as FILE:LINE, the good ones stored (one in another run)' '
 	check_status 1 &&
 	for l in 2 3 4 5 6 7 8 10 11; do grep -q "^pd-track: $TMP/bad.ndjson:$l: " "$ERR" || { echo "no line $l"; cat "$ERR"; exit 1; }; done &&
 	grep -q ":5: pattern .pat-nowhere. is not a pattern of run $runlast" "$ERR" &&
@@ -224,13 +225,14 @@ expect 'bad records: exit 1, each reported as FILE:LINE, the good ones stored' '
 	grep -q ":3: .*has_feature" "$ERR" && grep -q ":4: .*lo > hi" "$ERR" &&
 	test "$(grep -c . "$TMP/rejects")" = 9 &&
 	test "$(q "select string_agg(video_id || ${Q}/${Q} || pattern_id, ${Q} ${Q} order by video_id, pattern_id)
-		from predictions where video_id like ${Q}new-%${Q}")" = "new-1/pat-steady new-8/pat-neg new-8/pat-steady" &&
-	tail -n 1 "$OUT" | jq -e ".rejected == 9 and .predictions == 3 and .stored == 3" &&
+		from predictions where video_id like ${Q}new-%${Q}")" = "new-1/pat-steady new-12/pat-fading new-8/pat-neg new-8/pat-steady" &&
+	test "$(q "select run_id from predictions where video_id = ${Q}new-12${Q}")" = "$run5" &&
+	tail -n 1 "$OUT" | jq -e ".rejected == 9 and .predictions == 4 and .stored == 4" &&
 	grep -q "passes through" "$OUT"'
 run pd-track record --strict "$TMP/bad.ndjson"
 expect '--strict stops at the first bad record and stores nothing' '
 	check_status 1 && grep -q ":2: " "$ERR" && ! grep -q ":3: " "$ERR" &&
-	test "$(q "select count(*) from predictions where video_id like ${Q}new-%${Q}")" = 3'
+	test "$(q "select count(*) from predictions where video_id like ${Q}new-%${Q}")" = 4'
 
 run pd-track record --latest "$TMP/bad.ndjson"
 expect 'an option of the other mode is a usage error' '
