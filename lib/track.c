@@ -256,7 +256,8 @@ pd_tracker *pd_tracker_begin(PGconn *c, long long run_id, pd_err *err)
 {
 	pd_tracker *t = xcalloc(1, sizeof *t);
 	t->c = c;
-	if (pd_db_exec(c, "BEGIN", err) < 0) {
+	/* the staging table in memory (effective before the session's first temp table) */
+	if (pd_db_exec(c, "SET temp_buffers = '128MB'", err) < 0 || pd_db_exec(c, "BEGIN", err) < 0) {
 		free(t);
 		return NULL;
 	}
