@@ -146,6 +146,159 @@ static const char migration1[] =
 	"  recorded_at timestamptz NOT NULL DEFAULT now(),\n"
 	"  PRIMARY KEY (run_id, seq));\n";
 
+/*
+ * Migration 2: pattern effectiveness tracking (pd-track, lib/track.h) and the
+ * guide's refresh_pattern_views().
+ *
+ * predictions: one row per prediction pd-match made, keyed (run_id,
+ * pattern_id, video_id) so recording the same stream again adds nothing; the
+ * first prediction of a key is the one kept (it was made before the outcome).
+ * Rows outlive the discovery run they came from (no foreign key): pruning old
+ * runs (pd-store --keep-runs) must not erase the tracking history; the
+ * pattern's effect and direction are copied in at recording time for the
+ * same reason.
+ *
+ * pattern_effectiveness (materialized, one row per run and pattern): the
+ * predictions joined to the videos' latest stored perf.  p_beats and rank_p
+ * are those of a Mann-Whitney test of "the videos with the feature beat those
+ * without, in the predicted direction" (average ranks for ties, the
+ * tie-corrected variance, a continuity correction, the normal
+ * approximation); pd_normal_sf is the upper normal tail (PostgreSQL 15 has no
+ * erf: Numerical Recipes' erfc, fractional error below 1.2e-7).  The flag rule
+ * is one function, pd_track_flag (the reason, or NULL), used by the view
+ * (with its defaults) and by pd-track report (with its options); pd-track(1) states it.  The view
+ * reads only predictions and videos' id and perf, never the embedding
+ * columns, so pd_schema_set_dim need not rebuild it.
+ *
+ * refresh_pattern_views(): every materialized view of the schema, CONCURRENTLY
+ * when it is populated and has a plain unique index, else a plain refresh.
+ */
+static const char migration2[] =
+	"CREATE TABLE predictions (\n"
+	"  run_id bigint NOT NULL,\n"
+	"  pattern_id text NOT NULL,\n"
+	"  video_id text NOT NULL,\n"
+	"  predicted_at timestamptz NOT NULL DEFAULT now(),\n"
+	"  expected_perf double precision,\n"
+	"  expected_lo double precision,\n"
+	"  expected_hi double precision,\n"
+	"  has_feature boolean NOT NULL,\n"
+	"  similarity double precision,\n"
+	"  cluster_id text,\n"
+	"  effect double precision,\n"
+	"  direction smallint NOT NULL DEFAULT 1 CHECK (direction IN (-1, 1)),\n"
+	"  record jsonb NOT NULL,\n"
+	"  recorded_at timestamptz NOT NULL DEFAULT now(),\n"
+	"  PRIMARY KEY (run_id, pattern_id, video_id));\n"
+	"CREATE INDEX predictions_video ON predictions (video_id);\n"
+	"CREATE INDEX predictions_pattern ON predictions (pattern_id, run_id);\n"
+	"CREATE FUNCTION pd_normal_sf(z double precision) RETURNS double precision\n"
+	"  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$\n"
+	"  SELECT CASE WHEN z >= 0 THEN e / 2 ELSE 1 - e / 2 END FROM (\n"
+	"    SELECT t * exp(-x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418\n"
+	"      + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587\n"
+	"      + t * (-0.82215223 + t * 0.17087277))))))))) AS e\n"
+	"    FROM (SELECT abs(z) / sqrt(2) AS x, 1 / (1 + 0.5 * abs(z) / sqrt(2)) AS t) a) b\n"
+	"$$;\n"
+	"CREATE FUNCTION pd_track_flag(n_with bigint, n_without bigint, p_beats double precision,\n"
+	"    median_ratio double precision, direction integer, min_n integer DEFAULT 20,\n"
+	"    min_ratio double precision DEFAULT 0.5) RETURNS text\n"
+	"  LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$\n"
+	"  SELECT CASE\n"
+	"    WHEN n_with >= min_n AND n_without >= min_n AND p_beats <= 0.5 THEN 'no_advantage'\n"
+	"    WHEN direction > 0 AND n_with >= min_n AND median_ratio < min_ratio THEN 'below_expected'\n"
+	"  END\n"
+	"$$;\n"
+	"CREATE MATERIALIZED VIEW pattern_effectiveness AS\n"
+	"  WITH obs AS (\n"
+	"    SELECT p.run_id, p.pattern_id, p.predicted_at, p.has_feature, p.expected_perf,\n"
+	"      p.expected_lo, p.expected_hi, p.direction, p.effect,\n"
+	"      CASE WHEN v.perf <> 'NaN'::float8 THEN v.perf END AS actual\n"
+	"    FROM predictions p LEFT JOIN videos v ON v.id = p.video_id),\n"
+	"  ranked AS (\n"
+	"    SELECT run_id, pattern_id, has_feature,\n"
+	"      rank() OVER (PARTITION BY run_id, pattern_id ORDER BY direction * actual)\n"
+	"        + (count(*) OVER (PARTITION BY run_id, pattern_id, direction * actual) - 1) / 2.0 AS r,\n"
+	"      count(*) OVER (PARTITION BY run_id, pattern_id, direction * actual) AS ties\n"
+	"    FROM obs WHERE actual IS NOT NULL),\n"
+	"  ranks AS (\n"
+	"    SELECT run_id, pattern_id,\n"
+	"      sum(r) FILTER (WHERE has_feature)::float8 AS r_with,\n"
+	"      sum(ties * ties - 1)::float8 AS tie_sum\n"
+	"    FROM ranked GROUP BY run_id, pattern_id),\n"
+	"  s AS (\n"
+	"    SELECT run_id, pattern_id,\n"
+	"      count(*) AS predictions,\n"
+	"      count(actual) AS n,\n"
+	"      count(*) - count(actual) AS pending,\n"
+	"      count(actual) FILTER (WHERE has_feature) AS n_with,\n"
+	"      count(actual) FILTER (WHERE NOT has_feature) AS n_without,\n"
+	"      count(actual) FILTER (WHERE has_feature AND expected_lo IS NOT NULL\n"
+	"        AND expected_hi IS NOT NULL) AS n_interval,\n"
+	"      avg(CASE WHEN actual BETWEEN expected_lo AND expected_hi THEN 1.0 ELSE 0.0 END)\n"
+	"        FILTER (WHERE has_feature AND actual IS NOT NULL AND expected_lo IS NOT NULL\n"
+	"          AND expected_hi IS NOT NULL)::float8 AS in_interval,\n"
+	"      percentile_cont(0.5) WITHIN GROUP (ORDER BY actual / expected_perf)\n"
+	"        FILTER (WHERE has_feature AND expected_perf > 0) AS median_ratio,\n"
+	"      percentile_cont(0.5) WITHIN GROUP (ORDER BY actual) FILTER (WHERE has_feature)\n"
+	"        AS median_with,\n"
+	"      percentile_cont(0.5) WITHIN GROUP (ORDER BY actual) FILTER (WHERE NOT has_feature)\n"
+	"        AS median_without,\n"
+	"      percentile_cont(0.5) WITHIN GROUP (ORDER BY expected_perf)\n"
+	"        FILTER (WHERE has_feature) AS expected_perf,\n"
+	"      percentile_cont(0.5) WITHIN GROUP (ORDER BY effect) AS effect,\n"
+	"      min(direction)::integer AS direction,\n"
+	"      min(predicted_at) AS first_predicted_at,\n"
+	"      max(predicted_at) AS last_predicted_at\n"
+	"    FROM obs GROUP BY run_id, pattern_id),\n"
+	"  u AS (\n"
+	"    SELECT s.*, ranks.tie_sum,\n"
+	"      CASE WHEN n_with > 0 AND n_without > 0\n"
+	"        THEN r_with - n_with * (n_with + 1) / 2.0 END AS u_with\n"
+	"    FROM s LEFT JOIN ranks USING (run_id, pattern_id)),\n"
+	"  t AS (\n"
+	"    SELECT u.*,\n"
+	"      u_with / (n_with * n_without) AS p_beats,\n"
+	"      CASE WHEN u_with IS NOT NULL THEN n_with * n_without / 12.0\n"
+	"        * ((n + 1) - tie_sum / (n * (n - 1.0))) END AS u_var\n"
+	"    FROM u)\n"
+	"  SELECT f.*, flag_reason IS NOT NULL AS flagged FROM (\n"
+	"    SELECT run_id, pattern_id, predictions, n, pending, n_with, n_without, n_interval,\n"
+	"      in_interval, median_ratio, median_with, median_without,\n"
+	"      CASE WHEN median_without > 0 THEN median_with / median_without END AS with_without_ratio,\n"
+	"      expected_perf, effect, direction, p_beats,\n"
+	"      CASE WHEN u_var > 0\n"
+	"        THEN pd_normal_sf((u_with - n_with * n_without / 2.0 - 0.5) / sqrt(u_var)) END AS rank_p,\n"
+	"      pd_track_flag(n_with, n_without, p_beats, median_ratio, direction) AS flag_reason,\n"
+	"      first_predicted_at, last_predicted_at\n"
+	"    FROM t) f;\n"
+	"CREATE UNIQUE INDEX pattern_effectiveness_id ON pattern_effectiveness (run_id, pattern_id);\n"
+	"CREATE VIEW run_effectiveness AS\n"
+	"  SELECT run_id, count(*) AS patterns, count(*) FILTER (WHERE flagged) AS flagged,\n"
+	"    sum(predictions) AS predictions, sum(n) AS n, sum(pending) AS pending,\n"
+	"    sum(in_interval * n_interval) / nullif(sum(n_interval), 0) AS in_interval,\n"
+	"    min(first_predicted_at) AS first_predicted_at, max(last_predicted_at) AS last_predicted_at\n"
+	"  FROM pattern_effectiveness GROUP BY run_id;\n"
+	"CREATE FUNCTION refresh_pattern_views() RETURNS void LANGUAGE plpgsql AS $$\n"
+	"DECLARE\n"
+	"  v record;\n"
+	"BEGIN\n"
+	"  FOR v IN\n"
+	"    SELECT m.schemaname, m.matviewname, m.ispopulated AND EXISTS (\n"
+	"        SELECT 1 FROM pg_index i\n"
+	"        WHERE i.indrelid = format('%I.%I', m.schemaname, m.matviewname)::regclass\n"
+	"          AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL) AS concurrently\n"
+	"    FROM pg_matviews m WHERE m.schemaname = current_schema() ORDER BY m.matviewname\n"
+	"  LOOP\n"
+	"    IF v.concurrently THEN\n"
+	"      EXECUTE format('REFRESH MATERIALIZED VIEW CONCURRENTLY %I.%I', v.schemaname, v.matviewname);\n"
+	"    ELSE\n"
+	"      EXECUTE format('REFRESH MATERIALIZED VIEW %I.%I', v.schemaname, v.matviewname);\n"
+	"    END IF;\n"
+	"  END LOOP;\n"
+	"END\n"
+	"$$;\n";
+
 static const struct migration {
 	int version;
 	const char *name;
@@ -153,6 +306,7 @@ static const struct migration {
 	int with_views;
 } migrations[] = {
 	{ 1, "initial schema", migration1, 1 },
+	{ 2, "pattern effectiveness tracking", migration2, 0 },
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -325,6 +479,6 @@ int pd_schema_ensure_indexes(PGconn *c, int dim, int *built, double *seconds, pd
 
 int pd_schema_refresh_views(PGconn *c, pd_err *err)
 {
-	return pd_db_exec(c, "REFRESH MATERIALIZED VIEW CONCURRENTLY pattern_effectiveness_by_cluster;"
-			  "REFRESH MATERIALIZED VIEW CONCURRENTLY semantic_cluster_stats", err);
+	/* migration 2's function: every materialized view, concurrently */
+	return pd_db_exec(c, "SELECT refresh_pattern_views()", err);
 }

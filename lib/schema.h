@@ -9,6 +9,8 @@
  * (at most one, enforced by a unique partial index); the views
  * active_clusters and active_patterns show it, and the materialized views
  * pattern_effectiveness_by_cluster and semantic_cluster_stats summarise it.
+ * Migration 2 adds the predictions pd-track records, the materialized view
+ * pattern_effectiveness over them and SQL refresh_pattern_views().
  *
  * The embedding columns are created as `vector` without a dimension; the
  * first run that stores an embedding fixes it (pd_schema_set_dim: vector(d),
@@ -51,7 +53,10 @@ int pd_schema_set_dim(PGconn *c, int dim, pd_err *err);
  */
 int pd_schema_ensure_indexes(PGconn *c, int dim, int *built, double *seconds, pd_err *err);
 
-/* pd_schema_refresh_views: REFRESH MATERIALIZED VIEW CONCURRENTLY, both views. */
+/*
+ * pd_schema_refresh_views: every materialized view (SQL refresh_pattern_views()
+ * of migration 2: CONCURRENTLY where a unique index allows).
+ */
 int pd_schema_refresh_views(PGconn *c, pd_err *err);
 
 #endif
