@@ -850,6 +850,41 @@ static void group(pd_validator *v, const unsigned char *cand, int mark_reasons, 
 	free(ord);
 }
 
+/*
+ * proxies: a pattern that passed so far is a proxy, and rejected, when its
+ * effect vanishes among the videos without the feature of a stronger
+ * pattern (one that passed the FDR screen, whatever became of it later) of
+ * the same direction in the same or a nested cluster that a fifth or more
+ * of its videos have: a length band standing in for a planted phrase that
+ * lengthens titles, a tag for its topic.  Checked against every stronger
+ * screened pattern, not only the kept ones, so the proxy of a phrase that
+ * failed its own replication does not survive in its place.
+ */
+static void proxies(pd_validator *v)
+{
+	unsigned char *mark = xcalloc(v->nv + 1, 1);
+	sort_ctx = v;
+	for (size_t i = 0; i < v->np; i++) {
+		pat *b = &v->pats[i];
+		if (cJSON_GetArraySize(b->reasons) > 0 || !b->mine_with.n)
+			continue;
+		for (size_t k = 0; k < v->np; k++) {
+			pat *a = &v->pats[k];
+			int ik = (int)k, ii = (int)i;
+			if (k == i || a->q > v->o.fdr || a->positive != b->positive || !a->mine_with.n ||
+			    cmp_strength(&ik, &ii) >= 0 || !strcmp(a->canon, b->canon) ||
+			    (!ancestor(v, a->ck[0], b->ck[0]) && !ancestor(v, b->ck[0], a->ck[0])))
+				continue;
+			if (explained(v, a, b, mark)) {
+				b->redundant_of = (int)k;
+				reason(b, "redundant: an effect that vanishes without the feature of %s", a->id);
+				break;
+			}
+		}
+	}
+	free(mark);
+}
+
 /* ---- confidence ---- */
 
 static double clamp01(double x, double lo, double hi)
@@ -1092,6 +1127,7 @@ int pd_validator_run(pd_validator *v, pd_validate_summary *sum)
 	/* the replication share counts findings, not patterns: "poppy" and
 	   "poppy playtime" that fail together are one failure */
 	group(v, pre, 0, &sum->holdout_tested, &sum->replicated);
+	proxies(v);
 	for (size_t i = 0; i < v->np; i++)
 		pre[i] = cJSON_GetArraySize(v->pats[i].reasons) == 0;
 	group(v, pre, 1, NULL, NULL);

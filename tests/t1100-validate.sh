@@ -188,7 +188,8 @@ expect "a cluster without videos: replication untested, provisional, not rejecte
 expect "confidence in (0,1), high for real patterns, stated in pattern_data too" '
 	[ "$(jq -r "select(.type==\"pattern\" and (.confidence <= 0 or .confidence >= 1)) | .id" "$F" | wc -l)" = 0 ] &&
 	jrec "$F" preal5 ".confidence > 0.8 and .pattern_data.confidence == .confidence and .q == .stats.q and
-		.validation.confidence.basis == \"holdout\" and .validation.confidence.effect_z < .validation.confidence.z"'
+		.validation.confidence.basis == \"holdout\" and .validation.confidence.predicted >= .confidence and
+		.validation.confidence.persistence > 0 and .validation.confidence.persistence <= 1"'
 expect "null patterns have low confidence" '
 	jq -s -e "[.[] | select(.type==\"pattern\" and (.id|startswith(\"pn\"))) | .confidence] | add / length < 0.2" "$F" >/dev/null'
 expect "template names and descriptions; llm off" '
