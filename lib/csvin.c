@@ -46,6 +46,8 @@ static const char *const aliases[F_NFIELDS][5] = {
 	[F_PERF] = { "perf", NULL },
 };
 
+#define CSV_BLK (64u << 10)	/* the least a field buffer grows by */
+
 struct pd_csv {
 	struct csv_parser p;
 	char *map[F_NFIELDS];		/* --map column names */
@@ -436,6 +438,10 @@ int pd_csv_feed(pd_csv *c, const char *line, size_t len, long lineno, pd_buf *js
 	}
 	pd_buf_add(&c->raw, line, len);
 	c->lines_in_row++;
+	/* libcsv grows a field by blk_size bytes at a time (128 by default: a
+	 * 10 MB field took 80,000 reallocs); at least the line's length means at
+	 * most one realloc per line */
+	csv_set_blk_size(&c->p, len + 2 > CSV_BLK ? len + 2 : CSV_BLK);
 	if (csv_parse(&c->p, line, len, cb_field, cb_row, c) != len ||
 	    csv_parse(&c->p, "\n", 1, cb_field, cb_row, c) != 1) {
 		int e = csv_error(&c->p);
