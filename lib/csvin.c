@@ -260,7 +260,7 @@ static const char *fv(const pd_csv *c, int f)
 	return s && *s ? s : NULL;
 }
 
-/* a count: digits, optionally ".0..."; NAN if empty; -1 on garbage */
+/* a count: digits, optionally ".0..."; NAN if empty; -1 on garbage or over 9e15 */
 static int parse_count(const char *s, double *out)
 {
 	*out = NAN;
@@ -276,7 +276,7 @@ static int parse_count(const char *s, double *out)
 	double v = strtod(s, &end);
 	while (*end == ' ')
 		end++;
-	if (*end || !isfinite(v) || v < 0)
+	if (*end || !isfinite(v) || v < 0 || v > 9e15)	/* as lib/video.c's counts */
 		return -1;
 	*out = v;
 	return 0;

@@ -6,6 +6,38 @@
 # t0210-fetch-bad-input.sh, pd-store's statuses in t0810-store-faults.sh.)
 . "$(dirname "$0")/lib/tap.sh"
 
+# ---- video records: ranges and types -----------------------------------------
+printf '%s\n' '{"type":"video","id":"ok","views":1}' \
+	'{"type":"video","id":"b1","perf_basis":2e58}' \
+	'{"type":"video","id":"b2","comments":1e300}' \
+	'{"type":"video","id":"b3","cluster":"m1"}' \
+	'{"type":"video","id":"b4","holdout":"yes"}' \
+	'{"type":"video","id":"b5","cluster_sim":"x"}' \
+	'{"type":"video","id":"b6","perf_basis":2.5}' \
+	'{"type":"video","id":"ok2","perf_basis":7,"comments":12,"cluster":{"macro":"m1"},"holdout":false,"cluster_sim":0.5}' \
+	>"$TMP/bad.ndjson"
+run pd-fetch --no-metric --rejects "$TMP/rej" "$TMP/bad.ndjson"
+expect "video fields out of range or of the wrong type are rejected, each named" '
+	check_status 1 &&
+	grep -q "bad.ndjson:2: .perf_basis. is not a whole number from 0 to 2147483647" "$ERR" &&
+	grep -q "bad.ndjson:3: .comments. is over 9e+15" "$ERR" &&
+	grep -q "bad.ndjson:4: .cluster. is not an object" "$ERR" &&
+	grep -q "bad.ndjson:5: .holdout. is not true or false" "$ERR" &&
+	grep -q "bad.ndjson:6: .cluster_sim. is not a number" "$ERR" &&
+	grep -q "bad.ndjson:7: .perf_basis. is not a whole number" "$ERR"'
+expect "the bad video records go whole to --rejects, the good ones out" '
+	[ "$(wc -l <"$TMP/rej")" = 6 ] && [ "$(jq -r .id "$OUT" | tr "\n" " ")" = "ok ok2 " ]'
+printf '%s\n' '{"type":"video","id":"m1","title":"a","perf":1,"cluster":"m1"}' \
+	'{"type":"video","id":"m2","title":"a","perf":1,"holdout":"yes","cluster":{"micro":"c"}}' >"$TMP/m.ndjson"
+run pd-validate --no-metric "$TMP/m.ndjson"
+expect "pd-validate too rejects them (the same reader)" '
+	check_status 1 && grep -q "m.ndjson:1: .cluster. is not an object" "$ERR" &&
+	grep -q "m.ndjson:2: .holdout. is not true or false" "$ERR"'
+printf 'video_id,title,view_count,comment_count\r\nc1,t,1e300,1\r\nc2,t,5,1\r\n' >"$TMP/big.csv"
+run pd-fetch --no-metric "$TMP/big.csv"
+expect "a CSV count over 9e15 is rejected too" '
+	check_status 1 && grep -q "big.csv:2: views is not a count" "$ERR" && [ "$(jq -r .id "$OUT")" = c2 ]'
+
 # ---- the CSV reader's field buffer -------------------------------------------
 # libcsv grows a field 128 bytes at a time by default: a 10 MB field took
 # ~80,000 reallocs (minutes under ASan).  Count them with a preloaded shim.
