@@ -77,4 +77,41 @@ else
 	skip "a 10 MB CSV field is read with few reallocs" "cannot build the counting shim: $(head -n 1 "$TMP/cc.err")"
 fi
 
+# ---- an LLM failure message, whole -------------------------------------------
+/usr/bin/python3 - >"$TMP/in.ndjson" <<'PY'
+import json, math, random
+random.seed(3)
+words = ["game", "live", "new", "best", "video", "day", "world", "music", "official", "full"]
+n = 0
+for cl in range(2):
+    w = "tut%d" % cl
+    for k in range(200):
+        n += 1
+        t = random.sample(words, 4)
+        mult = 1.0
+        if random.random() < 0.3:
+            t.insert(2, w); mult = 3.0
+        print(json.dumps({"type": "video", "id": "v%d" % n, "channel_id": "ch%d_%d" % (cl, random.randrange(20)),
+                          "title": " ".join(t), "perf": round(math.exp(random.gauss(0, 0.8)) * mult, 4),
+                          "holdout": k >= 160, "cluster": {"macro": "m0", "meso": "s%d" % cl, "micro": "c%d" % cl}}))
+    print(json.dumps({"type": "pattern", "id": "p%016x" % (cl + 1), "feature": {"kind": "ngram", "value": w},
+                      "direction": "positive", "cluster": "c%d" % cl, "level": "micro",
+                      "stats": {"p": 1e-9, "threshold": 2.0}, "examples": ["v%d" % (cl * 200 + 1)],
+                      "status": "candidate"}))
+print(json.dumps({"type": "mine_summary", "tests": 100}))
+PY
+. "$(dirname "$0")/lib/fake.sh"
+if fake_start "$PD_TOP/tests/fake_openai_chat.py" --fault 'chat/completions=503x0,retry-after=5' --max-seconds 120; then
+	# a long base URL (an Azure-style deployment path) makes the message long
+	run env PD_LLM_URL="$FAKE_URL/openai/deployments/a-rather-long-deployment-name-for-this-test/v1" \
+		PD_LLM_MODEL=fake-$$ PD_HTTP_TOTAL_TIMEOUT_MS=1000 PD_HTTP_MAX_RETRIES=3 \
+		pd-validate --llm --llm-cache "$TMP/llm.cache" "$TMP/in.ndjson"
+	expect "an LLM that gives up: the reason is kept whole" '
+		check_status 0 && jq -r "select(.type == \"pattern\") | .validation.llm_error // empty" "$OUT" >"$TMP/why" &&
+		[ -s "$TMP/why" ] && cat "$TMP/why" &&
+		! grep -v "HTTP 503 (gave up after 1 attempt: the next wait of 5.0 s passes the total time bound of 1000 ms)\$" "$TMP/why"'
+	fake_stop
+else
+	skip "an LLM that gives up: the reason is kept whole" "the fake server did not start"
+fi
 test_done
