@@ -6,6 +6,41 @@
 # t0210-fetch-bad-input.sh, pd-store's statuses in t0810-store-faults.sh.)
 . "$(dirname "$0")/lib/tap.sh"
 
+# ---- TMPDIR ------------------------------------------------------------------
+# Every command that spills to a temporary file makes it in $TMPDIR; a TMPDIR
+# that does not exist is an error naming it (tmpfile() silently used /tmp).
+nodir=$TMP/no/such/dir
+echo '{"type":"note"}' >"$TMP/one.ndjson"
+# a file operand is read twice in place; with --rejects, over-long lines wait
+# in a spill file (cmd/ahead.c)
+for c in "pd-mine --holdout 0.2" "pd-embed" "pd-cluster" "pd-cluster --rejects /dev/null FILE"; do
+	run env TMPDIR="$nodir" ${c/FILE/$TMP/one.ndjson}
+	expect "$c: TMPDIR that does not exist: exit 3 naming it" '
+		check_status 3 && grep -q "^${c%% *}: cannot create a temporary file in .$nodir.: No such file" "$ERR"'
+done
+# the spill file lives in TMPDIR while the command runs, and is gone after
+mkdir "$TMP/spill"
+mkfifo "$TMP/fifo"
+TMPDIR=$TMP/spill pd-mine --holdout 0.2 --no-metric <"$TMP/fifo" >"$TMP/m.out" 2>"$TMP/m.err" &
+pid=$!
+exec 8>"$TMP/fifo"
+echo '{"type":"note","n":1}' >&8
+seen=
+for _ in $(seq 100); do
+	if ls -l /proc/$pid/fd 2>/dev/null | grep -q -- "-> $TMP/spill/pd\..* (deleted)"; then seen=1; break; fi
+	sleep 0.05
+done
+exec 8>&-
+wait $pid
+status=$?
+if [ -d /proc/self/fd ]; then
+	expect "pd-mine --holdout spills into TMPDIR, an unlinked file" '
+		check_status 0 && [ "$seen" = 1 ] && [ -z "$(ls -A "$TMP/spill")" ] &&
+		grep -q "\"type\":\"note\"" "$TMP/m.out"'
+else
+	skip "pd-mine --holdout spills into TMPDIR, an unlinked file" "no /proc"
+fi
+
 # ---- video records: ranges and types -----------------------------------------
 printf '%s\n' '{"type":"video","id":"ok","views":1}' \
 	'{"type":"video","id":"b1","perf_basis":2e58}' \
