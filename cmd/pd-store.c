@@ -585,13 +585,20 @@ static uint64_t mix(uint64_t h, uint64_t x)
 	return h * 0xbf58476d1ce4e5b9ULL;
 }
 
-/* A record the database could not store whole: \u0000 (text and jsonb refuse NUL). */
+/*
+ * A record the database could not store whole: \u0000 (text and jsonb refuse
+ * NUL).  Escapes are read in pairs, so the text \\u0000 (an escaped
+ * backslash, then "u0000") is not taken for one.
+ */
 static int has_nul_escape(const char *s, size_t n)
 {
-	for (size_t i = 0; i + 6 <= n; i++)
-		if (s[i] == '\\' && s[i + 1] == 'u' && s[i + 2] == '0' && s[i + 3] == '0' &&
-		    s[i + 4] == '0' && s[i + 5] == '0')
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (s[i] != '\\')
+			continue;
+		if (i + 6 <= n && !memcmp(s + i + 1, "u0000", 5))
 			return 1;
+		i++;	/* the escaped character */
+	}
 	return 0;
 }
 

@@ -117,4 +117,12 @@ expect 'two runs at once both succeed, one after the other, one active set' '
 	n=$(q "select patterns from discovery_runs where status = ${Q}active${Q}") &&
 	test "$(q "select count(*) from active_patterns")" = "$n"'
 
+# a title with the text \u0000 (an escaped backslash, then u0000) is text, not a NUL
+printf '%s\n' '{"type":"video","id":"nul-text","title":"a \\u0000 b"}' \
+	'{"type":"video","id":"nul-real","title":"a \u0000 b"}' >"$TMP/nul.ndjson"
+run pd-store --no-passthrough "$TMP/nul.ndjson"
+expect 'the text \u0000 is stored as text; a real NUL is rejected' '
+	check_status 1 && grep -q "nul.ndjson:2: .u0000 in a string cannot be stored" "$ERR" &&
+	! grep -q "nul.ndjson:1:" "$ERR" &&
+	test "$(q "select title from videos where id = ${Q}nul-text${Q}")" = "a \\u0000 b"'
 test_done
