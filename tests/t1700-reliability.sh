@@ -100,7 +100,9 @@ __attribute__((destructor)) static void report(void)
 	}
 }
 EOF
-if ${CC:-cc} -shared -fPIC -o "$TMP/count.so" "$TMP/count.c" -ldl 2>"$TMP/cc.err"; then
+if ldd "$PD_TOP/bin/pd-fetch" 2>/dev/null | grep -q libasan; then
+	skip "a 10 MB CSV field is read with few reallocs" "ASan build (it replaces realloc)"
+elif ${CC:-cc} -shared -fPIC -o "$TMP/count.so" "$TMP/count.c" -ldl 2>"$TMP/cc.err"; then
 	/usr/bin/python3 -c "
 import sys
 sys.stdout.write('video_id,title,view_count\r\nv1,' + 'x' * 10000000 + ',5\r\nv2,ok,6\r\n')" >"$TMP/wide.csv"
