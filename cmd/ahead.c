@@ -185,9 +185,10 @@ void cli_read_ahead(pd_input *in, int max_lines, size_t max_bytes, const cli_ahe
 	A.ops = ops;
 	A.ud = ud;
 	if (cli.rejects && !ops->again) {
-		A.spill = tmpfile();
+		pd_err err;
+		A.spill = pd_tmpfile(&err);
 		if (!A.spill)
-			cli_fatal(3, "cannot make a temporary file: %s", strerror(errno));
+			cli_fatal_err(&err);
 		pd_input_set_spill(in, A.spill);
 	}
 	spill_now = A.spill;

@@ -6,7 +6,8 @@
  * write to a closed pipe returns EPIPE; we then restore the default action and
  * raise SIGPIPE, so the command ends quietly the way standard filters do (git
  * run-command.c check_pipe).  Any other write error, or one found by fclose at
- * exit (>/dev/full), is reported and gives exit status 3.
+ * exit (>/dev/full), is reported and gives exit status 3 (or the command's
+ * cli.write_status).
  */
 #include "cli.h"
 #include <errno.h>
@@ -232,6 +233,12 @@ int cli_next_record(pd_input *in, const char **line, size_t *len, char type[32])
 	return 0;
 }
 
+/* the exit status of a failed write (cli.write_status, 3 when unset) */
+static int write_fail_status(void)
+{
+	return cli.write_status ? cli.write_status : 3;
+}
+
 static void write_all(const char *p, size_t n)
 {
 	if (n == 0)
@@ -243,7 +250,7 @@ static void write_all(const char *p, size_t n)
 		}
 		int e = errno;
 		fprintf(stderr, "%s: write error: %s\n", cli.prog, strerror(e));
-		exit(3);
+		exit(write_fail_status());
 	}
 }
 
@@ -257,7 +264,7 @@ void cli_flush(void)
 			raise(SIGPIPE);
 		}
 		fprintf(stderr, "%s: write error: %s\n", cli.prog, strerror(errno));
-		exit(3);
+		exit(write_fail_status());
 	}
 }
 
@@ -369,13 +376,13 @@ int cli_finish(void)
 	cli_flush();
 	if (cli.rejects && fclose(cli.rejects) != 0) {
 		cli_error("cannot write '%s': %s", cli.rejects_path, strerror(errno));
-		cli.status = 3;
+		cli.status = write_fail_status();
 	}
 	if (fclose(stdout) != 0) {
 		if (errno == EPIPE)
 			return cli.status;
 		cli_error("write error: %s", strerror(errno));
-		return 3;
+		return write_fail_status();
 	}
 	if (cli.rejected && !cli.quiet)
 		cli_error("%llu record%s rejected", cli.rejected, cli.rejected == 1 ? "" : "s");

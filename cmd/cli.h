@@ -66,6 +66,9 @@ typedef struct cli_state {
 	size_t max_line;
 	unsigned long long records_in, records_out, rejected;
 	int status;			/* worst exit status so far */
+	int write_status;		/* exit status when stdout or --rejects cannot be
+					   written: 3 unless the command sets another
+					   (pd-store: 4 once its run is committed) */
 	int dim;			/* the stream's embedding dimension, 0 until seen */
 	/* called after each rejected record, wherever it was found (pd-match
 	 * answers it in coprocess mode, so every line in gets a line out) */

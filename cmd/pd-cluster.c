@@ -954,8 +954,9 @@ int main(int argc, char **argv)
 	memset(&t, 0, sizeof t);
 	/* input files are read twice; a stream (or gzip) is kept in a temporary file */
 	t.fingerprint = pd_input_fingerprint(argv + optind, argc - optind);
-	if (!t.fingerprint && !(t.spill = tmpfile()))
-		cli_fatal(3, "cannot create a temporary file: %m");
+	pd_err sp_err;
+	if (!t.fingerprint && !(t.spill = pd_tmpfile(&sp_err)))
+		cli_fatal_err(&sp_err);
 	terms = pd_strmap_new();
 	channels = pd_strmap_new();
 	pd_input *in = cli_open_input(argc - optind, argv + optind);

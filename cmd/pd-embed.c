@@ -264,9 +264,10 @@ int main(int argc, char **argv)
 	if (model)
 		return run_model(argc - optind, argv + optind, model);
 
-	FILE *spill = tmpfile();
+	pd_err sp_err;
+	FILE *spill = pd_tmpfile(&sp_err);
 	if (!spill)
-		cli_fatal(3, "cannot create a temporary file: %m");
+		cli_fatal_err(&sp_err);
 	unsigned char *kind = NULL;	/* per line: 0 pass, 1 embed, 2 trained on, passed */
 	size_t nlines = 0, kcap = 0;
 	pd_ttrainer *tr = pd_ttrainer_new();

@@ -159,6 +159,31 @@ static void take_ndjson_video(pd_record *r, const char *file, long line, const c
 	free(ch);
 }
 
+/* csv_results: r, the first result of a pd_csv call on file name, and all
+ * that follow it (pd_csv_next) */
+static void csv_results(pd_csv *csv, int r, const char *name, pd_buf *json, pd_csv_row *row,
+			pd_err *err)
+{
+	for (; r != 0; r = pd_csv_next(csv, json, row, err)) {
+		size_t rl;
+		const char *raw;
+		if (r == 1) {
+			double age = age_of(row->published_at, row->observed_at);
+			if (add_video(json->p, json->len, row->id, row->channel, row->views, age,
+				      row->perf_in) < 0) {
+				raw = pd_csv_raw(csv, &rl);
+				cli_reject(name, pd_csv_row_line(csv), raw, rl,
+					   "duplicate video id '%s'", row->id);
+			}
+		} else if (r < 0) {
+			if (err->code == PD_EUSAGE)
+				cli_fatal(2, "%s: %s", name, err->msg);
+			raw = pd_csv_raw(csv, &rl);
+			cli_reject(name, pd_csv_row_line(csv), raw, rl, "%s", err->msg);
+		}
+	}
+}
+
 static void read_inputs(int argc, char **argv, int format, pd_csv *csv)
 {
 	pd_input *in = cli_open_input(argc, argv);
@@ -175,11 +200,9 @@ static void read_inputs(int argc, char **argv, int format, pd_csv *csv)
 			/* a new file: decide its format */
 			if (cur && is_csv) {
 				pd_err err;
-				if (pd_csv_finish(csv, &err) < 0) {
-					size_t rl;
-					const char *raw = pd_csv_raw(csv, &rl);
-					cli_reject(cur, pd_csv_row_line(csv), raw, rl, "%s", err.msg);
-				}
+				pd_csv_row row;
+				csv_results(csv, pd_csv_finish(csv, &json, &row, &err), cur, &json,
+					    &row, &err);
 			}
 			cur = name;
 			pd_csv_reset(csv);
@@ -194,23 +217,8 @@ static void read_inputs(int argc, char **argv, int format, pd_csv *csv)
 		if (is_csv) {
 			pd_err err;
 			pd_csv_row row;
-			int r = pd_csv_feed(csv, line, len, lineno, &json, &row, &err);
-			if (r == 1) {
-				double age = age_of(row.published_at, row.observed_at);
-				if (add_video(json.p, json.len, row.id, row.channel, row.views, age,
-					      row.perf_in) < 0) {
-					size_t rl;
-					const char *raw = pd_csv_raw(csv, &rl);
-					cli_reject(name, pd_csv_row_line(csv), raw, rl,
-						   "duplicate video id '%s'", row.id);
-				}
-			} else if (r < 0) {
-				if (err.code == PD_EUSAGE)
-					cli_fatal(2, "%s: %s", name, err.msg);
-				size_t rl;
-				const char *raw = pd_csv_raw(csv, &rl);
-				cli_reject(name, pd_csv_row_line(csv), raw, rl, "%s", err.msg);
-			}
+			csv_results(csv, pd_csv_feed(csv, line, len, lineno, &json, &row, &err), name,
+				    &json, &row, &err);
 			continue;
 		}
 		if (len == 0 || line[strspn(line, " \t")] == '\0')
@@ -237,11 +245,8 @@ static void read_inputs(int argc, char **argv, int format, pd_csv *csv)
 	}
 	if (cur && is_csv) {
 		pd_err err;
-		if (pd_csv_finish(csv, &err) < 0) {
-			size_t rl;
-			const char *raw = pd_csv_raw(csv, &rl);
-			cli_reject(cur, pd_csv_row_line(csv), raw, rl, "%s", err.msg);
-		}
+		pd_csv_row row;
+		csv_results(csv, pd_csv_finish(csv, &json, &row, &err), cur, &json, &row, &err);
 	}
 	pd_record_release(&rec);
 	pd_buf_release(&json);

@@ -210,8 +210,9 @@ int main(int argc, char **argv)
 	FILE *sp = NULL;
 	long *seqs = NULL;
 	size_t nseq = 0, capseq = 0;
-	if (spool && !(sp = tmpfile()))
-		cli_fatal(3, "cannot create a temporary file");
+	pd_err sp_err;
+	if (spool && !(sp = pd_tmpfile(&sp_err)))
+		cli_fatal_err(&sp_err);
 
 	pd_input *in = cli_open_input(argc - optind, argv + optind);
 	const char *line;

@@ -26,6 +26,7 @@
 #include "../lib/strmap.h"
 #include "../lib/pinecone.h"
 #include "../lib/pattern.h"
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -48,7 +49,8 @@ static const char usage_text[] =
 	"Environment: DATABASE_URL (else libpq's PG* variables), REDIS_URL (optional),\n"
 	"PINECONE_API_KEY and PINECONE_INDEX_HOST (optional).\n"
 	"Exit status: 0 stored, 1 some records rejected (the rest stored), 2 usage error,\n"
-	"3 database failure (nothing of the run stored).\n";
+	"3 database or output failure (nothing of the run stored), 4 the run was stored\n"
+	"but writing the output failed afterwards.\n";
 
 enum { OPT_MIGRATE = CLI_OPT_FIRST_OWN, OPT_KEEP_RUNS, OPT_NO_PASSTHROUGH, OPT_NO_REFRESH,
        OPT_NO_PINECONE };
@@ -585,13 +587,20 @@ static uint64_t mix(uint64_t h, uint64_t x)
 	return h * 0xbf58476d1ce4e5b9ULL;
 }
 
-/* A record the database could not store whole: \u0000 (text and jsonb refuse NUL). */
+/*
+ * A record the database could not store whole: \u0000 (text and jsonb refuse
+ * NUL).  Escapes are read in pairs, so the text \\u0000 (an escaped
+ * backslash, then "u0000") is not taken for one.
+ */
 static int has_nul_escape(const char *s, size_t n)
 {
-	for (size_t i = 0; i + 6 <= n; i++)
-		if (s[i] == '\\' && s[i + 1] == 'u' && s[i + 2] == '0' && s[i + 3] == '0' &&
-		    s[i + 4] == '0' && s[i + 5] == '0')
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (s[i] != '\\')
+			continue;
+		if (i + 6 <= n && !memcmp(s + i + 1, "u0000", 5))
 			return 1;
+		i++;	/* the escaped character */
+	}
 	return 0;
 }
 
@@ -930,7 +939,13 @@ int main(int argc, char **argv)
 	if (refresh && anything && pd_schema_refresh_views(db, &err) < 0)
 		fail(&err);
 	t_refresh = mono_s() - t_refresh;
+	/* What was written so far (records passed through, --rejects) reaches its
+	 * file before the commit: if it cannot, nothing is stored (exit 3) */
+	cli_flush();
+	if (cli.rejects && (fflush(cli.rejects) != 0 || ferror(cli.rejects)))
+		cli_fatal(3, "cannot write '%s': %s", cli.rejects_path, strerror(errno));
 	exec_or_fail("COMMIT");
+	cli.write_status = 4;	/* stored: a write failing from here on says so */
 	PQfinish(db);
 
 	cli_metric_num("run_id", strtod(run_id, NULL));

@@ -46,6 +46,14 @@ static const char *const aliases[F_NFIELDS][5] = {
 	[F_PERF] = { "perf", NULL },
 };
 
+#define CSV_BLK (64u << 10)	/* the least a field buffer grows by */
+
+/* A line held by the reader: its text is held.p[off, off + len). */
+typedef struct held_line {
+	size_t off, len;
+	long lineno;
+} held_line;
+
 struct pd_csv {
 	struct csv_parser p;
 	char *map[F_NFIELDS];		/* --map column names */
@@ -59,10 +67,25 @@ struct pd_csv {
 	size_t *flen;
 	int nf, fcap;
 	int row_done;
-	int field_overflow;
+	/*
+	 * The lines held: [0, nfed) are the row being parsed (fed to the
+	 * parser), [nfed, nheld) wait to be read (again, after a resync).
+	 * [0, consumed) are done with and dropped at the next call.
+	 */
+	pd_buf held;
+	held_line *hl;
+	int nheld, cheld, nfed, consumed;
+	int cur;			/* the held line being fed */
+	int field_line;			/* the held line where the open field began */
+	int bad_close;			/* a quote closing a field of an earlier line
+					   was followed by text (set by feed_line) */
+	int at_end;			/* pd_csv_finish was called */
+	/* the row just completed or rejected */
 	pd_buf raw;
 	long row_line;
-	int lines_in_row;
+	/* a second parser, to read a line alone (looks_like_row) */
+	pd_csv *probe;
+	pd_buf probe_json;
 };
 
 const char *pd_csv_fields(void)
@@ -86,6 +109,7 @@ static void cb_field(void *s, size_t len, void *ud)
 	pd_buf_add(&c->fields[c->nf], s ? s : "", s ? len : 0);
 	c->flen[c->nf] = s ? len : 0;
 	c->nf++;
+	c->field_line = c->cur;	/* the next field begins on this line */
 }
 
 static void cb_row(int ch, void *ud)
@@ -100,12 +124,22 @@ static int no_space(unsigned char c)
 	return 0;
 }
 
+/*
+ * parser_init: libcsv in strict mode, which stops at a quote that is not
+ * where RFC 4180 allows one; feed_line notes the case that matters and goes
+ * on past it as the lenient parser would.
+ */
+static void parser_init(struct csv_parser *p)
+{
+	csv_init(p, CSV_STRICT | CSV_APPEND_NULL | CSV_EMPTY_IS_NULL);
+	csv_set_realloc_func(p, xrealloc);
+	csv_set_space_func(p, no_space);
+}
+
 pd_csv *pd_csv_new(void)
 {
 	pd_csv *c = xcalloc(1, sizeof *c);
-	csv_init(&c->p, CSV_APPEND_NULL | CSV_EMPTY_IS_NULL);
-	csv_set_realloc_func(&c->p, xrealloc);
-	csv_set_space_func(&c->p, no_space);
+	parser_init(&c->p);
 	for (int f = 0; f < F_NFIELDS; f++)
 		c->col[f] = -1;
 	return c;
@@ -127,14 +161,14 @@ void pd_csv_reset(pd_csv *c)
 {
 	csv_fini(&c->p, NULL, NULL, NULL);
 	csv_free(&c->p);
-	csv_init(&c->p, CSV_APPEND_NULL | CSV_EMPTY_IS_NULL);
-	csv_set_realloc_func(&c->p, xrealloc);
-	csv_set_space_func(&c->p, no_space);
+	parser_init(&c->p);
 	drop_header(c);
 	c->nf = 0;
 	c->row_done = 0;
 	pd_buf_reset(&c->raw);
-	c->lines_in_row = 0;
+	pd_buf_reset(&c->held);
+	c->nheld = c->nfed = c->consumed = 0;
+	c->at_end = 0;
 	for (int f = 0; f < F_NFIELDS; f++)
 		c->col[f] = -1;
 }
@@ -152,6 +186,10 @@ void pd_csv_free(pd_csv *c)
 	for (int f = 0; f < F_NFIELDS; f++)
 		free(c->map[f]);
 	pd_buf_release(&c->raw);
+	pd_buf_release(&c->held);
+	free(c->hl);
+	pd_csv_free(c->probe);
+	pd_buf_release(&c->probe_json);
 	free(c);
 }
 
@@ -222,7 +260,7 @@ static const char *fv(const pd_csv *c, int f)
 	return s && *s ? s : NULL;
 }
 
-/* a count: digits, optionally ".0..."; NAN if empty; -1 on garbage */
+/* a count: digits, optionally ".0..."; NAN if empty; -1 on garbage or over 9e15 */
 static int parse_count(const char *s, double *out)
 {
 	*out = NAN;
@@ -238,7 +276,7 @@ static int parse_count(const char *s, double *out)
 	double v = strtod(s, &end);
 	while (*end == ' ')
 		end++;
-	if (*end || !isfinite(v) || v < 0)
+	if (*end || !isfinite(v) || v < 0 || v > 9e15)	/* as lib/video.c's counts */
 		return -1;
 	*out = v;
 	return 0;
@@ -408,64 +446,249 @@ static int convert(pd_csv *c, pd_buf *json, pd_csv_row *row, pd_err *err)
 	return 0;
 }
 
-/* restart_parser: after a bad row, a fresh parser for the next line */
-static void restart_parser(pd_csv *c)
+/*
+ * Reading rows from lines.
+ *
+ * Lines are held (c->hl) until the row they belong to is complete, so that a
+ * row whose quoted field does not close where it should can be cut short and
+ * the lines after it read again.  A quoted field that spans lines is normal
+ * (titles with line breaks); one that does not close is a stray quote, and
+ * libcsv would go on swallowing rows until the next quote anywhere.  So an
+ * open quoted field ends the row at the line where the field began (the row
+ * is rejected, reported at that line) and reading resumes on the next line
+ * when, reading on:
+ *   - the next line, read alone, is a whole valid row of its own (as many
+ *     fields as the header, a video id without spaces, every checked field
+ *     valid): a line of a real multi-line title is not;
+ *   - a quote closes the field and is followed by text rather than a comma
+ *     or the line's end (it was the opening quote of a later field);
+ *   - the field is still open after 1000 lines or 1 MiB, or at the end of
+ *     the file.
+ * man/pd-fetch.1 ("Quotes that do not close") says the same to users.
+ */
+
+#define ROW_MAX_LINES 1000
+#define ROW_MAX_BYTES (1u << 20)
+
+/* parser_restart: the parser at the start of a row, its buffer kept */
+static void parser_restart(pd_csv *c)
 {
-	csv_free(&c->p);
-	csv_init(&c->p, CSV_APPEND_NULL | CSV_EMPTY_IS_NULL);
-	csv_set_realloc_func(&c->p, xrealloc);
-	csv_set_space_func(&c->p, no_space);
-	c->row_done = 1;
+	csv_fini(&c->p, NULL, NULL, NULL);
+}
+
+/*
+ * feed_line: held line i (and its line break) to the parser.  libcsv's
+ * strict mode stops before a quote in an unquoted field (kept as text, as
+ * RFC 4180 readers commonly do) and before text after a closing quote: when
+ * that quote closes a field begun on an earlier line, c->bad_close is set and
+ * the line is not read further (the row will be cut); on the field's own
+ * line the quote is kept as text, as the lenient parser does.  Returns 0, or
+ * -1 when libcsv fails otherwise (never in practice: memory is checked by
+ * xrealloc).
+ */
+static int feed_line(pd_csv *c, int i)
+{
+	const char *s = c->held.p + c->hl[i].off;
+	size_t n = c->hl[i].len, at = 0;
+	c->cur = i;
+	csv_set_blk_size(&c->p, n + 2 > CSV_BLK ? n + 2 : CSV_BLK);
+	while (at < n) {
+		at += csv_parse(&c->p, s + at, n - at, cb_field, cb_row, c);
+		if (at == n)
+			break;
+		if (csv_error(&c->p) != CSV_EPARSE)
+			return -1;
+		if (s[at] != '"' && c->field_line < i) {
+			c->bad_close = 1;
+			return 0;
+		}
+		/* the character as the lenient parser takes it, then strict again */
+		c->p.status = 0;	/* csv.h's struct is public; libcsv has no reset */
+		csv_set_opts(&c->p, CSV_APPEND_NULL | CSV_EMPTY_IS_NULL);
+		at += csv_parse(&c->p, s + at, 1, cb_field, cb_row, c);
+		csv_set_opts(&c->p, CSV_STRICT | CSV_APPEND_NULL | CSV_EMPTY_IS_NULL);
+	}
+	return csv_parse(&c->p, "\n", 1, cb_field, cb_row, c) == 1 ? 0 : -1;
+}
+
+/* take_raw: held lines [0, n) become the raw text (and line) of the current result */
+static void take_raw(pd_csv *c, int n)
+{
+	pd_buf_reset(&c->raw);
+	for (int i = 0; i < n; i++) {
+		if (i)
+			pd_buf_addc(&c->raw, '\n');
+		pd_buf_add(&c->raw, c->held.p + c->hl[i].off, c->hl[i].len);
+	}
+	c->row_line = c->hl[0].lineno;
+}
+
+/* drop_consumed: forget held lines [0, consumed) */
+static void drop_consumed(pd_csv *c)
+{
+	int k = c->consumed;
+	if (k == 0)
+		return;
+	c->consumed = 0;
+	if (k >= c->nheld) {
+		c->nheld = 0;
+		pd_buf_reset(&c->held);
+		return;
+	}
+	size_t off = c->hl[k].off;
+	memmove(c->held.p, c->held.p + off, c->held.len - off);
+	c->held.len -= off;
+	c->held.p[c->held.len] = '\0';
+	for (int i = k; i < c->nheld; i++) {
+		c->hl[i - k] = c->hl[i];
+		c->hl[i - k].off -= off;
+	}
+	c->nheld -= k;
+}
+
+/*
+ * looks_like_row: is held line i, read alone, a whole valid row of its own?
+ * Read by a second parser that borrows the header, and checked as convert
+ * checks a row; its video id must not contain spaces either.
+ */
+static int looks_like_row(pd_csv *c, int i)
+{
+	if (!c->have_header)
+		return 0;
+	if (!c->probe) {
+		c->probe = pd_csv_new();
+		csv_set_opts(&c->probe->p, CSV_APPEND_NULL | CSV_EMPTY_IS_NULL);
+	}
+	pd_csv *pr = c->probe;
+	const char *s = c->held.p + c->hl[i].off;
+	size_t n = c->hl[i].len;
+	pr->nf = 0;
+	pr->row_done = 0;
+	csv_set_blk_size(&pr->p, n + 2 > CSV_BLK ? n + 2 : CSV_BLK);
+	csv_parse(&pr->p, s, n, cb_field, cb_row, pr);
+	csv_parse(&pr->p, "\n", 1, cb_field, cb_row, pr);
+	int whole = pr->row_done && pr->nf == c->ncols;
+	parser_restart(pr);
+	if (!whole)
+		return 0;
+	pr->ncols = c->ncols;
+	pr->header = c->header;
+	pr->is_known = c->is_known;
+	memcpy(pr->col, c->col, sizeof pr->col);
+	pd_csv_row row;
+	int ok = convert(pr, &c->probe_json, &row, NULL) == 0 && !strpbrk(row.id, " \t");
+	pr->header = NULL;
+	pr->is_known = NULL;
+	pr->ncols = 0;
+	return ok;
+}
+
+/*
+ * cut: the row's quoted field does not close (why says how we know).  Held
+ * lines [0, field_line] are the rejected row, reported at field_line (where
+ * the quote opened); the lines after it are read again.
+ */
+static int cut(pd_csv *c, const char *why, pd_err *err)
+{
+	int q = c->field_line;
+	char col[64];
+	if (c->have_header && c->nf < c->ncols)
+		snprintf(col, sizeof col, "column '%.40s'", c->header[c->nf]);
+	else
+		snprintf(col, sizeof col, "field %d", c->nf + 1);
+	take_raw(c, q + 1);
+	long start = c->row_line;
+	c->row_line = c->hl[q].lineno;
+	parser_restart(c);
+	c->consumed = q + 1;
+	c->nfed = 0;
+	if (start != c->row_line)
+		return pd_err_set(err, PD_EREC, "unterminated quoted field in %s (%s; the row began "
+				  "on line %ld)", col, why, start);
+	return pd_err_set(err, PD_EREC, "unterminated quoted field in %s (%s)", col, why);
+}
+
+/* next_result: the next row of the held lines; see pd_csv_next */
+static int next_result(pd_csv *c, pd_buf *json, pd_csv_row *row, pd_err *err)
+{
+	char why[64];
+	drop_consumed(c);
+	for (;;) {
+		if (c->nfed == c->nheld) {
+			if (c->at_end && c->nfed > 0)
+				return cut(c, "no closing quote before the end of the file", err);
+			return 0;
+		}
+		int i = c->nfed;
+		if (i == 0) {
+			if (c->hl[0].len == 0) {	/* a blank line between rows */
+				c->consumed = 1;
+				drop_consumed(c);
+				continue;
+			}
+			c->nf = 0;
+			c->row_done = 0;
+			c->field_line = 0;
+		} else if (looks_like_row(c, i)) {
+			snprintf(why, sizeof why, "line %ld is a row of its own", c->hl[i].lineno);
+			return cut(c, why, err);
+		}
+		c->bad_close = 0;
+		if (feed_line(c, i) < 0) {
+			int e = csv_error(&c->p);
+			take_raw(c, i + 1);
+			parser_restart(c);
+			c->consumed = i + 1;
+			c->nfed = 0;
+			return pd_err_set(err, PD_EREC, "malformed CSV: %s", csv_strerror(e));
+		}
+		if (c->bad_close) {
+			snprintf(why, sizeof why, "a quote on line %ld is followed by text",
+				 c->hl[i].lineno);
+			return cut(c, why, err);
+		}
+		c->nfed++;
+		if (!c->row_done) {
+			/* inside a quoted field */
+			size_t bytes = c->hl[i].off + c->hl[i].len - c->hl[0].off;
+			if (c->nfed >= ROW_MAX_LINES || bytes > ROW_MAX_BYTES)
+				return cut(c, "still open after 1000 lines or 1 MiB", err);
+			continue;
+		}
+		take_raw(c, c->nfed);
+		c->consumed = c->nfed;
+		c->nfed = 0;
+		if (!c->have_header)
+			return set_header(c, err) < 0 ? -1 : 2;
+		return convert(c, json, row, err) < 0 ? -1 : 1;
+	}
 }
 
 int pd_csv_feed(pd_csv *c, const char *line, size_t len, long lineno, pd_buf *json,
 		pd_csv_row *row, pd_err *err)
 {
-	if (c->row_done) {
-		c->nf = 0;
-		c->row_done = 0;
-		pd_buf_reset(&c->raw);
-		c->lines_in_row = 0;
+	drop_consumed(c);
+	if (c->nheld == c->cheld) {
+		c->cheld = c->cheld ? c->cheld * 2 : 16;
+		c->hl = xreallocarray(c->hl, (size_t)c->cheld, sizeof *c->hl);
 	}
-	if (c->lines_in_row == 0) {
-		c->row_line = lineno;
-		if (len == 0)
-			return 0;	/* blank line between rows */
-	} else {
-		pd_buf_addc(&c->raw, '\n');
-	}
-	pd_buf_add(&c->raw, line, len);
-	c->lines_in_row++;
-	if (csv_parse(&c->p, line, len, cb_field, cb_row, c) != len ||
-	    csv_parse(&c->p, "\n", 1, cb_field, cb_row, c) != 1) {
-		int e = csv_error(&c->p);
-		restart_parser(c);
-		return pd_err_set(err, PD_EREC, "malformed CSV: %s", csv_strerror(e));
-	}
-	if (!c->row_done) {
-		/* inside a quoted field: a quote that never closes would swallow the
-		 * rest of the file, so a row may span at most 1000 lines / 1 MiB */
-		if (c->lines_in_row >= 1000 || c->raw.len > (1u << 20)) {
-			restart_parser(c);
-			return pd_err_set(err, PD_EREC, "unterminated quoted field");
-		}
-		return 0;
-	}
-	if (!c->have_header) {
-		if (set_header(c, err) < 0)
-			return -1;
-		return 2;
-	}
-	return convert(c, json, row, err) < 0 ? -1 : 1;
+	c->hl[c->nheld].off = c->held.len;
+	c->hl[c->nheld].len = len;
+	c->hl[c->nheld].lineno = lineno;
+	c->nheld++;
+	pd_buf_add(&c->held, line, len);
+	return next_result(c, json, row, err);
 }
 
-int pd_csv_finish(pd_csv *c, pd_err *err)
+int pd_csv_next(pd_csv *c, pd_buf *json, pd_csv_row *row, pd_err *err)
 {
-	if (!c->row_done && c->lines_in_row > 0) {
-		c->row_done = 1;
-		return pd_err_set(err, PD_EREC, "unterminated quoted field at the end of the file");
-	}
-	return 0;
+	return next_result(c, json, row, err);
+}
+
+int pd_csv_finish(pd_csv *c, pd_buf *json, pd_csv_row *row, pd_err *err)
+{
+	c->at_end = 1;
+	return next_result(c, json, row, err);
 }
 
 const char *pd_csv_raw(const pd_csv *c, size_t *len)

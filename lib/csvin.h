@@ -4,7 +4,9 @@
  * Parsing is libcsv's (RFC 4180: quoted fields, doubled quotes, quoted line
  * breaks).  We feed it one physical line at a time from pd_input, so every
  * record knows the line it starts on and keeps its raw text: a bad row is
- * reported as FILE:LINE and written whole to --rejects.  The header row names
+ * reported as FILE:LINE and written whole to --rejects.  A stray quote does
+ * not swallow the rows after it: its row is rejected and reading resumes on
+ * the next line (csvin.c).  The header row names
  * the columns; the columns of pd's shared data (video_id, view_count, ...),
  * of the classic Kaggle trending exports (views, publish_time, trending_date,
  * ...) and of the YouTube API's field names are recognised, and `--map
@@ -38,18 +40,30 @@ const char *pd_csv_fields(void);
 
 /*
  * pd_csv_feed: one physical line (without its newline) at line number lineno.
- * Returns 0 when the row is not complete yet (a quoted line break), 1 when a
- * data row is complete and was converted (*json holds the record text without
- * its closing '}', *row its numbers), 2 when the row was the header, and -1
- * when the row is bad (err says why; pd_csv_raw gives its whole text).
+ * Returns 0 when no row is complete yet (a quoted line break), 1 when a data
+ * row is complete and was converted (*json holds the record text without its
+ * closing '}', *row its numbers), 2 when the row was the header, and -1 when
+ * a row is bad (err says why; pd_csv_raw gives its whole text).
+ *
+ * A quoted field that does not close where it should (a stray quote) makes
+ * the reader reject the row at the line where the quote opened and read the
+ * lines after it again (csvin.c says when), so one line can complete several
+ * rows: after a nonzero result, call pd_csv_next until it returns 0.
  */
 int pd_csv_feed(pd_csv *c, const char *line, size_t len, long lineno, pd_buf *json,
 		pd_csv_row *row, pd_err *err);
-/* pd_csv_finish: at the end of a file; -1 with err if a quoted field is unterminated. */
-int pd_csv_finish(pd_csv *c, pd_err *err);
+/* pd_csv_next: the next result of the lines fed so far, as pd_csv_feed; 0 when none. */
+int pd_csv_next(pd_csv *c, pd_buf *json, pd_csv_row *row, pd_err *err);
+/*
+ * pd_csv_finish: at the end of a file: the rows still held (a quoted field
+ * still open is cut, and the lines after its quote read again), as
+ * pd_csv_next: call it, then pd_csv_next, until 0.
+ */
+int pd_csv_finish(pd_csv *c, pd_buf *json, pd_csv_row *row, pd_err *err);
 /* pd_csv_reset: before the next file (a new header row follows). */
 void pd_csv_reset(pd_csv *c);
-/* The raw text and first line of the row just completed (or failed). */
+/* The raw text and line of the row just completed or rejected (for a quote
+ * that does not close: the line where it opened). */
 const char *pd_csv_raw(const pd_csv *c, size_t *len);
 long pd_csv_row_line(const pd_csv *c);
 

@@ -387,3 +387,28 @@ void pd_input_free(pd_input *in)
 	free(in->win);
 	free(in);
 }
+
+FILE *pd_tmpfile(pd_err *err)
+{
+	const char *dir = getenv("TMPDIR");
+	if (!dir || !*dir)
+		dir = "/tmp";
+	size_t n = strlen(dir) + sizeof "/pd.XXXXXX";
+	char *path = xmalloc(n);
+	snprintf(path, n, "%s/pd.XXXXXX", dir);
+	int fd = mkstemp(path);
+	FILE *f = NULL;
+	int e = errno;
+	if (fd >= 0) {
+		unlink(path);
+		f = fdopen(fd, "w+");
+		e = errno;
+		if (!f)
+			close(fd);
+	}
+	free(path);
+	if (!f)
+		pd_err_set(err, PD_ESERVICE, "cannot create a temporary file in '%s': %s", dir,
+			   strerror(e));
+	return f;
+}

@@ -65,4 +65,13 @@ long pd_input_lineno(const pd_input *in);
 unsigned long long pd_input_bytes(const pd_input *in);
 void pd_input_free(pd_input *in);
 
+/*
+ * pd_tmpfile: a new, empty file open for reading and writing (a spill for
+ * input read twice or kept until the end), made with mkstemp in $TMPDIR, or
+ * /tmp when TMPDIR is unset or empty, and unlinked at once, so it goes away
+ * when closed or when the process ends.  (tmpfile() ignores TMPDIR.)  NULL
+ * with err (PD_ESERVICE, naming the directory) when it cannot be made.
+ */
+FILE *pd_tmpfile(pd_err *err);
+
 #endif

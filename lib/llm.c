@@ -361,7 +361,7 @@ int pd_llm_review(const pd_llm_config *c, cJSON *const *items, size_t n, pd_llm_
 		out[i].reason[0] = '\0';
 		if (hit[i]) {
 			cJSON *v = cJSON_ParseWithLength(vals[i].p, vals[i].len);
-			char why[160];
+			char why[sizeof out->reason];
 			cJSON *ck = v ? pd_llm_check_verdict(v, why, sizeof why) : NULL;
 			cJSON_Delete(v);
 			if (ck) {
@@ -428,7 +428,7 @@ int pd_llm_review(const pd_llm_config *c, cJSON *const *items, size_t n, pd_llm_
 			pd_http_req *rq = &reqs[k];
 			st->requests++;
 			st->attempts += (unsigned long)(rq->resp.attempts > 0 ? rq->resp.attempts : 1);
-			char why[160];
+			char why[sizeof out->reason];
 			cJSON *arr = NULL;
 			int answered = 0;
 			if (!rq->ok) {
@@ -464,7 +464,7 @@ int pd_llm_review(const pd_llm_config *c, cJSON *const *items, size_t n, pd_llm_
 					unavailable(&out[i], "%s", "reply has no review with this id");
 					continue;
 				}
-				char vwhy[160];
+				char vwhy[sizeof out->reason];
 				cJSON *ck = pd_llm_check_verdict(rv, vwhy, sizeof vwhy);
 				if (!ck) {
 					unavailable(&out[i], "%s", vwhy);

@@ -54,7 +54,8 @@ typedef struct pd_llm_config {
 
 typedef struct pd_llm_result {
 	cJSON *verdict;		/* checked verdict object, or NULL: unavailable */
-	char reason[200];	/* when unavailable: why */
+	char reason[sizeof ((pd_err *)0)->msg];	/* when unavailable: why (an HTTP
+						   error's whole message fits) */
 	int cached;		/* 1 when the verdict came from the cache */
 } pd_llm_result;
 

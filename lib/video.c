@@ -5,6 +5,7 @@
 #include "alloc.h"
 #include "json.h"
 #include "timeutil.h"
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,10 @@ static int opt_str(const vsrc *src, const char *key, const char **out, pd_err *e
 	return 0;
 }
 
+/* The largest count taken: it fits PostgreSQL's bigint and a double exactly
+ * (2^53 is 9.007e15), and is far above any real view count. */
+#define COUNT_MAX 9e15
+
 static int opt_count(const vsrc *src, const char *key, double *out, pd_err *err)
 {
 	pd_jv v;
@@ -44,8 +49,22 @@ static int opt_count(const vsrc *src, const char *key, double *out, pd_err *err)
 		return 0;
 	if (v.t != PD_JV_NUMBER || !isfinite(v.d) || v.d < 0)
 		return pd_err_set(err, PD_EREC, "'%s' is not a non-negative number", key);
+	if (v.d > COUNT_MAX)
+		return pd_err_set(err, PD_EREC, "'%s' is over %g: %g", key, COUNT_MAX, v.d);
 	*out = v.d;
 	return 0;
+}
+
+/* opt_type: key absent, null or of type t (PD_JV_*; PD_JV_TRUE means a boolean) */
+static int opt_type(const vsrc *src, const char *key, int t, const char *what, pd_err *err)
+{
+	pd_jv v;
+	src->get(src->ctx, key, &v);
+	int ok = v.t == PD_JV_ABSENT || v.t == PD_JV_NULL || v.t == t ||
+		 (t == PD_JV_TRUE && v.t == PD_JV_FALSE);
+	if (ok && v.t == PD_JV_NUMBER && !isfinite(v.d))
+		ok = 0;		/* 1e999 parses as infinity */
+	return ok ? 0 : pd_err_set(err, PD_EREC, "'%s' is not %s", key, what);
 }
 
 static int opt_time(const vsrc *src, const char *key, double *out, pd_err *err)
@@ -92,7 +111,21 @@ static int video_fill(const vsrc *src, pd_video *v, pd_err *err)
 	}
 	pd_jv basis;
 	src->get(src->ctx, "perf_basis", &basis);
-	v->perf_basis = (int)(basis.t == PD_JV_NUMBER ? basis.d : 0);
+	v->perf_basis = 0;
+	if (basis.t != PD_JV_ABSENT && basis.t != PD_JV_NULL) {
+		if (basis.t != PD_JV_NUMBER || !(basis.d >= 0 && basis.d <= INT_MAX) ||
+		    basis.d != floor(basis.d))
+			return pd_err_set(err, PD_EREC, "'perf_basis' is not a whole number from 0 to %d",
+					  INT_MAX);
+		v->perf_basis = (int)basis.d;
+	}
+	/* the fields of later stages: checked here so that no stage takes a
+	 * wrong type for "none" (pd-cluster writes cluster and cluster_sim,
+	 * pd-mine holdout) */
+	if (opt_type(src, "holdout", PD_JV_TRUE, "true or false", err) < 0 ||
+	    opt_type(src, "cluster", PD_JV_OBJECT, "an object (macro, meso, micro)", err) < 0 ||
+	    opt_type(src, "cluster_sim", PD_JV_NUMBER, "a number", err) < 0)
+		return -1;
 	pd_jv h;
 	src->get(src->ctx, "holdout", &h);
 	v->holdout = h.t == PD_JV_TRUE;

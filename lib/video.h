@@ -28,8 +28,11 @@ typedef struct pd_video {
 /*
  * pd_video_from_json: fill v from the object o.  Rejects (PD_EREC, message
  * naming the field): a missing or non-string or empty "id", a non-string
- * channel_id/title, a non-array "tags" or non-string tag, a negative or
- * non-numeric count, a published_at/observed_at that is not RFC 3339.
+ * channel_id/title, a non-array "tags" or non-string tag, a negative,
+ * non-numeric or over 9e15 count, a published_at/observed_at that is not RFC
+ * 3339, a perf_basis that is not a whole number in int range, a holdout that
+ * is not a boolean, a cluster that is not an object, a cluster_sim that is
+ * not a number (null or absent is always fine).
  */
 int pd_video_from_json(const cJSON *o, pd_video *v, pd_err *err);
 /*

@@ -29,6 +29,38 @@ bad_case "duplicate id" 3 "duplicate video id 'g1'" "g1,C,again"
 bad_case "empty id" 3 "empty video id" ",C,no id"
 { good; printf '%s\r\n' 'g2,C,second,2025-01-02T00:00:00Z,20' 'b5,C,"never closed,2025-01-01T00:00:00Z,1'; } >"$TMP/case.csv"
 bad_case "unterminated quote at the end" 4 "unterminated quoted field" '"never closed'
+# a quote that does not close where it should: the row is rejected at the line
+# where the quote opened, and reading resumes on the next line (man pd-fetch,
+# "Quotes that do not close")
+{
+	echo 'video_id,channel_id,title,published_at,view_count'
+	for i in $(seq 1 301); do
+		if [ "$i" = 100 ]; then t='"Best" moments ever'
+		elif [ $((i % 10)) = 0 ]; then t="\"title $i, quoted\""
+		else t="title $i"; fi
+		printf 's%d,C%d,%s,2025-01-01T00:00:00Z,%d\r\n' "$i" $((i % 7)) "$t" "$i"
+	done
+} >"$TMP/quote.csv"
+run pd-fetch --no-metric --rejects "$TMP/rej" "$TMP/quote.csv"
+expect "a stray quote in a title: reported at its line, exit 1" '
+	check_status 1 && grep -q "^pd-fetch: .*quote.csv:101: unterminated quoted field in column .title." "$ERR"'
+expect "a stray quote in a title: that row alone rejected, the 300 others read" '
+	[ "$(wc -l <"$TMP/rej")" = 1 ] && grep -q "^s100,C2,\"Best\" moments ever," "$TMP/rej" &&
+	[ "$(grep -c "\"type\":\"video\"" "$OUT")" = 300 ] && ! grep -qF "\\n" "$OUT" &&
+	[ "$(jq -r "select(.id == \"s110\") | .title" "$OUT")" = "title 110, quoted" ]'
+{ good; printf '%s\r\n' 'b7,C,"never closed,2025-01-01T00:00:00Z,1' 'g2,C,"two' 'lines",2025-01-02T00:00:00Z,20' 'g3,C,third,2025-01-03T00:00:00Z,30'; } >"$TMP/case.csv"
+run pd-fetch --no-metric --rejects "$TMP/rej" "$TMP/case.csv"
+expect "a stray quote before a row with a quoted line break: both rows right" '
+	check_status 1 && grep -q "case.csv:3: unterminated quoted field in column .title." "$ERR" &&
+	[ "$(cat "$TMP/rej")" = "b7,C,\"never closed,2025-01-01T00:00:00Z,1" ] &&
+	[ "$(jq -r "select(.id == \"g2\") | .title" "$OUT")" = "$(printf "two\nlines")" ] &&
+	[ "$(jq -r .id "$OUT" | tr "\n" " ")" = "g1 g2 g3 " ]'
+{ good; printf '%s\r\n' 'g2,C,second,2025-01-02T00:00:00Z,20' 'b8,C,"open quote,2025-01-01T00:00:00Z,1' 'b9,C,too,many,fields,here'; } >"$TMP/case.csv"
+run pd-fetch --no-metric --rejects "$TMP/rej" "$TMP/case.csv"
+expect "a quote open at the end of the file: the lines after it are read again" '
+	check_status 1 && grep -q "case.csv:4: unterminated quoted field in column .title." "$ERR" &&
+	grep -q "case.csv:5: row has 6 fields, the header has 5" "$ERR" &&
+	[ "$(wc -l <"$TMP/rej")" = 2 ] && [ "$(grep -c "\"type\":\"video\"" "$OUT")" = 2 ]'
 long=$(head -c 3000 /dev/zero | tr '\0' x)
 { good; printf '%s\r\n' "b6,C,$long,2025-01-01T00:00:00Z,1" 'g2,C,second,2025-01-02T00:00:00Z,20'; } >"$TMP/case.csv"
 run pd-fetch --no-metric --max-line 1000 --rejects "$TMP/rej" "$TMP/case.csv"

@@ -117,4 +117,37 @@ expect 'two runs at once both succeed, one after the other, one active set' '
 	n=$(q "select patterns from discovery_runs where status = ${Q}active${Q}") &&
 	test "$(q "select count(*) from active_patterns")" = "$n"'
 
+# Output that cannot be written (man pd-store, EXIT STATUS): before the commit
+# it stops the run (3, nothing stored); after it the run stays stored (4).
+runs() { q "select count(*) from discovery_runs"; }
+gen_stream --videos 50 --dim 8 --seed 5 --variant 4 >"$TMP/run5.ndjson"
+n0=$(runs)
+pd-store "$TMP/run5.ndjson" >/dev/full 2>"$ERR"; status=$?
+expect 'stdout full while passing records through: exit 3, nothing of the run stored' '
+	check_status 3 && grep -q "pd-store: write error: No space left on device" "$ERR" && test "$(runs)" = "$n0"'
+{ cat "$TMP/run5.ndjson"; echo '{"type":"video"}'; } >"$TMP/run5bad.ndjson"
+n0=$(runs)
+pd-store --no-passthrough --rejects /dev/full "$TMP/run5bad.ndjson" >"$OUT" 2>"$ERR"; status=$?
+expect 'a --rejects file that cannot be written: exit 3, nothing of the run stored' '
+	check_status 3 && grep -q "pd-store: cannot write ./dev/full.: No space left on device" "$ERR" &&
+	test "$(runs)" = "$n0"'
+n0=$(runs)
+run pd-store --no-passthrough --rejects "$TMP/no/such/dir/rej" "$TMP/run5bad.ndjson"
+expect 'a --rejects path that cannot be opened: exit 2 at once, nothing stored' '
+	check_status 2 && grep -q "cannot open" "$ERR" && test "$(runs)" = "$n0"'
+gen_stream --videos 50 --dim 8 --seed 6 --variant 4 >"$TMP/run6.ndjson"
+n0=$(runs)
+pd-store --no-passthrough "$TMP/run6.ndjson" >/dev/full 2>"$ERR"; status=$?
+expect 'stdout full after the commit (the metric record): exit 4, the run stored' '
+	check_status 4 && grep -q "pd-store: write error: No space left on device" "$ERR" &&
+	test "$(runs)" = $((n0 + 1))'
+
+# a title with the text \u0000 (an escaped backslash, then u0000) is text, not a NUL
+printf '%s\n' '{"type":"video","id":"nul-text","title":"a \\u0000 b"}' \
+	'{"type":"video","id":"nul-real","title":"a \u0000 b"}' >"$TMP/nul.ndjson"
+run pd-store --no-passthrough "$TMP/nul.ndjson"
+expect 'the text \u0000 is stored as text; a real NUL is rejected' '
+	check_status 1 && grep -q "nul.ndjson:2: .u0000 in a string cannot be stored" "$ERR" &&
+	! grep -q "nul.ndjson:1:" "$ERR" &&
+	test "$(q "select title from videos where id = ${Q}nul-text${Q}")" = "a \\u0000 b"'
 test_done
