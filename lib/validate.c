@@ -852,13 +852,18 @@ static void group(pd_validator *v, const unsigned char *cand, int mark_reasons, 
 
 /*
  * proxies: a pattern that passed so far is a proxy, and rejected, when its
- * effect vanishes among the videos without the feature of a stronger
- * pattern (one that passed the FDR screen, whatever became of it later) of
- * the same direction in the same or a nested cluster that a fifth or more
- * of its videos have: a length band standing in for a planted phrase that
- * lengthens titles, a tag for its topic.  Checked against every stronger
- * screened pattern, not only the kept ones, so the proxy of a phrase that
- * failed its own replication does not survive in its place.
+ * effect vanishes among the videos that have none of the features of the
+ * stronger patterns it overlaps with, while the one it overlaps most keeps
+ * its effect without the pattern's videos: patterns that passed the FDR screen
+ * (whatever became of them later), of the same direction, in the same or a
+ * nested cluster, sharing at least 5% of its videos.  A stratified test in
+ * the simplest form: the
+ * pattern's rank test on the stratum without those features.  A length
+ * band standing in for several planted phrases that lengthen titles, a tag
+ * or a topic word standing in for the effect inside its topic.  Checked
+ * against every stronger screened pattern, not only the kept ones, so the
+ * proxy of a phrase that failed its own replication does not survive in its
+ * place.  The pattern sharing most videos is named.
  */
 static void proxies(pd_validator *v)
 {
@@ -868,6 +873,9 @@ static void proxies(pd_validator *v)
 		pat *b = &v->pats[i];
 		if (cJSON_GetArraySize(b->reasons) > 0 || !b->mine_with.n)
 			continue;
+		int best = -1;
+		double best_share = 0;
+		ivec used = { 0 };
 		for (size_t k = 0; k < v->np; k++) {
 			pat *a = &v->pats[k];
 			int ik = (int)k, ii = (int)i;
@@ -875,12 +883,54 @@ static void proxies(pd_validator *v)
 			    cmp_strength(&ik, &ii) >= 0 || !strcmp(a->canon, b->canon) ||
 			    (!ancestor(v, a->ck[0], b->ck[0]) && !ancestor(v, b->ck[0], a->ck[0])))
 				continue;
-			if (explained(v, a, b, mark)) {
-				b->redundant_of = (int)k;
-				reason(b, "redundant: an effect that vanishes without the feature of %s", a->id);
-				break;
+			double sh = contained(&a->mine_with, &b->mine_with);
+			if (sh < 0.05)
+				continue;
+			ivec_push(&used, (int)k);
+			if (sh > best_share)
+				best_share = sh, best = (int)k;
+			for (size_t j = 0; j < a->mine_with.n; j++)
+				mark[a->mine_with.v[j]] = 1;
+		}
+		size_t covered = 0;
+		for (size_t j = 0; j < b->mine_with.n; j++)
+			covered += mark[b->mine_with.v[j]];
+		/* a pattern almost inside the stronger ones is for the redundancy
+		   step (the same videos, an overlapping n-gram), not a proxy test */
+		if (best >= 0 && covered > 0 && b->mine_with.n - covered >= (size_t)v->o.min_holdout) {
+			rtest t, back;
+			pat_rank(v, b, 0, &b->mine_with, -1, mark, &t);
+			/* and the other way: the stronger pattern must keep its effect
+			   without b's videos, or b is what explains it (a topic's tag
+			   is no proxy of the Shorts that do well inside the topic) */
+			pat *a = &v->pats[best];
+			for (size_t u = 0; u < used.n; u++) {
+				const pat *x = &v->pats[used.v[u]];
+				for (size_t j = 0; j < x->mine_with.n; j++)
+					mark[x->mine_with.v[j]] = 0;
+			}
+			for (size_t j = 0; j < b->mine_with.n; j++)
+				mark[b->mine_with.v[j]] = 1;
+			pat_rank(v, a, 0, &a->mine_with, -1, mark, &back);
+			for (size_t j = 0; j < b->mine_with.n; j++)
+				mark[b->mine_with.v[j]] = 0;
+			for (size_t u = 0; u < used.n; u++) {
+				const pat *x = &v->pats[used.v[u]];
+				for (size_t j = 0; j < x->mine_with.n; j++)
+					mark[x->mine_with.v[j]] = 1;
+			}
+			if (!rank_holds(b, &t, v->o.stability_alpha) && rank_holds(a, &back, v->o.stability_alpha)) {
+				b->redundant_of = best;
+				reason(b, "redundant: an effect that vanishes without the feature of %s%s",
+				       v->pats[best].id, used.n > 1 ? " and the stronger patterns it overlaps" : "");
 			}
 		}
+		for (size_t u = 0; u < used.n; u++) {
+			const pat *a = &v->pats[used.v[u]];
+			for (size_t j = 0; j < a->mine_with.n; j++)
+				mark[a->mine_with.v[j]] = 0;
+		}
+		free(used.v);
 	}
 	free(mark);
 }
