@@ -853,22 +853,21 @@ static void group(pd_validator *v, const unsigned char *cand, int mark_reasons, 
 /*
  * proxies: a pattern that passed so far is a proxy, and rejected, when its
  * effect vanishes among the videos that have none of the features of the
- * stronger patterns it overlaps with, while the one it overlaps most keeps
- * its effect without the pattern's videos: patterns that passed the FDR screen
- * (whatever became of them later), of the same direction, in the same or a
- * nested cluster, sharing at least 5% of its videos.  A stratified test in
- * the simplest form: the
- * pattern's rank test on the stratum without those features.  A length
- * band standing in for several planted phrases that lengthen titles, a tag
- * or a topic word standing in for the effect inside its topic.  Checked
- * against every stronger screened pattern, not only the kept ones, so the
- * proxy of a phrase that failed its own replication does not survive in its
- * place.  The pattern sharing most videos is named.
+ * screened patterns it overlaps with (patterns that passed the FDR screen,
+ * whatever became of them later, of the same direction, in the same or a
+ * nested cluster, sharing at least 5% of its videos), while the one it
+ * overlaps most keeps its effect without the pattern's videos (asked only
+ * when it has enough videos without them).  A stratified test in the
+ * simplest form, both ways: a length band standing in for planted phrases
+ * that lengthen titles, a topic's tag or word standing in for the feature
+ * that does well inside the topic, but not the feature for its tag.  Asked
+ * only when the pattern keeps min_holdout videos outside the others; a
+ * pattern almost inside another is left to the redundancy step.  The
+ * pattern sharing most videos is named.
  */
 static void proxies(pd_validator *v)
 {
 	unsigned char *mark = xcalloc(v->nv + 1, 1);
-	sort_ctx = v;
 	for (size_t i = 0; i < v->np; i++) {
 		pat *b = &v->pats[i];
 		if (cJSON_GetArraySize(b->reasons) > 0 || !b->mine_with.n)
@@ -878,9 +877,8 @@ static void proxies(pd_validator *v)
 		ivec used = { 0 };
 		for (size_t k = 0; k < v->np; k++) {
 			pat *a = &v->pats[k];
-			int ik = (int)k, ii = (int)i;
 			if (k == i || a->q > v->o.fdr || a->positive != b->positive || !a->mine_with.n ||
-			    cmp_strength(&ik, &ii) >= 0 || !strcmp(a->canon, b->canon) ||
+			    !strcmp(a->canon, b->canon) ||
 			    (!ancestor(v, a->ck[0], b->ck[0]) && !ancestor(v, b->ck[0], a->ck[0])))
 				continue;
 			double sh = contained(&a->mine_with, &b->mine_with);
@@ -919,7 +917,10 @@ static void proxies(pd_validator *v)
 				for (size_t j = 0; j < x->mine_with.n; j++)
 					mark[x->mine_with.v[j]] = 1;
 			}
-			if (!rank_holds(b, &t, v->o.stability_alpha) && rank_holds(a, &back, v->o.stability_alpha)) {
+			/* the other way is only asked when a has videos enough without b */
+			int a_alone = back.n1 >= v->o.min_holdout;
+			if (!rank_holds(b, &t, v->o.stability_alpha) &&
+			    (!a_alone || rank_holds(a, &back, v->o.stability_alpha))) {
 				b->redundant_of = best;
 				reason(b, "redundant: an effect that vanishes without the feature of %s%s",
 				       v->pats[best].id, used.n > 1 ? " and the stronger patterns it overlaps" : "");
