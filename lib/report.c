@@ -331,11 +331,20 @@ static void add_effectiveness(pd_report *r, const cJSON *o, const char *run)
 		run = rv->valuestring;
 	}
 	e->run = xstrdup(run ? run : "");
+	/* pd-track's records (expected_perf, median_with, n_with, last_predicted_at)
+	   or the short names of report.h */
 	e->name = dupn(pd_json_str(o, "pattern_name"));
-	e->at = dupn(pd_json_str(o, "measured_at"));
+	e->at = dupn(pd_json_str(o, "measured_at") ? pd_json_str(o, "measured_at")
+						   : pd_json_str(o, "last_predicted_at"));
 	e->pred = num(o, "predicted_perf");
+	if (isnan(e->pred))
+		e->pred = num(o, "expected_perf");
 	e->act = num(o, "actual_perf");
+	if (isnan(e->act))
+		e->act = num(o, "median_with");
 	e->videos = num(o, "videos");
+	if (isnan(e->videos))
+		e->videos = num(o, "n_with");
 }
 
 int pd_report_add_line(pd_report *r, const char *line, size_t n, pd_err *err)
@@ -519,34 +528,30 @@ int pd_report_load_db(pd_report *r, PGconn *c, int max_runs, pd_err *err)
 		cJSON_Delete(o);
 	}
 	PQclear(q);
-	/* tracking: only when pd-track's relations exist (report.h states the view) */
-	q = pd_db_query(c, "SELECT to_regclass('predictions') IS NOT NULL,"
-			" to_regclass('prediction_effectiveness') IS NOT NULL", 0, NULL, err);
+	/* tracking: pd-track's view (migration 2), shown when it has rows */
+	q = pd_db_query(c, "SELECT to_regclass('pattern_effectiveness') IS NOT NULL", 0, NULL, err);
 	if (!q)
 		return -1;
-	int have_pred = PQgetvalue(q, 0, 0)[0] == 't', have_view = PQgetvalue(q, 0, 1)[0] == 't';
+	int have_view = PQgetvalue(q, 0, 0)[0] == 't';
 	PQclear(q);
-	if (!have_pred)
+	if (!have_view)
 		return 0;
-	r->track = 1;
-	if (!have_view) {
-		r->track_note = xstrdup("The predictions table exists, but the view "
-					"prediction_effectiveness does not yet.");
-		return 0;
-	}
 	pd_err e2;
-	q = pd_db_query(c, "SELECT pattern_id::text, run_id::text, pattern_name::text,"
-			" predicted_perf::float8, actual_perf::float8, videos::float8,"
-			" to_char(measured_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
-			" FROM prediction_effectiveness ORDER BY pattern_id, run_id::bigint"
-			" LIMIT 200000", 0, NULL, &e2);
+	q = pd_db_query(c, "SELECT e.pattern_id::text, e.run_id::text, p.pattern_data->>'name',"
+			" e.expected_perf::float8, e.median_with::float8, e.n_with::float8,"
+			" to_char(e.last_predicted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
+			" FROM pattern_effectiveness e LEFT JOIN patterns p"
+			"  ON p.run_id = e.run_id AND p.id = e.pattern_id"
+			" ORDER BY e.pattern_id, e.run_id LIMIT 200000", 0, NULL, &e2);
 	if (!q) {
 		pd_buf b = PD_BUF_INIT;
-		pd_buf_printf(&b, "The view prediction_effectiveness could not be read as this "
+		pd_buf_printf(&b, "The view pattern_effectiveness could not be read as this "
 			      "report expects (%s).", e2.msg);
+		r->track = 1;
 		r->track_note = pd_buf_detach(&b);
 		return 0;
 	}
+	r->track = PQntuples(q) > 0;
 	for (int i = 0; i < PQntuples(q); i++) {
 		GROW(r->e, r->ne, r->cape);
 		reff *e = &r->e[r->ne++];

@@ -15,20 +15,14 @@
  * pd_report_redis_info + pd_report_set_redis.  pd_report_html then writes
  * the page into a buffer; the library never prints or exits.
  *
- * Predicted vs actual (the tracking contract, for pd-track's migration):
- * when to_regclass('predictions') is not NULL, the report reads the view
- * `prediction_effectiveness`, one row per pattern and run measured, with
- * these columns (extra columns are ignored):
- *     pattern_id     text      the pattern's stable id
- *     run_id         bigint    the discovery run whose prediction it was
- *     pattern_name   text      plain-English name (NULL: the id is shown)
- *     predicted_perf float8    expected perf (multiple of the channel normal)
- *     actual_perf    float8    median perf the matched videos reached
- *     videos         bigint    videos measured
- *     measured_at    timestamptz  when the actual figure was computed
- * A stream carries the same as records
- *     {"type":"effectiveness","pattern_id":..,"run_id":..,"pattern_name":..,
- *      "predicted_perf":..,"actual_perf":..,"videos":..,"measured_at":..}
+ * Predicted vs actual: pd-track's materialized view `pattern_effectiveness`
+ * (migration 2), shown when it has rows: per pattern and run, the median
+ * expected perf, the median perf the matched videos with the feature reached
+ * (median_with) and how many were measured (n_with), joined to the
+ * pattern's name.
+ * A stream carries the same as pd-track's `effectiveness` records
+ * (expected_perf, median_with, n_with, last_predicted_at), or with the
+ * names predicted_perf, actual_perf, videos, measured_at, pattern_name.
  *
  * Ownership: the report copies everything it keeps; pd_report_free frees it.
  */

@@ -209,10 +209,9 @@ if store_db pd_t1900; then
 		check_status 0 && has patterns "$np" "$TMP/db.counts" && has niches "$nc" "$TMP/db.counts" &&
 		has runs "$nr" "$TMP/db.counts" && grep -q "Patterns per run" "$TMP/db.html" &&
 		! grep -q "id=track" "$TMP/db.html"'
-	q "create table predictions (pattern_id text, run_id bigint, predicted_perf float8);
-	   create view prediction_effectiveness as select 'p1-0'::text as pattern_id, 2::bigint as run_id,
-	     'How-to titles 0'::text as pattern_name, 1.8::float8 as predicted_perf,
-	     1.5::float8 as actual_perf, 40::bigint as videos, now() as measured_at" >/dev/null
+	q "insert into predictions (run_id, pattern_id, video_id, expected_perf, has_feature, record)
+	     select 2, 'p1-0', id, 1.8, true, '{}'::jsonb from videos limit 3;
+	   refresh materialized view pattern_effectiveness" >/dev/null
 	run pd-report --db --no-redis -o "$TMP/db2.html"
 	counts "$TMP/db2.html" >"$TMP/db2.counts"
 	expect 'with the tracking view: predicted vs actual per pattern' '
