@@ -757,6 +757,7 @@ int pd_matcher_place_parse(const pd_matcher *m, const char *s, size_t n, int pla
 	if (!m->hier.n || !m->node_ids)
 		return 0;
 	const char *e = s + n;
+	int got[PD_NLEVELS];	/* place[] is written only when all of it holds */
 	for (int L = 0; L < PD_NLEVELS; L++) {
 		const char *t = memchr(s, '\t', (size_t)(e - s));
 		if (!t)
@@ -764,11 +765,12 @@ int pd_matcher_place_parse(const pd_matcher *m, const char *s, size_t n, int pla
 		if ((t == e) != (L == PD_NLEVELS - 1))
 			return 0;
 		int c = pd_strmap_find(m->node_ids, s, (size_t)(t - s));
-		if (c < 0 || m->hier.node[c].level != L || (L && m->hier.node[c].parent != place[L - 1]))
+		if (c < 0 || m->hier.node[c].level != L || (L && m->hier.node[c].parent != got[L - 1]))
 			return 0;
-		place[L] = c;
+		got[L] = c;
 		s = t + 1;
 	}
+	memcpy(place, got, sizeof got);
 	return 1;
 }
 

@@ -202,7 +202,7 @@ int pd_match_select(const pd_matcher *m, const float *srow, const float *x,
  * node ids separated by tabs.  pd_matcher_place_format appends it to out;
  * pd_matcher_place_parse reads s[0..n) into place[] and returns 1 when it is
  * a path of m's hierarchy (macro, a meso child of it, a micro child of
- * that), else 0.
+ * that), else 0 (place[] untouched).
  */
 void pd_matcher_place_format(const pd_matcher *m, const int place[PD_NLEVELS], pd_buf *out);
 int pd_matcher_place_parse(const pd_matcher *m, const char *s, size_t n, int place[PD_NLEVELS]);

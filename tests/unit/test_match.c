@@ -276,8 +276,10 @@ static void test_hierarchy(void **state)
 	assert_memory_equal(q, place, sizeof q);
 	static const char *const notpaths[] = { "A\tB.1\tB.1.a", "A\tA.1", "A\tA.1\tA.1.b\tx",
 						"A.1\tA\tA.1.b", "" };
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 5; i++) {
 		assert_int_equal(pd_matcher_place_parse(m, notpaths[i], strlen(notpaths[i]), q), 0);
+		assert_memory_equal(q, place, sizeof q);	/* untouched */
+	}
 	int bq[PD_NLEVELS] = { node_of(m, "B"), node_of(m, "B.1"), node_of(m, "B.1.a") };
 	n = pd_match_select(m, NULL, x, h, bq);
 	assert_int_equal(n, 1);
