@@ -46,8 +46,9 @@
 static const char usage_text[] =
 	"Usage: pd-match [OPTION]... [FILE]...\n"
 	"Match video records and draft titles against stored patterns: the patterns of\n"
-	"the clusters the hierarchy places the video in (macro, meso, micro), whether the\n"
-	"video has the pattern's feature, the expected performance, and recommendations.\n"
+	"the clusters the hierarchy places the video in (macro, meso, micro, as\n"
+	"pd-cluster --assign places it), whether the video has the pattern's feature, the\n"
+	"expected performance, and recommendations.\n"
 	"\n"
 	"      --patterns FILE   patterns from this NDJSON file (default: the database's\n"
 	"                        active set); its cluster records, if any, are the hierarchy\n"
@@ -61,14 +62,14 @@ static const char usage_text[] =
 	"      --recommend       also list the applicable patterns the video lacks, by gain\n"
 	"      --recommend-provisional  recommend provisional patterns too (implies\n"
 	"                        --recommend)\n"
-	"      --batch N         videos matched together (one BLAS product; default 256)\n"
+	"      --batch N         videos matched together (default 256)\n"
 	"      --tz OFFSET       time zone of weekday and hour features: Z, +HH:MM, -HH:MM\n"
 	"      --no-cache        do not use Redis even when REDIS_URL is set\n"
 	"      --threads N       2: parse the next batch on a second thread while this one\n"
 	"                        is matched (default when there are 2 or more CPUs); 1: not\n"
 	CLI_COMMON_HELP
 	"\n"
-	"Environment: DATABASE_URL (patterns and videos by id), REDIS_URL (optional cache),\n"
+	"Environment: DATABASE_URL (patterns, clusters, videos by id), REDIS_URL (cache),\n"
 	"PINECONE_API_KEY and PINECONE_INDEX_HOST (optional: embeddings by id),\n"
 	"PD_EMBED_URL, PD_EMBED_MODEL, PD_EMBED_API_KEY (optional: embeddings provider).\n"
 	"Exit status: 0 all matched, 1 some records rejected, 2 usage error, 3 service failure.\n";
