@@ -24,18 +24,21 @@
  *
  * Expected performance (documented in pd-match(1)).  A record whose stats
  * carry "effect" (a multiplier: the Hodges-Lehmann estimate of exp(shift in
- * log perf) with the feature vs without, in the cluster) and "effect_ci":
- * expected_perf = median_perf_without x effect, its interval
- * median_perf_without x effect_ci, the gain expected_perf -
- * median_perf_without with the interval that follows.  Such a record must
- * not contradict itself (effect on the side of 1 its direction says, the
- * medians on that side too, effect_ci holding effect): one that does is a
- * bad record.  An older record without "effect": expected_perf is the median
- * perf of the niche's videos that have the feature (stats median_perf_with,
- * else median_with, else performance_stats.within_radius.median); its
- * interval carries the lift's confidence interval over: expected_perf x
- * [lift_ci lo / lift, lift_ci hi / lift]; the gain is expected_perf minus
- * the median perf without the feature.
+ * log perf) with the feature vs without, in the cluster) and "effect_ci",
+ * with median_perf_without known: expected_perf = median_perf_without x
+ * effect, its interval median_perf_without x effect_ci, the gain
+ * expected_perf - median_perf_without with the interval that follows.  Such
+ * a record must not contradict itself (effect on the side of 1 its
+ * direction says, the medians on that side too, effect_ci holding effect):
+ * one that does is a bad record.  An older record without "effect" (or
+ * without median_perf_without): expected_perf is the median perf of the
+ * niche's videos that have the feature (stats median_perf_with, else
+ * median_with, else performance_stats.within_radius.median); its interval
+ * carries the lift's confidence interval over: expected_perf x [lift_ci lo
+ * / lift, lift_ci hi / lift]; the gain is expected_perf minus the median
+ * perf without the feature.  The medians of older records are not checked
+ * against their direction: pd-mine's direction comes from the share of high
+ * performers, which the medians can contradict on real data.
  *
  * Status: "rejected" patterns are not loaded; "provisional" ones (not
  * testable on newer videos) are, and their records say so; they are
