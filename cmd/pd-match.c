@@ -9,12 +9,14 @@
  * its cluster (the descent of pd-cluster --assign); without a hierarchy, to
  * the videos within its radius (the older rule, with a warning).  When they
  * come from the database and Redis is configured, a change of the cache
- * generation `pd:gen` (pd-store bumps it after each run) reloads them.  Inputs are `video` records with an
- * embedding, `video` records without one (the stored record is fetched by id:
- * Redis, then PostgreSQL), and `draft` records (a title, optionally a
- * duration, a publish time, a "ref"), embedded with a saved pd-embed model.
- * Inputs are gathered in batches (--batch, 256) so that a batch's
- * similarities to every centroid are one sgemm; with --unbuffered each line
+ * generation `pd:gen` (pd-store bumps it after each run) reloads them.
+ *
+ * Inputs are `video` records with an embedding, `video` records without one
+ * (the stored record is fetched by id: Redis, then PostgreSQL), and `draft`
+ * records (a title, optionally a duration, a publish time, a "ref"),
+ * embedded with a saved pd-embed model.  Inputs are gathered in batches
+ * (--batch, 256): placed one by one in the hierarchy, or, by radius, a
+ * batch's similarities to every centroid in one sgemm; with --unbuffered each line
  * is answered and flushed at once, read straight from the descriptor so the
  * first answer never waits for more input.  Otherwise a second thread reads
  * ahead (--threads, see "reading ahead" below): it parses the next chunk of
@@ -22,9 +24,10 @@
  *
  * Caches (Redis, keys carry the generation): a stored video record fetched by
  * id (24 h), its place in the hierarchy (6 h, keyed by the run too), and the
- * whole answer to an id-only input (1 h).  Inputs that
- * carry their embedding are never looked up: matching them costs a few
- * microseconds, a Redis round trip ~90.  Redis down: one warning, uncached.
+ * whole answer to an id-only input (1 h); an id's gets are one round trip,
+ * a batch's sets another.  Inputs that carry their embedding are never
+ * looked up: matching them costs a few microseconds, a Redis round trip ~90.
+ * Redis down: one warning, uncached.
  */
 #include "ahead.h"
 #include "cli.h"
