@@ -847,13 +847,7 @@ int pd_hier_add_record(pd_hier *h, const cJSON *rec, const float *cen, int d, pd
 	if (pd_hier_add(h, level, id, pd_json_str(rec, "parent"), cen, d, (float)rad,
 			(size_t)size, err) < 0)
 		goto out;
-	const cJSON *lab = cJSON_GetObjectItemCaseSensitive(rec, "label");
-	if (lab && !cJSON_IsNull(lab)) {
-		char *t = cJSON_PrintUnformatted(lab);
-		if (t)
-			h->node[h->n - 1].label = xstrdup(t);
-		cJSON_free(t);
-	}
+	h->node[h->n - 1].label = pd_cluster_label(cJSON_GetObjectItemCaseSensitive(rec, "label"));
 	const cJSON *rs = cJSON_GetObjectItemCaseSensitive(rec, "radius_share");
 	if (cJSON_IsNumber(rs) && rs->valuedouble > 0 && rs->valuedouble <= 1)
 		h->radius_share = rs->valuedouble;
@@ -861,6 +855,25 @@ int pd_hier_add_record(pd_hier *h, const cJSON *rec, const float *cen, int d, pd
 out:
 	free(own);
 	return rc;
+}
+
+char *pd_cluster_label(const cJSON *l)
+{
+	if (cJSON_IsString(l))
+		return *l->valuestring ? xstrdup(l->valuestring) : NULL;
+	if (!cJSON_IsArray(l))
+		return NULL;
+	pd_buf b = PD_BUF_INIT;
+	int k = 0;
+	const cJSON *t;
+	cJSON_ArrayForEach(t, l) {
+		if (!cJSON_IsString(t) || !*t->valuestring || k == 3)
+			continue;
+		if (k++)
+			pd_buf_adds(&b, ", ");
+		pd_buf_adds(&b, t->valuestring);
+	}
+	return k ? pd_buf_detach(&b) : NULL;
 }
 
 int pd_hier_add_line(pd_hier *h, const char *line, size_t len, pd_err *err)

@@ -45,8 +45,8 @@ typedef struct pd_cl_node {
 	float radius;		/* cosine distance holding radius_share of members */
 	double mean_sim;	/* mean cosine similarity of members to the centroid */
 	char *id;		/* owned */
-	char *label;		/* owned: the record's "label" as compact JSON text, or NULL
-				   (set only when loaded from records, pd_hier_add_record) */
+	char *label;		/* owned: the niche's label as one string (pd_cluster_label), or
+				   NULL (set only when loaded from records, pd_hier_add_record) */
 } pd_cl_node;
 
 typedef struct pd_hier {
@@ -109,7 +109,7 @@ int pd_hier_finish(pd_hier *h, pd_err *err);
  *
  * pd_hier_add_record: one cluster record (a parsed object) added with
  * pd_hier_add: "id", "level", "parent", "radius", "size", "radius_share"
- * (the hierarchy's, last one wins), "label" (kept as JSON text) and the
+ * (the hierarchy's, last one wins), "label" (pd_cluster_label) and the
  * centroid: cen[0..d) when cen is given (a database column), else the
  * record's "centroid_b64" or "centroid" array.  Returns 0, or -1 with err
  * (PD_EUSAGE): no id, level or centroid, a malformed centroid, or what
@@ -129,6 +129,14 @@ int pd_hier_finish(pd_hier *h, pd_err *err);
 int pd_hier_add_record(pd_hier *h, const cJSON *rec, const float *cen, int d, pd_err *err);
 int pd_hier_add_line(pd_hier *h, const char *line, size_t len, pd_err *err);
 long pd_hier_load_file(const char *path, size_t max_line, pd_hier *h, pd_err *err);
+
+/*
+ * pd_cluster_label: a record's "label" as the niche's label in one string,
+ * the form pattern records carry: a string as it is; an array of
+ * distinctive terms (pd-cluster's) as its first three non-empty ones joined
+ * by ", ".  NULL when there is none.  The caller frees the result.
+ */
+char *pd_cluster_label(const cJSON *label);
 
 /*
  * pd_hier_hash: a 64-bit hash of what placement depends on and reports

@@ -23,6 +23,7 @@
 #include "match.h"
 #include "features.h"
 #include "http.h"
+#include "pattern.h"
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>
@@ -132,8 +133,7 @@ typedef struct evid {
  * (match.h: with stats.effect, or the older computation).  Returns 0, or -1
  * with err when the record contradicts itself.
  */
-static int pattern_stats(pd_pattern *p, const cJSON *rec, const char *direction, evid *ev,
-			 pd_err *err)
+static int pattern_stats(pd_pattern *p, const cJSON *rec, evid *ev, pd_err *err)
 {
 	const cJSON *st = cJSON_GetObjectItemCaseSensitive(rec, "stats");
 	const cJSON *ps = cJSON_GetObjectItemCaseSensitive(rec, "performance_stats");
@@ -157,33 +157,18 @@ static int pattern_stats(pd_pattern *p, const cJSON *rec, const char *direction,
 	if (!isfinite(ev->n_with))
 		ev->n_with = num(win, "count");
 
+	/* the record agrees with itself: the check pd-validate and pd-store make
+	   (lib/pattern.h), so what one command accepts the others do */
+	pd_err e;
+	if (pd_pattern_check_effect(rec, &e) < 0)
+		return pd_err_set(err, PD_EREC, "pattern '%s': %s", p->id, e.msg);
 	/* the effect (a multiplier) and its interval, when the record has them */
-	const cJSON *ej = st ? cJSON_GetObjectItemCaseSensitive(st, "effect") : NULL;
+	double eff, lo, hi;
 	p->effect = p->effect_lo = p->effect_hi = NAN;
-	if (ej && !cJSON_IsNull(ej)) {
-		if (!cJSON_IsNumber(ej) || !isfinite(ej->valuedouble) || !(ej->valuedouble > 0))
-			return pd_err_set(err, PD_EREC, "pattern '%s': stats.effect is not a positive "
-					  "number", p->id);
-		p->effect = ej->valuedouble;
-		int k = pair(st, "effect_ci", &p->effect_lo, &p->effect_hi);
-		if (k < 0)
-			return pd_err_set(err, PD_EREC, "pattern '%s': stats.effect_ci is not [lo, hi]",
-					  p->id);
-		if (k == 1 && !(p->effect_lo <= p->effect && p->effect <= p->effect_hi &&
-				p->effect_lo > 0))
-			return pd_err_set(err, PD_EREC, "pattern '%s': stats.effect_ci [%g, %g] does "
-					  "not hold stats.effect %g", p->id, p->effect_lo,
-					  p->effect_hi, p->effect);
-		if (!direction)
-			p->negative = p->effect < 1;
-		else if (p->negative ? p->effect > 1 : p->effect < 1)
-			return pd_err_set(err, PD_EREC, "pattern '%s': stats.effect %g contradicts "
-					  "direction \"%s\"", p->id, p->effect, direction);
-		if (isfinite(with) && isfinite(p->perf_without) &&
-		    (p->negative ? with > p->perf_without : with < p->perf_without))
-			return pd_err_set(err, PD_EREC, "pattern '%s': median_perf_with %g and "
-					  "median_perf_without %g contradict its %s direction", p->id,
-					  with, p->perf_without, p->negative ? "negative" : "positive");
+	if (pd_pattern_effect(rec, &eff, &lo, &hi) == 2) {
+		p->effect = eff;
+		p->effect_lo = lo;
+		p->effect_hi = hi;
 	}
 
 	p->exp_lo = p->exp_hi = p->gain = p->gain_lo = p->gain_hi = NAN;
@@ -349,7 +334,7 @@ static void render(const pd_matcher *m, pd_pattern *p)
 	pd_buf_adds(&p->head, ",\"level\":");
 	add_str_or_null(&p->head, level);
 	pd_buf_adds(&p->head, ",\"label\":");
-	pd_buf_adds(&p->head, label ? label : "null");
+	add_str_or_null(&p->head, label);
 	pd_buf_adds(&p->head, ",\"similarity\":");
 	render_tail(&p->tail_has, p, 1);
 	render_tail(&p->tail_lacks, p, 0);
@@ -365,16 +350,6 @@ static void render(const pd_matcher *m, pd_pattern *p)
 	add_effect(&p->rec_tail, p);
 	pd_buf_adds(&p->rec_tail, ",\"explanation\":");
 	pd_buf_add_json_string(&p->rec_tail, p->explain_lacks, strlen(p->explain_lacks));
-}
-
-static char *json_text(const cJSON *v)
-{
-	if (!v || cJSON_IsNull(v))
-		return NULL;
-	char *t = cJSON_PrintUnformatted(v);
-	char *r = t ? xstrdup(t) : NULL;
-	cJSON_free(t);
-	return r;
 }
 
 int pd_matcher_add(pd_matcher *m, const cJSON *rec, const float *cen, int dim, pd_err *err)
@@ -422,7 +397,7 @@ int pd_matcher_add(pd_matcher *m, const cJSON *rec, const float *cen, int dim, p
 	const char *dir = pd_json_str(rec, "direction");
 	p->negative = dir && !strcmp(dir, "negative");
 	evid ev;
-	if (pattern_stats(p, rec, dir, &ev, err) < 0) {
+	if (pattern_stats(p, rec, &ev, err) < 0) {
 		pattern_release(p);
 		return -1;
 	}
@@ -430,7 +405,7 @@ int pd_matcher_add(pd_matcher *m, const cJSON *rec, const float *cen, int dim, p
 	p->cluster = s ? xstrdup(s) : NULL;
 	s = pd_json_str(rec, "level");
 	p->level = s ? xstrdup(s) : NULL;
-	p->label = json_text(cJSON_GetObjectItemCaseSensitive(rec, "label"));
+	p->label = pd_cluster_label(cJSON_GetObjectItemCaseSensitive(rec, "label"));
 	s = pd_json_str(rec, "name");
 	p->name = s ? xstrdup(s) : NULL;
 	p->status = status && strcmp(status, "validated") ? xstrdup(status) : NULL;

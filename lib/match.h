@@ -27,18 +27,17 @@
  * log perf) with the feature vs without, in the cluster) and "effect_ci",
  * with median_perf_without known: expected_perf = median_perf_without x
  * effect, its interval median_perf_without x effect_ci, the gain
- * expected_perf - median_perf_without with the interval that follows.  Such
- * a record must not contradict itself (effect on the side of 1 its
- * direction says, the medians on that side too, effect_ci holding effect):
- * one that does is a bad record.  An older record without "effect" (or
- * without median_perf_without): expected_perf is the median perf of the
- * niche's videos that have the feature (stats median_perf_with, else
- * median_with, else performance_stats.within_radius.median); its interval
- * carries the lift's confidence interval over: expected_perf x [lift_ci lo
- * / lift, lift_ci hi / lift]; the gain is expected_perf minus the median
- * perf without the feature.  The medians of older records are not checked
- * against their direction: pd-mine's direction comes from the share of high
- * performers, which the medians can contradict on real data.
+ * expected_perf - median_perf_without with the interval that follows.  An
+ * older record without "effect" (or without median_perf_without):
+ * expected_perf is the median perf of the niche's videos that have the
+ * feature (stats median_perf_with, else median_with, else
+ * performance_stats.within_radius.median); its interval carries the lift's
+ * confidence interval over: expected_perf x [lift_ci lo / lift, lift_ci hi /
+ * lift]; the gain is expected_perf minus the median perf without the
+ * feature.  Either way a record must not contradict itself
+ * (pd_pattern_check_effect, lib/pattern.h, the check pd-validate and
+ * pd-store make: effect and median ratio on the side of 1 its direction
+ * says, intervals holding their estimates): one that does is a bad record.
  *
  * Status: "rejected" patterns are not loaded; "provisional" ones (not
  * testable on newer videos) are, and their records say so; they are
@@ -69,7 +68,7 @@
 typedef struct pd_pattern {
 	char *id, *cluster, *name;
 	char *level;		/* the record's "level", or NULL */
-	char *label;		/* the record's "label" as compact JSON text, or NULL */
+	char *label;		/* the record's "label" (pd_cluster_label), or NULL */
 	char *status;		/* the record's "status" when not "validated", or NULL */
 	char *kind;		/* the record's "kind" (evergreen / trend), or NULL */
 	int provisional;	/* status "provisional" */
@@ -128,6 +127,8 @@ int pd_matcher_set_hier(pd_matcher *m, pd_hier *h, pd_err *err);
  * with err (PD_EREC): no id, a bad or missing feature, no finite radius in
  * [0,2], a centroid of another dimension than the patterns before, a zero
  * centroid, a repeated id, stats that contradict themselves (see above).
+ * The label (a string, or pd-cluster's array of terms) is read with
+ * pd_cluster_label.
  */
 int pd_matcher_add(pd_matcher *m, const cJSON *rec, const float *cen, int dim, pd_err *err);
 

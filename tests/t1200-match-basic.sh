@@ -37,9 +37,9 @@ expect 'planted truth: exactly the patterns of each video'"'"'s clusters, has_fe
 		"recommendation	draft-1	p-mid	-	1" >"$TMP/want" &&
 	diff "$TMP/want" "$TMP/got"'
 expect 'records name the niche: cluster, level, label (the pattern'"'"'s, else its cluster'"'"'s); similarity and radius as information' '
-	jsel "$OUT" ".video_id == \"v1\" and .pattern_id == \"p-howto\"" ".cluster == \"c-bread\" and .level == \"micro\" and .label == [\"bread\", \"loaf\"] and .similarity == 1 and .radius == 0.1 and .kind == \"evergreen\"" &&
-	jsel "$OUT" ".video_id == \"v2\" and .pattern_id == \"p-mid\"" ".cluster == \"food\" and .level == \"macro\" and .label == [\"bread\", \"kitchen\", \"grill\"] and .similarity == 0.8 and .radius == 0.15" &&
-	jsel "$OUT" ".pattern_id == \"p-question\"" ".level == \"meso\" and .label == [\"baking\", \"oven\"]"'
+	jsel "$OUT" ".video_id == \"v1\" and .pattern_id == \"p-howto\"" ".cluster == \"c-bread\" and .level == \"micro\" and .label == \"bread, loaf\" and .similarity == 1 and .radius == 0.1 and .kind == \"evergreen\"" &&
+	jsel "$OUT" ".video_id == \"v2\" and .pattern_id == \"p-mid\"" ".cluster == \"food\" and .level == \"macro\" and .label == \"bread, kitchen, grill\" and .similarity == 0.8 and .radius == 0.15" &&
+	jsel "$OUT" ".pattern_id == \"p-question\"" ".level == \"meso\" and .label == \"baking, oven\""'
 expect 'expected performance: from the lift (older records) or median_perf_without x effect, with intervals' '
 	jsel "$OUT" ".video_id == \"v1\" and .pattern_id == \"p-howto\"" ".expected_perf == 3 and .expected_perf_ci == [2.25, 3.75] and (has(\"effect\") | not)" &&
 	jsel "$OUT" ".type == \"match\" and .pattern_id == \"p-mid\"" ".expected_perf == 1.4 and .expected_perf_ci == [1.1, 1.8] and .effect == 1.4 and .effect_ci == [1.1, 1.8]" &&
@@ -395,19 +395,23 @@ printf '%s\n' '{"type":"pattern","id":"a","feature":{"kind":"short"},"centroid":
 	'{"type":"pattern","id":"c","feature":{"kind":"short"},"centroid":[1,0,0],"radius":0.1}' >"$TMP/badp2.ndjson"
 run pd-match --patterns "$TMP/badp2.ndjson" "$EX/match-videos.ndjson"
 expect 'patterns of mixed dimensions: usage error' 'check_status 2 && grep -q ":2: .*3 dimensions" "$ERR"'
-# stats that contradict themselves (with stats.effect): a bad pattern record
+# stats that contradict themselves: a bad pattern record (lib/pattern.h's check)
 jq -c 'if .id == "p-mid" then .direction = "negative" else . end' "$P" >"$TMP/contra1.ndjson"
 run pd-match --patterns "$TMP/contra1.ndjson" --clusters "$C" "$EX/match-videos.ndjson"
 expect 'effect > 1 with direction negative: usage error naming FILE:LINE' '
-	check_status 2 && grep -q "contra1.ndjson:2: pattern .p-mid.: stats.effect 1.4 contradicts direction" "$ERR"'
+	check_status 2 && grep -q "contra1.ndjson:2: pattern .p-mid.: stats: a negative pattern with effect 1.4" "$ERR"'
 jq -c 'if .id == "p-mid" then .stats.median_perf_with = 0.9 else . end' "$P" >"$TMP/contra2.ndjson"
 run pd-match --patterns "$TMP/contra2.ndjson" --clusters "$C" "$EX/match-videos.ndjson"
 expect 'median_perf_with below median_perf_without for a positive pattern: usage error naming FILE:LINE' '
-	check_status 2 && grep -q "contra2.ndjson:2: pattern .p-mid.: median_perf_with 0.9 and median_perf_without 1 contradict" "$ERR"'
+	check_status 2 && grep -q "contra2.ndjson:2: pattern .p-mid.: stats: a positive pattern whose median perf with the feature (0.9) is lower than without (1)" "$ERR"'
 jq -c 'if .id == "p-mid" then .stats.effect_ci = [1.5, 1.8] else . end' "$P" >"$TMP/contra3.ndjson"
 run pd-match --patterns "$TMP/contra3.ndjson" --clusters "$C" "$EX/match-videos.ndjson"
 expect 'an effect interval that excludes its estimate: usage error naming FILE:LINE' '
-	check_status 2 && grep -q "contra3.ndjson:2: .*does not hold stats.effect 1.4" "$ERR"'
+	check_status 2 && grep -q "contra3.ndjson:2: .*effect_ci \[1.5, 1.8\] does not hold effect 1.4" "$ERR"'
+jq -c 'if .id == "p-howto" then .stats.median_perf_with = 0.9 else . end' "$P" >"$TMP/contra4.ndjson"
+run pd-match --patterns "$TMP/contra4.ndjson" --clusters "$C" "$EX/match-videos.ndjson"
+expect 'an older record (no effect) whose medians contradict its direction: refused too, as pd-store does' '
+	check_status 2 && grep -q "contra4.ndjson:1: pattern .p-howto.: stats: a positive pattern whose median perf" "$ERR"'
 jq -c 'if .id == "p-short" then .cluster = "c-gone" else . end' "$P" >"$TMP/nocl.ndjson"
 run pd-match --patterns "$TMP/nocl.ndjson" --clusters "$C" "$EX/match-videos.ndjson"
 expect 'a pattern whose cluster is not in the hierarchy: usage error naming FILE:LINE' '

@@ -117,8 +117,8 @@ static void test_effect(void **state)
 	assert_true(fabs(p->exp_lo - 2.4) < 1e-12 && fabs(p->exp_hi - 3.8) < 1e-12);
 	assert_true(fabs(p->gain - 1) < 1e-12);
 	assert_true(fabs(p->gain_lo - 0.4) < 1e-12 && fabs(p->gain_hi - 1.8) < 1e-12);
-	/* no direction: the effect's side of 1 gives it */
-	assert_int_equal(add_stats(m, "e2", "", "{\"effect\":0.5,\"effect_ci\":[0.3,0.8],"
+	/* a negative pattern: the gain is negative */
+	assert_int_equal(add_stats(m, "e2", "negative", "{\"effect\":0.5,\"effect_ci\":[0.3,0.8],"
 				   "\"median_perf_without\":1}", &err), 1);
 	assert_true(m->pat[1].negative);
 	assert_true(fabs(m->pat[1].gain + 0.5) < 1e-12);
@@ -135,6 +135,10 @@ static void test_effect(void **state)
 		{ "positive", "{\"effect\":1.5,\"effect_ci\":[1.2]}" },
 		{ "positive", "{\"effect\":-1}" },
 		{ "positive", "{\"effect\":\"big\"}" },
+		{ "", "{\"effect\":0.5,\"effect_ci\":[0.3,0.8]}" },	/* no direction: positive */
+		/* older records (no effect) are checked the same way */
+		{ "positive", "{\"median_perf_with\":0.9,\"median_perf_without\":1}" },
+		{ "positive", "{\"lift\":3,\"lift_ci\":[1.5,2.5]}" },
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		err.msg[0] = 0;
@@ -142,11 +146,12 @@ static void test_effect(void **state)
 		assert_int_equal(err.code, PD_EREC);
 		assert_non_null(strstr(err.msg, "'bad'"));
 	}
-	/* an older record (no effect) is read as before, even with medians the
-	   other way round */
-	assert_int_equal(add_stats(m, "old", "positive", "{\"median_perf_with\":0.9,"
+	/* an older record (no effect) is read as before */
+	assert_int_equal(add_stats(m, "old", "positive", "{\"median_perf_with\":1.2,"
 				   "\"median_perf_without\":1,\"lift\":3,\"lift_ci\":[2,4]}", &err), 1);
-	assert_true(fabs(m->pat[2].exp_perf - 0.9) < 1e-12 && m->pat[2].gain < 0);
+	assert_true(fabs(m->pat[2].exp_perf - 1.2) < 1e-12 && fabs(m->pat[2].gain - 0.2) < 1e-12);
+	assert_true(fabs(m->pat[2].exp_lo - 0.8) < 1e-12 && fabs(m->pat[2].exp_hi - 1.6) < 1e-12);
+	assert_true(isnan(m->pat[2].effect));
 	assert_int_equal(m->n, 3);
 	assert_int_equal(pd_matcher_finish(m, &err), 0);
 	pd_buf out = PD_BUF_INIT;
@@ -156,7 +161,8 @@ static void test_effect(void **state)
 			       "\"effect\":1.5,\"effect_ci\":[1.2,1.9],\"explanation\":\"lacks "));
 	assert_non_null(strstr(out.p, "\"recommendations\":[{\"rank\":1,\"pattern_id\":\"e1\","));
 	assert_non_null(strstr(out.p, "\"expected_gain\":1,\"expected_gain_ci\":[0.4,1.8],\"effect\":1.5,"));
-	assert_null(strstr(out.p, "\"rank\":2"));	/* e2 negative, old a negative gain */
+	assert_non_null(strstr(out.p, "{\"rank\":2,\"pattern_id\":\"old\","));	/* gain 0.2 */
+	assert_null(strstr(out.p, "\"rank\":3"));	/* e2 negative */
 	pd_buf_release(&out);
 	pd_matcher_free(m);
 }
@@ -207,7 +213,7 @@ static const char *const hier_lines[] = {
 	"{\"type\":\"cluster\",\"id\":\"B\",\"level\":\"macro\",\"centroid\":[0,1,0],\"label\":[\"b\"]}",
 	"{\"type\":\"cluster\",\"id\":\"A.1\",\"level\":\"meso\",\"parent\":\"A\",\"centroid\":[1,0,0]}",
 	"{\"type\":\"cluster\",\"id\":\"A.2\",\"level\":\"meso\",\"parent\":\"A\",\"centroid\":[0.6,0,0.8],"
-	"\"label\":[\"a2\",\"x\"]}",
+	"\"label\":[\"a2\",\"\",\"x\",\"y\",\"z\"]}",
 	"{\"type\":\"cluster\",\"id\":\"B.1\",\"level\":\"meso\",\"parent\":\"B\",\"centroid\":[0,1,0]}",
 	"{\"type\":\"cluster\",\"id\":\"A.1.a\",\"level\":\"micro\",\"parent\":\"A.1\",\"centroid\":[1,0,0]}",
 	"{\"type\":\"cluster\",\"id\":\"A.1.b\",\"level\":\"micro\",\"parent\":\"A.1\",\"centroid\":[0.8,0.6,0],"
@@ -294,7 +300,9 @@ static void test_hierarchy(void **state)
 	assert_non_null(strstr(out.p, "\"pattern_id\":\"pu\",\"cluster\":\"A.1.b\",\"level\":\"micro\","
 			       "\"label\":\"own\",\"similarity\":"));
 	assert_non_null(strstr(out.p, "\"pattern_id\":\"pM\",\"cluster\":\"A\",\"level\":\"macro\","
-			       "\"label\":[\"a\"],\"similarity\":0.72"));
+			       "\"label\":\"a\",\"similarity\":0.72"));
+	/* a label of more than three terms: the first three non-empty ones */
+	assert_string_equal(m->hier.node[node_of(m, "A.2")].label, "a2, x, y");
 	/* a zero vector has no place and no patterns */
 	float z[3] = { 0, 0, 0 };
 	place[0] = -1;
