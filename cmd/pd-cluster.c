@@ -224,60 +224,13 @@ static void write_video(const char *line, size_t len, int had_cluster, const pd_
 	cli_record_done();
 }
 
-/* ---- reading cluster records (for --assign and --previous) ---- */
+/* ---- reading cluster records (for --assign and --previous): lib/cluster.h ---- */
 
 static void load_hier(const char *path, pd_hier *h)
 {
-	char *paths[1] = { (char *)path };
-	pd_input *in = pd_input_open(paths, 1, cli.max_line);
-	const char *line;
-	size_t len;
 	pd_err err;
-	pd_record r = PD_RECORD_INIT;
-	int rc, inited = 0;
-	while ((rc = pd_input_next(in, &line, &len, &err)) != PD_LINE_EOF) {
-		if (rc == PD_LINE_ERROR)
-			cli_fatal(2, "%s", err.msg);
-		if (rc == PD_LINE_TOOLONG)
-			cli_fatal(2, "%s:%ld: line too long", path, pd_input_lineno(in));
-		char type[32];
-		if (pd_json_type(line, len, type, sizeof type, &err) != 1 || strcmp(type, "cluster"))
-			continue;
-		if (pd_record_parse(&r, line, len, &err) < 0)
-			cli_fatal(2, "%s:%ld: %s", path, pd_input_lineno(in), err.msg);
-		const char *id = pd_json_str(r.json, "id");
-		int level = pd_level_parse(pd_json_str(r.json, "level"));
-		const char *parent = pd_json_str(r.json, "parent");
-		float *c = NULL;
-		size_t cap = 0;
-		int d = 0;
-		const cJSON *cb = cJSON_GetObjectItemCaseSensitive(r.json, "centroid_b64");
-		if (!id || level < 0 || !cJSON_IsString(cb))
-			cli_fatal(2, "%s:%ld: a cluster record needs id, level and centroid_b64", path,
-				  pd_input_lineno(in));
-		pd_buf q = PD_BUF_INIT;
-		pd_buf_add_json_string(&q, cb->valuestring, strlen(cb->valuestring));
-		if (pd_vec_parse_b64(q.p, q.len, &c, &cap, &d, &err) < 0 || d < 1)
-			cli_fatal(2, "%s:%ld: centroid_b64: %s", path, pd_input_lineno(in),
-				  d < 1 ? "empty" : err.msg);
-		pd_buf_release(&q);
-		if (!inited) {
-			pd_hier_init(h, d);
-			inited = 1;
-		}
-		double rad = pd_json_num(r.json, "radius", 0);
-		double size = pd_json_num(r.json, "size", 0);
-		if (pd_hier_add(h, level, id, parent, c, d, (float)rad, (size_t)size, &err) < 0)
-			cli_fatal(2, "%s:%ld: %s", path, pd_input_lineno(in), err.msg);
-		free(c);
-		h->radius_share = pd_json_num(r.json, "radius_share", 0.9);
-	}
-	pd_record_release(&r);
-	pd_input_free(in);
-	if (!inited)
-		cli_fatal(2, "%s: no cluster records", path);
-	if (pd_hier_finish(h, &err) < 0)
-		cli_fatal(2, "%s: %s", path, err.msg);
+	if (pd_hier_load_file(path, cli.max_line, h, &err) < 0)
+		cli_fatal(2, "%s", err.msg);
 }
 
 /* ---- per-cluster statistics ---- */

@@ -2,24 +2,32 @@
  * pd-match — which stored patterns apply to a video or a draft title, in
  * real time.
  *
- * Patterns come from --patterns FILE or the database's active set and are
- * loaded once (lib/match.h); when they come from the database and Redis is
- * configured, a change of the cache generation `pd:gen` (pd-store bumps it
- * after each run) reloads them.  Inputs are `video` records with an
- * embedding, `video` records without one (the stored record is fetched by id:
- * Redis, then PostgreSQL), and `draft` records (a title, optionally a
- * duration, a publish time, a "ref"), embedded with a saved pd-embed model.
- * Inputs are gathered in batches (--batch, 256) so that a batch's
- * similarities to every centroid are one sgemm; with --unbuffered each line
+ * Patterns come from --patterns FILE or the database's active set, the
+ * cluster hierarchy they apply by from --clusters FILE, the cluster records
+ * of the pattern file, or the active run's clusters; both are loaded once
+ * (lib/match.h).  A pattern applies to the videos the hierarchy places in
+ * its cluster (the descent of pd-cluster --assign); without a hierarchy, to
+ * the videos within its radius (the older rule, with a warning).  When they
+ * come from the database and Redis is configured, a change of the cache
+ * generation `pd:gen` (pd-store bumps it after each run) reloads them.
+ *
+ * Inputs are `video` records with an embedding, `video` records without one
+ * (the stored record is fetched by id: Redis, then PostgreSQL), and `draft`
+ * records (a title, optionally a duration, a publish time, a "ref"),
+ * embedded with a saved pd-embed model.  Inputs are gathered in batches
+ * (--batch, 256): placed one by one in the hierarchy, or, by radius, a
+ * batch's similarities to every centroid in one sgemm; with --unbuffered each line
  * is answered and flushed at once, read straight from the descriptor so the
  * first answer never waits for more input.  Otherwise a second thread reads
  * ahead (--threads, see "reading ahead" below): it parses the next chunk of
  * records while this one is matched and written.
  *
  * Caches (Redis, keys carry the generation): a stored video record fetched by
- * id (24 h), and the whole answer to an id-only input (1 h).  Inputs that
- * carry their embedding are never looked up: matching them costs a few
- * microseconds, a Redis round trip ~90.  Redis down: one warning, uncached.
+ * id (24 h), its place in the hierarchy (6 h, keyed by the run too), and the
+ * whole answer to an id-only input (1 h); an id's gets are one round trip,
+ * a batch's sets another.  Inputs that carry their embedding are never
+ * looked up: matching them costs a few microseconds, a Redis round trip ~90.
+ * Redis down: one warning, uncached.
  */
 #include "ahead.h"
 #include "cli.h"
@@ -40,34 +48,41 @@
 
 static const char usage_text[] =
 	"Usage: pd-match [OPTION]... [FILE]...\n"
-	"Match video records and draft titles against stored patterns: the patterns whose\n"
-	"centroid is within their radius of the video, whether the video has the pattern's\n"
-	"feature, the expected performance, and recommendations.\n"
+	"Match video records and draft titles against stored patterns: the patterns of\n"
+	"the clusters the hierarchy places the video in (macro, meso, micro, as\n"
+	"pd-cluster --assign places it), whether the video has the pattern's feature, the\n"
+	"expected performance, and recommendations.\n"
 	"\n"
 	"      --patterns FILE   patterns from this NDJSON file (default: the database's\n"
-	"                        active set)\n"
+	"                        active set); its cluster records, if any, are the hierarchy\n"
+	"      --clusters FILE   the cluster hierarchy from this NDJSON file of cluster\n"
+	"                        records (default: those of the pattern file, or the active\n"
+	"                        run's clusters)\n"
 	"      --embed-model FILE  embed drafts (and videos without an embedding that are\n"
 	"                        not stored) with this saved pd-embed model (default: the\n"
 	"                        provider of PD_EMBED_URL when set)\n"
 	"      --group           one match_group record per video instead of match records\n"
 	"      --recommend       also list the applicable patterns the video lacks, by gain\n"
-	"      --batch N         videos matched together (one BLAS product; default 256)\n"
+	"      --recommend-provisional  recommend provisional patterns too (implies\n"
+	"                        --recommend)\n"
+	"      --batch N         videos matched together (default 256)\n"
 	"      --tz OFFSET       time zone of weekday and hour features: Z, +HH:MM, -HH:MM\n"
 	"      --no-cache        do not use Redis even when REDIS_URL is set\n"
 	"      --threads N       2: parse the next batch on a second thread while this one\n"
 	"                        is matched (default when there are 2 or more CPUs); 1: not\n"
 	CLI_COMMON_HELP
 	"\n"
-	"Environment: DATABASE_URL (patterns and videos by id), REDIS_URL (optional cache),\n"
+	"Environment: DATABASE_URL (patterns, clusters, videos by id), REDIS_URL (cache),\n"
 	"PINECONE_API_KEY and PINECONE_INDEX_HOST (optional: embeddings by id),\n"
 	"PD_EMBED_URL, PD_EMBED_MODEL, PD_EMBED_API_KEY (optional: embeddings provider).\n"
 	"Exit status: 0 all matched, 1 some records rejected, 2 usage error, 3 service failure.\n";
 
-enum { OPT_PATTERNS = CLI_OPT_FIRST_OWN, OPT_EMBED_MODEL, OPT_GROUP, OPT_RECOMMEND, OPT_BATCH,
-       OPT_TZ, OPT_NO_CACHE, OPT_THREADS };
+enum { OPT_PATTERNS = CLI_OPT_FIRST_OWN, OPT_CLUSTERS, OPT_EMBED_MODEL, OPT_GROUP, OPT_RECOMMEND,
+       OPT_RECOMMEND_PROV, OPT_BATCH, OPT_TZ, OPT_NO_CACHE, OPT_THREADS };
 
 #define EMB_TTL (24 * 3600)
 #define MATCH_TTL 3600
+#define PLACE_TTL (6 * 3600)
 
 static pd_matcher *M;
 static pd_cache *cache;
@@ -82,6 +97,10 @@ static int group, recommend, tz_offset, from_db;
 static long long gen;
 static double last_gen_check;
 static uint64_t sig;		/* options and pattern set, for match cache keys */
+static char runtag[40];		/* the hierarchy's run ("r" + run id) or hash ("h" + hex), for place keys */
+static long long db_run;	/* the active run whose clusters are the hierarchy (0: none) */
+static unsigned long long place_hits;	/* places taken from the cache */
+static unsigned long long unplaced;	/* videos with a zero embedding (no place) */
 static unsigned dbtag;		/* which database (DATABASE_URL), for cache keys */
 static pd_vfeat *vf;
 static pd_match_hit *hits;	/* batch x patterns */
@@ -98,6 +117,9 @@ typedef struct slot {
 	pd_buf cached;		/* a whole answer from the match cache */
 	int from_cache;
 	char *mkey;		/* match cache key to fill after matching */
+	char *pkey;		/* place cache key: the embedding is the id's (a lookup) */
+	int place[PD_NLEVELS];	/* its nodes in the hierarchy; -1: to be placed */
+	int place_cached;	/* place came from the cache */
 	/* waiting for the embeddings provider (embedded for the whole batch at once) */
 	int pending, dropped;
 	char *text, *ekey;	/* the text sent, its embedding cache key */
@@ -172,16 +194,63 @@ static void compute_sig(void)
 {
 	uint64_t v[4] = { M->hash, (uint64_t)group, (uint64_t)recommend, (uint64_t)(int64_t)tz_offset };
 	sig = pd_hash64(v, sizeof v);
+	if (db_run > 0)
+		snprintf(runtag, sizeof runtag, "r%lld", db_run);
+	else
+		snprintf(runtag, sizeof runtag, "h%016llx", (unsigned long long)M->hier_hash);
 }
 
+static const char *clusters_path;
+
+/* the hierarchy of --clusters into m */
+static int load_clusters_file(pd_matcher *m, pd_err *err)
+{
+	pd_hier h;
+	if (pd_hier_load_file(clusters_path, cli.max_line, &h, err) < 0)
+		return -1;
+	return pd_matcher_set_hier(m, &h, err);
+}
+
+/*
+ * load_db_patterns: the active set, and the hierarchy from --clusters or the
+ * active run's clusters; NULL with err.
+ */
 static pd_matcher *load_db_patterns(pd_err *err)
 {
 	pd_matcher *m = pd_matcher_new();
-	if (pd_db_read_patterns(need_db(), m, err) < 0) {
-		pd_matcher_free(m);
-		return NULL;
+	db_run = 0;
+	if (clusters_path) {
+		if (load_clusters_file(m, err) < 0)
+			goto fail;
+	} else {
+		pd_hier h;
+		long long run;
+		long k = pd_db_read_clusters(need_db(), &h, &run, err);
+		if (k < 0)
+			goto fail;
+		if (k > 0) {
+			db_run = run;
+			pd_matcher_set_hier(m, &h, err);
+		}
 	}
+	if (pd_db_read_patterns(need_db(), m, err) < 0 || pd_matcher_finish(m, err) < 0)
+		goto fail;
 	return m;
+fail:
+	pd_matcher_free(m);
+	return NULL;
+}
+
+/* warn_radius: once, when patterns apply by radius for want of a hierarchy */
+static void warn_radius(const pd_matcher *m)
+{
+	static int warned;
+	if (warned || pd_matcher_has_hier(m) || !m->n)
+		return;
+	warned = 1;
+	cli_warn("no cluster hierarchy (--clusters, cluster records in the pattern file, or the "
+		 "active run's clusters): patterns apply within their radius instead of to their "
+		 "cluster");
 }
 
 static void set_matcher(pd_matcher *m)
@@ -225,6 +294,7 @@ static void check_gen(void)
 			return;
 		}
 		set_matcher(m);
+		warn_radius(m);
 		cli_metric_num("pattern_reloads", 1);
 	}
 	compute_sig();
@@ -241,6 +311,11 @@ static void slot_clear(slot *s)
 	s->vid = NULL;
 	free(s->mkey);
 	s->mkey = NULL;
+	free(s->pkey);
+	s->pkey = NULL;
+	for (int L = 0; L < PD_NLEVELS; L++)
+		s->place[L] = -1;
+	s->place_cached = 0;
 	free(s->text);
 	free(s->ekey);
 	free(s->line);
@@ -345,8 +420,34 @@ static void flush_batch(void)
 		nhits[i] = slots[i].from_cache || slots[i].dropped ? 0
 			 : pd_match_select(M, S + (size_t)i * (size_t)M->n,
 					   X + (size_t)i * (size_t)M->dim,
-					   hits + (size_t)i * (size_t)M->n);
+					   hits + (size_t)i * (size_t)M->n, slots[i].place);
 	kernel_s += cpu_s() - t0;
+	if (pd_matcher_has_hier(M))
+		for (int i = 0; i < nslots; i++)
+			if (!slots[i].from_cache && !slots[i].dropped && slots[i].place[0] < 0 &&
+			    !unplaced++)
+				cli_warn("'%s': a video with a zero embedding is placed in no cluster: no "
+					 "pattern applies", slots[i].vid);
+	/* what to cache once the answers are out: answers (1 h), places (6 h) */
+	const char **ckeys = NULL, **cvals = NULL;
+	size_t *clens = NULL;
+	int *cttls = NULL, nc = 0;
+	pd_buf places = PD_BUF_INIT;
+	size_t *place_at = NULL;
+	if (pd_cache_up(cache)) {
+		ckeys = xmalloc(2 * (size_t)nslots * sizeof *ckeys);
+		cvals = xmalloc(2 * (size_t)nslots * sizeof *cvals);
+		clens = xmalloc(2 * (size_t)nslots * sizeof *clens);
+		cttls = xmalloc(2 * (size_t)nslots * sizeof *cttls);
+		place_at = xmalloc(((size_t)nslots + 1) * sizeof *place_at);
+		for (int i = 0; i < nslots; i++) {
+			slot *s = &slots[i];
+			place_at[i] = places.len;
+			if (s->pkey && !s->place_cached && !s->dropped && s->place[0] >= 0)
+				pd_matcher_place_format(M, s->place, &places);
+		}
+		place_at[nslots] = places.len;
+	}
 	for (int i = 0; i < nslots; i++) {
 		slot *s = &slots[i];
 		size_t from = cli_out.len;
@@ -366,17 +467,37 @@ static void flush_batch(void)
 				}
 				pd_match_fill_has(M, h, nhits[i], f);
 			}
-			pd_match_write(M, s->vid, h, nhits[i], group, recommend, &cli_out);
+			pd_match_write(M, s->vid, h, nhits[i], group, recommend, s->place, &cli_out);
 			if (s->mkey)	/* kept to be cached once the answer is out */
 				pd_buf_add(&s->cached, cli_out.p + from, cli_out.len - from);
 		}
 		count_out(from);
 		lines_out++;
 		cli_record_done();
-		if (s->mkey)
-			pd_cache_set(cache, s->mkey, s->cached.p, s->cached.len, MATCH_TTL);
-		slot_clear(s);
+		if (ckeys && s->mkey) {
+			ckeys[nc] = s->mkey;
+			cvals[nc] = s->cached.p ? s->cached.p : "";
+			clens[nc] = s->cached.len;
+			cttls[nc++] = MATCH_TTL;
+		}
+		if (ckeys && place_at[i + 1] > place_at[i]) {
+			ckeys[nc] = s->pkey;
+			cvals[nc] = places.p + place_at[i];
+			clens[nc] = place_at[i + 1] - place_at[i];
+			cttls[nc++] = PLACE_TTL;
+		}
 	}
+	/* one round trip for the batch's cache entries, then the slots are free */
+	if (nc)
+		pd_cache_mset_ttls(cache, ckeys, cvals, clens, cttls, (size_t)nc);
+	for (int i = 0; i < nslots; i++)
+		slot_clear(&slots[i]);	/* (again for a dropped one: harmless) */
+	free(ckeys);
+	free(cvals);
+	free(clens);
+	free(cttls);
+	free(place_at);
+	pd_buf_release(&places);
 	nslots = 0;
 	if (cache)
 		cache_warn();
@@ -397,30 +518,46 @@ static void answer_reject(const char *file, long line, const char *msg)
 
 /*
  * lookup: s->r is a video without an embedding, id `id`: the stored record
- * (match cache, then embedding cache, then database) replaces it.
- * Returns 1 ready (or answered from the match cache), 0 not stored.
+ * (match cache, then embedding cache, then database) replaces it, and its
+ * place in the hierarchy is taken from the place cache when there.  The
+ * gets are one round trip.  Returns 1 ready (or answered from the match
+ * cache), 0 not stored.
  */
 static int lookup(slot *s, const char *id)
 {
 	int id_only = cJSON_GetArraySize(s->r.json) == 2;
-	char ekey[600], mkey[640];
+	int hier = pd_matcher_has_hier(M);
+	char ekey[600], mkey[640], pkey[640];
 	snprintf(ekey, sizeof ekey, "pd:emb:%lld:%08x:%s", gen, dbtag, id);
 	snprintf(mkey, sizeof mkey, "pd:match:%lld:%08x:%016llx:%s", gen, dbtag,
 		 (unsigned long long)sig, id);
+	snprintf(pkey, sizeof pkey, "pd:place:%lld:%08x:%s:%s", gen, dbtag, runtag, id);
 	int ok = strlen(id) < 500;
 	if (ok && pd_cache_up(cache)) {
-		const char *keys[2] = { ekey, mkey };
-		pd_buf vals[2] = { PD_BUF_INIT, PD_BUF_INIT };
-		int hit[2] = { 0, 0 };
-		pd_cache_mget(cache, keys, id_only ? 2 : 1, vals, hit);
-		if (id_only && hit[1]) {
-			pd_buf_add(&s->cached, vals[1].p ? vals[1].p : "", vals[1].len);
+		/* the record, the place, and for an id alone its answer */
+		const char *keys[3];
+		pd_buf vals[3] = { PD_BUF_INIT, PD_BUF_INIT, PD_BUF_INIT };
+		int hit[3] = { 0, 0, 0 }, nk = 0, ip = -1, im = -1;
+		keys[nk++] = ekey;
+		if (hier)
+			keys[ip = nk++] = pkey;
+		if (id_only)
+			keys[im = nk++] = mkey;
+		pd_cache_mget(cache, keys, (size_t)nk, vals, hit);
+		if (im >= 0 && hit[im]) {
+			pd_buf_add(&s->cached, vals[im].p ? vals[im].p : "", vals[im].len);
 			s->from_cache = 1;
 		} else if (hit[0]) {
 			pd_buf_add(&s->stored, vals[0].p, vals[0].len);
+			if (ip >= 0 && hit[ip] &&
+			    pd_matcher_place_parse(M, vals[ip].p ? vals[ip].p : "", vals[ip].len,
+						   s->place)) {
+				s->place_cached = 1;
+				place_hits++;
+			}
 		}
-		pd_buf_release(&vals[0]);
-		pd_buf_release(&vals[1]);
+		for (int k = 0; k < 3; k++)
+			pd_buf_release(&vals[k]);
 		cache_warn();
 		if (s->from_cache)
 			return 1;
@@ -451,6 +588,8 @@ static int lookup(slot *s, const char *id)
 	}
 	if (ok && id_only && pd_cache_up(cache))
 		s->mkey = xstrdup(mkey);
+	if (ok && hier && pd_cache_up(cache))
+		s->pkey = xstrdup(pkey);
 	return 1;
 }
 
@@ -668,7 +807,10 @@ static void load_patterns(void)
 	pd_matcher *m;
 	if (patterns_path) {
 		m = pd_matcher_new();
-		if (pd_matcher_load_file(m, patterns_path, &err) < 0) {
+		/* --clusters first: then the pattern file's cluster records are not read */
+		if ((clusters_path && load_clusters_file(m, &err) < 0) ||
+		    pd_matcher_load_file(m, patterns_path, !clusters_path, &err) < 0 ||
+		    pd_matcher_finish(m, &err) < 0) {
 			cli_error("%s", err.msg);
 			cli_flush();
 			exit(2);
@@ -683,6 +825,7 @@ static void load_patterns(void)
 		cli_fatal(2, "the model's embeddings have %d dimensions, the patterns %d",
 			  pd_tmodel_dims(model), m->dim);
 	set_matcher(m);
+	warn_radius(m);
 }
 
 /* One input line. */
@@ -867,9 +1010,11 @@ int main(int argc, char **argv)
 	cli_init("pd-match", "match", usage_text);
 	static const struct option longopts[] = {
 		{ "patterns", required_argument, NULL, OPT_PATTERNS },
+		{ "clusters", required_argument, NULL, OPT_CLUSTERS },
 		{ "embed-model", required_argument, NULL, OPT_EMBED_MODEL },
 		{ "group", no_argument, NULL, OPT_GROUP },
 		{ "recommend", no_argument, NULL, OPT_RECOMMEND },
+		{ "recommend-provisional", no_argument, NULL, OPT_RECOMMEND_PROV },
 		{ "batch", required_argument, NULL, OPT_BATCH },
 		{ "tz", required_argument, NULL, OPT_TZ },
 		{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
@@ -883,9 +1028,11 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_PATTERNS: patterns_path = optarg; break;
+		case OPT_CLUSTERS: clusters_path = optarg; break;
 		case OPT_EMBED_MODEL: model_path = optarg; break;
 		case OPT_GROUP: group = 1; break;
-		case OPT_RECOMMEND: recommend = 1; break;
+		case OPT_RECOMMEND: recommend |= PD_RECOMMEND; break;
+		case OPT_RECOMMEND_PROV: recommend |= PD_RECOMMEND | PD_RECOMMEND_PROVISIONAL; break;
 		case OPT_BATCH: batch = (int)cli_parse_long("--batch", optarg, 1, 1 << 16); break;
 		case OPT_TZ:
 			if (pd_tz_parse(optarg, &tz_offset) < 0)
@@ -930,8 +1077,10 @@ int main(int argc, char **argv)
 		last_gen_check = mono_s();
 	}
 	slots = xcalloc((size_t)batch, sizeof *slots);
-	for (int i = 0; i < batch; i++)
+	for (int i = 0; i < batch; i++) {
 		slots[i].vf = pd_vfeat_new();
+		slot_clear(&slots[i]);	/* nothing placed yet */
+	}
 	nhits = xcalloc((size_t)batch, sizeof *nhits);
 	vf = pd_vfeat_new();
 
@@ -966,6 +1115,13 @@ int main(int argc, char **argv)
 		cli_metric_num("patterns", M->n);
 		cli_metric_num("patterns_skipped_rejected", (double)M->skipped);
 		cli_metric_num("dims", M->dim);
+		cli_metric_str("applies_by", pd_matcher_has_hier(M) ? "hierarchy" : "radius");
+		if (pd_matcher_has_hier(M)) {
+			cli_metric_num("clusters", M->hier.n);
+			cli_metric_num("unplaced", (double)unplaced);
+		}
+		if (cache && pd_matcher_has_hier(M))
+			cli_metric_num("place_cache_hits", (double)place_hits);
 	}
 	cli_metric_num("kernel_cpu_seconds", kernel_s);
 	for (int i = 0; i < batch; i++) {

@@ -342,12 +342,14 @@ size_t pd_cache_mget(pd_cache *c, const char *const *keys, size_t n, pd_buf *val
 	return hits;
 }
 
-void pd_cache_mset(pd_cache *c, const char *const *keys, const char *const *vals,
-		   const size_t *lens, size_t n, int ttl_s)
+/* n SETEX (SET when the TTL is <= 0) pipelined: ttl_one for all, or ttls[i] each */
+static void mset(pd_cache *c, const char *const *keys, const char *const *vals,
+		 const size_t *lens, size_t n, int ttl_one, const int *ttls)
 {
 	if (!pd_cache_up(c))
 		return;
 	for (size_t i = 0; i < n; i++) {
+		int ttl_s = ttls ? ttls[i] : ttl_one;
 		int rc = ttl_s > 0 ? redisAppendCommand(c->ctx, "SETEX %s %d %b", keys[i], ttl_s,
 							vals[i], lens[i])
 				   : redisAppendCommand(c->ctx, "SET %s %b", keys[i], vals[i], lens[i]);
@@ -364,6 +366,18 @@ void pd_cache_mset(pd_cache *c, const char *const *keys, const char *const *vals
 		if (r)
 			freeReplyObject(r);
 	}
+}
+
+void pd_cache_mset(pd_cache *c, const char *const *keys, const char *const *vals,
+		   const size_t *lens, size_t n, int ttl_s)
+{
+	mset(c, keys, vals, lens, n, ttl_s, NULL);
+}
+
+void pd_cache_mset_ttls(pd_cache *c, const char *const *keys, const char *const *vals,
+			const size_t *lens, const int *ttls, size_t n)
+{
+	mset(c, keys, vals, lens, n, 0, ttls);
 }
 
 long long pd_cache_gen(pd_cache *c)

@@ -75,6 +75,9 @@ size_t pd_cache_mget(pd_cache *c, const char *const *keys, size_t n, pd_buf *val
 /* pd_cache_mset: n SETEX pipelined; lens[i] bytes of vals[i]. */
 void pd_cache_mset(pd_cache *c, const char *const *keys, const char *const *vals,
 		   const size_t *lens, size_t n, int ttl_s);
+/* pd_cache_mset_ttls: the same, key i kept ttls[i] seconds (no expiry when <= 0). */
+void pd_cache_mset_ttls(pd_cache *c, const char *const *keys, const char *const *vals,
+			const size_t *lens, const int *ttls, size_t n);
 
 /* pd_cache_gen: GET pd:gen (0 when absent, no cache or down). */
 long long pd_cache_gen(pd_cache *c);

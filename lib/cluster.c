@@ -53,10 +53,15 @@ void pd_hier_init(pd_hier *h, int d)
 	h->radius_share = 0.9;
 }
 
+static void pend_clear(void);
+
 void pd_hier_release(pd_hier *h)
 {
-	for (int i = 0; i < h->n; i++)
+	for (int i = 0; i < h->n; i++) {
 		free(h->node[i].id);
+		free(h->node[i].label);
+	}
+	pend_clear();	/* a load abandoned before pd_hier_finish */
 	free(h->node);
 	free(h->cent);
 	memset(h, 0, sizeof *h);
@@ -649,10 +654,22 @@ typedef struct pending {
 } pending;
 
 static pending *pend;	/* parallel to h->node while loading (one load at a time) */
+static int npend;
+
+static void pend_clear(void)
+{
+	for (int i = 0; i < npend; i++)
+		free(pend[i].parent_id);
+	free(pend);
+	pend = NULL;
+	npend = 0;
+}
 
 int pd_hier_add(pd_hier *h, int level, const char *id, const char *parent_id,
 		const float *centroid, int d, float radius, size_t size, pd_err *err)
 {
+	if (h->d == 0 && h->n == 0 && d > 0)
+		h->d = d;	/* pd_hier_init(h, 0): the first cluster's dimension */
 	if (d != h->d)
 		return pd_err_set(err, PD_EUSAGE, "cluster '%s': centroid of dimension %d, expected %d",
 				  id, d, h->d);
@@ -669,6 +686,7 @@ int pd_hier_add(pd_hier *h, int level, const char *id, const char *parent_id,
 	pend = xreallocarray(pend, (size_t)h->n, sizeof *pend);
 	pend[i].parent_id = parent_id && *parent_id ? xstrdup(parent_id) : NULL;
 	pend[i].order = i;
+	npend = h->n;
 	return 0;
 }
 
@@ -773,12 +791,167 @@ int pd_hier_finish(pd_hier *h, pd_err *err)
 			goto out;
 		}
 out:
-	for (int i = 0; i < n; i++)
-		free(pend[i].parent_id);
-	free(pend);
-	pend = NULL;
+	pend_clear();
 	pd_strmap_free(ids);
 	return rc;
+}
+
+/* ---- reading cluster records ---- */
+
+int pd_hier_add_record(pd_hier *h, const cJSON *rec, const float *cen, int d, pd_err *err)
+{
+	const char *id = pd_json_str(rec, "id");
+	int level = pd_level_parse(pd_json_str(rec, "level"));
+	if (!id || !*id || level < 0)
+		return pd_err_set(err, PD_EUSAGE, "a cluster record needs id, level and centroid_b64");
+	float *own = NULL;
+	size_t cap = 0;
+	int rc = -1;
+	pd_err e;
+	if (!cen) {
+		const cJSON *cb = cJSON_GetObjectItemCaseSensitive(rec, "centroid_b64");
+		const cJSON *ca = cJSON_GetObjectItemCaseSensitive(rec, "centroid");
+		d = 0;
+		if (cJSON_IsString(cb)) {
+			/* the codec reads the string's JSON text, quotes included */
+			pd_buf q = PD_BUF_INIT;
+			pd_buf_add_json_string(&q, cb->valuestring, strlen(cb->valuestring));
+			int bad = pd_vec_parse_b64(q.p, q.len, &own, &cap, &d, &e) < 0;
+			pd_buf_release(&q);
+			if (bad) {
+				pd_err_set(err, PD_EUSAGE, "cluster '%s': centroid_b64: %s", id, e.msg);
+				goto out;
+			}
+		} else if (cJSON_IsArray(ca)) {
+			char *t = cJSON_PrintUnformatted(ca);
+			int bad = !t || pd_vec_parse_json(t, strlen(t), &own, &cap, &d, &e) < 0;
+			cJSON_free(t);
+			if (bad) {
+				pd_err_set(err, PD_EUSAGE, "cluster '%s': centroid: %s", id,
+					   t ? e.msg : "cannot be read");
+				goto out;
+			}
+		} else {
+			pd_err_set(err, PD_EUSAGE, "a cluster record needs id, level and centroid_b64");
+			goto out;
+		}
+		cen = own;
+	}
+	if (d < 1) {
+		pd_err_set(err, PD_EUSAGE, "cluster '%s': empty centroid", id);
+		goto out;
+	}
+	double rad = pd_json_num(rec, "radius", 0), size = pd_json_num(rec, "size", 0);
+	if (!(size >= 0) || size > 1e15)
+		size = 0;
+	if (pd_hier_add(h, level, id, pd_json_str(rec, "parent"), cen, d, (float)rad,
+			(size_t)size, err) < 0)
+		goto out;
+	h->node[h->n - 1].label = pd_cluster_label(cJSON_GetObjectItemCaseSensitive(rec, "label"));
+	const cJSON *rs = cJSON_GetObjectItemCaseSensitive(rec, "radius_share");
+	if (cJSON_IsNumber(rs) && rs->valuedouble > 0 && rs->valuedouble <= 1)
+		h->radius_share = rs->valuedouble;
+	rc = 0;
+out:
+	free(own);
+	return rc;
+}
+
+char *pd_cluster_label(const cJSON *l)
+{
+	if (cJSON_IsString(l))
+		return *l->valuestring ? xstrdup(l->valuestring) : NULL;
+	if (!cJSON_IsArray(l))
+		return NULL;
+	pd_buf b = PD_BUF_INIT;
+	int k = 0;
+	const cJSON *t;
+	cJSON_ArrayForEach(t, l) {
+		if (!cJSON_IsString(t) || !*t->valuestring || k == 3)
+			continue;
+		if (k++)
+			pd_buf_adds(&b, ", ");
+		pd_buf_adds(&b, t->valuestring);
+	}
+	return k ? pd_buf_detach(&b) : NULL;
+}
+
+int pd_hier_add_line(pd_hier *h, const char *line, size_t len, pd_err *err)
+{
+	char type[32];
+	pd_err e;
+	if (pd_json_type(line, len, type, sizeof type, &e) < 0)
+		return pd_err_set(err, PD_EUSAGE, "%s", e.msg);
+	if (strcmp(type, "cluster"))
+		return 0;
+	cJSON *rec = cJSON_ParseWithLength(line, len);
+	if (!cJSON_IsObject(rec)) {
+		cJSON_Delete(rec);
+		return pd_err_set(err, PD_EUSAGE, "cluster record is not valid JSON");
+	}
+	int rc = pd_hier_add_record(h, rec, NULL, 0, err);
+	cJSON_Delete(rec);
+	return rc < 0 ? -1 : 1;
+}
+
+long pd_hier_load_file(const char *path, size_t max_line, pd_hier *h, pd_err *err)
+{
+	char *const paths[1] = { (char *)path };
+	pd_input *in = pd_input_open(paths, 1, max_line ? max_line : PD_DEFAULT_MAX_LINE);
+	const char *line;
+	size_t len;
+	long added = 0;
+	int r;
+	pd_err e;
+	pd_hier_init(h, 0);
+	while ((r = pd_input_next(in, &line, &len, &e)) != PD_LINE_EOF) {
+		if (r == PD_LINE_ERROR) {
+			pd_err_set(err, PD_EUSAGE, "%s", e.msg);
+			goto fail;
+		}
+		if (r == PD_LINE_TOOLONG) {
+			pd_err_set(err, PD_EUSAGE, "%s:%ld: line too long", path, pd_input_lineno(in));
+			goto fail;
+		}
+		int k = pd_hier_add_line(h, line, len, &e);
+		if (k < 0) {
+			pd_err_set(err, PD_EUSAGE, "%s:%ld: %s", path, pd_input_lineno(in), e.msg);
+			goto fail;
+		}
+		added += k;
+	}
+	pd_input_free(in);
+	in = NULL;
+	if (!added) {
+		pd_err_set(err, PD_EUSAGE, "%s: no cluster records", path);
+		goto fail;
+	}
+	if (pd_hier_finish(h, &e) < 0) {
+		pd_err_set(err, PD_EUSAGE, "%s: %s", path, e.msg);
+		goto fail;
+	}
+	return added;
+fail:
+	pd_input_free(in);
+	pd_hier_release(h);
+	return -1;
+}
+
+static uint64_t hmix(uint64_t h, uint64_t v)
+{
+	return h ^ (v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2));
+}
+
+uint64_t pd_hier_hash(const pd_hier *h)
+{
+	uint64_t x = hmix(0x51ed270b27ef5d2dull, (uint64_t)h->d);
+	for (int i = 0; i < h->n; i++) {
+		const pd_cl_node *nd = &h->node[i];
+		x = hmix(x, pd_hash64(nd->id, strlen(nd->id)));
+		x = hmix(x, ((uint64_t)(unsigned)nd->level << 32) | (uint32_t)(nd->parent + 1));
+		x = hmix(x, pd_hash64(h->cent + (size_t)i * h->d, (unsigned long)h->d * sizeof(float)));
+	}
+	return x;
 }
 
 /* ---- ids across runs ---- */

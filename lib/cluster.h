@@ -29,6 +29,7 @@
 #define PD_CLUSTER_H
 #include <stddef.h>
 #include <stdint.h>
+#include <cjson/cJSON.h>
 #include "err.h"
 
 enum { PD_MACRO = 0, PD_MESO = 1, PD_MICRO = 2, PD_NLEVELS = 3 };
@@ -44,6 +45,8 @@ typedef struct pd_cl_node {
 	float radius;		/* cosine distance holding radius_share of members */
 	double mean_sim;	/* mean cosine similarity of members to the centroid */
 	char *id;		/* owned */
+	char *label;		/* owned: the niche's label as one string (pd_cluster_label), or
+				   NULL (set only when loaded from records, pd_hier_add_record) */
 } pd_cl_node;
 
 typedef struct pd_hier {
@@ -85,16 +88,61 @@ int pd_hier_depth(const pd_hier *h);
 
 /*
  * Loading a hierarchy from records: pd_hier_init, then pd_hier_add for each
- * cluster (centroid copied, normalised), then pd_hier_finish, which orders
+ * cluster (centroid copied as given), then pd_hier_finish, which orders
  * the nodes, links parents (by id) and checks the tree: every meso has a
  * macro parent, every micro a meso parent, every macro and meso at least one
  * child, one dimension.  Returns 0, or -1 with err (PD_EUSAGE) naming the
- * cluster at fault.
+ * cluster at fault.  pd_hier_init(h, 0) leaves the dimension to the first
+ * cluster added.  Nodes keep the order they were added in among siblings,
+ * which decides exact ties of pd_hier_place (ties to the first).
  */
 void pd_hier_init(pd_hier *h, int d);
 int pd_hier_add(pd_hier *h, int level, const char *id, const char *parent_id,
 		const float *centroid, int d, float radius, size_t size, pd_err *err);
 int pd_hier_finish(pd_hier *h, pd_err *err);
+
+/*
+ * Reading cluster records, as pd-cluster writes them: the one reader behind
+ * pd-cluster --assign and --previous and pd-match --clusters (and the
+ * database's active clusters, lib/db_patterns.c), so that a video is placed
+ * the same way wherever it is placed.
+ *
+ * pd_hier_add_record: one cluster record (a parsed object) added with
+ * pd_hier_add: "id", "level", "parent", "radius", "size", "radius_share"
+ * (the hierarchy's, last one wins), "label" (pd_cluster_label) and the
+ * centroid: cen[0..d) when cen is given (a database column), else the
+ * record's "centroid_b64" or "centroid" array.  Returns 0, or -1 with err
+ * (PD_EUSAGE): no id, level or centroid, a malformed centroid, or what
+ * pd_hier_add refuses.
+ *
+ * pd_hier_add_line: the same for one NDJSON line; a line whose type is not
+ * "cluster" is skipped.  Returns 1 added, 0 skipped, -1 with err (PD_EUSAGE;
+ * a line that is not a JSON record too).
+ *
+ * pd_hier_load_file: every cluster record of the NDJSON file path (gzip
+ * too; other records skipped; lines up to max_line bytes, 0 for the
+ * default), then pd_hier_finish, into h (initialised here).  Returns the
+ * number of clusters, or -1 with err (PD_EUSAGE: "FILE: ..." when the file
+ * cannot be read, has no cluster records or its tree does not hold,
+ * "FILE:LINE: ..." for a bad line); h holds nothing to release then.
+ */
+int pd_hier_add_record(pd_hier *h, const cJSON *rec, const float *cen, int d, pd_err *err);
+int pd_hier_add_line(pd_hier *h, const char *line, size_t len, pd_err *err);
+long pd_hier_load_file(const char *path, size_t max_line, pd_hier *h, pd_err *err);
+
+/*
+ * pd_cluster_label: a record's "label" as the niche's label in one string,
+ * the form pattern records carry: a string as it is; an array of
+ * distinctive terms (pd-cluster's) as its first three non-empty ones joined
+ * by ", ".  NULL when there is none.  The caller frees the result.
+ */
+char *pd_cluster_label(const cJSON *label);
+
+/*
+ * pd_hier_hash: a 64-bit hash of what placement depends on and reports
+ * (ids, levels, parents, centroids, in node order), for cache keys.
+ */
+uint64_t pd_hier_hash(const pd_hier *h);
 
 /*
  * pd_hier_match_previous: ids carried over from prev: a node of h takes the

@@ -3,22 +3,27 @@
  * videos against it; see match.h.
  *
  * Everything that can be decided once per pattern is decided at load time:
- * the unit centroid (a row of one matrix, so a batch's similarities are one
- * cblas_sgemm), the similarity threshold, the expected performance with its
- * interval, and the two explanations (video has / lacks the feature).  Per
- * video there is then only the product, a scan of its row for the patterns
- * within their radius, a predicate test per applicable pattern (the same
- * lib/features.h code pd-mine counted with), and formatting.
+ * the unit centroid, the cluster it belongs to (with a hierarchy: the
+ * patterns listed per node, so a video's patterns are those of its three
+ * nodes), the expected performance with its interval, and the pieces of the
+ * records (video has / lacks the feature, the recommendation), rendered once
+ * by pd_matcher_finish.  Per video there is then only the placement (or,
+ * without a hierarchy, a row of one cblas_sgemm and its radius scan), a
+ * predicate test per applicable pattern (the same lib/features.h code
+ * pd-mine counted with), and copying.
  *
- * The screening product is BLAS; the similarity that decides and is written
- * is recomputed in one fixed order (dot_fixed), so answers are the same
- * bytes whatever the batch.  The Pinecone fetch (the last place an id's
- * embedding is looked up) lives here too: lib/pinecone.c only upserts.
+ * The similarity that is written is computed in one fixed order (dot_fixed)
+ * from the video and the pattern's unit centroid, once per distinct
+ * centroid among a video's patterns (a cluster's patterns share it), so
+ * answers are the same bytes whatever the batch.  The Pinecone fetch (the
+ * last place an id's embedding is looked up) lives here too: lib/pinecone.c
+ * only upserts.
  */
 #include "pd.h"
 #include "match.h"
 #include "features.h"
 #include "http.h"
+#include "pattern.h"
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>
@@ -37,6 +42,10 @@ static void pattern_release(pd_pattern *p)
 	free(p->id);
 	free(p->cluster);
 	free(p->name);
+	free(p->level);
+	free(p->label);
+	free(p->status);
+	free(p->kind);
 	free(p->explain_has);
 	free(p->explain_lacks);
 	pd_buf_release(&p->head);
@@ -54,7 +63,21 @@ void pd_matcher_free(pd_matcher *m)
 		pattern_release(&m->pat[i]);
 	free(m->pat);
 	free(m->cent);
+	pd_hier_release(&m->hier);
+	pd_strmap_free(m->node_ids);
+	free(m->node_first);
+	free(m->node_pat);
+	free(m->src);
 	free(m);
+}
+
+int pd_matcher_set_hier(pd_matcher *m, pd_hier *h, pd_err *err)
+{
+	if (m->hier.n)
+		return pd_err_set(err, PD_EUSAGE, "a hierarchy is set already");
+	m->hier = *h;
+	memset(h, 0, sizeof *h);
+	return 0;
 }
 
 static uint64_t mix(uint64_t h, uint64_t v)
@@ -80,9 +103,37 @@ static double first_num(const cJSON *o, const char *const *keys)
 	return NAN;
 }
 
-/* The performance figures of a pattern from its stats (brief: pattern record). */
-static void pattern_stats(pd_pattern *p, const cJSON *rec, double *lift, double *lo, double *hi,
-			  double *n_with)
+/* pair: a member [a, b] of two finite numbers into lo, hi (1), absent (0), else -1. */
+static int pair(const cJSON *o, const char *key, double *lo, double *hi)
+{
+	*lo = *hi = NAN;
+	const cJSON *ci = o ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
+	if (!ci || cJSON_IsNull(ci))
+		return 0;
+	if (!cJSON_IsArray(ci) || cJSON_GetArraySize(ci) != 2)
+		return -1;
+	const cJSON *a = cJSON_GetArrayItem(ci, 0), *b = cJSON_GetArrayItem(ci, 1);
+	if (!cJSON_IsNumber(a) || !cJSON_IsNumber(b) || !isfinite(a->valuedouble) ||
+	    !isfinite(b->valuedouble))
+		return -1;
+	*lo = a->valuedouble;
+	*hi = b->valuedouble;
+	return 1;
+}
+
+/* What the explanations say besides the expected performance. */
+typedef struct evid {
+	double lift, lo, hi;	/* stats.lift and lift_ci (older records) */
+	double n_with;
+	double perf_with;	/* median perf with the feature, as recorded */
+} evid;
+
+/*
+ * pattern_stats: the performance figures of a pattern from its stats
+ * (match.h: with stats.effect, or the older computation).  Returns 0, or -1
+ * with err when the record contradicts itself.
+ */
+static int pattern_stats(pd_pattern *p, const cJSON *rec, evid *ev, pd_err *err)
 {
 	const cJSON *st = cJSON_GetObjectItemCaseSensitive(rec, "stats");
 	const cJSON *ps = cJSON_GetObjectItemCaseSensitive(rec, "performance_stats");
@@ -90,77 +141,108 @@ static void pattern_stats(pd_pattern *p, const cJSON *rec, double *lift, double 
 	const cJSON *wout = ps ? cJSON_GetObjectItemCaseSensitive(ps, "outside_radius") : NULL;
 	static const char *const with_keys[] = { "median_perf_with", "median_with", NULL };
 	static const char *const without_keys[] = { "median_perf_without", "median_without", NULL };
-	p->exp_perf = first_num(st, with_keys);
-	if (!isfinite(p->exp_perf))
-		p->exp_perf = num(win, "median");
+	double with = first_num(st, with_keys);
+	if (!isfinite(with))
+		with = num(win, "median");
+	ev->perf_with = with;
 	p->perf_without = first_num(st, without_keys);
 	if (!isfinite(p->perf_without))
 		p->perf_without = num(wout, "median");
-	*lift = num(st, "lift");
-	if (!isfinite(*lift))
-		*lift = num(ps, "lift_ratio");
-	*lo = *hi = NAN;
-	const cJSON *ci = st ? cJSON_GetObjectItemCaseSensitive(st, "lift_ci") : NULL;
-	if (cJSON_IsArray(ci) && cJSON_GetArraySize(ci) == 2) {
-		const cJSON *a = cJSON_GetArrayItem(ci, 0), *b = cJSON_GetArrayItem(ci, 1);
-		if (cJSON_IsNumber(a) && cJSON_IsNumber(b) && isfinite(a->valuedouble) &&
-		    isfinite(b->valuedouble)) {
-			*lo = a->valuedouble;
-			*hi = b->valuedouble;
+	ev->lift = num(st, "lift");
+	if (!isfinite(ev->lift))
+		ev->lift = num(ps, "lift_ratio");
+	if (pair(st, "lift_ci", &ev->lo, &ev->hi) < 0)
+		ev->lo = ev->hi = NAN;	/* as before: an unusable interval is no interval */
+	ev->n_with = num(st, "n_with");
+	if (!isfinite(ev->n_with))
+		ev->n_with = num(win, "count");
+
+	/* the record agrees with itself: the check pd-validate and pd-store make
+	   (lib/pattern.h), so what one command accepts the others do */
+	pd_err e;
+	if (pd_pattern_check_effect(rec, &e) < 0)
+		return pd_err_set(err, PD_EREC, "pattern '%s': %s", p->id, e.msg);
+	/* the effect (a multiplier) and its interval, when the record has them */
+	double eff, lo, hi;
+	p->effect = p->effect_lo = p->effect_hi = NAN;
+	if (pd_pattern_effect(rec, &eff, &lo, &hi) == 2) {
+		p->effect = eff;
+		p->effect_lo = lo;
+		p->effect_hi = hi;
+	}
+
+	p->exp_lo = p->exp_hi = p->gain = p->gain_lo = p->gain_hi = NAN;
+	if (isfinite(p->effect) && isfinite(p->perf_without) && p->perf_without > 0) {
+		p->exp_perf = p->perf_without * p->effect;
+		if (isfinite(p->effect_lo)) {
+			p->exp_lo = p->perf_without * p->effect_lo;
+			p->exp_hi = p->perf_without * p->effect_hi;
+		}
+	} else {
+		p->exp_perf = with;
+		if (isfinite(p->exp_perf)) {
+			if (isfinite(ev->lift) && ev->lift > 0 && isfinite(ev->lo) && isfinite(ev->hi) &&
+			    ev->lo <= ev->hi) {
+				p->exp_lo = p->exp_perf * ev->lo / ev->lift;
+				p->exp_hi = p->exp_perf * ev->hi / ev->lift;
+			} else {
+				p->exp_lo = p->exp_hi = p->exp_perf;
+			}
 		}
 	}
-	*n_with = num(st, "n_with");
-	if (!isfinite(*n_with))
-		*n_with = num(win, "count");
-	p->exp_lo = p->exp_hi = NAN;
-	if (isfinite(p->exp_perf)) {
-		if (isfinite(*lift) && *lift > 0 && isfinite(*lo) && isfinite(*hi) && *lo <= *hi) {
-			p->exp_lo = p->exp_perf * *lo / *lift;
-			p->exp_hi = p->exp_perf * *hi / *lift;
-		} else {
-			p->exp_lo = p->exp_hi = p->exp_perf;
+	if (isfinite(p->exp_perf) && isfinite(p->perf_without)) {
+		p->gain = p->exp_perf - p->perf_without;
+		if (isfinite(p->exp_lo) && isfinite(p->exp_hi)) {
+			p->gain_lo = p->exp_lo - p->perf_without;
+			p->gain_hi = p->exp_hi - p->perf_without;
 		}
 	}
-	p->gain = isfinite(p->exp_perf) && isfinite(p->perf_without) ? p->exp_perf - p->perf_without
-								      : NAN;
+	return 0;
 }
 
 /* The evidence clause shared by both explanations. */
-static void evidence(pd_buf *b, const pd_pattern *p, double lift, double lo, double hi,
-		     double n_with)
+static void evidence(pd_buf *b, const pd_pattern *p, const evid *ev)
 {
-	if (isfinite(p->exp_perf) && isfinite(p->perf_without))
-		pd_buf_printf(b, "median %.2fx the channel norm with it vs %.2fx without",
-			      p->exp_perf, p->perf_without);
-	else if (isfinite(p->exp_perf))
-		pd_buf_printf(b, "median %.2fx the channel norm with it", p->exp_perf);
-	else
-		pd_buf_adds(b, "performance not recorded");
-	if (isfinite(lift)) {
-		pd_buf_printf(b, "; lift %.2f", lift);
-		if (isfinite(lo) && isfinite(hi))
-			pd_buf_printf(b, " (95%% CI %.2f-%.2f)", lo, hi);
+	if (isfinite(p->effect)) {
+		pd_buf_printf(b, "%.2fx the performance of the niche's videos without it", p->effect);
+		if (isfinite(p->effect_lo))
+			pd_buf_printf(b, " (interval %.2f-%.2f)", p->effect_lo, p->effect_hi);
+		if (isfinite(p->perf_without) && isfinite(ev->perf_with))
+			pd_buf_printf(b, "; median %.2fx the channel norm with it vs %.2fx without",
+				      ev->perf_with, p->perf_without);
+		else if (isfinite(p->perf_without))
+			pd_buf_printf(b, "; median %.2fx the channel norm without it",
+				      p->perf_without);
+	} else {
+		if (isfinite(p->exp_perf) && isfinite(p->perf_without))
+			pd_buf_printf(b, "median %.2fx the channel norm with it vs %.2fx without",
+				      p->exp_perf, p->perf_without);
+		else if (isfinite(p->exp_perf))
+			pd_buf_printf(b, "median %.2fx the channel norm with it", p->exp_perf);
+		else
+			pd_buf_adds(b, "performance not recorded");
+		if (isfinite(ev->lift)) {
+			pd_buf_printf(b, "; lift %.2f", ev->lift);
+			if (isfinite(ev->lo) && isfinite(ev->hi))
+				pd_buf_printf(b, " (95%% CI %.2f-%.2f)", ev->lo, ev->hi);
+		}
 	}
-	if (isfinite(n_with))
-		pd_buf_printf(b, ", %.0f videos with it", n_with);
+	if (isfinite(ev->n_with))
+		pd_buf_printf(b, ", %.0f videos with it", ev->n_with);
 }
 
-static void explanations(pd_pattern *p, double lift, double lo, double hi, double n_with)
+static void explanations(pd_pattern *p, const evid *ev)
 {
 	pd_buf d = PD_BUF_INIT, b = PD_BUF_INIT;
 	pd_feature_describe(p->feature, &d);
 	const char *desc = d.p ? d.p : "the feature";
 	pd_buf_printf(&b, "has %s, which in this niche goes with %s performance: ", desc,
 		      p->negative ? "lower" : "higher");
-	evidence(&b, p, lift, lo, hi, n_with);
+	evidence(&b, p, ev);
 	p->explain_has = pd_buf_detach(&b);
-	if (p->negative)
-		pd_buf_printf(&b, "lacks %s, which in this niche goes with lower performance: ",
-			      desc);
-	else
-		pd_buf_printf(&b, "lacks %s, which in this niche goes with higher performance: ",
-			      desc);
-	evidence(&b, p, lift, lo, hi, n_with);
+	pd_buf_printf(&b, "lacks %s, which in this niche goes with %s performance: ", desc,
+		      p->negative ? "lower" : "higher");
+	evidence(&b, p, ev);
 	p->explain_lacks = pd_buf_detach(&b);
 	pd_buf_release(&d);
 }
@@ -174,38 +256,98 @@ static void add_num(pd_buf *b, double v, const char *fmt)
 		pd_buf_adds(b, "null");
 }
 
-static void render_tail(pd_buf *b, const pd_pattern *p, int has)
+/* [lo,hi], or null when either is unknown */
+static void add_interval(pd_buf *b, double lo, double hi)
 {
-	pd_buf_adds(b, has ? ",\"has_feature\":true" : ",\"has_feature\":false");
-	pd_buf_adds(b, ",\"expected_perf\":");
-	add_num(b, p->exp_perf, "%.4g");
-	pd_buf_adds(b, ",\"expected_perf_ci\":");
-	if (isfinite(p->exp_lo) && isfinite(p->exp_hi)) {
+	if (isfinite(lo) && isfinite(hi)) {
 		pd_buf_addc(b, '[');
-		add_num(b, p->exp_lo, "%.4g");
+		add_num(b, lo, "%.4g");
 		pd_buf_addc(b, ',');
-		add_num(b, p->exp_hi, "%.4g");
+		add_num(b, hi, "%.4g");
 		pd_buf_addc(b, ']');
 	} else {
 		pd_buf_adds(b, "null");
 	}
+}
+
+static void add_str_or_null(pd_buf *b, const char *s)
+{
+	if (s)
+		pd_buf_add_json_string(b, s, strlen(s));
+	else
+		pd_buf_adds(b, "null");
+}
+
+/* ,"status":..,"kind":.. when the record has them */
+static void add_status_kind(pd_buf *b, const pd_pattern *p)
+{
+	if (p->status) {
+		pd_buf_adds(b, ",\"status\":");
+		add_str_or_null(b, p->status);
+	}
+	if (p->kind) {
+		pd_buf_adds(b, ",\"kind\":");
+		add_str_or_null(b, p->kind);
+	}
+}
+
+static void add_effect(pd_buf *b, const pd_pattern *p)
+{
+	if (!isfinite(p->effect))
+		return;
+	pd_buf_adds(b, ",\"effect\":");
+	add_num(b, p->effect, "%.4g");
+	pd_buf_adds(b, ",\"effect_ci\":");
+	add_interval(b, p->effect_lo, p->effect_hi);
+}
+
+static void render_tail(pd_buf *b, const pd_pattern *p, int has)
+{
+	pd_buf_adds(b, ",\"radius\":");
+	add_num(b, p->radius, "%.6g");
+	pd_buf_adds(b, has ? ",\"has_feature\":true" : ",\"has_feature\":false");
+	add_status_kind(b, p);
+	pd_buf_adds(b, ",\"expected_perf\":");
+	add_num(b, p->exp_perf, "%.4g");
+	pd_buf_adds(b, ",\"expected_perf_ci\":");
+	add_interval(b, p->exp_lo, p->exp_hi);
+	add_effect(b, p);
 	const char *ex = has ? p->explain_has : p->explain_lacks;
 	pd_buf_adds(b, ",\"explanation\":");
 	pd_buf_add_json_string(b, ex, strlen(ex));
 }
 
-/* render: the pre-rendered pieces of p's records. */
-static void render(pd_pattern *p)
+/* render: the pre-rendered pieces of p's records (pd_matcher_finish). */
+static void render(const pd_matcher *m, pd_pattern *p)
 {
+	const pd_cl_node *nd = p->node >= 0 ? &m->hier.node[p->node] : NULL;
+	const char *label = p->label ? p->label : nd ? nd->label : NULL;
+	const char *level = p->level ? p->level : nd ? pd_level_name[nd->level] : NULL;
+	pd_buf_reset(&p->head);
+	pd_buf_reset(&p->tail_has);
+	pd_buf_reset(&p->tail_lacks);
+	pd_buf_reset(&p->rec_tail);
 	pd_buf_adds(&p->head, "\"pattern_id\":");
 	pd_buf_add_json_string(&p->head, p->id, strlen(p->id));
+	pd_buf_adds(&p->head, ",\"cluster\":");
+	add_str_or_null(&p->head, p->cluster);
+	pd_buf_adds(&p->head, ",\"level\":");
+	add_str_or_null(&p->head, level);
+	pd_buf_adds(&p->head, ",\"label\":");
+	add_str_or_null(&p->head, label);
 	pd_buf_adds(&p->head, ",\"similarity\":");
 	render_tail(&p->tail_has, p, 1);
 	render_tail(&p->tail_lacks, p, 0);
+	add_status_kind(&p->rec_tail, p);
 	pd_buf_adds(&p->rec_tail, ",\"expected_perf\":");
 	add_num(&p->rec_tail, p->exp_perf, "%.4g");
+	pd_buf_adds(&p->rec_tail, ",\"expected_perf_ci\":");
+	add_interval(&p->rec_tail, p->exp_lo, p->exp_hi);
 	pd_buf_adds(&p->rec_tail, ",\"expected_gain\":");
 	add_num(&p->rec_tail, p->gain, "%.4g");
+	pd_buf_adds(&p->rec_tail, ",\"expected_gain_ci\":");
+	add_interval(&p->rec_tail, p->gain_lo, p->gain_hi);
+	add_effect(&p->rec_tail, p);
 	pd_buf_adds(&p->rec_tail, ",\"explanation\":");
 	pd_buf_add_json_string(&p->rec_tail, p->explain_lacks, strlen(p->explain_lacks));
 }
@@ -220,6 +362,8 @@ int pd_matcher_add(pd_matcher *m, const cJSON *rec, const float *cen, int dim, p
 		m->skipped++;
 		return 0;
 	}
+	if (m->finished)
+		return pd_err_set(err, PD_EUSAGE, "pattern '%s' added after pd_matcher_finish", id);
 	const cJSON *fj = cJSON_GetObjectItemCaseSensitive(rec, "feature");
 	if (!cJSON_IsObject(fj))
 		return pd_err_set(err, PD_EREC, "pattern '%s' has no \"feature\" object", id);
@@ -237,15 +381,40 @@ int pd_matcher_add(pd_matcher *m, const cJSON *rec, const float *cen, int dim, p
 	for (int i = 0; i < m->n; i++)
 		if (!strcmp(m->pat[i].id, id))
 			return pd_err_set(err, PD_EREC, "pattern '%s' appears twice", id);
+	float norm = pd_vec_norm(cen, dim);
+	if (!(norm > 0) || !isfinite(norm))
+		return pd_err_set(err, PD_EREC, "pattern '%s' has a zero centroid", id);
 	pd_err ferr;
 	pd_feature *f = pd_feature_from_json(fj, &ferr);
 	if (!f)
 		return pd_err_set(err, PD_EREC, "pattern '%s': feature: %s", id, ferr.msg);
-	float norm = pd_vec_norm(cen, dim);
-	if (!(norm > 0) || !isfinite(norm)) {
-		pd_feature_free(f);
-		return pd_err_set(err, PD_EREC, "pattern '%s' has a zero centroid", id);
+	pd_pattern tmp;
+	memset(&tmp, 0, sizeof tmp);
+	pd_pattern *p = &tmp;
+	p->id = xstrdup(id);
+	p->feature = f;
+	p->node = -1;
+	const char *dir = pd_json_str(rec, "direction");
+	p->negative = dir && !strcmp(dir, "negative");
+	evid ev;
+	if (pattern_stats(p, rec, &ev, err) < 0) {
+		pattern_release(p);
+		return -1;
 	}
+	const char *s = pd_json_str(rec, "cluster");
+	p->cluster = s ? xstrdup(s) : NULL;
+	s = pd_json_str(rec, "level");
+	p->level = s ? xstrdup(s) : NULL;
+	p->label = pd_cluster_label(cJSON_GetObjectItemCaseSensitive(rec, "label"));
+	s = pd_json_str(rec, "name");
+	p->name = s ? xstrdup(s) : NULL;
+	p->status = status && strcmp(status, "validated") ? xstrdup(status) : NULL;
+	p->provisional = status && !strcmp(status, "provisional");
+	s = pd_json_str(rec, "kind");
+	p->kind = s ? xstrdup(s) : NULL;
+	p->radius = radius;
+	p->min_sim = (float)(1.0 - radius);
+	explanations(p, &ev);
 	if (m->n == m->cap) {
 		m->cap = m->cap ? 2 * m->cap : 64;
 		m->pat = xreallocarray(m->pat, (size_t)m->cap, sizeof *m->pat);
@@ -255,23 +424,8 @@ int pd_matcher_add(pd_matcher *m, const cJSON *rec, const float *cen, int dim, p
 	float *row = m->cent + (size_t)m->n * (size_t)dim;
 	for (int k = 0; k < dim; k++)
 		row[k] = cen[k] / norm;
-	pd_pattern *p = &m->pat[m->n];
-	memset(p, 0, sizeof *p);
-	p->id = xstrdup(id);
-	const char *s = pd_json_str(rec, "cluster");
-	p->cluster = s ? xstrdup(s) : NULL;
-	s = pd_json_str(rec, "name");
-	p->name = s ? xstrdup(s) : NULL;
-	p->feature = f;
+	p->row_hash = pd_hash64(row, (unsigned long)dim * sizeof *row);
 	m->need |= pd_feature_needs(f);
-	p->radius = radius;
-	p->min_sim = (float)(1.0 - radius);
-	s = pd_json_str(rec, "direction");
-	p->negative = s && !strcmp(s, "negative");
-	double lift, lo, hi, n_with;
-	pattern_stats(p, rec, &lift, &lo, &hi, &n_with);
-	explanations(p, lift, lo, hi, n_with);
-	render(p);
 	p->idrank = 0;
 	for (int i = 0; i < m->n; i++) {
 		if (strcmp(m->pat[i].id, id) < 0)
@@ -279,15 +433,7 @@ int pd_matcher_add(pd_matcher *m, const cJSON *rec, const float *cen, int dim, p
 		else
 			m->pat[i].idrank++;
 	}
-	/* the set's hash: what changes an answer */
-	uint64_t h = pd_hash64(id, strlen(id));
-	h = mix(h, pd_feature_key(f));
-	h = mix(h, pd_hash64(row, (unsigned long)dim * sizeof *row));
-	h = mix(h, pd_hash64(p->explain_has, strlen(p->explain_has)));
-	double nums[6] = { radius, p->exp_perf, p->exp_lo, p->exp_hi, p->gain, p->negative };
-	h = mix(h, pd_hash64(nums, sizeof nums));
-	m->hash = mix(m->hash, h);
-	m->n++;
+	m->pat[m->n++] = tmp;
 	return 1;
 }
 
@@ -330,43 +476,159 @@ out:
 	return rc;
 }
 
-long pd_matcher_load_file(pd_matcher *m, const char *path, pd_err *err)
+long pd_matcher_load_file(pd_matcher *m, const char *path, int with_clusters, pd_err *err)
 {
 	char *const paths[1] = { (char *)path };
 	pd_input *in = pd_input_open(paths, 1, PD_DEFAULT_MAX_LINE);
 	const char *line;
 	size_t len;
-	long added = 0;
+	long added = 0, nclusters = 0;
 	int r;
 	pd_err e;
+	pd_hier h;
+	pd_hier_init(&h, 0);
+	with_clusters = with_clusters && !m->hier.n;
+	free(m->src);
+	m->src = xstrdup(path);
 	while ((r = pd_input_next(in, &line, &len, &e)) != PD_LINE_EOF) {
 		if (r == PD_LINE_ERROR) {
 			pd_err_set(err, PD_EUSAGE, "%s", e.msg);
-			pd_input_free(in);
-			return -1;
+			goto fail;
 		}
 		if (r == PD_LINE_TOOLONG) {
 			pd_err_set(err, PD_EREC, "%s:%ld: line too long", pd_input_name(in),
 				   pd_input_lineno(in));
-			pd_input_free(in);
-			return -1;
+			goto fail;
 		}
-		int k = pd_matcher_add_line(m, line, len, &e);
+		char type[32];
+		if (pd_json_type(line, len, type, sizeof type, &e) < 0) {
+			pd_err_set(err, PD_EREC, "%s:%ld: %s", pd_input_name(in), pd_input_lineno(in),
+				   e.msg);
+			goto fail;
+		}
+		int k = 0;
+		if (!strcmp(type, "pattern")) {
+			k = pd_matcher_add_line(m, line, len, &e);
+			if (k == 1)
+				m->pat[m->n - 1].line = pd_input_lineno(in);
+		} else if (with_clusters && !strcmp(type, "cluster")) {
+			if (pd_hier_add_line(&h, line, len, &e) < 0) {
+				e.code = PD_EREC;
+				k = -1;
+			} else {
+				nclusters++;
+			}
+		}
 		if (k < 0) {
 			pd_err_set(err, PD_EREC, "%s:%ld: %s", pd_input_name(in), pd_input_lineno(in),
 				   e.msg);
-			pd_input_free(in);
-			return -1;
+			goto fail;
 		}
 		added += k;
 	}
 	pd_input_free(in);
+	in = NULL;
+	if (nclusters) {
+		if (pd_hier_finish(&h, &e) < 0) {
+			pd_err_set(err, PD_EREC, "%s: the cluster records: %s", path, e.msg);
+			goto fail;
+		}
+		pd_matcher_set_hier(m, &h, &e);
+	}
+	pd_hier_release(&h);
 	return added;
+fail:
+	pd_input_free(in);
+	pd_hier_release(&h);
+	return -1;
+}
+
+/* where: "FILE:LINE: " for a pattern from a file, "" otherwise */
+static void where(const pd_matcher *m, const pd_pattern *p, char *buf, size_t cap)
+{
+	if (m->src && p->line > 0)
+		snprintf(buf, cap, "%s:%ld: ", m->src, p->line);
+	else
+		buf[0] = '\0';
+}
+
+int pd_matcher_finish(pd_matcher *m, pd_err *err)
+{
+	char at[600];
+	pd_hier *h = &m->hier;
+	if (h->n) {
+		if (m->n && h->d != m->dim)
+			return pd_err_set(err, PD_EREC, "the clusters' centroids have %d dimensions, "
+					  "the patterns' %d", h->d, m->dim);
+		if (!m->dim)
+			m->dim = h->d;
+		pd_strmap_free(m->node_ids);
+		m->node_ids = pd_strmap_new();
+		for (int i = 0; i < h->n; i++) {
+			int added;
+			pd_strmap_intern(m->node_ids, h->node[i].id, strlen(h->node[i].id), &added);
+		}
+		for (int j = 0; j < m->n; j++) {
+			pd_pattern *p = &m->pat[j];
+			where(m, p, at, sizeof at);
+			if (!p->cluster)
+				return pd_err_set(err, PD_EREC, "%spattern '%s' has no \"cluster\": with a "
+						  "hierarchy, a pattern applies to its cluster", at, p->id);
+			p->node = pd_strmap_find(m->node_ids, p->cluster, strlen(p->cluster));
+			if (p->node < 0)
+				return pd_err_set(err, PD_EREC, "%spattern '%s': cluster '%s' is not in "
+						  "the hierarchy", at, p->id, p->cluster);
+			const char *lv = pd_level_name[h->node[p->node].level];
+			if (p->level && strcmp(p->level, lv))
+				return pd_err_set(err, PD_EREC, "%spattern '%s': level '%s', but cluster "
+						  "'%s' is a %s cluster", at, p->id, p->level,
+						  p->cluster, lv);
+		}
+		/* the patterns of each node, by id */
+		free(m->node_first);
+		free(m->node_pat);
+		m->node_first = xcalloc((size_t)h->n + 1, sizeof *m->node_first);
+		m->node_pat = xmalloc(((size_t)m->n + 1) * sizeof *m->node_pat);
+		for (int j = 0; j < m->n; j++)
+			m->node_first[m->pat[j].node + 1]++;
+		for (int i = 0; i < h->n; i++)
+			m->node_first[i + 1] += m->node_first[i];
+		int *fill = xmalloc(((size_t)h->n + 1) * sizeof *fill);
+		memcpy(fill, m->node_first, (size_t)h->n * sizeof *fill);
+		int *byid = xmalloc(((size_t)m->n + 1) * sizeof *byid);
+		for (int j = 0; j < m->n; j++)
+			byid[m->pat[j].idrank] = j;
+		for (int r = 0; r < m->n; r++)
+			m->node_pat[fill[m->pat[byid[r]].node]++] = byid[r];
+		free(byid);
+		free(fill);
+		m->hier_hash = pd_hier_hash(h);
+	}
+	/* the set's hash: what changes an answer (ids, predicates, centroids,
+	   thresholds, the rendered records, the hierarchy), independent of order */
+	uint64_t hs = 0x9e3779b97f4a7c15ull;
+	for (int j = 0; j < m->n; j++) {
+		pd_pattern *p = &m->pat[j];
+		render(m, p);
+		uint64_t x = pd_hash64(p->id, strlen(p->id));
+		x = mix(x, pd_feature_key(p->feature));
+		x = mix(x, p->row_hash);
+		x = mix(x, pd_hash64(&p->min_sim, sizeof p->min_sim));
+		x = mix(x, pd_hash64(p->head.p, p->head.len));
+		x = mix(x, pd_hash64(p->tail_has.p, p->tail_has.len));
+		x = mix(x, pd_hash64(p->tail_lacks.p, p->tail_lacks.len));
+		x = mix(x, pd_hash64(p->rec_tail.p, p->rec_tail.len));
+		x = mix(x, (uint64_t)(p->negative | p->provisional << 1));
+		hs += x;	/* a sum: the same set in another order hashes the same */
+	}
+	m->hash = mix(mix(hs, m->hier_hash), (uint64_t)m->n);
+	m->finished = 1;
+	return 0;
 }
 
 void pd_matcher_sims(const pd_matcher *m, const float *X, int nq, float *S)
 {
-	if (nq <= 0 || m->n <= 0)
+	if (nq <= 0 || m->n <= 0 || m->hier.n)
 		return;
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nq, m->n, m->dim, 1.0f, X, m->dim,
 		    m->cent, m->dim, 0.0f, S, m->n);
@@ -403,18 +665,50 @@ static float dot_fixed(const float *x, const float *c, int dim)
 #define SCREEN_MARGIN 1e-3f
 
 int pd_match_select(const pd_matcher *m, const float *srow, const float *x,
-		    pd_match_hit *hits)
+		    pd_match_hit *hits, int place[PD_NLEVELS])
 {
 	int nh = 0;
-	for (int j = 0; j < m->n; j++) {
-		if (srow[j] < m->pat[j].min_sim - SCREEN_MARGIN)
-			continue;
-		float sim = dot_fixed(x, m->cent + (size_t)j * (size_t)m->dim, m->dim);
-		if (sim >= m->pat[j].min_sim) {
-			hits[nh].pat = j;
-			hits[nh].sim = sim;
-			hits[nh].has = 0;
-			nh++;
+	if (m->hier.n) {
+		if (place[0] < 0) {
+			/* no direction (pd-embed's zero vector): no cluster, as pd-cluster
+			   leaves it unclustered */
+			int k = 0;
+			while (k < m->dim && x[k] == 0)
+				k++;
+			if (k == m->dim)
+				return 0;
+			pd_hier_place(&m->hier, x, place, NULL);
+		}
+		for (int L = 0; L < PD_NLEVELS; L++) {
+			int c = place[L];
+			uint64_t last = 0;
+			float sim = 0;
+			for (int k = m->node_first[c]; k < m->node_first[c + 1]; k++) {
+				int j = m->node_pat[k];
+				/* a cluster's patterns share its centroid: one product */
+				if (k == m->node_first[c] || m->pat[j].row_hash != last) {
+					sim = dot_fixed(x, m->cent + (size_t)j * (size_t)m->dim, m->dim);
+					last = m->pat[j].row_hash;
+				}
+				hits[nh].pat = j;
+				hits[nh].sim = sim;
+				hits[nh].has = 0;
+				nh++;
+			}
+		}
+	} else {
+		for (int L = 0; L < PD_NLEVELS; L++)
+			place[L] = -1;
+		for (int j = 0; j < m->n; j++) {
+			if (srow[j] < m->pat[j].min_sim - SCREEN_MARGIN)
+				continue;
+			float sim = dot_fixed(x, m->cent + (size_t)j * (size_t)m->dim, m->dim);
+			if (sim >= m->pat[j].min_sim) {
+				hits[nh].pat = j;
+				hits[nh].sim = sim;
+				hits[nh].has = 0;
+				nh++;
+			}
 		}
 	}
 	if (nh > 1) {
@@ -422,6 +716,37 @@ int pd_match_select(const pd_matcher *m, const float *srow, const float *x,
 		qsort(hits, (size_t)nh, sizeof *hits, hit_cmp);
 	}
 	return nh;
+}
+
+void pd_matcher_place_format(const pd_matcher *m, const int place[PD_NLEVELS], pd_buf *out)
+{
+	for (int L = 0; L < PD_NLEVELS; L++) {
+		if (L)
+			pd_buf_addc(out, '\t');
+		pd_buf_adds(out, m->hier.node[place[L]].id);
+	}
+}
+
+int pd_matcher_place_parse(const pd_matcher *m, const char *s, size_t n, int place[PD_NLEVELS])
+{
+	if (!m->hier.n || !m->node_ids)
+		return 0;
+	const char *e = s + n;
+	int got[PD_NLEVELS];	/* place[] is written only when all of it holds */
+	for (int L = 0; L < PD_NLEVELS; L++) {
+		const char *t = memchr(s, '\t', (size_t)(e - s));
+		if (!t)
+			t = e;
+		if ((t == e) != (L == PD_NLEVELS - 1))
+			return 0;
+		int c = pd_strmap_find(m->node_ids, s, (size_t)(t - s));
+		if (c < 0 || m->hier.node[c].level != L || (L && m->hier.node[c].parent != got[L - 1]))
+			return 0;
+		got[L] = c;
+		s = t + 1;
+	}
+	memcpy(place, got, sizeof got);
+	return 1;
 }
 
 void pd_match_fill_has(const pd_matcher *m, pd_match_hit *hits, int nh, const pd_vfeat *vf)
@@ -469,7 +794,7 @@ static void add_sim(pd_buf *b, float sim)
 }
 
 void pd_match_write(const pd_matcher *m, const char *video_id, pd_match_hit *hits, int nh,
-		    int group, int recommend, pd_buf *out)
+		    int group, int recommend, const int *place, pd_buf *out)
 {
 	/* the video id, escaped once */
 	static __thread pd_buf vid;
@@ -478,6 +803,15 @@ void pd_match_write(const pd_matcher *m, const char *video_id, pd_match_hit *hit
 	if (group) {
 		pd_buf_adds(out, "{\"type\":\"match_group\",\"video_id\":");
 		pd_buf_add(out, vid.p, vid.len);
+		if (place && place[0] >= 0 && m->hier.n) {
+			pd_buf_adds(out, ",\"cluster\":{");
+			for (int L = 0; L < PD_NLEVELS; L++) {
+				const char *id = m->hier.node[place[L]].id;
+				pd_buf_adds(out, L == 0 ? "\"macro\":" : L == 1 ? ",\"meso\":" : ",\"micro\":");
+				pd_buf_add_json_string(out, id, strlen(id));
+			}
+			pd_buf_addc(out, '}');
+		}
 		pd_buf_adds(out, ",\"matches\":[");
 	}
 	for (int i = 0; i < nh; i++) {
@@ -499,11 +833,13 @@ void pd_match_write(const pd_matcher *m, const char *video_id, pd_match_hit *hit
 	if (group)
 		pd_buf_addc(out, ']');
 	if (recommend) {
-		/* the positive patterns the video lacks with a known, positive gain */
+		/* the positive patterns the video lacks with a known, positive gain
+		   (provisional ones only when asked) */
 		int nr = 0;
 		for (int i = 0; i < nh; i++) {
 			const pd_pattern *p = &m->pat[hits[i].pat];
-			if (!hits[i].has && !p->negative && isfinite(p->gain) && p->gain > 0) {
+			if (!hits[i].has && !p->negative && isfinite(p->gain) && p->gain > 0 &&
+			    (!p->provisional || (recommend & PD_RECOMMEND_PROVISIONAL))) {
 				pd_match_hit t = hits[nr];
 				hits[nr] = hits[i];
 				hits[i] = t;

@@ -1,23 +1,70 @@
 #!/usr/bin/env bash
 # t1200-match-basic.sh — pd-match on files, no services: planted truth (videos
-# placed inside and outside pattern radii, with and without features: exactly
-# which matches come out), expected performance and recommendations, --group,
-# pass-through, batch/thread independence, drafts (ids, a saved pd-embed
-# model), coprocess mode (one line in, its answer out, before the next line),
-# and bad input of every kind.
+# placed in a small hierarchy, with and without features: exactly which
+# matches come out; the same patterns by the older radius rule without one),
+# the niche named in each record, expected performance (from the lift or from
+# stats.effect) and recommendations with their intervals, provisional
+# patterns, --group, pass-through, batch/thread independence, drafts (ids, a
+# saved pd-embed model), coprocess mode (one line in, its answer out, before
+# the next line), and bad input of every kind.
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/fake.sh"
 . "$(dirname "$0")/lib/coproc.sh"
 unset DATABASE_URL REDIS_URL
 EX=$PD_TOP/examples
 P=$EX/match-patterns.ndjson
+C=$EX/match-clusters.ndjson
 # jsel FILE SELECT EXPR: some record of FILE satisfies SELECT, and all those satisfy EXPR
 jsel() { jq -n -e "[inputs | select($2)] | length >= 1 and all(.[]; $3)" "$1" >/dev/null; }
+tsv() { jq -r "[.type, .video_id, (.pattern_id // \"-\"), (if has(\"has_feature\") then .has_feature else \"-\" end), (.rank // \"-\")] | @tsv" "$1"; }
 
+# the hierarchy of match-clusters.ndjson: food (baking: c-bread, c-cake; grill:
+# c-grill), tips, misc.  v2 and v6 are placed in food.grill, though within the
+# radius of p-question (food.baking); v5 in food.baking, though near food.grill
+run pd-match --patterns "$P" --clusters "$C" --recommend --no-metric "$EX/match-videos.ndjson"
+expect 'planted truth: exactly the patterns of each video'"'"'s clusters, has_feature and recommendations' '
+	check_status 0 && test ! -s "$ERR" && tsv "$OUT" >"$TMP/got" &&
+	printf "%s\n" \
+		"match	v1	p-howto	true	-" "match	v1	p-mid	true	-" "match	v1	p-question	false	-" \
+		"match	v2	p-mid	true	-" \
+		"match	v3	p-short	true	-" \
+		"match	v5	p-howto	true	-" "match	v5	p-mid	false	-" "match	v5	p-question	false	-" \
+		"recommendation	v5	p-mid	-	1" \
+		"match	v6	p-mid	true	-" \
+		"match	v7	p-howto	false	-" "match	v7	p-mid	false	-" "match	v7	p-question	false	-" \
+		"recommendation	v7	p-howto	-	1" "recommendation	v7	p-mid	-	2" \
+		"match	draft-1	p-howto	true	-" "match	draft-1	p-mid	false	-" "match	draft-1	p-question	true	-" \
+		"recommendation	draft-1	p-mid	-	1" >"$TMP/want" &&
+	diff "$TMP/want" "$TMP/got"'
+expect 'records name the niche: cluster, level, label (the pattern'"'"'s, else its cluster'"'"'s); similarity and radius as information' '
+	jsel "$OUT" ".video_id == \"v1\" and .pattern_id == \"p-howto\"" ".cluster == \"c-bread\" and .level == \"micro\" and .label == \"bread, loaf\" and .similarity == 1 and .radius == 0.1 and .kind == \"evergreen\"" &&
+	jsel "$OUT" ".video_id == \"v2\" and .pattern_id == \"p-mid\"" ".cluster == \"food\" and .level == \"macro\" and .label == \"bread, kitchen, grill\" and .similarity == 0.8 and .radius == 0.15" &&
+	jsel "$OUT" ".pattern_id == \"p-question\"" ".level == \"meso\" and .label == \"baking, oven\""'
+expect 'expected performance: from the lift (older records) or median_perf_without x effect, with intervals' '
+	jsel "$OUT" ".video_id == \"v1\" and .pattern_id == \"p-howto\"" ".expected_perf == 3 and .expected_perf_ci == [2.25, 3.75] and (has(\"effect\") | not)" &&
+	jsel "$OUT" ".type == \"match\" and .pattern_id == \"p-mid\"" ".expected_perf == 1.4 and .expected_perf_ci == [1.1, 1.8] and .effect == 1.4 and .effect_ci == [1.1, 1.8]" &&
+	jsel "$OUT" ".type == \"recommendation\" and .video_id == \"v7\" and .rank == 1" ".pattern_id == \"p-howto\" and .expected_gain == 2 and .expected_gain_ci == [1.25, 2.75] and (.explanation | startswith(\"lacks titles containing\"))" &&
+	jsel "$OUT" ".type == \"recommendation\" and .pattern_id == \"p-mid\"" ".expected_gain == 0.4 and .expected_gain_ci == [0.1, 0.8] and .effect == 1.4 and .level == \"macro\""'
+grep -h . "$C" "$P" >"$TMP/cp.ndjson"
+run pd-match --patterns "$TMP/cp.ndjson" --recommend --no-metric "$EX/match-videos.ndjson"
+expect 'the cluster records of the pattern file are the hierarchy too' '
+	check_status 0 && test ! -s "$ERR" && tsv "$OUT" | diff "$TMP/want" -'
+# --clusters wins over the pattern file's cluster records (here: a hierarchy
+# where c-grill is gone, so v2 and v6 sit in food.baking)
+jq -c 'select(.id != "c-grill" and .id != "food.grill")' "$C" >"$TMP/c2.ndjson"
+grep -h . "$TMP/c2.ndjson" "$P" >"$TMP/cp2.ndjson"
+run pd-match --patterns "$TMP/cp2.ndjson" --clusters "$C" --recommend --no-metric "$EX/match-videos.ndjson"
+expect '--clusters FILE wins over the cluster records of the pattern file' '
+	check_status 0 && tsv "$OUT" | diff "$TMP/want" -'
+run pd-match --patterns "$TMP/cp2.ndjson" --group --no-metric "$EX/match-videos.ndjson"
+expect 'another hierarchy, another answer (v6 now in food.baking)' '
+	check_status 0 && jsel "$OUT" ".video_id == \"v6\"" ".cluster.meso == \"food.baking\" and ([.matches[].pattern_id] == [\"p-howto\", \"p-mid\", \"p-question\"])"'
+
+# the older rule, without a hierarchy: the radius of each pattern's centroid
 run pd-match --patterns "$P" --recommend --no-metric "$EX/match-videos.ndjson"
-expect 'planted truth: exactly the expected matches, has_feature and recommendations' '
-	check_status 0 &&
-	jq -r "[.type, .video_id, (.pattern_id // \"-\"), (if has(\"has_feature\") then .has_feature else \"-\" end), (.rank // \"-\")] | @tsv" "$OUT" >"$TMP/got" &&
+expect 'without a hierarchy: patterns within their radius, one warning' '
+	check_status 0 && test "$(wc -l <"$ERR")" = 1 && grep -q "no cluster hierarchy" "$ERR" &&
+	tsv "$OUT" >"$TMP/got" &&
 	printf "%s\n" \
 		"match	v1	p-howto	true	-" "match	v1	p-mid	true	-" "match	v1	p-question	false	-" \
 		"match	v2	p-question	true	-" \
@@ -28,32 +75,48 @@ expect 'planted truth: exactly the expected matches, has_feature and recommendat
 		"match	v7	p-howto	false	-" "match	v7	p-mid	false	-" "match	v7	p-question	false	-" \
 		"recommendation	v7	p-howto	-	1" "recommendation	v7	p-mid	-	2" \
 		"match	draft-1	p-howto	true	-" "match	draft-1	p-mid	false	-" "match	draft-1	p-question	true	-" \
-		"recommendation	draft-1	p-mid	-	1" >"$TMP/want" &&
-	diff "$TMP/want" "$TMP/got"'
+		"recommendation	draft-1	p-mid	-	1" >"$TMP/want-radius" &&
+	diff "$TMP/want-radius" "$TMP/got"'
 expect 'a rejected pattern never matches' '! grep -q p-rejected "$OUT"'
-expect 'similarity, expected_perf and its interval (lift CI carried over)' '
+expect 'by radius: similarity, expected_perf and its interval as with the hierarchy' '
 	jsel "$OUT" ".video_id == \"v1\" and .pattern_id == \"p-howto\"" ".similarity == 1 and .expected_perf == 3 and .expected_perf_ci == [2.25, 3.75]" &&
-	jsel "$OUT" ".video_id == \"v2\" and .pattern_id == \"p-question\"" ".similarity == 0.8" &&
+	jsel "$OUT" ".video_id == \"v2\" and .pattern_id == \"p-question\"" ".similarity == 0.8 and .cluster == \"food.baking\"" &&
 	jsel "$OUT" ".type == \"recommendation\" and .video_id == \"v7\" and .rank == 1" ".expected_gain == 2 and (.explanation | startswith(\"lacks titles containing\"))"'
 expect 'explanations are one line and say has / lacks' '
 	jsel "$OUT" ".type == \"match\" and .video_id == \"v1\" and .pattern_id == \"p-howto\"" "(.explanation | startswith(\"has \")) and (.explanation | test(\"\\n\") | not)"'
+run pd-match --quiet --patterns "$P" --no-metric "$EX/match-videos.ndjson"
+expect 'without a hierarchy, --quiet: no warning' 'check_status 0 && test ! -s "$ERR"'
 
-run pd-match --patterns "$P" --recommend --group "$EX/match-videos.ndjson"
-expect '--group: one match_group per input, in order, empty ones too' '
+run pd-match --patterns "$P" --clusters "$C" --recommend --group "$EX/match-videos.ndjson"
+expect '--group: one match_group per input, in order, with its place, empty ones too' '
 	check_status 0 &&
 	test "$(jq -r "select(.type == \"match_group\") | .video_id" "$OUT" | tr "\n" " ")" = "v1 v2 v3 v4 v5 v6 v7 draft-1 " &&
-	jsel "$OUT" ".video_id == \"v4\"" ".matches == [] and .recommendations == []" &&
+	jsel "$OUT" ".video_id == \"v4\"" ".cluster == {\"macro\": \"misc\", \"meso\": \"misc.all\", \"micro\": \"c-misc\"} and .matches == [] and .recommendations == []" &&
+	jsel "$OUT" ".video_id == \"v6\"" ".cluster == {\"macro\": \"food\", \"meso\": \"food.grill\", \"micro\": \"c-grill\"}" &&
 	jsel "$OUT" ".video_id == \"v7\"" "[.recommendations[].pattern_id] == [\"p-howto\", \"p-mid\"]" &&
 	tail -n 1 "$OUT" | jq -e ".type == \"metric\" and .patterns == 4 and .patterns_skipped_rejected == 1
-		and .videos_answered == 8 and .records_in == 8 and .records_out == 8"'
+		and .videos_answered == 8 and .records_in == 8 and .records_out == 8
+		and .applies_by == \"hierarchy\" and .clusters == 12"'
+
+# provisional patterns: marked, and recommended only when asked
+jq -c 'if .id == "p-mid" then .status = "provisional" else . end' "$P" >"$TMP/prov.ndjson"
+run pd-match --patterns "$TMP/prov.ndjson" --clusters "$C" --recommend --group --no-metric "$EX/match-videos.ndjson"
+expect 'a provisional pattern: its matches say so; it is not recommended' '
+	check_status 0 &&
+	jsel "$OUT" ".video_id == \"v7\"" "[.recommendations[].pattern_id] == [\"p-howto\"] and ([.matches[] | select(.pattern_id == \"p-mid\") | .status] == [\"provisional\"]) and ([.matches[] | select(.pattern_id == \"p-howto\") | has(\"status\")] == [false])"'
+run pd-match --patterns "$TMP/prov.ndjson" --clusters "$C" --recommend-provisional --group --no-metric "$EX/match-videos.ndjson"
+expect '--recommend-provisional: recommended too, and marked' '
+	check_status 0 &&
+	jsel "$OUT" ".video_id == \"v7\"" "[.recommendations[] | [.pattern_id, .status]] == [[\"p-howto\", null], [\"p-mid\", \"provisional\"]]"'
 
 { echo '{"type":"note","n":1}'; head -n 2 "$EX/match-videos.ndjson"; echo '{"type":"cluster","id":"c9","extra":{"x":[1,2]}}'; } >"$TMP/mixed.ndjson"
-run pd-match --patterns "$P" --group --no-metric "$TMP/mixed.ndjson"
+run pd-match --patterns "$P" --clusters "$C" --group --no-metric "$TMP/mixed.ndjson"
 expect 'other records pass through unchanged and in order' '
 	check_status 0 && test "$(jq -r .type "$OUT" | tr "\n" " ")" = "note match_group match_group cluster " &&
 	sed -n 1p "$OUT" | cmp - <(sed -n 1p "$TMP/mixed.ndjson") && sed -n 4p "$OUT" | cmp - <(sed -n 4p "$TMP/mixed.ndjson")'
 
 # a larger random set: batch size, --unbuffered and BLAS threads must not change a byte
+# (first by the radius rule: the patterns of pats.ndjson have no hierarchy)
 /usr/bin/python3 - "$TMP" <<'EOF'
 import sys, json, base64, random, struct, math
 w = sys.argv[1]; r = random.Random(5); d = 64
@@ -113,12 +176,47 @@ print(len(want), "expected;", len(extra), "extra;", len(missing), "missing;", cl
 sys.exit(1 if extra or missing else 0)
 EOF'
 
+# the same videos clustered by pd-cluster, a pattern on every second cluster:
+# each video gets exactly the patterns of the clusters pd-cluster put it in,
+# whatever the batch, threads or BLAS threads
+pd-cluster --quiet --macro 300-3000 --meso 60-600 --micro 10-100 "$TMP/many.ndjson" >"$TMP/many-cl.ndjson"
+jq -c 'select(.type == "cluster")' "$TMP/many-cl.ndjson" >"$TMP/many-clusters.ndjson"
+jq -c --slurp '[.[] | select(.type == "cluster")] | to_entries[] | select(.key % 2 == 0) | .value as $c |
+	{type: "pattern", id: ("h" + $c.id), cluster: $c.id, level: $c.level, centroid_b64: $c.centroid_b64,
+	 radius: $c.radius, direction: "positive",
+	 feature: ([{kind: "ngram", value: "bread"}, {kind: "short"}, {kind: "title", value: "question"}][.key / 2 % 3]),
+	 stats: {effect: 1.5, effect_ci: [1.2, 1.9], median_perf_with: 1.6, median_perf_without: 1}}' \
+	"$TMP/many-cl.ndjson" >"$TMP/hpats.ndjson"
+run pd-match --patterns "$TMP/hpats.ndjson" --clusters "$TMP/many-clusters.ndjson" --recommend --no-metric "$TMP/many.ndjson"
+cp "$OUT" "$TMP/href.out"
+expect 'by the hierarchy: each video gets exactly the patterns of the clusters pd-cluster put it in' '
+	check_status 0 && test -s "$TMP/hpats.ndjson" &&
+	/usr/bin/python3 - "$TMP/hpats.ndjson" "$TMP/many-cl.ndjson" "$TMP/href.out" <<"EOF"
+import json, sys
+pats = [json.loads(l) for l in open(sys.argv[1])]
+want = set()
+for l in open(sys.argv[2]):
+    v = json.loads(l)
+    if v["type"] != "video": continue
+    on = set(v["cluster"].values())
+    want |= {(v["id"], p["id"]) for p in pats if p["cluster"] in on}
+got = {(o["video_id"], o["pattern_id"]) for o in map(json.loads, open(sys.argv[3])) if o["type"] == "match"}
+print(len(pats), "patterns;", len(want), "expected;", len(got - want), "extra;", len(want - got), "missing")
+sys.exit(0 if got == want and want else 1)
+EOF'
+run pd-match --patterns "$TMP/hpats.ndjson" --clusters "$TMP/many-clusters.ndjson" --recommend --no-metric --batch 7 "$TMP/many.ndjson"
+expect 'by the hierarchy, --batch 7 gives the same bytes' 'check_status 0 && cmp "$OUT" "$TMP/href.out"'
+IN=$TMP/many.ndjson run pd-match --patterns "$TMP/hpats.ndjson" --clusters "$TMP/many-clusters.ndjson" --recommend --no-metric --unbuffered
+expect 'by the hierarchy, --unbuffered gives the same bytes' 'check_status 0 && cmp "$OUT" "$TMP/href.out"'
+OPENBLAS_NUM_THREADS=2 run pd-match --patterns "$TMP/hpats.ndjson" --clusters "$TMP/many-clusters.ndjson" --recommend --no-metric --threads 1 "$TMP/many.ndjson"
+expect 'by the hierarchy, --threads 1 and 2 BLAS threads give the same bytes' 'check_status 0 && cmp "$OUT" "$TMP/href.out"'
+
 # drafts
 printf '%s\n' '{"type":"draft","title":"How to fold dough?","embedding":[1,0,0,0]}' \
 	'{"type":"draft","title":"How to fold dough?","embedding":[1,0,0,0]}' \
 	'{"type":"draft","title":"How to fold dough?","duration_s":400,"embedding":[1,0,0,0]}' \
 	'{"type":"draft","id":"mine","title":"Plain","embedding":[1,0,0,0]}' >"$TMP/drafts.ndjson"
-run pd-match --patterns "$P" --group --no-metric "$TMP/drafts.ndjson"
+run pd-match --patterns "$P" --clusters "$C" --group --no-metric "$TMP/drafts.ndjson"
 expect 'drafts: a deterministic draft: id from the title (and duration), or the given id' '
 	check_status 0 && ids=$(jq -r .video_id "$OUT" | tr "\n" " ") && echo "$ids" &&
 	set -- $ids && [[ $1 == draft:* ]] && [ "$1" = "$2" ] && [ "$1" != "$3" ] && [ "$4" = mine ] &&
@@ -207,7 +305,7 @@ port=$FAKE_PORT
 printf '%s\n' '{"type":"video","id":"v1","title":"How to bake bread","duration_s":400}' \
 	'{"type":"video","id":"v3"}' '{"type":"video","id":"v9"}' >"$TMP/pc-in.ndjson"
 PD_HTTP_BACKOFF_MS=10 PINECONE_API_KEY=test-key PINECONE_INDEX_HOST=http://127.0.0.1:$port PINECONE_NAMESPACE=vids \
-	run pd-match --patterns "$P" --group --no-metric "$TMP/pc-in.ndjson"
+	run pd-match --patterns "$P" --clusters "$C" --group --no-metric "$TMP/pc-in.ndjson"
 fake_stop
 expect 'ids without a database: embeddings fetched from Pinecone (a 503 retried), the input fields kept' '
 	check_status 1 &&
@@ -219,7 +317,7 @@ expect 'ids without a database: embeddings fetched from Pinecone (a 503 retried)
 	test "$(jq -r .status "$TMP/pc.log" | grep -c 503)" = 1'
 
 # coprocess: each answer arrives before the next line is written
-cop_start "$TMP/cp.err" pd-match --patterns "$P" --group --unbuffered
+cop_start "$TMP/cp.err" pd-match --patterns "$P" --clusters "$C" --group --unbuffered
 answers=0
 for v in v1 v4 v7; do
 	cop_send "$(grep "\"id\":\"$v\"" "$EX/match-videos.ndjson")"
@@ -248,7 +346,7 @@ nan=$(/usr/bin/python3 -c 'import base64,struct; print(base64.b64encode(struct.p
 	echo '{"type":"video","id":"bad-tags","tags":"x","embedding":[1,0,0,0]}'
 	echo '{"type":"video","id":"ok2","title":"How to b","embedding":[1,0,0,0]}'
 } >"$TMP/bad.ndjson"
-run pd-match --patterns "$P" --group --rejects "$TMP/rej.ndjson" "$TMP/bad.ndjson"
+run pd-match --patterns "$P" --clusters "$C" --group --rejects "$TMP/rej.ndjson" "$TMP/bad.ndjson"
 expect 'bad records: each reported with FILE:LINE, written whole to --rejects, exit 1' '
 	check_status 1 &&
 	for n in 2 3 4 5 6 7; do grep -q "^pd-match: $TMP/bad.ndjson:$n: " "$ERR" || { echo "no message for line $n"; cat "$ERR"; exit 1; }; done &&
@@ -257,7 +355,7 @@ expect 'bad records: each reported with FILE:LINE, written whole to --rejects, e
 expect 'bad records: the good ones are still answered' '
 	test "$(jq -r "select(.type == \"match_group\") | .video_id" "$OUT" | tr "\n" " ")" = "ok1 ok2 " &&
 	tail -n 1 "$OUT" | jq -e ".rejected == 6"'
-run pd-match --patterns "$P" --strict "$TMP/bad.ndjson"
+run pd-match --patterns "$P" --clusters "$C" --strict "$TMP/bad.ndjson"
 expect '--strict stops at the first bad record' 'check_status 1 && test "$(grep -c "^pd-match: " "$ERR")" -le 2'
 
 # the reader thread (--threads 2) reads ahead, but rejects, over-long lines
@@ -297,6 +395,44 @@ printf '%s\n' '{"type":"pattern","id":"a","feature":{"kind":"short"},"centroid":
 	'{"type":"pattern","id":"c","feature":{"kind":"short"},"centroid":[1,0,0],"radius":0.1}' >"$TMP/badp2.ndjson"
 run pd-match --patterns "$TMP/badp2.ndjson" "$EX/match-videos.ndjson"
 expect 'patterns of mixed dimensions: usage error' 'check_status 2 && grep -q ":2: .*3 dimensions" "$ERR"'
+# stats that contradict themselves: a bad pattern record (lib/pattern.h's check)
+jq -c 'if .id == "p-mid" then .direction = "negative" else . end' "$P" >"$TMP/contra1.ndjson"
+run pd-match --patterns "$TMP/contra1.ndjson" --clusters "$C" "$EX/match-videos.ndjson"
+expect 'effect > 1 with direction negative: usage error naming FILE:LINE' '
+	check_status 2 && grep -q "contra1.ndjson:2: pattern .p-mid.: stats: a negative pattern with effect 1.4" "$ERR"'
+jq -c 'if .id == "p-mid" then .stats.median_perf_with = 0.9 else . end' "$P" >"$TMP/contra2.ndjson"
+run pd-match --patterns "$TMP/contra2.ndjson" --clusters "$C" "$EX/match-videos.ndjson"
+expect 'median_perf_with below median_perf_without for a positive pattern: usage error naming FILE:LINE' '
+	check_status 2 && grep -q "contra2.ndjson:2: pattern .p-mid.: stats: a positive pattern whose median perf with the feature (0.9) is lower than without (1)" "$ERR"'
+jq -c 'if .id == "p-mid" then .stats.effect_ci = [1.5, 1.8] else . end' "$P" >"$TMP/contra3.ndjson"
+run pd-match --patterns "$TMP/contra3.ndjson" --clusters "$C" "$EX/match-videos.ndjson"
+expect 'an effect interval that excludes its estimate: usage error naming FILE:LINE' '
+	check_status 2 && grep -q "contra3.ndjson:2: .*effect_ci \[1.5, 1.8\] does not hold effect 1.4" "$ERR"'
+jq -c 'if .id == "p-howto" then .stats.median_perf_with = 0.9 else . end' "$P" >"$TMP/contra4.ndjson"
+run pd-match --patterns "$TMP/contra4.ndjson" --clusters "$C" "$EX/match-videos.ndjson"
+expect 'an older record (no effect) whose medians contradict its direction: refused too, as pd-store does' '
+	check_status 2 && grep -q "contra4.ndjson:1: pattern .p-howto.: stats: a positive pattern whose median perf" "$ERR"'
+jq -c 'if .id == "p-short" then .cluster = "c-gone" else . end' "$P" >"$TMP/nocl.ndjson"
+run pd-match --patterns "$TMP/nocl.ndjson" --clusters "$C" "$EX/match-videos.ndjson"
+expect 'a pattern whose cluster is not in the hierarchy: usage error naming FILE:LINE' '
+	check_status 2 && grep -q "nocl.ndjson:4: pattern .p-short.: cluster .c-gone. is not in the hierarchy" "$ERR"'
+jq -c 'if .id == "p-short" then .level = "meso" else . end' "$P" >"$TMP/lvl.ndjson"
+run pd-match --patterns "$TMP/lvl.ndjson" --clusters "$C" "$EX/match-videos.ndjson"
+expect 'a pattern of another level than its cluster: usage error naming FILE:LINE' '
+	check_status 2 && grep -q "lvl.ndjson:4: .*level .meso., but cluster .c-tips. is a micro cluster" "$ERR"'
+{ cat "$P"; echo '{"type":"cluster","id":"x","level":"macro"}'; } >"$TMP/badcl.ndjson"
+run pd-match --patterns "$TMP/badcl.ndjson" "$EX/match-videos.ndjson"
+expect 'a bad cluster record in the pattern file: usage error naming FILE:LINE' '
+	check_status 2 && grep -q "badcl.ndjson:6: a cluster record needs id, level and centroid" "$ERR"'
+grep -v '"id":"food.grill"' "$C" >"$TMP/orphan.ndjson"
+run pd-match --patterns "$P" --clusters "$TMP/orphan.ndjson" "$EX/match-videos.ndjson"
+expect 'a hierarchy that does not hold (--clusters): usage error naming the cluster' '
+	check_status 2 && grep -q "orphan.ndjson: cluster .c-grill.: parent .food.grill. is not a meso cluster" "$ERR"'
+run pd-match --patterns "$P" --clusters "$TMP/none.ndjson" "$EX/match-videos.ndjson"
+expect 'a missing --clusters file: usage error' 'check_status 2 && grep -q "none.ndjson" "$ERR"'
+jq -c '.centroid = [1, 0, 0]' "$C" >"$TMP/c3.ndjson"
+run pd-match --patterns "$P" --clusters "$TMP/c3.ndjson" "$EX/match-videos.ndjson"
+expect 'a hierarchy of another dimension than the patterns: usage error' 'check_status 2 && grep -q "3 dimensions" "$ERR"'
 run pd-match --patterns "$TMP/none.ndjson" "$EX/match-videos.ndjson"
 expect 'a missing pattern file: usage error' 'check_status 2 && grep -q "none.ndjson" "$ERR"'
 run pd-match --tz 25:00 --patterns "$P"
