@@ -65,6 +65,8 @@ static const char usage_text[] =
 	"      --recommend       also list the applicable patterns the video lacks, by gain\n"
 	"      --recommend-provisional  recommend provisional patterns too (implies\n"
 	"                        --recommend)\n"
+	"      --recommend-topics  recommend topic features too (title words, tags,\n"
+	"                        category; implies --recommend)\n"
 	"      --batch N         videos matched together (default 256)\n"
 	"      --tz OFFSET       time zone of weekday and hour features: Z, +HH:MM, -HH:MM\n"
 	"      --no-cache        do not use Redis even when REDIS_URL is set\n"
@@ -78,7 +80,7 @@ static const char usage_text[] =
 	"Exit status: 0 all matched, 1 some records rejected, 2 usage error, 3 service failure.\n";
 
 enum { OPT_PATTERNS = CLI_OPT_FIRST_OWN, OPT_CLUSTERS, OPT_EMBED_MODEL, OPT_GROUP, OPT_RECOMMEND,
-       OPT_RECOMMEND_PROV, OPT_BATCH, OPT_TZ, OPT_NO_CACHE, OPT_THREADS };
+       OPT_RECOMMEND_PROV, OPT_RECOMMEND_TOPICS, OPT_BATCH, OPT_TZ, OPT_NO_CACHE, OPT_THREADS };
 
 #define EMB_TTL (24 * 3600)
 #define MATCH_TTL 3600
@@ -1015,6 +1017,7 @@ int main(int argc, char **argv)
 		{ "group", no_argument, NULL, OPT_GROUP },
 		{ "recommend", no_argument, NULL, OPT_RECOMMEND },
 		{ "recommend-provisional", no_argument, NULL, OPT_RECOMMEND_PROV },
+		{ "recommend-topics", no_argument, NULL, OPT_RECOMMEND_TOPICS },
 		{ "batch", required_argument, NULL, OPT_BATCH },
 		{ "tz", required_argument, NULL, OPT_TZ },
 		{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
@@ -1033,6 +1036,7 @@ int main(int argc, char **argv)
 		case OPT_GROUP: group = 1; break;
 		case OPT_RECOMMEND: recommend |= PD_RECOMMEND; break;
 		case OPT_RECOMMEND_PROV: recommend |= PD_RECOMMEND | PD_RECOMMEND_PROVISIONAL; break;
+		case OPT_RECOMMEND_TOPICS: recommend |= PD_RECOMMEND | PD_RECOMMEND_TOPICS; break;
 		case OPT_BATCH: batch = (int)cli_parse_long("--batch", optarg, 1, 1 << 16); break;
 		case OPT_TZ:
 			if (pd_tz_parse(optarg, &tz_offset) < 0)

@@ -10,6 +10,7 @@
  */
 #include "cli.h"
 #include "../lib/mine.h"
+#include "../lib/cluster.h"
 #include "../lib/video.h"
 #include <gsl/gsl_errno.h>
 #include <math.h>
@@ -85,30 +86,6 @@ static const struct option longopts[] = {
 	CLI_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
-
-/*
- * label_text: a cluster record's label as one string: a string as it is, an
- * array of distinctive terms (pd-cluster's) as its first three joined by
- * ", ".  NULL when it has none.
- */
-static const char *label_text(const cJSON *rec, pd_buf *b)
-{
-	const cJSON *l = cJSON_GetObjectItemCaseSensitive(rec, "label"), *t;
-	if (cJSON_IsString(l))
-		return l->valuestring;
-	if (!cJSON_IsArray(l))
-		return NULL;
-	pd_buf_reset(b);
-	int k = 0;
-	cJSON_ArrayForEach(t, l) {
-		if (!cJSON_IsString(t) || !*t->valuestring || k == 3)
-			continue;
-		if (k++)
-			pd_buf_adds(b, ", ");
-		pd_buf_adds(b, t->valuestring);
-	}
-	return k ? b->p : NULL;
-}
 
 /* write a video line, with "holdout":true added when held out here */
 static void emit_video(const char *line, size_t len, int mark)
@@ -218,7 +195,6 @@ int main(int argc, char **argv)
 	const char *line;
 	size_t len;
 	pd_record r = PD_RECORD_INIT;
-	pd_buf lbl = PD_BUF_INIT;
 	char type[32];
 	while (cli_next_record(in, &line, &len, type)) {
 		pd_err err;
@@ -271,10 +247,12 @@ int main(int argc, char **argv)
 				cli_reject(CLI_POS(in), line, len, "cluster has no string 'id'");
 				continue;
 			}
-			if (pd_miner_add_cluster(m, id, pd_json_str(r.json, "level"), pd_json_str(r.json, "parent"),
-						 pd_json_num(r.json, "size", NAN), pd_json_str(r.json, "centroid_b64"),
-						 pd_json_num(r.json, "radius", NAN), label_text(r.json, &lbl),
-						 &err) < 0) {
+			char *lbl = pd_cluster_label(cJSON_GetObjectItemCaseSensitive(r.json, "label"));
+			int rc = pd_miner_add_cluster(m, id, pd_json_str(r.json, "level"), pd_json_str(r.json, "parent"),
+						      pd_json_num(r.json, "size", NAN), pd_json_str(r.json, "centroid_b64"),
+						      pd_json_num(r.json, "radius", NAN), lbl, &err);
+			free(lbl);
+			if (rc < 0) {
 				cli_reject(CLI_POS(in), line, len, "%s", err.msg);
 				continue;
 			}
@@ -294,7 +272,6 @@ int main(int argc, char **argv)
 		}
 	}
 	pd_record_release(&r);
-	pd_buf_release(&lbl);
 	pd_input_free(in);
 
 	pd_miner_holdout(m);

@@ -834,12 +834,15 @@ void pd_match_write(const pd_matcher *m, const char *video_id, pd_match_hit *hit
 		pd_buf_addc(out, ']');
 	if (recommend) {
 		/* the positive patterns the video lacks with a known, positive gain
-		   (provisional ones only when asked) */
+		   (provisional ones only when asked); a topic feature (an n-gram,
+		   a tag, a category) says what another video is about, not what to
+		   change, so it is recommended only when asked */
 		int nr = 0;
 		for (int i = 0; i < nh; i++) {
 			const pd_pattern *p = &m->pat[hits[i].pat];
 			if (!hits[i].has && !p->negative && isfinite(p->gain) && p->gain > 0 &&
-			    (!p->provisional || (recommend & PD_RECOMMEND_PROVISIONAL))) {
+			    (!p->provisional || (recommend & PD_RECOMMEND_PROVISIONAL)) &&
+			    (!pd_feature_is_topic(p->feature) || (recommend & PD_RECOMMEND_TOPICS))) {
 				pd_match_hit t = hits[nr];
 				hits[nr] = hits[i];
 				hits[i] = t;

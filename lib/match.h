@@ -215,7 +215,7 @@ int pd_matcher_place_parse(const pd_matcher *m, const char *s, size_t n, int pla
 void pd_match_fill_has(const pd_matcher *m, pd_match_hit *hits, int nh, const pd_vfeat *vf);
 
 /* What pd_match_write recommends (its `recommend` argument). */
-enum { PD_RECOMMEND = 1, PD_RECOMMEND_PROVISIONAL = 2 };
+enum { PD_RECOMMEND = 1, PD_RECOMMEND_PROVISIONAL = 2, PD_RECOMMEND_TOPICS = 4 };
 
 /*
  * pd_match_write: the answer for one video appended to out, one record a
@@ -225,7 +225,8 @@ enum { PD_RECOMMEND = 1, PD_RECOMMEND_PROVISIONAL = 2 };
  * micro ids, when place[0] >= 0), "matches" (and "recommendations" with
  * recommend).  Recommendations are the applicable positive patterns the
  * video lacks whose gain is known and positive, provisional ones only with
- * PD_RECOMMEND_PROVISIONAL, by gain (highest first), then similarity, then
+ * PD_RECOMMEND_PROVISIONAL, topic features (features.h: n-grams, tags,
+ * category) only with PD_RECOMMEND_TOPICS, by gain (highest first), then similarity, then
  * id.  hits may be reordered.  place may be NULL.
  */
 void pd_match_write(const pd_matcher *m, const char *video_id, pd_match_hit *hits, int nh,

@@ -21,7 +21,7 @@ tsv() { jq -r "[.type, .video_id, (.pattern_id // \"-\"), (if has(\"has_feature\
 # the hierarchy of match-clusters.ndjson: food (baking: c-bread, c-cake; grill:
 # c-grill), tips, misc.  v2 and v6 are placed in food.grill, though within the
 # radius of p-question (food.baking); v5 in food.baking, though near food.grill
-run pd-match --patterns "$P" --clusters "$C" --recommend --no-metric "$EX/match-videos.ndjson"
+run pd-match --patterns "$P" --clusters "$C" --recommend --recommend-topics --no-metric "$EX/match-videos.ndjson"
 expect 'planted truth: exactly the patterns of each video'"'"'s clusters, has_feature and recommendations' '
 	check_status 0 && test ! -s "$ERR" && tsv "$OUT" >"$TMP/got" &&
 	printf "%s\n" \
@@ -45,15 +45,18 @@ expect 'expected performance: from the lift (older records) or median_perf_witho
 	jsel "$OUT" ".type == \"match\" and .pattern_id == \"p-mid\"" ".expected_perf == 1.4 and .expected_perf_ci == [1.1, 1.8] and .effect == 1.4 and .effect_ci == [1.1, 1.8]" &&
 	jsel "$OUT" ".type == \"recommendation\" and .video_id == \"v7\" and .rank == 1" ".pattern_id == \"p-howto\" and .expected_gain == 2 and .expected_gain_ci == [1.25, 2.75] and (.explanation | startswith(\"lacks titles containing\"))" &&
 	jsel "$OUT" ".type == \"recommendation\" and .pattern_id == \"p-mid\"" ".expected_gain == 0.4 and .expected_gain_ci == [0.1, 0.8] and .effect == 1.4 and .level == \"macro\""'
+run pd-match --patterns "$P" --clusters "$C" --recommend --no-metric "$EX/match-videos.ndjson"
+expect 'by default no topic feature (a title word, a tag, the category) is recommended' '
+	check_status 0 && [ "$(jq -r "select(.type==\"recommendation\") | .pattern_id" "$OUT" | sort -u | tr "\n" " ")" = "p-mid " ]'
 grep -h . "$C" "$P" >"$TMP/cp.ndjson"
-run pd-match --patterns "$TMP/cp.ndjson" --recommend --no-metric "$EX/match-videos.ndjson"
+run pd-match --patterns "$TMP/cp.ndjson" --recommend --recommend-topics --no-metric "$EX/match-videos.ndjson"
 expect 'the cluster records of the pattern file are the hierarchy too' '
 	check_status 0 && test ! -s "$ERR" && tsv "$OUT" | diff "$TMP/want" -'
 # --clusters wins over the pattern file's cluster records (here: a hierarchy
 # where c-grill is gone, so v2 and v6 sit in food.baking)
 jq -c 'select(.id != "c-grill" and .id != "food.grill")' "$C" >"$TMP/c2.ndjson"
 grep -h . "$TMP/c2.ndjson" "$P" >"$TMP/cp2.ndjson"
-run pd-match --patterns "$TMP/cp2.ndjson" --clusters "$C" --recommend --no-metric "$EX/match-videos.ndjson"
+run pd-match --patterns "$TMP/cp2.ndjson" --clusters "$C" --recommend --recommend-topics --no-metric "$EX/match-videos.ndjson"
 expect '--clusters FILE wins over the cluster records of the pattern file' '
 	check_status 0 && tsv "$OUT" | diff "$TMP/want" -'
 run pd-match --patterns "$TMP/cp2.ndjson" --group --no-metric "$EX/match-videos.ndjson"
@@ -61,7 +64,7 @@ expect 'another hierarchy, another answer (v6 now in food.baking)' '
 	check_status 0 && jsel "$OUT" ".video_id == \"v6\"" ".cluster.meso == \"food.baking\" and ([.matches[].pattern_id] == [\"p-howto\", \"p-mid\", \"p-question\"])"'
 
 # the older rule, without a hierarchy: the radius of each pattern's centroid
-run pd-match --patterns "$P" --recommend --no-metric "$EX/match-videos.ndjson"
+run pd-match --patterns "$P" --recommend --recommend-topics --no-metric "$EX/match-videos.ndjson"
 expect 'without a hierarchy: patterns within their radius, one warning' '
 	check_status 0 && test "$(wc -l <"$ERR")" = 1 && grep -q "no cluster hierarchy" "$ERR" &&
 	tsv "$OUT" >"$TMP/got" &&
@@ -87,7 +90,7 @@ expect 'explanations are one line and say has / lacks' '
 run pd-match --quiet --patterns "$P" --no-metric "$EX/match-videos.ndjson"
 expect 'without a hierarchy, --quiet: no warning' 'check_status 0 && test ! -s "$ERR"'
 
-run pd-match --patterns "$P" --clusters "$C" --recommend --group "$EX/match-videos.ndjson"
+run pd-match --patterns "$P" --clusters "$C" --recommend --recommend-topics --group "$EX/match-videos.ndjson"
 expect '--group: one match_group per input, in order, with its place, empty ones too' '
 	check_status 0 &&
 	test "$(jq -r "select(.type == \"match_group\") | .video_id" "$OUT" | tr "\n" " ")" = "v1 v2 v3 v4 v5 v6 v7 draft-1 " &&
@@ -100,11 +103,11 @@ expect '--group: one match_group per input, in order, with its place, empty ones
 
 # provisional patterns: marked, and recommended only when asked
 jq -c 'if .id == "p-mid" then .status = "provisional" else . end' "$P" >"$TMP/prov.ndjson"
-run pd-match --patterns "$TMP/prov.ndjson" --clusters "$C" --recommend --group --no-metric "$EX/match-videos.ndjson"
+run pd-match --patterns "$TMP/prov.ndjson" --clusters "$C" --recommend --recommend-topics --group --no-metric "$EX/match-videos.ndjson"
 expect 'a provisional pattern: its matches say so; it is not recommended' '
 	check_status 0 &&
 	jsel "$OUT" ".video_id == \"v7\"" "[.recommendations[].pattern_id] == [\"p-howto\"] and ([.matches[] | select(.pattern_id == \"p-mid\") | .status] == [\"provisional\"]) and ([.matches[] | select(.pattern_id == \"p-howto\") | has(\"status\")] == [false])"'
-run pd-match --patterns "$TMP/prov.ndjson" --clusters "$C" --recommend-provisional --group --no-metric "$EX/match-videos.ndjson"
+run pd-match --patterns "$TMP/prov.ndjson" --clusters "$C" --recommend-provisional --recommend-topics --group --no-metric "$EX/match-videos.ndjson"
 expect '--recommend-provisional: recommended too, and marked' '
 	check_status 0 &&
 	jsel "$OUT" ".video_id == \"v7\"" "[.recommendations[] | [.pattern_id, .status]] == [[\"p-howto\", null], [\"p-mid\", \"provisional\"]]"'
@@ -139,18 +142,18 @@ with open(w + "/many.ndjson", "w") as f:
             "duration_s": r.choice([30, 200, 400]),
             "embedding_b64": base64.b64encode(struct.pack("<%df" % d, *v)).decode()}) + "\n")
 EOF
-run pd-match --patterns "$TMP/pats.ndjson" --recommend --no-metric "$TMP/many.ndjson"
+run pd-match --patterns "$TMP/pats.ndjson" --recommend --recommend-topics --no-metric "$TMP/many.ndjson"
 cp "$OUT" "$TMP/ref.out"
 expect 'the random set gives matches of every kind' '
 	check_status 0 && test "$(grep -c "\"type\":\"match\"" "$TMP/ref.out")" -gt 3000 &&
 	grep -q "\"has_feature\":true" "$TMP/ref.out" && grep -q "\"has_feature\":false" "$TMP/ref.out"'
-run pd-match --patterns "$TMP/pats.ndjson" --recommend --no-metric --batch 7 "$TMP/many.ndjson"
+run pd-match --patterns "$TMP/pats.ndjson" --recommend --recommend-topics --no-metric --batch 7 "$TMP/many.ndjson"
 expect '--batch 7 gives the same bytes' 'check_status 0 && cmp "$OUT" "$TMP/ref.out"'
-IN=$TMP/many.ndjson run pd-match --patterns "$TMP/pats.ndjson" --recommend --no-metric --unbuffered
+IN=$TMP/many.ndjson run pd-match --patterns "$TMP/pats.ndjson" --recommend --recommend-topics --no-metric --unbuffered
 expect '--unbuffered (one at a time) gives the same bytes' 'check_status 0 && cmp "$OUT" "$TMP/ref.out"'
-OPENBLAS_NUM_THREADS=2 run pd-match --patterns "$TMP/pats.ndjson" --recommend --no-metric "$TMP/many.ndjson"
+OPENBLAS_NUM_THREADS=2 run pd-match --patterns "$TMP/pats.ndjson" --recommend --recommend-topics --no-metric "$TMP/many.ndjson"
 expect '2 BLAS threads give the same bytes' 'check_status 0 && cmp "$OUT" "$TMP/ref.out"'
-run pd-match --patterns "$TMP/pats.ndjson" --recommend --no-metric --threads 1 "$TMP/many.ndjson"
+run pd-match --patterns "$TMP/pats.ndjson" --recommend --recommend-topics --no-metric --threads 1 "$TMP/many.ndjson"
 expect '--threads 1 (no reader thread) gives the same bytes' 'check_status 0 && cmp "$OUT" "$TMP/ref.out"'
 # every match is within its radius, every non-match outside (recomputed in Python)
 expect 'matches agree with cosine similarity recomputed independently' '
@@ -187,7 +190,7 @@ jq -c --slurp '[.[] | select(.type == "cluster")] | to_entries[] | select(.key %
 	 feature: ([{kind: "ngram", value: "bread"}, {kind: "short"}, {kind: "title", value: "question"}][.key / 2 % 3]),
 	 stats: {effect: 1.5, effect_ci: [1.2, 1.9], median_perf_with: 1.6, median_perf_without: 1}}' \
 	"$TMP/many-cl.ndjson" >"$TMP/hpats.ndjson"
-run pd-match --patterns "$TMP/hpats.ndjson" --clusters "$TMP/many-clusters.ndjson" --recommend --no-metric "$TMP/many.ndjson"
+run pd-match --patterns "$TMP/hpats.ndjson" --clusters "$TMP/many-clusters.ndjson" --recommend --recommend-topics --no-metric "$TMP/many.ndjson"
 cp "$OUT" "$TMP/href.out"
 expect 'by the hierarchy: each video gets exactly the patterns of the clusters pd-cluster put it in' '
 	check_status 0 && test -s "$TMP/hpats.ndjson" &&
@@ -204,11 +207,11 @@ got = {(o["video_id"], o["pattern_id"]) for o in map(json.loads, open(sys.argv[3
 print(len(pats), "patterns;", len(want), "expected;", len(got - want), "extra;", len(want - got), "missing")
 sys.exit(0 if got == want and want else 1)
 EOF'
-run pd-match --patterns "$TMP/hpats.ndjson" --clusters "$TMP/many-clusters.ndjson" --recommend --no-metric --batch 7 "$TMP/many.ndjson"
+run pd-match --patterns "$TMP/hpats.ndjson" --clusters "$TMP/many-clusters.ndjson" --recommend --recommend-topics --no-metric --batch 7 "$TMP/many.ndjson"
 expect 'by the hierarchy, --batch 7 gives the same bytes' 'check_status 0 && cmp "$OUT" "$TMP/href.out"'
-IN=$TMP/many.ndjson run pd-match --patterns "$TMP/hpats.ndjson" --clusters "$TMP/many-clusters.ndjson" --recommend --no-metric --unbuffered
+IN=$TMP/many.ndjson run pd-match --patterns "$TMP/hpats.ndjson" --clusters "$TMP/many-clusters.ndjson" --recommend --recommend-topics --no-metric --unbuffered
 expect 'by the hierarchy, --unbuffered gives the same bytes' 'check_status 0 && cmp "$OUT" "$TMP/href.out"'
-OPENBLAS_NUM_THREADS=2 run pd-match --patterns "$TMP/hpats.ndjson" --clusters "$TMP/many-clusters.ndjson" --recommend --no-metric --threads 1 "$TMP/many.ndjson"
+OPENBLAS_NUM_THREADS=2 run pd-match --patterns "$TMP/hpats.ndjson" --clusters "$TMP/many-clusters.ndjson" --recommend --recommend-topics --no-metric --threads 1 "$TMP/many.ndjson"
 expect 'by the hierarchy, --threads 1 and 2 BLAS threads give the same bytes' 'check_status 0 && cmp "$OUT" "$TMP/href.out"'
 
 # drafts
