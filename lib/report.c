@@ -62,6 +62,7 @@ typedef struct rrun {
 
 typedef struct reff {
 	char *pid, *run, *name, *at;
+	char *flag;		/* pd-track's flag_reason, NULL when not flagged */
 	double pred, act, videos;
 } reff;
 
@@ -129,7 +130,7 @@ void pd_report_free(pd_report *r)
 	for (int i = 0; i < r->nr; i++)
 		free(r->runs[i].id), free(r->runs[i].status), free(r->runs[i].started);
 	for (int i = 0; i < r->ne; i++)
-		free(r->e[i].pid), free(r->e[i].run), free(r->e[i].name), free(r->e[i].at);
+		free(r->e[i].pid), free(r->e[i].run), free(r->e[i].name), free(r->e[i].at), free(r->e[i].flag);
 	free(r->p), free(r->c), free(r->m), free(r->runs), free(r->e);
 	pd_strmap_free(r->cmap);
 	pd_strmap_free(r->rmap);
@@ -345,6 +346,7 @@ static void add_effectiveness(pd_report *r, const cJSON *o, const char *run)
 	e->videos = num(o, "videos");
 	if (isnan(e->videos))
 		e->videos = num(o, "n_with");
+	e->flag = dupn(pd_json_str(o, "flag_reason"));
 }
 
 int pd_report_add_line(pd_report *r, const char *line, size_t n, pd_err *err)
@@ -539,7 +541,8 @@ int pd_report_load_db(pd_report *r, PGconn *c, int max_runs, pd_err *err)
 	pd_err e2;
 	q = pd_db_query(c, "SELECT e.pattern_id::text, e.run_id::text, p.pattern_data->>'name',"
 			" e.expected_perf::float8, e.median_with::float8, e.n_with::float8,"
-			" to_char(e.last_predicted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
+			" to_char(e.last_predicted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
+			" e.flag_reason"
 			" FROM pattern_effectiveness e LEFT JOIN patterns p"
 			"  ON p.run_id = e.run_id AND p.id = e.pattern_id"
 			" ORDER BY e.pattern_id, e.run_id LIMIT 200000", 0, NULL, &e2);
@@ -562,6 +565,7 @@ int pd_report_load_db(pd_report *r, PGconn *c, int max_runs, pd_err *err)
 		e->act = dbnum(q, i, 4);
 		e->videos = dbnum(q, i, 5);
 		e->at = dupn(dbstr(q, i, 6));
+		e->flag = dupn(dbstr(q, i, 7));
 	}
 	PQclear(q);
 	return 0;
@@ -1701,6 +1705,11 @@ static void section_track(pd_buf *b, const pd_report *r)
 				name = x[i].name;
 		pd_buf_adds(b, "<tr><td class=name>");
 		esc(b, name ? name : l->pid);
+		if (l->flag) {	/* pd-track's flag on the latest run: it stopped paying off */
+			pd_buf_adds(b, " <span class=bad>flagged: ");
+			esc(b, l->flag);
+			pd_buf_adds(b, "</span>");
+		}
 		pd_buf_adds(b, "</td>");
 		td_num(b, n);
 		fint(b, n);

@@ -151,6 +151,13 @@ expect 'report --latest --flagged: the fading pattern alone' '
 	check_status 0 && test "$(jq -r .pattern_id "$OUT")" = pat-fading &&
 	test "$(jq .run_id "$OUT")" = "$(q "select max(run_id) from discovery_runs where status <> ${Q}loaded${Q}")"'
 
+run pd-report --db --no-redis -o "$TMP/report.html"
+expect 'pd-report shows the month: the fading pattern flagged, the steady one not' '
+	check_status 0 && grep -q "id=track" "$TMP/report.html" &&
+	grep -o "<tr><td class=name>[^<]*\( <span class=bad>flagged: [a-z_]*\)\?" "$TMP/report.html" >"$TMP/rows.html" &&
+	grep -q "Numbered lists <span class=bad>flagged: " "$TMP/rows.html" &&
+	! grep "flagged" "$TMP/rows.html" | grep -v "Numbered lists" | grep -q .'
+
 # the numbers of one run, computed again in Python from the stored rows
 q "select p.has_feature, v.perf, p.expected_perf, p.expected_lo, p.expected_hi from predictions p
 	join videos v on v.id = p.video_id where p.run_id = $run5 + 20 and p.pattern_id = ${Q}pat-fading${Q}" >"$TMP/rows"
