@@ -1431,6 +1431,15 @@ static void str(pd_buf *b, const char *s)
 	pd_buf_add_json_string(b, s, strlen(s));
 }
 
+static void interval(pd_buf *b, double lo, double hi)
+{
+	pd_buf_addc(b, '[');
+	num(b, lo);
+	pd_buf_addc(b, ',');
+	num(b, hi);
+	pd_buf_addc(b, ']');
+}
+
 static void str_or_null(pd_buf *b, const char *s)
 {
 	if (s)
@@ -1532,17 +1541,9 @@ static void write_pattern(const pd_miner *m, const clu *c, const res *r, pd_buf 
 	key(b, "high_without"), num(b, (double)r->c);
 	key(b, "base_rate"), num(b, base);
 	key(b, "effect"), num(b, r->eff);
-	pd_buf_adds(b, ",\"effect_ci\":[");
-	num(b, r->eff_lo);
-	pd_buf_addc(b, ',');
-	num(b, r->eff_hi);
-	pd_buf_addc(b, ']');
+	key(b, "effect_ci"), interval(b, r->eff_lo, r->eff_hi);
 	key(b, "lift"), num(b, r->lift);
-	pd_buf_adds(b, ",\"lift_ci\":[");
-	num(b, r->lo);
-	pd_buf_addc(b, ',');
-	num(b, r->hi);
-	pd_buf_addc(b, ']');
+	key(b, "lift_ci"), interval(b, r->lo, r->hi);
 	key(b, "median_perf_with"), num(b, r->med_with);
 	key(b, "median_perf_without"), num(b, r->med_without);
 	key(b, "p"), num(b, r->p);

@@ -745,6 +745,24 @@ static double feature_base_rate(const pd_synth *s, const effect *e)
 	}
 }
 
+/* mark: exactly k carriers among topic T's slots (a partial Fisher-Yates) */
+static void mark(pd_synth *s, pd_rng *r, const topic *T, effect *e, size_t k)
+{
+	uint32_t *ix = xmalloc(T->size * sizeof *ix);
+	for (size_t q = 0; q < T->size; q++)
+		ix[q] = (uint32_t)(T->start + q);
+	for (size_t q = 0; q < k; q++) {
+		size_t z = q + (size_t)pd_rng_below(r, T->size - q);
+		uint32_t t = ix[q];
+		ix[q] = ix[z];
+		ix[z] = t;
+		s->v[ix[q]].mask |= (uint8_t)(1u << e->slot);
+		if (s->ch[s->v[ix[q]].channel].size >= 5)
+			e->n_with_base++;
+	}
+	free(ix);
+}
+
 static int plan_effects(pd_synth *s, pd_rng *r, pd_err *err)
 {
 	int nmeso = s->nt[1];
@@ -814,20 +832,7 @@ static int plan_effects(pd_synth *s, pd_rng *r, pd_err *err)
 			k = T->size * 6 / 10;
 		e->n_with = k;
 		e->base_rate = feature_base_rate(s, e);
-		/* exactly k carriers: a partial Fisher-Yates over the topic's slots */
-		uint32_t *ix = xmalloc(T->size * sizeof *ix);
-		for (size_t q = 0; q < T->size; q++)
-			ix[q] = (uint32_t)(T->start + q);
-		for (size_t q = 0; q < k; q++) {
-			size_t z = q + (size_t)pd_rng_below(r, T->size - q);
-			uint32_t t = ix[q];
-			ix[q] = ix[z];
-			ix[z] = t;
-			s->v[ix[q]].mask |= (uint8_t)(1u << e->slot);
-			if (s->ch[s->v[ix[q]].channel].size >= 5)
-				e->n_with_base++;
-		}
-		free(ix);
+		mark(s, r, T, e, k);
 	}
 	s->neff = E;
 	/* null flags: nothing planted at, above or below the topic */
@@ -1010,23 +1015,6 @@ static void plan_trends(pd_synth *s, pd_rng *r)
 	free(cand);
 }
 
-/* mark: exactly k carriers among topic T's slots (a partial Fisher-Yates) */
-static void mark(pd_synth *s, pd_rng *r, const topic *T, effect *e, size_t k)
-{
-	uint32_t *ix = xmalloc(T->size * sizeof *ix);
-	for (size_t q = 0; q < T->size; q++)
-		ix[q] = (uint32_t)(T->start + q);
-	for (size_t q = 0; q < k; q++) {
-		size_t z = q + (size_t)pd_rng_below(r, T->size - q);
-		uint32_t t = ix[q];
-		ix[q] = ix[z];
-		ix[z] = t;
-		s->v[ix[q]].mask |= (uint8_t)(1u << e->slot);
-		if (s->ch[s->v[ix[q]].channel].size >= 5)
-			e->n_with_base++;
-	}
-	free(ix);
-}
 
 /*
  * plan_decoys: null topics that carry the planted features.  The chosen null
