@@ -735,8 +735,8 @@ int main(int argc, char **argv)
 				cli_reject(CLI_POS(in), line, len, "pattern '%s' has no string \"pattern_type\"", id);
 				continue;
 			}
-			if (kind == 3 && pd_pattern_check_effect(r.json, &err) < 0) {
-				cli_reject(CLI_POS(in), line, len, "pattern '%s': %s", id, err.msg);
+			if (kind == 3 && pd_pattern_check(r.json, 1, &err) < 0) {
+				cli_reject(CLI_POS(in), line, len, "%s", err.msg);
 				continue;
 			}
 			if (kind == 2 && !pd_json_str(r.json, "level")) {

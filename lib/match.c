@@ -367,6 +367,10 @@ int pd_matcher_add(pd_matcher *m, const cJSON *rec, const float *cen, int dim, p
 	const cJSON *fj = cJSON_GetObjectItemCaseSensitive(rec, "feature");
 	if (!cJSON_IsObject(fj))
 		return pd_err_set(err, PD_EREC, "pattern '%s' has no \"feature\" object", id);
+	/* the checks pd-validate and pd-store make (lib/pattern.h); the centroid
+	   comes as cen (from the record or the database) and is checked here */
+	if (pd_pattern_check(rec, 0, err) < 0)
+		return -1;
 	double radius = num(rec, "radius");
 	if (!isfinite(radius))
 		radius = num(rec, "semantic_radius");
@@ -450,24 +454,25 @@ int pd_matcher_add_line(pd_matcher *m, const char *line, size_t len, pd_err *err
 	float *cen = NULL;
 	size_t cap = 0;
 	int dim = 0, rc = -1;
-	cJSON *rec = NULL;
+	cJSON *rec = cJSON_ParseWithLength(line, len);
+	if (!rec)
+		return pd_err_set(err, PD_EREC, "pattern record is not valid JSON");
+	const char *status = pd_json_str(rec, "status");
+	/* the one validator first, so a bad centroid is named with its pattern */
+	if (!(status && !strcmp(status, "rejected")) && pd_pattern_check(rec, 0, err) < 0)
+		goto out;
 	int f = pd_json_find(line, len, "centroid_b64", &val, &vlen, err);
 	if (f < 0)
-		return -1;
+		goto out;
 	if (f == 1) {
 		if (pd_vec_parse_b64(val, vlen, &cen, &cap, &dim, err) < 0)
 			goto out;
 	} else {
 		f = pd_json_find(line, len, "centroid", &val, &vlen, err);
 		if (f < 0)
-			return -1;
+			goto out;
 		if (f == 1 && pd_vec_parse_json(val, vlen, &cen, &cap, &dim, err) < 0)
 			goto out;
-	}
-	rec = cJSON_ParseWithLength(line, len);
-	if (!rec) {
-		pd_err_set(err, PD_EREC, "pattern record is not valid JSON");
-		goto out;
 	}
 	rc = pd_matcher_add(m, rec, cen, dim, err);
 out:

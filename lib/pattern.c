@@ -8,7 +8,10 @@
  */
 #include "pattern.h"
 #include "record.h"
+#include "alloc.h"
+#include "vec.h"
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -91,6 +94,70 @@ int pd_pattern_check_effect(const cJSON *rec, pd_err *err)
 		if (hl > 0 && lift > 1 && ratio < 1)
 			return pd_err_set(err, PD_EREC, "stats: lift %g and median ratio %g point opposite ways",
 					  lift, ratio);
+	}
+	return 0;
+}
+
+int pd_pattern_check(const cJSON *rec, int need_place, pd_err *err)
+{
+	const char *id = pd_json_str(rec, "id");
+	if (!id || !*id)
+		return pd_err_set(err, PD_EREC, "pattern without a string \"id\"");
+	pd_err e;
+	pd_feature *f = pd_feature_from_json(cJSON_GetObjectItemCaseSensitive(rec, "feature"), &e);
+	if (!f)
+		return pd_err_set(err, PD_EREC, "pattern '%s': feature: %s", id, e.msg);
+	pd_feature_free(f);
+	const cJSON *d = cJSON_GetObjectItemCaseSensitive(rec, "direction");
+	if (d && !cJSON_IsNull(d) &&
+	    (!cJSON_IsString(d) || (strcmp(d->valuestring, "positive") && strcmp(d->valuestring, "negative"))))
+		return pd_err_set(err, PD_EREC, "pattern '%s': \"direction\" is not positive or negative", id);
+	static const char *const statuses[] = { "candidate", "validated", "provisional", "rejected" };
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(rec, "status");
+	if (st && !cJSON_IsNull(st)) {
+		int ok = 0;
+		for (size_t i = 0; cJSON_IsString(st) && i < sizeof statuses / sizeof *statuses; i++)
+			ok |= !strcmp(st->valuestring, statuses[i]);
+		if (!ok)
+			return pd_err_set(err, PD_EREC, "pattern '%s': \"status\" is not candidate, validated, "
+					  "provisional or rejected", id);
+	}
+	if (pd_pattern_check_effect(rec, &e) < 0)
+		return pd_err_set(err, PD_EREC, "pattern '%s': %s", id, e.msg);
+	double radius;
+	int hr = num_field(rec, "radius", &radius);
+	if (hr == 0)
+		hr = num_field(rec, "semantic_radius", &radius);
+	if (hr < 0 || (hr > 0 && !(radius >= 0 && radius <= 2)) || (hr == 0 && need_place))
+		return pd_err_set(err, PD_EREC, "pattern '%s' has no \"radius\" in [0, 2]", id);
+	const cJSON *cb = cJSON_GetObjectItemCaseSensitive(rec, "centroid_b64");
+	const cJSON *ca = cJSON_GetObjectItemCaseSensitive(rec, "centroid");
+	float *v = NULL;
+	size_t cap = 0;
+	int dim = 0, rc = 0;
+	if (cJSON_IsString(cb)) {
+		char *txt = cJSON_PrintUnformatted(cb);	/* the string with its quotes */
+		rc = pd_vec_parse_b64(txt, strlen(txt), &v, &cap, &dim, &e) < 0 ? -1 : 1;
+		free(txt);
+	} else if (cJSON_IsArray(ca)) {
+		char *txt = cJSON_PrintUnformatted(ca);
+		rc = pd_vec_parse_json(txt, strlen(txt), &v, &cap, &dim, &e) < 0 ? -1 : 1;
+		free(txt);
+	} else if ((cb && !cJSON_IsNull(cb)) || (ca && !cJSON_IsNull(ca))) {
+		rc = -1;
+		pd_err_set(&e, PD_EREC, "not a base64 string or an array of numbers");
+	}
+	if (rc < 0) {
+		free(v);
+		return pd_err_set(err, PD_EREC, "pattern '%s': centroid: %s", id, e.msg);
+	}
+	if (rc == 0 && need_place)
+		return pd_err_set(err, PD_EREC, "pattern '%s' has no centroid", id);
+	if (rc > 0) {
+		float norm = dim > 0 ? pd_vec_norm(v, dim) : 0;
+		free(v);
+		if (!(norm > 0) || !isfinite(norm))
+			return pd_err_set(err, PD_EREC, "pattern '%s' has a zero centroid", id);
 	}
 	return 0;
 }

@@ -35,6 +35,21 @@
 int pd_pattern_check_effect(const cJSON *rec, pd_err *err);
 
 /*
+ * pd_pattern_check: the one validator of a pattern record, for pd-validate,
+ * pd-store and pd-match alike.  0 when the record is usable, else -1 with
+ * err (PD_EREC) naming the pattern and what is wrong: no string "id", no
+ * valid "feature" predicate (features.h), a "direction" other than
+ * positive/negative, a "status" other than candidate, validated,
+ * provisional or rejected, an effect that contradicts itself
+ * (pd_pattern_check_effect), a "radius" (or "semantic_radius") outside
+ * [0, 2], a centroid ("centroid_b64" or "centroid") that does not decode,
+ * has a non-finite value or is zero; checked in this order.  With need_place (pd-store, pd-match: what
+ * they store and match by) the radius and the centroid must be there;
+ * without it they are checked only when present.
+ */
+int pd_pattern_check(const cJSON *rec, int need_place, pd_err *err);
+
+/*
  * pd_pattern_effect: the record's effect multiplier and interval: from
  * stats.effect / effect_ci (returns 2), else the ratio of the medians with
  * lo = hi = NAN (returns 1), else 0 with all NAN.

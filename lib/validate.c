@@ -294,7 +294,7 @@ int pd_validator_add_pattern(pd_validator *v, cJSON *rec, pd_err *err)
 	if (dir && !strcmp(dir, "negative"))
 		positive = 0;
 	else if (dir && strcmp(dir, "positive")) {
-		pd_err_set(err, PD_EREC, "pattern direction '%s' is not positive or negative", dir);
+		pd_err_set(err, PD_EREC, "pattern '%s': direction '%s' is not positive or negative", id, dir);
 		cJSON_Delete(rec);
 		return -1;
 	}
@@ -305,8 +305,8 @@ int pd_validator_add_pattern(pd_validator *v, cJSON *rec, pd_err *err)
 		return pd_err_set(err, PD_EREC, "pattern has no \"stats\".\"p\" in [0, 1]");
 	}
 	pd_err ferr;
-	if (pd_pattern_check_effect(rec, &ferr) < 0) {
-		pd_err_set(err, PD_EREC, "pattern '%s': %s", id, ferr.msg);
+	if (pd_pattern_check(rec, 0, &ferr) < 0) {
+		pd_err_set(err, PD_EREC, "%s", ferr.msg);
 		cJSON_Delete(rec);
 		return -1;
 	}

@@ -151,4 +151,45 @@ if fake_start "$PD_TOP/tests/fake_openai_chat.py" --fault 'chat/completions=503x
 else
 	skip "an LLM that gives up: the reason is kept whole" "the fake server did not start"
 fi
+# ---- one validator of pattern records (pd-validate, pd-store, pd-match) -------
+# Each absurd record is refused by all three with FILE:LINE; pd-store used to
+# store most of them, and pd-match then refused the active set.
+G='"type":"pattern","pattern_type":"title","cluster":"c1","level":"micro","stats":{"p":0.01}'
+C='"centroid_b64":"AACAPwAAAAA="'
+{
+	echo "{\"id\":\"a1\",$G,\"feature\":{\"kind\":\"ngram\",\"value\":\"x\"},$C,\"radius\":3}"
+	echo "{\"id\":\"a2\",$G,\"feature\":{\"kind\":\"ngram\",\"value\":\"x\"},$C,\"radius\":-0.1}"
+	echo "{\"id\":\"a3\",$G,\"feature\":{\"kind\":\"ngram\",\"value\":\"x\"},\"centroid_b64\":\"AAAAAAAAAAA=\",\"radius\":0.3}"
+	echo "{\"id\":\"a4\",$G,\"feature\":{\"kind\":\"nonsense\"},$C,\"radius\":0.3}"
+	echo "{\"id\":\"a5\",$G,\"feature\":{\"kind\":\"ngram\",\"value\":\"x\"},$C,\"radius\":0.3,\"direction\":\"up\"}"
+	echo "{\"id\":\"a6\",$G,\"feature\":{\"kind\":\"ngram\",\"value\":\"x\"},$C,\"radius\":0.3,\"status\":\"maybe\"}"
+	echo "{\"id\":\"a7\",$G,\"feature\":{\"kind\":\"ngram\",\"value\":\"x\"},\"centroid_b64\":\"!!\",\"radius\":0.3}"
+} >"$TMP/absurd.ndjson"
+n=$(wc -l <"$TMP/absurd.ndjson")
+run pd-validate --keep-rejected --rejects "$TMP/rej.v" "$TMP/absurd.ndjson"
+expect "pd-validate refuses every absurd pattern record, each with FILE:LINE" '
+	check_status 1 && [ "$(wc -l <"$TMP/rej.v")" = "$n" ] &&
+	for l in $(seq 1 "$n"); do grep -q "absurd.ndjson:$l: pattern .a$l" "$ERR" || { cat "$ERR"; exit 1; }; done'
+ok_m=1
+for l in $(seq 1 "$n"); do
+	sed -n "${l}p" "$TMP/absurd.ndjson" >"$TMP/one-pat.ndjson"
+	echo '{"type":"draft","title":"how to x"}' >"$TMP/draft.ndjson"
+	run pd-match --patterns "$TMP/one-pat.ndjson" --quiet "$TMP/draft.ndjson"
+	{ [ "$status" = 2 ] && grep -q "one-pat.ndjson:1: pattern .a$l" "$ERR"; } || { ok_m=0; echo "# pd-match a$l: $status $(cat "$ERR")"; }
+done
+expect "pd-match refuses each of them at load, with FILE:LINE" '[ "$ok_m" = 1 ]'
+if [ -n "${DATABASE_URL:-}" ]; then
+	. "$(dirname "$0")/lib/store.sh"
+	if store_db t1700_patterns; then
+		run pd-store --no-passthrough --rejects "$TMP/rej.s" "$TMP/absurd.ndjson"
+		expect "pd-store refuses every one of them, and the run holds none" '
+			check_status 1 && [ "$(wc -l <"$TMP/rej.s")" = "$n" ] &&
+			test "$(q "select count(*) from patterns")" = 0'
+		store_db_drop
+	else
+		skip "pd-store refuses them" "no test database"
+	fi
+else
+	skip "pd-store refuses them" "no DATABASE_URL"
+fi
 test_done

@@ -49,7 +49,8 @@ for d in range(30):
             neg = s["effect"] < 1
             rec = {"type": "pattern", "id": p, "pattern_type": "title",
                    "feature": {"kind": "ngram", "value": p}, "cluster": "c-" + p,
-                   "level": "meso", "radius": 0.3, "name": s["name"], "status": "validated",
+                   "level": "meso", "radius": 0.3, "centroid_b64": "AACAPwAAAAA=",
+                   "name": s["name"], "status": "validated",
                    "stats": {"n": 400, "n_with": 120, "effect": s["effect"],
                              "effect_ci": [s["effect"] * 0.8, s["effect"] * 1.25],
                              "median_perf_with": s["exp"],
