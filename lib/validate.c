@@ -625,12 +625,10 @@ static cJSON *check_channels(pd_validator *v, pat *p)
 		return o;
 	}
 	chcount *cc = xmalloc(w->n * sizeof *cc);
-	long total_high = 0;
 	for (size_t i = 0; i < w->n; i++) {
 		const vid *x = &v->vids[w->v[i]];
 		cc[i].ch = x->channel;
 		cc[i].high = x->perf >= p->threshold;
-		total_high += cc[i].high;
 	}
 	qsort(cc, w->n, sizeof *cc, cmp_chcount);
 	/* the top channel: most videos with the feature; ties to more high
@@ -655,7 +653,6 @@ static cJSON *check_channels(pd_validator *v, pat *p)
 		i = j;
 	}
 	free(cc);
-	(void)total_high;
 	cJSON_AddNumberToObject(o, "channels", (double)nch);
 	if (top < 0) {
 		cJSON_AddStringToObject(o, "untested", "no channel ids");

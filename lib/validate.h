@@ -2,40 +2,41 @@
  * validate.h — deciding which mined patterns hold (pd-validate's engine).
  *
  * pd-mine tests thousands of (cluster, feature) pairs and emits the promising
- * ones as "candidate" patterns with their statistics.  A candidate is kept
- * ("validated") only when it passes every check below, each recorded in the
- * pattern's "validation" object with the numbers behind it:
+ * ones as "candidate" patterns with their statistics.  A candidate is
+ * "validated" when it passes every check below, "provisional" when it passes
+ * all but could not be tested on newer videos, else "rejected"; each check is
+ * recorded in the pattern's "validation" object with the numbers behind it
+ * (pd-validate(1) states the method and its guarantee):
  *
- *   fdr         Benjamini-Hochberg (lib/fdr.h) over all m tests of the run
- *               (the sum of the mine_summary records' "tests"; tests pd-mine
- *               did not emit count at p = 1): q <= fdr.
- *   holdout     the pattern re-tested on the held-out (newer) videos of its
- *               cluster that pd-mine marked "holdout": same direction of
- *               lift (and p <= replication_alpha); too few videos with the
- *               feature there leaves it untested (replicated null).
+ *   fdr         weighted Benjamini-Hochberg (lib/fdr.h) over all m tests of
+ *               the run (the sum of the mine_summary records' "tests"; tests
+ *               pd-mine did not emit count at p = 1), form features weighted
+ *               to form_budget of the budget: q <= fdr (a screen).
+ *   holdout     the pattern's rank test on the held-out (newer) videos of its
+ *               cluster that pd-mine marked "holdout": its side and
+ *               p <= replication_alpha (the confirmation); too few videos
+ *               with or without the feature leaves it untested.
  *   channel_stability
- *               on the mining videos: the channel with most high performers
- *               among the videos with the feature (for negative patterns:
- *               most videos with the feature) must not hold more than
- *               max_channel_share of them, and the effect must keep its
- *               direction with p <= stability_alpha without that channel.
+ *               on the mining videos: the channel with most videos with the
+ *               feature must not hold more than max_channel_share of them,
+ *               and the rank test must keep its side with p <= stability_alpha
+ *               without that channel.
+ *   proxies     the effect must not vanish among the videos without the
+ *               features of the screened patterns it overlaps (a stratified
+ *               rank test, checked both ways).
  *   redundancy  among the patterns that pass, one per finding: the same
  *               feature at nested cluster levels, n-grams of which one
- *               contains the other ("how to" / "how to make"), or a
- *               pattern whose mining videos mostly (share >= overlap) have
- *               a stronger pattern's feature too (conjunctions with it,
- *               proxies of it), or whose effect vanishes (wrong direction or
- *               p > stability_alpha) among the videos without a stronger
- *               pattern's feature when at least a fifth of its videos have
- *               it (long titles where a planted phrase lengthens them), in
- *               the same or nested clusters and the same direction; the one
- *               with the smallest q (then p, then larger support) stays.
+ *               contains the other (the whole phrase stays when it holds most
+ *               of the shorter one's videos), or a pattern whose mining videos
+ *               mostly (share >= overlap) have a stronger pattern's feature
+ *               too, in the same or nested clusters and the same direction;
+ *               the one with the smallest q (then p, then larger support)
+ *               stays.
  *
- * confidence: the approximate probability that the effect is real, in the
- * stated direction: 1 - q from the mining data as the prior, updated by the
- * holdout's high-performer count under a binomial model (the alternative is
- * the mined risk ratio shrunk halfway to 1 on the log scale, against no
- * effect).  Without a holdout test it is 1 - q.
+ * confidence: the chance that the pattern replicates on the next period's
+ * videos: the predictive probability of a significant rank test there, from
+ * the last test it passed, scaled by the run's own persistence (see
+ * pd-validate(1)).
  *
  * Ownership: pd_validator_add_pattern takes the pattern's cJSON tree; the
  * validator updates it in place, and pd_validator_free deletes it.  Video and
