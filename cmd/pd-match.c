@@ -828,6 +828,12 @@ static void load_patterns(void)
 			  pd_tmodel_dims(model), m->dim);
 	set_matcher(m);
 	warn_radius(m);
+	/* nothing to match against is worth saying once: an empty file, a run
+	   whose patterns were all rejected */
+	if (!m->n)
+		cli_warn("no patterns to match (%s%s): every video gets none",
+			 patterns_path ? patterns_path : "the active run of the database",
+			 m->skipped ? ", only rejected ones" : "");
 }
 
 /* One input line. */

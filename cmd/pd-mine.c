@@ -183,6 +183,7 @@ int main(int argc, char **argv)
 	cli_after_options();
 
 	pd_miner *m = pd_miner_new(&o);
+	long with_cluster = 0, with_perf = 0;	/* for the warnings at the end */
 	int spool = o.holdout_fraction > 0;
 	FILE *sp = NULL;
 	long *seqs = NULL;
@@ -234,6 +235,8 @@ int main(int argc, char **argv)
 					continue;
 				}
 			}
+			with_cluster += ids[0] || ids[1] || ids[2];
+			with_perf += isfinite(v.perf);
 			seq = pd_miner_add_video(m, &v, ids);
 			mark = pd_miner_is_holdout(m, seq) == 1;
 			pd_video_release(&v);
@@ -298,6 +301,17 @@ int main(int argc, char **argv)
 	pd_mine_counts k;
 	pd_miner_counts(m, &k);
 	cli.records_out += (unsigned long long)k.patterns + 1;
+	/* a run that mines nothing says why */
+	if (k.videos && !k.clusters) {
+		if (!with_cluster)
+			cli_warn("no video has a \"cluster\": nothing to mine (run pd-cluster first)");
+		else if (!with_perf)
+			cli_warn("no video has a \"perf\": nothing to mine (pd-fetch computes it for "
+				 "channels with enough videos for a baseline)");
+		else
+			cli_warn("no cluster has %d videos with a perf outside the holdout, with high and "
+				 "other performers: nothing mined (--min-cluster-size)", o.min_cluster);
+	}
 	cli_metric_num("tests", (double)k.tests);
 	cli_metric_num("clusters", (double)k.clusters);
 	cli_metric_num("patterns", (double)k.patterns);

@@ -65,4 +65,14 @@ expect "with --holdout FRACTION (spooled) the rejects and order are the same" '
 expect "writing to a full disk is an error" '
 	run pd-mine "$TMP/good" >/dev/full; pd-mine "$TMP/good" >/dev/full 2>"$TMP/e"; [ $? -ne 0 ] && [ -s "$TMP/e" ]'
 
+# a run that mines nothing says why (a warning; the records still pass)
+printf '%s\n' '{"type":"video","id":"n1","perf":1}' >"$TMP/nocl.ndjson"
+run pd-mine --no-metric "$TMP/nocl.ndjson"
+expect "no cluster on any video: a warning that says to run pd-cluster, exit 0" '
+	check_status 0 && grep -q "^pd-mine: no video has a \"cluster\": nothing to mine (run pd-cluster first)" "$ERR"'
+printf '%s\n' '{"type":"video","id":"n1","cluster":{"macro":"m"}}' >"$TMP/noperf.ndjson"
+run pd-mine --no-metric "$TMP/noperf.ndjson"
+expect "no perf on any video: a warning naming perf" 'check_status 0 && grep -q "no video has a \"perf\"" "$ERR"'
+run pd-mine --no-metric --quiet "$TMP/nocl.ndjson"
+expect "--quiet: no warning" 'check_status 0 && [ ! -s "$ERR" ]'
 test_done

@@ -440,4 +440,9 @@ run pd-match --patterns "$TMP/none.ndjson" "$EX/match-videos.ndjson"
 expect 'a missing pattern file: usage error' 'check_status 2 && grep -q "none.ndjson" "$ERR"'
 run pd-match --tz 25:00 --patterns "$P"
 expect 'a bad --tz: usage error' 'check_status 2'
+: >"$TMP/empty-patterns.ndjson"
+run pd-match --patterns "$TMP/empty-patterns.ndjson" --clusters "$C" --no-metric "$EX/match-videos.ndjson"
+expect "an empty pattern file: one warning that nothing will match" '
+	[ "$(grep -c "^pd-match: no patterns to match ($TMP/empty-patterns.ndjson): every video gets none" "$ERR")" = 1 ] &&
+	! grep -q "\"type\":\"match\"" "$OUT"'
 test_done
