@@ -12,7 +12,7 @@
  *     support in any cluster and are dropped.
  *   - Each cluster is counted with flat per-thread arrays indexed by feature
  *     id plus a list of the ids touched (no per-cluster hashing or sorting);
- *     only the features passing support get member lists, exact tests,
+ *     only the features passing support get member lists, tests,
  *     channel counts and ranks.  The rank test uses mid-ranks of perf
  *     computed once per cluster (ranks of log perf are ranks of perf).
  *   - Clusters are independent, so two (opts.threads) workers take them from

@@ -4,17 +4,21 @@
  * The caller feeds every video (with its macro/meso/micro cluster ids) and
  * every cluster record, then runs the miner and asks for the pattern records.
  * For each cluster with enough videos that have a perf, each candidate
- * feature (features.h atoms, and pairs of them) gets a 2x2 table feature x
- * high performer (perf >= threshold), a one-sided Fisher test, a rank test
- * on perf, the lift with a confidence interval, support and channel counts
- * (stats.h).  Candidates with p <= alpha that pass support and channels are
- * kept; then generalisation-aware pruning between each parent and its
- * children (a child's pattern stays only if its videos with the feature do
+ * feature (features.h atoms, and pairs of them) with enough videos from
+ * enough channels gets the primary test, a one-sided rank test on perf (every
+ * video counts), the effect (the Hodges-Lehmann multiplier of perf with its
+ * interval, stats.h), medians, and beside them the 2x2 table feature x high
+ * performer (Fisher's test, the lift and its interval).  Candidates with
+ * p_rank <= alpha whose effect and medians agree with the test are kept and
+ * labelled evergreen or trend by publication-time blocks; then
+ * generalisation-aware pruning between each parent and its children (rank
+ * tests: a child's pattern stays only if its videos with the feature do
  * significantly better than the parent's other ones; a parent's pattern goes
  * when the children that keep it explain it), features true of exactly the
  * same videos become one pattern with "aliases", and the best `top` per
- * cluster and direction by quality (the lower confidence bound of the lift;
- * for negative patterns the inverse of the upper bound) remain.
+ * cluster and direction by quality (the lower bound of the effect's
+ * interval; for negative patterns the inverse of the upper bound) remain.
+ * By default the newest fifth of the videos is held out (holdout_fraction).
  *
  * Ownership: the miner copies what it keeps from the videos and clusters it
  * is given (ids, titles for examples, centroids as base64 text).

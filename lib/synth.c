@@ -763,6 +763,19 @@ static void mark(pd_synth *s, pd_rng *r, const topic *T, effect *e, size_t k)
 	free(ix);
 }
 
+/* plant: the share of topic T's videos (40 at least, 60% at most) carry e's feature */
+static void plant(pd_synth *s, pd_rng *r, const topic *T, effect *e, double share)
+{
+	size_t k = (size_t)floor(share * (double)T->size + 0.5);
+	if (k < 40)
+		k = 40;
+	if (k > T->size * 6 / 10)
+		k = T->size * 6 / 10;
+	e->n_with = k;
+	e->base_rate = feature_base_rate(s, e);
+	mark(s, r, T, e, k);
+}
+
 static int plan_effects(pd_synth *s, pd_rng *r, pd_err *err)
 {
 	int nmeso = s->nt[1];
@@ -825,14 +838,7 @@ static int plan_effects(pd_synth *s, pd_rng *r, pd_err *err)
 		 * videos: 40+ carriers) */
 		double p = e->level == 2 ? 0.50 + 0.10 * unif(r)
 			 : e->mult < 2.0 ? 0.30 + 0.10 * unif(r) : 0.15 + 0.25 * unif(r);
-		size_t k = (size_t)floor(p * (double)T->size + 0.5);
-		if (k < 40)
-			k = 40;
-		if (k > T->size * 6 / 10)
-			k = T->size * 6 / 10;
-		e->n_with = k;
-		e->base_rate = feature_base_rate(s, e);
-		mark(s, r, T, e, k);
+		plant(s, r, T, e, p);
 	}
 	s->neff = E;
 	/* null flags: nothing planted at, above or below the topic */
@@ -1101,14 +1107,7 @@ static int plan_decoys(pd_synth *s, pd_rng *r, pd_err *err)
 			e->slot = e->level == 2 ? 3 : T->neff;
 			T->eff[T->neff++] = j;
 			e->n = T->size;
-			size_t k = (size_t)floor(share * (double)T->size + 0.5);
-			if (k < 40)
-				k = 40;
-			if (k > T->size * 6 / 10)
-				k = T->size * 6 / 10;
-			e->n_with = k;
-			e->base_rate = feature_base_rate(s, e);
-			mark(s, r, T, e, k);
+			plant(s, r, T, e, share);
 			taken[kind_group(m->kind)] = 1;
 			got++;
 			s->ndecoy++;

@@ -953,14 +953,14 @@ static double clamp01(double x, double lo, double hi)
  * for effects chosen because they looked strong and for effects that fade;
  * pd_validator_run scales it by what the run itself shows (persistence).
  */
-static double confidence(const pat *p, double ratio, cJSON *why)
+static double confidence(const pat *p, int on_holdout, double ratio, cJSON *why)
 {
-	double pz = clamp01(p->hold_tested ? p->hold_p : p->p, 1e-300, 1);
+	double pz = clamp01(on_holdout ? p->hold_p : p->p, 1e-300, 1);
 	double z = -pd_norm_quantile(pz);
 	double r = ratio > 0 && isfinite(ratio) ? ratio : 1;
 	double conf = 0.5 * erfc(-((z * sqrt(r) - 1.6448536) / sqrt(1 + r)) / sqrt(2.0));
 	if (why) {
-		cJSON_AddStringToObject(why, "basis", p->hold_tested ? "holdout" : "mining");
+		cJSON_AddStringToObject(why, "basis", on_holdout ? "holdout" : "mining");
 		cJSON_AddNumberToObject(why, "z", rnd(z));
 		cJSON_AddNumberToObject(why, "next_ratio", rnd(r));
 		cJSON_AddNumberToObject(why, "predicted", rnd(conf));
@@ -1103,10 +1103,10 @@ int pd_validator_run(pd_validator *v, pd_validate_summary *sum)
 	sum->m_from_summary = v->have_tests;
 	m = pd_fdr_qvalues(pv, v->np, m, v->o.fdr_method, qv);
 	sum->m = (double)m;
-	/* the next period, as many videos as the holdout times next_ratio, over the mining videos */
-	double ratio = v->o.next_ratio *
-		       (v->videos_seen > v->holdout_seen && v->holdout_seen
-				? (double)v->holdout_seen / (double)(v->videos_seen - v->holdout_seen) : 0.25);
+	/* held-out over mining videos; the next period has next_ratio times the holdout's */
+	double hold_mine = v->videos_seen > v->holdout_seen && v->holdout_seen
+				   ? (double)v->holdout_seen / (double)(v->videos_seen - v->holdout_seen) : 0.25;
+	double ratio = v->o.next_ratio * hold_mine;
 	int have_holdout = v->holdout_seen > 0;
 	unsigned char *pre = xcalloc(v->np + 1, 1);
 	for (size_t i = 0; i < v->np; i++) {
@@ -1164,10 +1164,7 @@ int pd_validator_run(pd_validator *v, pd_validate_summary *sum)
 		pat *p = &v->pats[i];
 		if (!pre[i])
 			continue;
-		int ht = p->hold_tested;
-		p->hold_tested = 0;	/* the mining basis, for the holdout's size */
-		expct += confidence(p, (double)v->holdout_seen / (double)(v->videos_seen - v->holdout_seen), NULL);
-		p->hold_tested = ht;
+		expct += confidence(p, 0, hold_mine, NULL);	/* the mining test, for the holdout's size */
 		obs += p->replicated;
 		ntested++;
 	}
@@ -1195,7 +1192,7 @@ int pd_validator_run(pd_validator *v, pd_validate_summary *sum)
 		p->provisional = clean && !p->hold_tested;
 		cJSON_AddItemToObject(val, "reasons", cJSON_Duplicate(p->reasons, 1));
 		cJSON *cw = cJSON_AddObjectToObject(val, "confidence");
-		p->confidence = confidence(p, p->hold_tested ? v->o.next_ratio : ratio, cw);
+		p->confidence = confidence(p, p->hold_tested, p->hold_tested ? v->o.next_ratio : ratio, cw);
 		p->confidence = clamp01(p->confidence * persist, 1e-3, 1 - 1e-3);
 		cJSON_AddNumberToObject(cw, "persistence", rnd(persist));
 		cJSON_AddNumberToObject(cw, "persistence_basis", (double)ntested);
