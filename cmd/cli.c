@@ -18,7 +18,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <cblas.h>
+#include "../lib/blas.h"
 #include <curl/curl.h>
 #include <hiredis/hiredis.h>
 #include <libpq-fe.h>
@@ -57,7 +57,7 @@ void cli_print_version(void)
 	printf("%s (pd) %s\n", cli.prog, PD_VERSION);
 	printf("cJSON %s, libpq %d.%d, hiredis %d.%d.%d, %s, zlib %s, %s\n", cJSON_Version(),
 	       PQlibVersion() / 10000, PQlibVersion() % 100, HIREDIS_MAJOR, HIREDIS_MINOR,
-	       HIREDIS_PATCH, curl_version(), zlibVersion(), openblas_get_config());
+	       HIREDIS_PATCH, curl_version(), zlibVersion(), pd_blas_config());
 }
 
 void cli_usage_error(const char *fmt, ...)

@@ -17,7 +17,7 @@
 #include "cluster.h"
 #include "kmeans.h"
 #include "strmap.h"
-#include <cblas.h>
+#include "blas.h"
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>

@@ -22,7 +22,7 @@
 #include "pd.h"
 #include "kmeans.h"
 #include "vec.h"
-#include <cblas.h>
+#include "blas.h"
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>

@@ -24,7 +24,7 @@
 #include "features.h"
 #include "http.h"
 #include "pattern.h"
-#include <cblas.h>
+#include "blas.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -14,8 +14,7 @@
  */
 #include "pd.h"
 #include "svd.h"
-#include <cblas.h>
-#include <lapacke.h>
+#include "blas.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
