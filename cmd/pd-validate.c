@@ -225,6 +225,26 @@ static void llm_review(pd_validator *v, const llm_opts *lo)
 	pd_cache_free(cache);
 }
 
+/* a mine_summary's z_hist, for confidence's selection correction; a bad one
+   is named and left out (the run's confidence then goes without it) */
+static void add_zhist(pd_validator *v, const cJSON *zh, pd_input *in)
+{
+	if (!zh)
+		return;
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(zh, "counts");
+	double counts[PD_VALIDATE_ZH_MAX];
+	int n = cJSON_IsArray(c) ? cJSON_GetArraySize(c) : 0, ok = n > 0 && n <= PD_VALIDATE_ZH_MAX;
+	for (int b = 0; ok && b < n; b++) {
+		const cJSON *x = cJSON_GetArrayItem(c, b);
+		ok = cJSON_IsNumber(x);
+		counts[b] = ok ? x->valuedouble : 0;
+	}
+	if (!ok || pd_validator_add_zhist(v, counts, n, pd_json_num(zh, "lo", NAN),
+					  pd_json_num(zh, "width", NAN)) != 0)
+		cli_warn("%s:%ld: mine_summary's z_hist is not a histogram like the others; "
+			 "confidence goes without the selection correction", CLI_POS(in));
+}
+
 int main(int argc, char **argv)
 {
 	cli_init("pd-validate", "validate", usage);
@@ -340,6 +360,7 @@ int main(int argc, char **argv)
 					       cJSON_IsNumber(tt) && tt->valuedouble >= 0 &&
 							       tt->valuedouble <= tj->valuedouble
 						       ? tt->valuedouble : NAN);
+			add_zhist(v, cJSON_GetObjectItemCaseSensitive(rec.json, "z_hist"), in);
 			summaries++;
 		}
 		cli_passthrough(line, len);

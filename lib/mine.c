@@ -112,6 +112,7 @@ typedef struct clu {
 	int mine;		/* in this shard */
 	int N, H;
 	long long tests, tests_topic;	/* all, and those of topic features (topic_class) */
+	long long zhist[PD_ZHIST_BINS];	/* the z of each test, binned (pd_mine_counts) */
 	res *res;
 	int nres, capres;
 	int mined;
@@ -642,6 +643,14 @@ static void time_check(const pd_miner *m, const clu *c, const work *w, res *r)
  * the lift and its interval) is reported beside it.  Returns 1 if it passed
  * support + channels; *p_out gets p_rank.
  */
+/* the bin of a test's z (its one-sided p as a normal quantile) in zhist */
+static int zbin(double p)
+{
+	double z = -pd_norm_quantile(fmin(fmax(p, 1e-300), 1 - 1e-16));
+	double b = floor((z - PD_ZHIST_LO) / PD_ZHIST_WIDTH);
+	return b < 0 ? 0 : b > PD_ZHIST_BINS - 1 ? PD_ZHIST_BINS - 1 : (int)b;
+}
+
 static int evaluate(const pd_miner *m, clu *c, work *w, const int *mm, long n, long a, int dir,
 		    const char *ftext, double *p_out)
 {
@@ -658,6 +667,7 @@ static int evaluate(const pd_miner *m, clu *c, work *w, const int *mm, long n, l
 	int ch = count_channels(m, c, w, mm, n, 0, &top, &topn);
 	if (ch < o->min_channels)
 		return 0;
+	c->zhist[zbin(p_rank)]++;
 	if (p_rank > o->alpha)
 		return 1;
 	res r;
@@ -1325,6 +1335,8 @@ int pd_miner_run(pd_miner *m, pd_err *err)
 		clu *p = &m->c[i];
 		m->counts.tests += p->tests;
 		m->counts.tests_topic += p->tests_topic;
+		for (int b = 0; b < PD_ZHIST_BINS; b++)
+			m->counts.zhist[b] += p->zhist[b];
 		m->counts.clusters += p->mined;
 		for (int r = 0; r < p->nres; r++) {
 			int nx = 0;
@@ -1614,7 +1626,14 @@ void pd_miner_write_summary(pd_miner *m, pd_buf *out)
 	num(out, m->o.threshold);
 	pd_buf_printf(out, ",\"min_cluster_size\":%d,\"alpha\":", m->o.min_cluster);
 	num(out, m->o.alpha);
-	pd_buf_adds(out, "}\n");
+	pd_buf_adds(out, ",\"z_hist\":{\"lo\":");
+	num(out, PD_ZHIST_LO);
+	pd_buf_adds(out, ",\"width\":");
+	num(out, PD_ZHIST_WIDTH);
+	pd_buf_adds(out, ",\"counts\":[");
+	for (int b = 0; b < PD_ZHIST_BINS; b++)
+		pd_buf_printf(out, "%s%lld", b ? "," : "", m->counts.zhist[b]);
+	pd_buf_adds(out, "]}}\n");
 }
 
 void pd_miner_counts(const pd_miner *m, pd_mine_counts *c)

@@ -102,7 +102,13 @@ typedef struct pd_mine_counts {
 	long long tests, tests_topic;
 	long clusters, patterns, videos, videos_used, holdout;
 	long atoms;		/* distinct candidate features frequent enough to test */
+	/* the z of every rank test counted in tests, in PD_ZHIST_BINS bins of
+	   PD_ZHIST_WIDTH from PD_ZHIST_LO (the outer bins take the tails) */
+	long long zhist[64];
 } pd_mine_counts;
+#define PD_ZHIST_BINS 64
+#define PD_ZHIST_LO (-8.0)
+#define PD_ZHIST_WIDTH 0.25
 void pd_miner_counts(const pd_miner *m, pd_mine_counts *c);
 
 #endif

@@ -9,6 +9,7 @@
  */
 #include "stats.h"
 #include "alloc.h"
+#include "blas.h"
 #include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <stdlib.h>
@@ -234,4 +235,74 @@ double pd_mean(const double *v, size_t n)
 	for (size_t i = 0; i < n; i++)
 		s += v[i];
 	return s / (double)n;
+}
+
+/* ---- Tweedie's formula (Lindsey's method) ---- */
+
+#define TW_SCALE 4.0	/* the polynomial is in z / 4: a well-conditioned system */
+
+int pd_tweedie_fit(const double *counts, int nbins, double lo, double width,
+		   double beta[PD_TWEEDIE_DEGREE + 1])
+{
+	enum { K = PD_TWEEDIE_DEGREE + 1 };
+	double total = 0;
+	int used = 0;
+	for (int b = 1; b < nbins - 1; b++)
+		if (counts[b] > 0 && isfinite(counts[b]))
+			total += counts[b], used++;
+	if (nbins < K + 3 || total < 200 || used < K + 2 || !(width > 0))
+		return -1;
+	for (int j = 0; j < K; j++)
+		beta[j] = 0;
+	beta[0] = log(total / (double)(nbins - 2));
+	for (int it = 0; it < 100; it++) {
+		double A[K * K] = { 0 }, g[K] = { 0 };
+		for (int b = 1; b < nbins - 1; b++) {
+			double x = (lo + (b + 0.5) * width) / TW_SCALE, xp[K], eta = 0;
+			xp[0] = 1;
+			for (int j = 1; j < K; j++)
+				xp[j] = xp[j - 1] * x;
+			for (int j = 0; j < K; j++)
+				eta += beta[j] * xp[j];
+			double mu = exp(fmin(eta, 50));
+			double y = isfinite(counts[b]) && counts[b] > 0 ? counts[b] : 0;
+			for (int j = 0; j < K; j++) {
+				g[j] += (y - mu) * xp[j];
+				for (int k = 0; k < K; k++)
+					A[j * K + k] += mu * xp[j] * xp[k];
+			}
+		}
+		for (int j = 0; j < K; j++)
+			A[j * K + j] += 1e-9;
+		if (LAPACKE_dposv(LAPACK_ROW_MAJOR, 'U', K, 1, A, K, g, 1) != 0)
+			return -1;
+		double step = 0;
+		for (int j = 0; j < K; j++) {
+			beta[j] += g[j];
+			step = fmax(step, fabs(g[j]));
+		}
+		if (!isfinite(step))
+			return -1;
+		if (step < 1e-10)
+			return 0;
+	}
+	return 0;
+}
+
+void pd_tweedie_post(const double beta[PD_TWEEDIE_DEGREE + 1], double zmin, double zmax, double z,
+		     double *mean, double *var)
+{
+	double zc = z < zmin ? zmin : z > zmax ? zmax : z, x = zc / TW_SCALE;
+	double d1 = 0, d2 = 0;
+	for (int j = PD_TWEEDIE_DEGREE; j >= 1; j--)
+		d1 = d1 * x + j * beta[j];
+	for (int j = PD_TWEEDIE_DEGREE; j >= 2; j--)
+		d2 = d2 * x + j * (j - 1) * beta[j];
+	d1 /= TW_SCALE;
+	d2 /= TW_SCALE * TW_SCALE;
+	/* beyond the fitted range the shrinkage found at its edge carries on;
+	   selection only shrinks: the mean stays between 0 and z */
+	double e = z + d1;
+	*mean = z >= 0 ? fmin(fmax(e, 0), z) : fmax(fmin(e, 0), z);
+	*var = fmax(1 + d2, 0.05);
 }

@@ -92,4 +92,26 @@ double pd_quantile_sorted(const double *v, size_t n, double q);
 /* pd_mean: the arithmetic mean; NAN if n = 0. */
 double pd_mean(const double *v, size_t n);
 
+/*
+ * Empirical Bayes for a family of z-values (Efron 2011, "Tweedie's formula
+ * and selection bias").  If each test's z ~ N(mu, 1) and f is the density of
+ * all the family's z, then E[mu | z] = z + (log f)'(z) and
+ * Var[mu | z] = 1 + (log f)''(z), whatever the distribution of the mu: the
+ * correction for having picked the largest z of many, read off the family
+ * itself.  pd_tweedie_fit estimates log f by Lindsey's method: a Poisson
+ * regression of a histogram's counts (nbins bins of width from lo; the two
+ * outer bins, which take the tails, are left out) on a polynomial of degree
+ * PD_TWEEDIE_DEGREE in z.  It writes the PD_TWEEDIE_DEGREE + 1 coefficients
+ * to beta and returns 0, or -1 when the histogram holds too few tests
+ * (< 200) or the fit fails.  pd_tweedie_post gives the posterior mean and
+ * variance of mu at z from them: the derivatives are taken at z clamped into
+ * the histogram's inner range (where the fit has data), the mean is kept
+ * between 0 and z (selection only shrinks) and the variance at 0.05 or more.
+ */
+#define PD_TWEEDIE_DEGREE 5
+int pd_tweedie_fit(const double *counts, int nbins, double lo, double width,
+		   double beta[PD_TWEEDIE_DEGREE + 1]);
+void pd_tweedie_post(const double beta[PD_TWEEDIE_DEGREE + 1], double zmin, double zmax, double z,
+		     double *mean, double *var);
+
 #endif

@@ -99,6 +99,9 @@ struct pd_validator {
 	double tests, tests_topic;
 	int have_tests, unweighted;
 	size_t videos_seen, holdout_seen;
+	/* the z of every mining test (mine_summary's z_hist), summed */
+	double zh[PD_VALIDATE_ZH_MAX], zh_lo, zh_width;
+	int zh_n, zh_bad;
 };
 
 int pd_fdr_test_parse(const char *s)
@@ -268,6 +271,25 @@ void pd_validator_add_tests(pd_validator *v, double tests, double tests_topic)
 		else
 			v->unweighted = 1;
 	}
+}
+
+int pd_validator_add_zhist(pd_validator *v, const double *counts, int nbins, double lo, double width)
+{
+	if (nbins < 8 || nbins > PD_VALIDATE_ZH_MAX || !isfinite(lo) || !(width > 0) || !isfinite(width))
+		return -1;
+	for (int b = 0; b < nbins; b++)
+		if (!(counts[b] >= 0) || !isfinite(counts[b]))
+			return -1;
+	if (v->zh_n && (v->zh_n != nbins || v->zh_lo != lo || v->zh_width != width)) {
+		v->zh_bad = 1;	/* shards binned differently: no shrinkage */
+		return -1;
+	}
+	v->zh_n = nbins;
+	v->zh_lo = lo;
+	v->zh_width = width;
+	for (int b = 0; b < nbins; b++)
+		v->zh[b] += counts[b];
+	return 0;
 }
 
 int pd_validator_add_pattern(pd_validator *v, cJSON *rec, pd_err *err)
@@ -940,32 +962,81 @@ static double clamp01(double x, double lo, double hi)
 	return x < lo ? lo : x > hi ? hi : x;
 }
 
+/* the selection correction of a run: Tweedie's formula fitted to its z_hist */
+typedef struct shrink {
+	int ok;
+	double beta[PD_TWEEDIE_DEGREE + 1], zmin, zmax;
+} shrink;
+
+static shrink shrink_fit(const pd_validator *v)
+{
+	shrink s;
+	memset(&s, 0, sizeof s);
+	if (v->zh_n && !v->zh_bad &&
+	    pd_tweedie_fit(v->zh, v->zh_n, v->zh_lo, v->zh_width, s.beta) == 0) {
+		s.ok = 1;
+		s.zmin = v->zh_lo + v->zh_width;
+		s.zmax = v->zh_lo + (v->zh_n - 1) * v->zh_width;
+	}
+	return s;
+}
+
+/* the effective size n1 n0 / (n1 + n0) of a two-group comparison */
+static double eff_size(double n1, double n0)
+{
+	return n1 > 0 && n0 > 0 ? n1 * n0 / (n1 + n0) : 0;
+}
+
 /*
  * confidence: the chance that the pattern holds on the next period's newer
- * videos, stated as the probability that a one-sided rank test there gives
- * p < 0.05 in its direction (what pd's evaluation calls "replicates").  The
- * evidence is the z of the last test the pattern passed: for a validated
- * pattern the holdout test, for a provisional or rejected one the mining
- * test.  If the effect were what that test saw, the next period, with
- * `ratio` times that test's videos, would replicate with probability
- *     Phi((z sqrt(ratio) - 1.645) / sqrt(1 + ratio))
- * (the predictive distribution of its z, Goodman 1992).  That is too hopeful
- * for effects chosen because they looked strong and for effects that fade;
- * pd_validator_run scales it by what the run itself shows (persistence).
+ * videos, stated as the probability that a one-sided rank test there, on
+ * `ratio` times the mining test's videos, gives p < 0.05 in its direction
+ * (what pd's evaluation calls "replicates").
+ *
+ * The mining test's z is corrected for selection first: the pattern was kept
+ * because its z was large among the run's many tests, and Tweedie's formula,
+ * read off the histogram of all of them (sh), gives the posterior N(E, V) of
+ * its true standardised effect mu (without a histogram, E = z, V = 1:
+ * Goodman's predictive probability, too hopeful for a chosen effect).  The
+ * holdout test, z_h on r_h times the mining test's effective size, updates
+ * it: mu ~ N((E/V + sqrt(r_h) z_h) / (1/V + r_h), 1 / (1/V + r_h)).  The next
+ * period's z is then N(sqrt(ratio) E, 1 + ratio V).
  */
-static double confidence(const pat *p, int on_holdout, double ratio, cJSON *why)
+static double confidence(const pat *p, const shrink *sh, double ratio, cJSON *why)
 {
-	double pz = clamp01(on_holdout ? p->hold_p : p->p, 1e-300, 1);
-	double z = -pd_norm_quantile(pz);
-	double r = ratio > 0 && isfinite(ratio) ? ratio : 1;
-	double conf = 0.5 * erfc(-((z * sqrt(r) - 1.6448536) / sqrt(1 + r)) / sqrt(2.0));
-	if (why) {
-		cJSON_AddStringToObject(why, "basis", on_holdout ? "holdout" : "mining");
-		cJSON_AddNumberToObject(why, "z", rnd(z));
-		cJSON_AddNumberToObject(why, "next_ratio", rnd(r));
-		cJSON_AddNumberToObject(why, "predicted", rnd(conf));
+	double z = -pd_norm_quantile(clamp01(p->p, 1e-300, 1 - 1e-16));
+	double e = z, var = 1;
+	if (sh->ok)
+		pd_tweedie_post(sh->beta, sh->zmin, sh->zmax, z, &e, &var);
+	double e_mine = e, v_mine = var;
+	double em = eff_size((double)(p->mine.a + p->mine.b), (double)(p->mine.c + p->mine.d));
+	double eh = eff_size((double)p->hold_n1, (double)p->hold_n0);
+	double rh = em > 0 ? eh / em : 0, zh = NAN;
+	if (rh > 0) {
+		zh = -pd_norm_quantile(clamp01(p->hold_p, 1e-300, 1 - 1e-16));
+		double prec = 1 / var + rh;
+		e = (e / var + sqrt(rh) * zh) / prec;
+		var = 1 / prec;
 	}
-	return conf;
+	double r = ratio > 0 && isfinite(ratio) ? ratio : 1;
+	double conf = 0.5 * erfc((1.6448536 - sqrt(r) * e) / sqrt(1 + r * var) / sqrt(2.0));
+	if (why) {
+		cJSON_AddStringToObject(why, "method", sh->ok ? "tweedie" : "goodman");
+		cJSON_AddNumberToObject(why, "z", rnd(z));
+		cJSON_AddNumberToObject(why, "mu_mining", rnd(e_mine));
+		cJSON_AddNumberToObject(why, "var_mining", rnd(v_mine));
+		if (rh > 0) {
+			cJSON_AddNumberToObject(why, "z_holdout", rnd(zh));
+			cJSON_AddNumberToObject(why, "holdout_size", rnd(rh));
+		} else {
+			cJSON_AddNullToObject(why, "z_holdout");
+			cJSON_AddNullToObject(why, "holdout_size");
+		}
+		cJSON_AddNumberToObject(why, "mu", rnd(e));
+		cJSON_AddNumberToObject(why, "var", rnd(var));
+		cJSON_AddNumberToObject(why, "next_ratio", rnd(r));
+	}
+	return clamp01(conf, 1e-3, 1 - 1e-3);
 }
 
 /* ---- templates ---- */
@@ -1149,26 +1220,7 @@ int pd_validator_run(pd_validator *v, pd_validate_summary *sum)
 		pd_json_set(p->rec, "validation", val);
 
 	}
-	/*
-	 * Persistence: of the patterns that passed FDR and the channel checks
-	 * and could be tested on the holdout, how many replicated there,
-	 * against how many their mining tests predicted (confidence(), for a
-	 * next period of the holdout's size).  The ratio, at most 1, measures
-	 * on this data how much selection and fading take from a mined effect
-	 * between one period and the next; every confidence is scaled by it.
-	 * It uses the training stream alone (mining and holdout videos).
-	 */
-	double obs = 0, expct = 0;
-	size_t ntested = 0;
-	for (size_t i = 0; i < v->np; i++) {
-		pat *p = &v->pats[i];
-		if (!pre[i])
-			continue;
-		expct += confidence(p, 0, hold_mine, NULL);	/* the mining test, for the holdout's size */
-		obs += p->replicated;
-		ntested++;
-	}
-	double persist = ntested >= 5 && expct > 0 ? clamp01(obs / expct, 0.02, 1) : 1;
+	shrink sh = shrink_fit(v);
 	/* the replication share counts findings, not patterns: "poppy" and
 	   "poppy playtime" that fail together are one failure */
 	group(v, pre, 0, &sum->holdout_tested, &sum->replicated);
@@ -1192,10 +1244,7 @@ int pd_validator_run(pd_validator *v, pd_validate_summary *sum)
 		p->provisional = clean && !p->hold_tested;
 		cJSON_AddItemToObject(val, "reasons", cJSON_Duplicate(p->reasons, 1));
 		cJSON *cw = cJSON_AddObjectToObject(val, "confidence");
-		p->confidence = confidence(p, p->hold_tested, p->hold_tested ? v->o.next_ratio : ratio, cw);
-		p->confidence = clamp01(p->confidence * persist, 1e-3, 1 - 1e-3);
-		cJSON_AddNumberToObject(cw, "persistence", rnd(persist));
-		cJSON_AddNumberToObject(cw, "persistence_basis", (double)ntested);
+		p->confidence = confidence(p, &sh, ratio, cw);
 		pd_json_set(p->rec, "status", cJSON_CreateString(p->passed ? "validated" :
 								 p->provisional ? "provisional" : "rejected"));
 		pd_json_set(p->rec, "q", cJSON_CreateNumber(rnd(p->q)));

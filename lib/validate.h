@@ -35,8 +35,9 @@
  *
  * confidence: the chance that the pattern replicates on the next period's
  * videos: the predictive probability of a significant rank test there, from
- * the last test it passed, scaled by the run's own persistence (see
- * pd-validate(1)).
+ * the mining test's z corrected for selection by Tweedie's formula over all
+ * the run's tests (mine_summary's z_hist) and updated by the holdout test
+ * (see pd-validate(1)).
  *
  * Ownership: pd_validator_add_pattern takes the pattern's cJSON tree; the
  * validator updates it in place, and pd_validator_free deletes it.  Video and
@@ -115,6 +116,16 @@ int pd_validator_add_pattern(pd_validator *v, cJSON *rec, pd_err *err);
  * over records.
  */
 void pd_validator_add_tests(pd_validator *v, double tests, double tests_topic);
+/*
+ * pd_validator_add_zhist: a mine_summary record's "z_hist" (the z of every
+ * mining test, binned: nbins counts of bins of width from lo), summed over
+ * records; it lets confidence correct each pattern's z for selection
+ * (Tweedie's formula, lib/stats.h).  Returns 0, or -1 for a histogram that is
+ * not one (negative counts, no bins) or binned differently from an earlier one
+ * (the run then goes without the correction).
+ */
+#define PD_VALIDATE_ZH_MAX 256
+int pd_validator_add_zhist(pd_validator *v, const double *counts, int nbins, double lo, double width);
 
 /*
  * pd_validator_run: all the checks; afterwards every pattern has "status",

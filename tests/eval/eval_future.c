@@ -395,6 +395,9 @@ int main(int argc, char **argv)
 	   patterns (evergreen + trend), and over validated + provisional */
 	long cbin_n[5] = { 0 }, cbin_rep[5] = { 0 }, abin_n[5] = { 0 }, abin_rep[5] = { 0 };
 	double cbin_sum[5] = { 0 }, abin_sum[5] = { 0 };
+	/* and over every candidate (rejected ones too, when pd-validate kept them) */
+	long ebin_n[5] = { 0 }, ebin_rep[5] = { 0 };
+	double ebin_sum[5] = { 0 };
 	unsigned char *covered = xcalloc((size_t)ncl + 1, 1);
 	FILE *f = open_or_die(argv[3]);
 	char *line = NULL;
@@ -411,11 +414,20 @@ int main(int argc, char **argv)
 		int k = cid ? pd_strmap_find(cmap, cid, strlen(cid)) : -1;
 		int validated = status && !strcmp(status, "validated");
 		int provisional = status && !strcmp(status, "provisional");
-		if (feat && k >= 0 && lev >= 0 && (validated || provisional)) {
+		if (feat && k >= 0 && lev >= 0) {
 			int trend = kind && !strcmp(kind, "trend");
 			result r;
 			future_test(&fut, feat, k, lev, positive, trend ? cut + 28 * 86400.0 : NAN, &r);
 			const cJSON *cf0 = cJSON_GetObjectItemCaseSensitive(j, "confidence");
+			if (r.testable && cJSON_IsNumber(cf0)) {
+				int b = (int)(cf0->valuedouble * 5);
+				b = b < 0 ? 0 : b > 4 ? 4 : b;
+				ebin_n[b]++;
+				ebin_rep[b] += r.replicated;
+				ebin_sum[b] += cf0->valuedouble;
+			}
+			if (!validated && !provisional)
+				goto next;
 			if (r.testable && cJSON_IsNumber(cf0)) {
 				int b = (int)(cf0->valuedouble * 5);
 				b = b < 0 ? 0 : b > 4 ? 4 : b;
@@ -452,6 +464,7 @@ int main(int argc, char **argv)
 				cJSON_Delete(s);
 			}
 		}
+	next:
 		pd_feature_free(feat);
 		cJSON_Delete(j);
 	}
@@ -500,6 +513,11 @@ int main(int argc, char **argv)
 		if (abin_n[b])
 			printf("  [%.1f, %.1f)  %4ld  %.2f  %.2f\n", b / 5.0, (b + 1) / 5.0, abin_n[b],
 			       abin_sum[b] / (double)abin_n[b], share(abin_rep[b], abin_n[b]));
+	printf("calibration (every candidate, rejected ones included, testable):\n");
+	for (int b = 0; b < 5; b++)
+		if (ebin_n[b])
+			printf("  [%.1f, %.1f)  %4ld  %.2f  %.2f\n", b / 5.0, (b + 1) / 5.0, ebin_n[b],
+			       ebin_sum[b] / (double)ebin_n[b], share(ebin_rep[b], ebin_n[b]));
 	printf("eval {\"label\":\"%s\",", label);
 	tally_json("evergreen", &ev);
 	putchar(',');
@@ -520,6 +538,13 @@ int main(int argc, char **argv)
 		if (abin_n[b]) {
 			printf("%s{\"bin\":%d,\"n\":%ld,\"stated_sum\":%.4f,\"replicated\":%ld}", first ? "" : ",", b,
 			       abin_n[b], abin_sum[b], abin_rep[b]);
+			first = 0;
+		}
+	printf("],\"calibration_every\":[");
+	for (int b = 0, first = 1; b < 5; b++)
+		if (ebin_n[b]) {
+			printf("%s{\"bin\":%d,\"n\":%ld,\"stated_sum\":%.4f,\"replicated\":%ld}", first ? "" : ",", b,
+			       ebin_n[b], ebin_sum[b], ebin_rep[b]);
 			first = 0;
 		}
 	printf("]}\n");

@@ -1,7 +1,8 @@
 /*
  * test_stats.c — unit tests of lib/stats: Fisher's exact test against
  * textbook values and a direct hypergeometric sum, the rank test against a
- * direct count of pairs, lift intervals, Wilson, quantiles.
+ * direct count of pairs, lift intervals, Wilson, quantiles, Tweedie's
+ * formula on families whose answer is known.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -184,6 +185,42 @@ static void hodges_lehmann_against_direct(void **state)
 	assert_true(isnan(e) && isnan(l) && isnan(h));
 }
 
+/* a histogram of n z-values from N(0, s2): the expected count of each bin */
+static void normal_hist(double *h, int nb, double lo, double w, double n, double s2)
+{
+	for (int b = 0; b < nb; b++) {
+		double a = (lo + b * w) / sqrt(2 * s2), c = (lo + (b + 1) * w) / sqrt(2 * s2);
+		h[b] = n * 0.5 * (erf(c) - erf(a));
+	}
+}
+
+/*
+ * Tweedie's formula on families with a known answer: all nulls (mu = 0, so
+ * E[mu|z] = 0 however large z is), and mu ~ N(0, t2) (E[mu|z] = z t2/(1+t2),
+ * Var = t2/(1+t2)); too few tests is refused.
+ */
+static void tweedie_known_families(void **state)
+{
+	(void)state;
+	double h[64], beta[PD_TWEEDIE_DEGREE + 1], e, v;
+	normal_hist(h, 64, -8, 0.25, 20000, 1);
+	assert_int_equal(pd_tweedie_fit(h, 64, -8, 0.25, beta), 0);
+	for (double z = -3; z <= 3.5; z += 0.5) {
+		pd_tweedie_post(beta, -7.75, 7.75, z, &e, &v);
+		assert_true(fabs(e) < 0.05);
+		assert_true(v < 0.1);
+	}
+	normal_hist(h, 64, -8, 0.25, 20000, 1 + 3.0);
+	assert_int_equal(pd_tweedie_fit(h, 64, -8, 0.25, beta), 0);
+	for (double z = -4; z <= 5; z += 0.5) {
+		pd_tweedie_post(beta, -7.75, 7.75, z, &e, &v);
+		assert_true(fabs(e - z * 0.75) < 0.05);
+		assert_true(fabs(v - 0.75) < 0.05);
+	}
+	normal_hist(h, 64, -8, 0.25, 150, 1);
+	assert_int_equal(pd_tweedie_fit(h, 64, -8, 0.25, beta), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +231,7 @@ int main(void)
 		cmocka_unit_test(mann_whitney_against_direct),
 		cmocka_unit_test(quantiles),
 		cmocka_unit_test(hodges_lehmann_against_direct),
+		cmocka_unit_test(tweedie_known_families),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
