@@ -49,9 +49,11 @@ exec 8>&-
 # two at once for real: start one, wait (bounded) until it holds the lock
 "$D" "${OPTS[@]}" --pg >"$TMP/bg.out" 2>"$TMP/bg.err" &
 bg=$!
-for _ in $(seq 300); do
+# (a busy machine may take long to start it: wait up to 120 s, while it lives)
+for _ in $(seq 1200); do
 	flock -n "$S/lock" true || break
-	sleep 0.05
+	kill -0 $bg 2>/dev/null || break
+	sleep 0.1
 done
 run "$D" "${OPTS[@]}" --pg
 wait $bg; bgst=$?
