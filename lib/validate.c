@@ -11,9 +11,8 @@
  * set overlaps) comes from those lists and the clusters' member lists.
  *
  * Clusters are keyed "level/id" (a video's "cluster" object gives one key
- * per level and the parent links micro -> meso -> macro); a video whose
- * "cluster" is a bare string has the key "*" + "/id", which patterns also
- * listen on, so either form of the stream works.
+ * per level and the parent links micro -> meso -> macro; lib/video.c refuses
+ * any other form of "cluster").
  */
 #include "validate.h"
 #include "fdr.h"
@@ -66,7 +65,7 @@ typedef struct pat {
 	int positive;
 	double p, threshold, q, confidence;
 	double weight;		/* of the weighted BH step */
-	int ck[4], nck;
+	int ck[3], nck;
 	int root;
 	ivec mine_with, hold_with;
 	cJSON *reasons;
@@ -202,9 +201,7 @@ int pd_validator_add_video(pd_validator *v, const cJSON *rec, pd_err *err)
 		v->holdout_seen++;
 	int ck[3], nck = 0;
 	const cJSON *c = cJSON_GetObjectItemCaseSensitive(rec, "cluster");
-	if (cJSON_IsString(c) && *c->valuestring) {
-		ck[nck++] = ckey(v, "*", c->valuestring);
-	} else if (cJSON_IsObject(c)) {
+	if (cJSON_IsObject(c)) {
 		int prev = -1;
 		for (int l = 0; l < 3; l++) {
 			const char *id = pd_json_str(c, levels[l]);
@@ -373,15 +370,14 @@ int pd_validator_add_pattern(pd_validator *v, cJSON *rec, pd_err *err)
 	for (int i = 0; level && i < 3; i++)
 		if (!strcmp(level, levels[i]))
 			l = i;
-	/* listen on the level's key and on the bare-string key */
+	/* listen on the level's key (on every level's when it has none) */
 	size_t me = v->np;
-	int keys[4], nk = 0;
+	int keys[3], nk = 0;
 	if (l >= 0)
 		keys[nk++] = ckey(v, levels[l], cl);
 	else
 		for (int i = 0; i < 3; i++)
 			keys[nk++] = ckey(v, levels[i], cl);
-	keys[nk++] = ckey(v, "*", cl);
 	p->nck = 0;
 	for (int i = 0; i < nk; i++) {
 		ivec_push(&v->cl[keys[i]].pats, (int)me);
