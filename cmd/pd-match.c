@@ -2,22 +2,15 @@
  * pd-match — which stored patterns apply to a video or a draft title, in
  * real time.
  *
- * This main holds the options and the I/O; the service is a match session
- * (lib/matchsvc.h): where the patterns and the hierarchy come from and
- * reloading them when a new run is stored (the generation in Redis, the
- * active run in PostgreSQL when Redis cannot say), the batch, videos looked
- * up by id, drafts embedded, the Redis caches and reconnecting to a Redis
- * that went away.  The matching itself is lib/match.h.
- *
- * Reading: with --unbuffered (coprocess use) each line is answered and
- * flushed at once, read straight from the descriptor so the first answer
- * never waits for more input; every line in gets a line out, a rejected one
- * a match_error record.  Otherwise a second thread reads ahead (--threads,
- * cmd/ahead.h): it prepares the next chunk's plain video records
- * (pd_msvc_prepare) while the session matches and writes the chunk before;
- * the main thread goes through a chunk in input order, so rejections, their
- * messages and the output are the same bytes in the same order as when one
- * line is read at a time.
+ * This main holds the options and the I/O.  The service is a match session
+ * (lib/matchsvc.h: the patterns and hierarchy and keeping to the active
+ * run, the batch, lookups by id, drafts embedded, the Redis caches and
+ * reconnecting); the matching itself is lib/match.h.  With --unbuffered
+ * (coprocess use) each line is answered and flushed at once, a rejected one
+ * with a match_error record.  Otherwise a second thread reads ahead
+ * (cmd/ahead.h), preparing the next chunk's plain video records
+ * (pd_msvc_prepare) while this one is matched; lines are used in input
+ * order, so the output is the same bytes as when reading one at a time.
  */
 #include "ahead.h"
 #include "cli.h"

@@ -6,8 +6,10 @@
  * returns NULL) or that fails (connection refused, timeout, dropped
  * connection, an error reply) behaves as an empty one: gets miss, sets do
  * nothing.  After the first failure the cache marks itself down and sends
- * nothing more; pd_cache_take_error hands the reason over once so the
- * caller can warn once.  Every function accepts a NULL cache.
+ * nothing more (until pd_cache_reconnect, for a long-running command);
+ * pd_cache_take_error hands the reason over once so the caller can warn
+ * once.  Every function accepts a NULL cache.  This is the one module that
+ * talks to Redis (pd-report's INFO figures too: pd_cache_info).
  *
  * Invalidation is by generation, never by scanning keys: pd-store INCRs
  * `pd:gen` after each committed run that changed something; readers GET it
