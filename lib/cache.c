@@ -6,8 +6,13 @@
  * connect, redisSetTimeout every later read and write.  Every reply is
  * checked: a NULL reply (I/O error, timeout, EOF) or an error reply marks the
  * cache down with the reason; from then on nothing is sent.  A dropped
- * connection may leave the context unusable, so there is no reconnect in the
- * middle of a command's run: a run either has the cache or does not.
+ * connection may leave the context unusable, so it is never reused: a
+ * command that lives long (pd-match as a coprocess) opens its cache with
+ * pd_cache_open_lasting and calls pd_cache_reconnect between answers, which
+ * throws the old context away and connects afresh, at most once per backoff
+ * delay (0.25 s doubling to 5 s), each attempt bounded by a short connect
+ * and PING timeout, so a Redis that stays away costs one failed connect
+ * every 5 s and never a wait per answer.
  * Multi-gets and multi-sets are pipelined (redisAppendCommand then one
  * redisGetReply per command), one round trip for the lot.
  */
@@ -25,7 +30,15 @@ struct pd_cache {
 	int reported;		/* pd_cache_take_error has handed the reason over */
 	char why[400];
 	unsigned long long hits, misses;
+	/* for pd_cache_reconnect */
+	char *url;
+	int connect_ms, cmd_ms;
+	double next_try, delay;	/* the next attempt's time (caller's clock), the backoff */
 };
+
+#define RETRY_FIRST 0.25	/* seconds before the first reconnect attempt after a failed one */
+#define RETRY_MAX 5.0		/* the longest wait between attempts */
+#define RETRY_MS 250		/* connect and PING bound of a reconnect attempt */
 
 /* ---- URL --------------------------------------------------------------- */
 
@@ -180,38 +193,37 @@ static struct timeval tv_ms(int ms)
 	return tv;
 }
 
-pd_cache *pd_cache_open(const char *url, int connect_ms, int cmd_ms, pd_err *err)
+/*
+ * dial: a new connection for c (any old one closed first), with AUTH and
+ * SELECT as the URL says and, when ping, a PING: the server answers, not
+ * just the kernel.  0 and c up, or -1 with err (PD_ESERVICE) and c down
+ * (its reason set).  connect_ms bounds the connect, cmd_ms each command.
+ */
+static int dial(pd_cache *c, int connect_ms, int cmd_ms, int ping, pd_err *err)
 {
-	pd_err_clear(err);
-	if (!url) {
-		url = getenv("REDIS_URL");
-		if (!url || !*url)
-			return NULL;
-	}
 	pd_cache_url u;
-	if (pd_cache_parse_url(url, &u, err) < 0)
-		return NULL;
-	if (connect_ms <= 0)
-		connect_ms = 1000;
-	if (cmd_ms <= 0)
-		cmd_ms = 1000;
+	if (pd_cache_parse_url(c->url, &u, err) < 0)
+		return -1;
+	if (c->ctx)
+		redisFree(c->ctx);
+	c->down = 0;
+	c->why[0] = 0;
 	redisContext *ctx = u.path ? redisConnectUnixWithTimeout(u.path, tv_ms(connect_ms))
 				   : redisConnectWithTimeout(u.host, u.port, tv_ms(connect_ms));
+	c->ctx = ctx;
 	if (!ctx || ctx->err) {
+		c->down = 1;
 		if (u.path)
-			pd_err_set(err, PD_ESERVICE, "redis: cannot connect to %s: %s", u.path,
-				   ctx ? ctx->errstr : "out of memory");
+			snprintf(c->why, sizeof c->why, "redis: cannot connect to %s: %s", u.path,
+				 ctx ? ctx->errstr : "out of memory");
 		else
-			pd_err_set(err, PD_ESERVICE, "redis: cannot connect to %s:%d: %s", u.host,
-				   u.port, ctx ? ctx->errstr : "out of memory");
+			snprintf(c->why, sizeof c->why, "redis: cannot connect to %s:%d: %s", u.host,
+				 u.port, ctx ? ctx->errstr : "out of memory");
 		if (ctx)
 			redisFree(ctx);
-		pd_cache_url_release(&u);
-		return NULL;
+		c->ctx = NULL;
 	}
-	pd_cache *c = xcalloc(1, sizeof *c);
-	c->ctx = ctx;
-	if (redisSetTimeout(ctx, tv_ms(cmd_ms)) != REDIS_OK)
+	if (!c->down && redisSetTimeout(ctx, tv_ms(cmd_ms)) != REDIS_OK)
 		mark_down(c, "setting the timeout");
 	if (!c->down && u.password) {
 		redisReply *r = u.user ? redisCommand(ctx, "AUTH %s %s", u.user, u.password)
@@ -226,13 +238,67 @@ pd_cache *pd_cache_open(const char *url, int connect_ms, int cmd_ms, pd_err *err
 		if (r)
 			freeReplyObject(r);
 	}
+	if (!c->down && ping) {
+		redisReply *r = redisCommand(ctx, "PING");
+		check(c, r, "PING");
+		if (r)
+			freeReplyObject(r);
+	}
 	pd_cache_url_release(&u);
-	if (c->down) {
-		pd_err_set(err, PD_ESERVICE, "%s", c->why);
+	if (c->down)
+		return pd_err_set(err, PD_ESERVICE, "%s", c->why);
+	return 0;
+}
+
+/* open: the cache of url (NULL: REDIS_URL); lasting: kept, down, when the first connect fails */
+static pd_cache *open_cache(const char *url, int connect_ms, int cmd_ms, int lasting, pd_err *err)
+{
+	pd_err_clear(err);
+	if (!url) {
+		url = getenv("REDIS_URL");
+		if (!url || !*url)
+			return NULL;
+	}
+	pd_cache_url u;
+	if (pd_cache_parse_url(url, &u, err) < 0)
+		return NULL;
+	pd_cache_url_release(&u);
+	pd_cache *c = xcalloc(1, sizeof *c);
+	c->url = xstrdup(url);
+	c->connect_ms = connect_ms > 0 ? connect_ms : 1000;
+	c->cmd_ms = cmd_ms > 0 ? cmd_ms : 1000;
+	if (dial(c, c->connect_ms, c->cmd_ms, 0, err) < 0 && !lasting) {
 		pd_cache_free(c);
 		return NULL;
 	}
 	return c;
+}
+
+pd_cache *pd_cache_open(const char *url, int connect_ms, int cmd_ms, pd_err *err)
+{
+	return open_cache(url, connect_ms, cmd_ms, 0, err);
+}
+
+pd_cache *pd_cache_open_lasting(const char *url, int connect_ms, int cmd_ms, pd_err *err)
+{
+	return open_cache(url, connect_ms, cmd_ms, 1, err);
+}
+
+int pd_cache_reconnect(pd_cache *c, double now)
+{
+	if (!c || !c->down || now < c->next_try)
+		return 0;
+	int ms = c->connect_ms < RETRY_MS ? c->connect_ms : RETRY_MS;
+	int cms = c->cmd_ms < RETRY_MS ? c->cmd_ms : RETRY_MS;
+	if (dial(c, ms, cms, 1, NULL) == 0 && redisSetTimeout(c->ctx, tv_ms(c->cmd_ms)) == REDIS_OK) {
+		c->reported = 0;
+		c->delay = 0;
+		return 1;
+	}
+	c->down = 1;
+	c->delay = c->delay <= 0 ? RETRY_FIRST : c->delay * 2 > RETRY_MAX ? RETRY_MAX : c->delay * 2;
+	c->next_try = now + c->delay;
+	return 0;
 }
 
 void pd_cache_free(pd_cache *c)
@@ -241,6 +307,7 @@ void pd_cache_free(pd_cache *c)
 		return;
 	if (c->ctx)
 		redisFree(c->ctx);
+	free(c->url);
 	free(c);
 }
 
@@ -421,4 +488,37 @@ void pd_cache_stats(const pd_cache *c, unsigned long long *hits, unsigned long l
 {
 	*hits = c ? c->hits : 0;
 	*misses = c ? c->misses : 0;
+}
+
+/* info_field: the number after "key:" at the start of a line of INFO's text, or -1 */
+static long long info_field(const char *s, const char *key)
+{
+	size_t k = strlen(key);
+	for (const char *p = s; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, key, k) && p[k] == ':')
+			return atoll(p + k + 1);
+	return -1;
+}
+
+int pd_cache_info(pd_cache *c, long long *hits, long long *misses, pd_err *err)
+{
+	if (!pd_cache_up(c))
+		return pd_err_set(err, PD_ESERVICE, "%s", c ? c->why : "redis: no cache");
+	redisReply *r = redisCommand(c->ctx, "INFO stats");
+	int rc = -1;
+	if (check(c, r, "INFO") < 0) {
+		pd_err_set(err, PD_ESERVICE, "%s", c->why);
+	} else if (r->type != REDIS_REPLY_STRING) {
+		pd_err_set(err, PD_ESERVICE, "redis: INFO: unexpected reply");
+	} else {
+		*hits = info_field(r->str, "keyspace_hits");
+		*misses = info_field(r->str, "keyspace_misses");
+		if (*hits < 0 || *misses < 0)
+			pd_err_set(err, PD_ESERVICE, "redis: INFO stats has no keyspace_hits/misses");
+		else
+			rc = 0;
+	}
+	if (r)
+		freeReplyObject(r);
+	return rc;
 }

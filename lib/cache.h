@@ -6,8 +6,10 @@
  * returns NULL) or that fails (connection refused, timeout, dropped
  * connection, an error reply) behaves as an empty one: gets miss, sets do
  * nothing.  After the first failure the cache marks itself down and sends
- * nothing more; pd_cache_take_error hands the reason over once so the
- * caller can warn once.  Every function accepts a NULL cache.
+ * nothing more (until pd_cache_reconnect, for a long-running command);
+ * pd_cache_take_error hands the reason over once so the caller can warn
+ * once.  Every function accepts a NULL cache.  This is the one module that
+ * talks to Redis (pd-report's INFO figures too: pd_cache_info).
  *
  * Invalidation is by generation, never by scanning keys: pd-store INCRs
  * `pd:gen` after each committed run that changed something; readers GET it
@@ -51,6 +53,25 @@ void pd_cache_url_release(pd_cache_url *u);
 pd_cache *pd_cache_open(const char *url, int connect_ms, int cmd_ms, pd_err *err);
 void pd_cache_free(pd_cache *c);
 
+/*
+ * pd_cache_open_lasting: pd_cache_open for a long-running command: a
+ * server that cannot be reached still gives a cache, down (the reason for
+ * pd_cache_take_error, and in err), that pd_cache_reconnect can bring back.
+ * NULL only when no URL is configured (err PD_OK) or it is malformed
+ * (PD_EUSAGE).
+ */
+pd_cache *pd_cache_open_lasting(const char *url, int connect_ms, int cmd_ms, pd_err *err);
+/*
+ * pd_cache_reconnect: when c is down and now (seconds, the caller's
+ * monotonic clock) has reached the time of the next attempt: a new
+ * connection (the old one thrown away), checked with PING; connect and PING
+ * bounded by 250 ms.  Returns 1 when c is up again (pd_cache_take_error
+ * then reports the next failure anew), 0 otherwise; a failed attempt puts
+ * the next one 0.25 s later, doubling up to 5 s.  Sends nothing when c is
+ * up or NULL.
+ */
+int pd_cache_reconnect(pd_cache *c, double now);
+
 /* pd_cache_up: 1 when there is a cache that has not failed. */
 int pd_cache_up(const pd_cache *c);
 /*
@@ -83,6 +104,12 @@ void pd_cache_mset_ttls(pd_cache *c, const char *const *keys, const char *const 
 long long pd_cache_gen(pd_cache *c);
 /* pd_cache_bump_gen: INCR pd:gen; the new generation, or -1 when down (err filled). */
 long long pd_cache_bump_gen(pd_cache *c, pd_err *err);
+
+/*
+ * pd_cache_info: keyspace_hits and keyspace_misses of the server (INFO
+ * stats): 0, or -1 with err (PD_ESERVICE; the cache is then down).
+ */
+int pd_cache_info(pd_cache *c, long long *hits, long long *misses, pd_err *err);
 
 /* Counters since open: gets answered from the cache and gets that missed. */
 void pd_cache_stats(const pd_cache *c, unsigned long long *hits, unsigned long long *misses);

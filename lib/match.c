@@ -639,14 +639,55 @@ void pd_matcher_sims(const pd_matcher *m, const float *X, int nq, float *S)
 		    m->cent, m->dim, 0.0f, S, m->n);
 }
 
-static const pd_matcher *sort_m;
-
-static int hit_cmp(const void *a, const void *b)
+/* hit_cmp: by similarity (highest first), then pattern id: a total order */
+static int hit_cmp(const pd_matcher *m, const pd_match_hit *x, const pd_match_hit *y)
 {
-	const pd_match_hit *x = a, *y = b;
 	if (x->sim != y->sim)
 		return x->sim > y->sim ? -1 : 1;
-	return sort_m->pat[x->pat].idrank - sort_m->pat[y->pat].idrank;
+	return m->pat[x->pat].idrank - m->pat[y->pat].idrank;
+}
+
+/* rec_cmp: recommendations by gain (highest first), then as hit_cmp */
+static int rec_cmp(const pd_matcher *m, const pd_match_hit *x, const pd_match_hit *y)
+{
+	double gx = m->pat[x->pat].gain, gy = m->pat[y->pat].gain;
+	if (gx != gy)
+		return gx > gy ? -1 : 1;
+	return hit_cmp(m, x, y);
+}
+
+typedef int (*hit_order)(const pd_matcher *, const pd_match_hit *, const pd_match_hit *);
+
+/*
+ * sort_hits: h[0..n) by cmp, which reads the matcher it is given rather than
+ * a file-scope variable (what qsort would need), so matchers on several
+ * threads sort at once.  Both orders are total (ids are unique), so the
+ * result is the one any correct sort gives: insertion for a few hits (the
+ * usual three nodes' patterns), a merge through scratch space beyond.
+ */
+static void sort_hits(pd_match_hit *h, int n, const pd_matcher *m, hit_order cmp)
+{
+	if (n <= 24) {
+		for (int i = 1; i < n; i++) {
+			pd_match_hit t = h[i];
+			int j = i;
+			for (; j > 0 && cmp(m, &t, &h[j - 1]) < 0; j--)
+				h[j] = h[j - 1];
+			h[j] = t;
+		}
+		return;
+	}
+	int a = n / 2;
+	sort_hits(h, a, m, cmp);
+	sort_hits(h + a, n - a, m, cmp);
+	pd_match_hit *t = xmalloc((size_t)a * sizeof *t);
+	memcpy(t, h, (size_t)a * sizeof *t);
+	int i = 0, j = a, k = 0;
+	while (i < a && j < n)
+		h[k++] = cmp(m, &h[j], &t[i]) < 0 ? h[j++] : t[i++];
+	while (i < a)
+		h[k++] = t[i++];
+	free(t);
 }
 
 /*
@@ -716,10 +757,7 @@ int pd_match_select(const pd_matcher *m, const float *srow, const float *x,
 			}
 		}
 	}
-	if (nh > 1) {
-		sort_m = m;
-		qsort(hits, (size_t)nh, sizeof *hits, hit_cmp);
-	}
+	sort_hits(hits, nh, m, hit_cmp);
 	return nh;
 }
 
@@ -760,15 +798,6 @@ void pd_match_fill_has(const pd_matcher *m, pd_match_hit *hits, int nh, const pd
 		hits[i].has = pd_feature_has(m->pat[hits[i].pat].feature, vf);
 }
 
-static int rec_cmp(const void *a, const void *b)
-{
-	const pd_match_hit *x = a, *y = b;
-	double gx = sort_m->pat[x->pat].gain, gy = sort_m->pat[y->pat].gain;
-	if (gx != gy)
-		return gx > gy ? -1 : 1;
-	return hit_cmp(a, b);
-}
-
 /*
  * add_sim: a similarity with 6 decimals.  (double)sim * 1e6 is exact (24 +
  * 20 bits), so this is the correctly rounded value (ties away from zero),
@@ -802,8 +831,7 @@ void pd_match_write(const pd_matcher *m, const char *video_id, pd_match_hit *hit
 		    int group, int recommend, const int *place, pd_buf *out)
 {
 	/* the video id, escaped once */
-	static __thread pd_buf vid;
-	pd_buf_reset(&vid);
+	pd_buf vid = PD_BUF_INIT;
 	pd_buf_add_json_string(&vid, video_id, strlen(video_id));
 	if (group) {
 		pd_buf_adds(out, "{\"type\":\"match_group\",\"video_id\":");
@@ -854,10 +882,7 @@ void pd_match_write(const pd_matcher *m, const char *video_id, pd_match_hit *hit
 				nr++;
 			}
 		}
-		if (nr > 1) {
-			sort_m = m;
-			qsort(hits, (size_t)nr, sizeof *hits, rec_cmp);
-		}
+		sort_hits(hits, nr, m, rec_cmp);
 		if (group)
 			pd_buf_adds(out, ",\"recommendations\":[");
 		for (int i = 0; i < nr; i++) {
@@ -880,6 +905,7 @@ void pd_match_write(const pd_matcher *m, const char *video_id, pd_match_hit *hit
 	}
 	if (group)
 		pd_buf_adds(out, "}\n");
+	pd_buf_release(&vid);
 }
 
 int pd_match_pinecone_fetch(const char *id, float **out, size_t *cap, int *dim, pd_err *err)

@@ -51,7 +51,9 @@
  * batch.
  *
  * Ownership: the matcher owns everything it holds; pattern strings are
- * copied in.  Not thread-safe (one matcher per thread).
+ * copied in.  Building is single-threaded; after pd_matcher_finish the
+ * select, fill and write calls only read the matcher and keep no file-scope
+ * state (the sorts take the matcher as context), so threads may share it.
  */
 #ifndef PD_MATCH_H
 #define PD_MATCH_H

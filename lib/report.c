@@ -16,20 +16,17 @@
  * 10,000 patterns stay a page of a few megabytes that a browser lays out in
  * a second or two.
  *
- * Redis INFO is read with hiredis here because lib/cache.h has no INFO
- * call; the URL is parsed by cache.c's parser, so the URL grammar stays
- * in one place.
+ * Redis INFO comes through lib/cache.h (pd_cache_info), the one door to
+ * Redis.
  */
 #include "pd.h"
 #include "report.h"
 #include "db.h"
 #include "cache.h"
 #include "strmap.h"
-#include <hiredis/hiredis.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #define NA NAN
 
@@ -573,63 +570,13 @@ int pd_report_load_db(pd_report *r, PGconn *c, int max_runs, pd_err *err)
 
 /* ---------- Redis ---------- */
 
-static long long info_field(const char *s, const char *key)
-{
-	size_t k = strlen(key);
-	for (const char *p = s; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-		if (!strncmp(p, key, k) && p[k] == ':')
-			return atoll(p + k + 1);
-	return -1;
-}
-
 int pd_report_redis_info(const char *url, long long *hits, long long *misses, pd_err *err)
 {
-	if (!url)
-		url = getenv("REDIS_URL");
-	if (!url || !*url)
-		return 0;
-	pd_cache_url u;
-	if (pd_cache_parse_url(url, &u, err) < 0)
-		return -1;
-	struct timeval tv = { 1, 0 };
-	redisContext *ctx = u.path ? redisConnectUnixWithTimeout(u.path, tv)
-				   : redisConnectWithTimeout(u.host, u.port, tv);
-	int rc = -1;
-	redisReply *rep = NULL;
-	if (!ctx || ctx->err) {
-		pd_err_set(err, PD_ESERVICE, "redis: cannot connect: %s",
-			   ctx ? ctx->errstr : "out of memory");
-		goto out;
-	}
-	redisSetTimeout(ctx, tv);
-	if (u.password) {
-		rep = u.user ? redisCommand(ctx, "AUTH %s %s", u.user, u.password)
-			     : redisCommand(ctx, "AUTH %s", u.password);
-		if (!rep || rep->type == REDIS_REPLY_ERROR) {
-			pd_err_set(err, PD_ESERVICE, "redis: AUTH failed");
-			goto out;
-		}
-		freeReplyObject(rep);
-	}
-	rep = redisCommand(ctx, "INFO stats");
-	if (!rep || rep->type != REDIS_REPLY_STRING) {
-		pd_err_set(err, PD_ESERVICE, "redis: INFO failed: %s",
-			   rep && rep->type == REDIS_REPLY_ERROR ? rep->str : ctx->errstr);
-		goto out;
-	}
-	*hits = info_field(rep->str, "keyspace_hits");
-	*misses = info_field(rep->str, "keyspace_misses");
-	if (*hits < 0 || *misses < 0) {
-		pd_err_set(err, PD_ESERVICE, "redis: INFO stats has no keyspace_hits/misses");
-		goto out;
-	}
-	rc = 1;
-out:
-	if (rep)
-		freeReplyObject(rep);
-	if (ctx)
-		redisFree(ctx);
-	pd_cache_url_release(&u);
+	pd_cache *c = pd_cache_open(url, 1000, 1000, err);
+	if (!c)
+		return err && err->code ? -1 : 0;
+	int rc = pd_cache_info(c, hits, misses, err) < 0 ? -1 : 1;
+	pd_cache_free(c);
 	return rc;
 }
 

@@ -5,7 +5,8 @@
  * REDIS_URL is set (tests/run starts a private Redis), real get/set/TTL,
  * pipelined multi-get/set, the generation counter, and a connection dropped
  * under the cache (EPIPE with SIGPIPE ignored, as the commands run: the
- * cache goes down, reports once, and answers misses).
+ * cache goes down, reports once, and answers misses), a lasting cache
+ * that reconnects with backoff, and INFO's hit figures (pd_cache_info).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -150,6 +151,69 @@ static void silent_server(void **state)
 	rmdir(path);
 }
 
+/*
+ * A lasting cache: kept when the server is not there, reconnected when it
+ * is, attempts spaced by the backoff on the caller's clock (a server that
+ * accepts but never answers makes each attempt cost its 250 ms PING bound,
+ * a skipped one costs nothing).
+ */
+static void lasting_cache(void **state)
+{
+	char path[] = "/tmp/pd-cache-test-XXXXXX";
+	assert_non_null(mkdtemp(path));
+	char sock[96], url[160];
+	snprintf(sock, sizeof sock, "%s/s", path);
+	snprintf(url, sizeof url, "unix://%s", sock);
+	pd_err err;
+	assert_null(pd_cache_open(url, 200, 200, &err));	/* the plain open gives up */
+	pd_cache *c = pd_cache_open_lasting(url, 200, 200, &err);
+	assert_non_null(c);
+	assert_int_equal(err.code, PD_ESERVICE);
+	assert_int_equal(pd_cache_up(c), 0);
+	assert_int_equal(pd_cache_take_error(c, &err), 1);
+	assert_non_null(strstr(err.msg, "cannot connect"));
+	assert_int_equal(pd_cache_take_error(c, &err), 0);
+	assert_null(pd_cache_open_lasting("bogus://", 200, 200, &err));
+	assert_int_equal(err.code, PD_EUSAGE);
+
+	/* a socket that accepts and never answers */
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un a;
+	memset(&a, 0, sizeof a);
+	a.sun_family = AF_UNIX;
+	snprintf(a.sun_path, sizeof a.sun_path, "%s", sock);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+	assert_int_equal(listen(fd, 16), 0);
+	/* attempts due at 100, then 0.25 s later, then 0.5 s after that */
+	static const struct { double at; int tries; } plan[] = {
+		{ 100.0, 1 }, { 100.2, 0 }, { 100.3, 1 }, { 100.7, 0 }, { 100.8, 1 }, { 101.7, 0 },
+	};
+	for (size_t i = 0; i < sizeof plan / sizeof plan[0]; i++) {
+		double t0 = now_s();
+		assert_int_equal(pd_cache_reconnect(c, plan[i].at), 0);
+		double dt = now_s() - t0;
+		if (plan[i].tries)
+			assert_true(dt >= 0.2 && dt < 2.0);
+		else
+			assert_true(dt < 0.1);
+		assert_int_equal(pd_cache_up(c), 0);
+	}
+	close(fd);
+	unlink(sock);
+	rmdir(path);
+
+	/* a real server: the next due attempt brings the cache back */
+	if (getenv("REDIS_URL") && *getenv("REDIS_URL")) {
+		pd_cache_free(c);
+		c = pd_cache_open_lasting(NULL, 0, 0, &err);
+		assert_true(pd_cache_up(c));
+		long long h = -1, m = -1;
+		assert_int_equal(pd_cache_info(c, &h, &m, &err), 0);
+		assert_true(h >= 0 && m >= 0);
+	}
+	pd_cache_free(c);
+}
+
 static void real_redis(void **state)
 {
 	if (!getenv("REDIS_URL") || !*getenv("REDIS_URL"))
@@ -224,6 +288,17 @@ static void real_redis(void **state)
 	assert_non_null(strstr(err.msg, "redis:"));
 	assert_int_equal(pd_cache_mget(c, (const char *const *)keys, N, got, hit), 0);
 	assert_int_equal(pd_cache_bump_gen(c, &err), -1);
+	/* the server is still there: reconnecting brings the cache back, and
+	   the next failure is reported anew */
+	assert_int_equal(pd_cache_reconnect(c, now_s()), 1);
+	assert_true(pd_cache_up(c));
+	assert_int_equal(pd_cache_take_error(c, &err), 0);
+	assert_int_equal(pd_cache_get(c, "pd:test:k1", &v), 1);
+	assert_int_equal(v.len, 5);
+	assert_int_equal(pd_cache_reconnect(c, now_s()), 0);	/* up: nothing to do */
+	long long ih = -1, im = -1;
+	assert_int_equal(pd_cache_info(c, &ih, &im, &err), 0);
+	assert_true(ih >= 1 && im >= 1);
 	pd_cache_free(c);
 	for (int i = 0; i < N; i++) {
 		free(keys[i]);
@@ -263,6 +338,7 @@ int main(void)
 		cmocka_unit_test(url_parsing),
 		cmocka_unit_test(absent_cache),
 		cmocka_unit_test(silent_server),
+		cmocka_unit_test(lasting_cache),
 		cmocka_unit_test(real_redis),
 		cmocka_unit_test(copy_encoding),
 	};

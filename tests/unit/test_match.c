@@ -497,10 +497,41 @@ static void test_write(void **state)
 	pd_matcher_free(m);
 }
 
+/* Many hits (the merge path of the sort): by similarity, then id, ties included. */
+static void test_many_hits_order(void **state)
+{
+	(void)state;
+	pd_matcher *m = pd_matcher_new();
+	pd_err err;
+	enum { N = 61 };
+	char line[400];
+	for (int i = 0; i < N; i++) {
+		/* ids in reverse of the similarity order, every third pair with equal centroids */
+		int k = (i * 37) % N;
+		snprintf(line, sizeof line,
+			 "{\"type\":\"pattern\",\"id\":\"p%02d\",\"feature\":{\"kind\":\"short\"},"
+			 "\"centroid\":[1,%d,0],\"radius\":2}", i, k / 2);
+		assert_int_equal(add(m, line, &err), 1);
+	}
+	assert_int_equal(pd_matcher_finish(m, &err), 0);
+	float x[3] = { 1, 0, 0 }, S[N];
+	pd_matcher_sims(m, x, 1, S);
+	pd_match_hit hits[N];
+	int place[PD_NLEVELS];
+	assert_int_equal(pd_match_select(m, S, x, hits, place), N);
+	for (int i = 1; i < N; i++) {
+		const pd_match_hit *a = &hits[i - 1], *b = &hits[i];
+		assert_true(a->sim > b->sim ||
+			    (a->sim == b->sim && strcmp(m->pat[a->pat].id, m->pat[b->pat].id) < 0));
+	}
+	pd_matcher_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_load_and_refuse),
+		cmocka_unit_test(test_many_hits_order),
 		cmocka_unit_test(test_radius_edge_and_order),
 		cmocka_unit_test(test_batch_independent),
 		cmocka_unit_test(test_write),
