@@ -1285,35 +1285,37 @@ static int cmp_shard_root(const void *a, const void *b)
 
 static void shard_plan(pd_miner *m)
 {
-	int n = m->o.shard_n;
+	int n = m->o.shard_n, nr = 0;
 	shard_root *r = xcalloc((size_t)m->nc + 1, sizeof *r);
-	int *slot = xmalloc(((size_t)m->nc + 1) * sizeof *slot);
+	int *root = xmalloc(((size_t)m->nc + 1) * sizeof *root);
+	int *slot = xmalloc(((size_t)m->nc + 1) * sizeof *slot);	/* by root: its r[] entry, then its shard */
 	long *load = xcalloc((size_t)n, sizeof *load);
-	int nr = 0;
 	for (int i = 0; i < m->nc; i++)
-		if (macro_of(m, i) == i) {
-			slot[i] = nr;
-			r[nr].id = m->c[i].id;
-			r[nr++].root = i;
+		slot[i] = -1;
+	for (int i = 0; i < m->nc; i++) {
+		int t = root[i] = macro_of(m, i);
+		if (slot[t] < 0) {
+			slot[t] = nr;
+			r[nr].id = m->c[t].id;
+			r[nr++].root = t;
 		}
-	for (int i = 0; i < m->nc; i++)
 		if (m->c[i].nmem >= m->o.min_cluster)
-			r[slot[macro_of(m, i)]].w += m->c[i].nmem;
+			r[slot[t]].w += m->c[i].nmem;
+	}
 	qsort(r, (size_t)nr, sizeof *r, cmp_shard_root);
-	int *shard = xcalloc((size_t)m->nc + 1, sizeof *shard);
 	for (int k = 0; k < nr; k++) {
 		int best = 0;
 		for (int s = 1; s < n; s++)
 			if (load[s] < load[best])
 				best = s;
 		load[best] += r[k].w;
-		shard[r[k].root] = best;
+		slot[r[k].root] = best;
 	}
 	for (int i = 0; i < m->nc; i++)
-		m->c[i].mine = shard[macro_of(m, i)] == m->o.shard_i - 1;
-	free(shard);
+		m->c[i].mine = slot[root[i]] == m->o.shard_i - 1;
 	free(load);
 	free(slot);
+	free(root);
 	free(r);
 }
 
@@ -1698,9 +1700,13 @@ cJSON *pd_mine_summary_merge(const cJSON *const *s, size_t n, pd_err *err)
 			   n, n == 1 ? "" : "s", n0, n0);
 		return NULL;
 	}
-	unsigned char *seen = xcalloc(n, 1);
 	cJSON *out = cJSON_Duplicate(s[0], 1);
-	for (size_t k = 0; k < n && out; k++) {
+	if (!out) {
+		pd_err_set(err, PD_EREC, "out of memory merging mine_summary records");
+		return NULL;
+	}
+	unsigned char *seen = xcalloc(n, 1);
+	for (size_t k = 0; k < n; k++) {
 		int i, nn;
 		if (pd_mine_summary_shard(s[k], &i, &nn) < 0 || (size_t)nn != n || seen[i - 1]) {
 			pd_err_set(err, PD_EREC, "mine_summary shard '%s' is not one of the shards 1..%zu, each once",
