@@ -7,6 +7,12 @@
  * mine_summary record follow at the end.  With --holdout FRACTION the newest
  * videos are known only once all are read, so the records are spooled to a
  * temporary file and written after the first pass; otherwise they stream.
+ *
+ * With --shard I/N every record is read (the holdout cut, the channels and
+ * the tests counted are those of the whole run) but only the clusters of
+ * shard I are mined; shard 1 writes the input records through and shards
+ * 2..N only what they make, so the shards' outputs concatenated are one
+ * stream, each input record once, for pd-validate to finish over.
  */
 #include "cli.h"
 #include "../lib/mine.h"
@@ -50,8 +56,9 @@ static const char usage[] =
 	"                        those published at or after DATE (RFC 3339)\n"
 	"      --time-blocks N   publication-time blocks of the evergreen/trend check\n"
 	"                        (default 4, 2 to 8)\n"
-	"      --shard I/N       mine only the clusters whose macro cluster falls in shard I\n"
-	"                        of N (default 1/1)\n"
+	"      --shard I/N       mine only the macro clusters (with their children) planned\n"
+	"                        for shard I of N (default 1/1); shards 2..N write only\n"
+	"                        their patterns and mine_summary, not the input records\n"
 	"      --threads N       worker threads (default 2)\n"
 	"\n"
 	"Common options:\n"
@@ -169,8 +176,8 @@ int main(int argc, char **argv)
 		case OPT_SHARD: {
 			int i, n;
 			char rest;
-			if (sscanf(optarg, "%d/%d%c", &i, &n, &rest) != 2 || n < 1 || i < 1 || i > n)
-				cli_usage_error("invalid --shard '%s' (I/N with 1 <= I <= N)", optarg);
+			if (sscanf(optarg, "%d/%d%c", &i, &n, &rest) != 2 || n < 1 || i < 1 || i > n || n > 10000)
+				cli_usage_error("invalid --shard '%s' (I/N with 1 <= I <= N <= 10000)", optarg);
 			o.shard_i = i;
 			o.shard_n = n;
 			break;
@@ -184,7 +191,8 @@ int main(int argc, char **argv)
 
 	pd_miner *m = pd_miner_new(&o);
 	long with_cluster = 0, with_perf = 0;	/* for the warnings at the end */
-	int spool = o.holdout_fraction > 0;
+	int pass = o.shard_i == 1;	/* shard 1 writes the input records through */
+	int spool = pass && o.holdout_fraction > 0;
 	FILE *sp = NULL;
 	long *seqs = NULL;
 	size_t nseq = 0, capseq = 0;
@@ -260,7 +268,9 @@ int main(int argc, char **argv)
 				continue;
 			}
 		}
-		if (spool) {
+		if (!pass) {
+			continue;
+		} else if (spool) {
 			if (nseq == capseq) {
 				capseq = capseq ? 2 * capseq : 1024;
 				seqs = xreallocarray(seqs, capseq, sizeof *seqs);
@@ -303,7 +313,10 @@ int main(int argc, char **argv)
 	cli.records_out += (unsigned long long)k.patterns + 1;
 	/* a run that mines nothing says why */
 	if (k.videos && !k.clusters) {
-		if (!with_cluster)
+		if (o.shard_n > 1 && with_cluster && with_perf)
+			cli_warn("no cluster to mine in shard %d/%d (fewer macro clusters big enough "
+				 "than shards)", o.shard_i, o.shard_n);
+		else if (!with_cluster)
 			cli_warn("no video has a \"cluster\": nothing to mine (run pd-cluster first)");
 		else if (!with_perf)
 			cli_warn("no video has a \"perf\": nothing to mine (pd-fetch computes it for "
@@ -317,6 +330,11 @@ int main(int argc, char **argv)
 	cli_metric_num("patterns", (double)k.patterns);
 	cli_metric_num("holdout", (double)k.holdout);
 	cli_metric_num("features", (double)k.atoms);
+	if (o.shard_n > 1) {
+		char sh[32];
+		snprintf(sh, sizeof sh, "%d/%d", o.shard_i, o.shard_n);
+		cli_metric_str("shard", sh);
+	}
 	pd_miner_free(m);
 	return cli_finish();
 }

@@ -10,12 +10,18 @@
  * written as they come, unchanged; patterns are written at the end, in
  * input order, updated: "status", "q", "confidence", "validation", name and
  * description.  Rejected patterns are dropped unless --keep-rejected.
+ *
+ * The mine_summary records of a sharded run (pd-mine --shard i/n, n > 1)
+ * are held back and written as one, the record the unsharded run would
+ * have written (lib/mine.h pd_mine_summary_merge), after the other records;
+ * the FDR counts the tests of all of them either way.
  */
 #include "cli.h"
 #include "../lib/cache.h"
 #include "../lib/fdr.h"
 #include "../lib/http.h"
 #include "../lib/llm.h"
+#include "../lib/mine.h"
 #include "../lib/validate.h"
 #include <math.h>
 #include <stdlib.h>
@@ -320,6 +326,9 @@ int main(int argc, char **argv)
 	size_t len;
 	pd_record rec = PD_RECORD_INIT;
 	int summaries = 0;
+	cJSON **shards = NULL;	/* mine_summary records of shards, merged at the end */
+	char **shard_lines = NULL;
+	size_t nshards = 0;
 	while (cli_next_line(in, &line, &len)) {
 		char type[32];
 		pd_err err;
@@ -362,12 +371,42 @@ int main(int argc, char **argv)
 						       ? tt->valuedouble : NAN);
 			add_zhist(v, cJSON_GetObjectItemCaseSensitive(rec.json, "z_hist"), in);
 			summaries++;
+			int si, sn;
+			if (pd_mine_summary_shard(rec.json, &si, &sn) == 0 && sn > 1) {
+				shards = xreallocarray(shards, nshards + 1, sizeof *shards);
+				shard_lines = xreallocarray(shard_lines, nshards + 1, sizeof *shard_lines);
+				shards[nshards] = rec.json;
+				shard_lines[nshards++] = xstrndup(line, len);
+				rec.json = NULL;
+				continue;
+			}
 		}
 		cli_passthrough(line, len);
 	}
 	pd_record_release(&rec);
 	free(rec.emb);
 	pd_input_free(in);
+	if (nshards) {
+		pd_err err;
+		cJSON *merged = pd_mine_summary_merge((const cJSON *const *)shards, nshards, &err);
+		if (merged) {
+			char *t = cJSON_PrintUnformatted(merged);
+			cli_passthrough(t, strlen(t));
+			free(t);
+			cJSON_Delete(merged);
+		} else {
+			if (!cli.quiet)
+				cli_warn("%s; they are written as they came, unmerged", err.msg);
+			for (size_t i = 0; i < nshards; i++)
+				cli_passthrough(shard_lines[i], strlen(shard_lines[i]));
+		}
+		for (size_t i = 0; i < nshards; i++) {
+			cJSON_Delete(shards[i]);
+			free(shard_lines[i]);
+		}
+		free(shards);
+		free(shard_lines);
+	}
 
 	pd_validate_summary s;
 	pd_validator_run(v, &s);

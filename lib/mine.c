@@ -1271,6 +1271,64 @@ out:
 	free(keepc);
 }
 
+/*
+ * shard_plan: which shard mines each macro cluster with all its children
+ * (so pruning against parents is the same as in one run).  Every shard reads
+ * all records, so each makes the same plan: the macro clusters by the
+ * videos their subtree mines, most first (ties by id), each to the shard
+ * with the fewest so far (ties: the lowest) -- the greedy longest-first
+ * rule, within 4/3 of the best balance.  Sets c[].mine.
+ */
+typedef struct shard_root {
+	long w;
+	const char *id;
+	int root;
+} shard_root;
+
+static int cmp_shard_root(const void *a, const void *b)
+{
+	const shard_root *x = a, *y = b;
+	if (x->w != y->w)
+		return x->w > y->w ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+static void shard_plan(pd_miner *m)
+{
+	int n = m->o.shard_n, nr = 0;
+	shard_root *r = xcalloc((size_t)m->nc + 1, sizeof *r);
+	int *root = xmalloc(((size_t)m->nc + 1) * sizeof *root);
+	int *slot = xmalloc(((size_t)m->nc + 1) * sizeof *slot);	/* by root: its r[] entry, then its shard */
+	long *load = xcalloc((size_t)n, sizeof *load);
+	for (int i = 0; i < m->nc; i++)
+		slot[i] = -1;
+	for (int i = 0; i < m->nc; i++) {
+		int t = root[i] = macro_of(m, i);
+		if (slot[t] < 0) {
+			slot[t] = nr;
+			r[nr].id = m->c[t].id;
+			r[nr++].root = t;
+		}
+		if (m->c[i].nmem >= m->o.min_cluster)
+			r[slot[t]].w += m->c[i].nmem;
+	}
+	qsort(r, (size_t)nr, sizeof *r, cmp_shard_root);
+	for (int k = 0; k < nr; k++) {
+		int best = 0;
+		for (int s = 1; s < n; s++)
+			if (load[s] < load[best])
+				best = s;
+		load[best] += r[k].w;
+		slot[r[k].root] = best;
+	}
+	for (int i = 0; i < m->nc; i++)
+		m->c[i].mine = slot[root[i]] == m->o.shard_i - 1;
+	free(load);
+	free(slot);
+	free(root);
+	free(r);
+}
+
 int pd_miner_run(pd_miner *m, pd_err *err)
 {
 	if (!m->holdout_done)
@@ -1279,11 +1337,9 @@ int pd_miner_run(pd_miner *m, pd_err *err)
 	sort_m = m;
 	m->order = xmalloc((size_t)(m->nc ? m->nc : 1) * sizeof *m->order);
 	m->work = xmalloc((size_t)(m->nc ? m->nc : 1) * sizeof *m->work);
+	shard_plan(m);
 	for (int i = 0; i < m->nc; i++) {
 		m->order[i] = i;
-		const char *root = m->c[macro_of(m, i)].id;
-		m->c[i].mine = (int)(pd_hash64(root, strlen(root)) % (uint64_t)m->o.shard_n) ==
-			       m->o.shard_i - 1;
 		if (m->c[i].mine && m->c[i].nmem >= m->o.min_cluster)
 			m->work[m->nwork++] = i;
 	}
@@ -1639,4 +1695,71 @@ void pd_miner_write_summary(pd_miner *m, pd_buf *out)
 void pd_miner_counts(const pd_miner *m, pd_mine_counts *c)
 {
 	*c = m->counts;
+}
+
+/*
+ * Shards: the counts of what a shard mined add up over the shards; every
+ * other field of mine_summary (videos, holdout, features, options) is the
+ * whole run's, the same in each shard.
+ */
+static const char *const shard_sums[] = { "tests", "tests_topic", "clusters", "patterns" };
+
+int pd_mine_summary_shard(const cJSON *s, int *i, int *n)
+{
+	const char *sh = pd_json_str(s, "shard");
+	char rest;
+	return sh && sscanf(sh, "%d/%d%c", i, n, &rest) == 2 && *n >= 1 && *i >= 1 && *i <= *n ? 0 : -1;
+}
+
+cJSON *pd_mine_summary_merge(const cJSON *const *s, size_t n, pd_err *err)
+{
+	int i0 = 0, n0 = 0;
+	if (n == 0 || pd_mine_summary_shard(s[0], &i0, &n0) < 0 || (size_t)n0 != n) {
+		pd_err_set(err, PD_EREC, "%zu mine_summary record%s of shards of %d: not the shards 1..%d of one run",
+			   n, n == 1 ? "" : "s", n0, n0);
+		return NULL;
+	}
+	cJSON *out = cJSON_Duplicate(s[0], 1);
+	if (!out) {
+		pd_err_set(err, PD_EREC, "out of memory merging mine_summary records");
+		return NULL;
+	}
+	unsigned char *seen = xcalloc(n, 1);
+	for (size_t k = 0; k < n; k++) {
+		int i, nn;
+		if (pd_mine_summary_shard(s[k], &i, &nn) < 0 || (size_t)nn != n || seen[i - 1]) {
+			pd_err_set(err, PD_EREC, "mine_summary shard '%s' is not one of the shards 1..%zu, each once",
+				   pd_json_str(s[k], "shard") ? pd_json_str(s[k], "shard") : "?", n);
+			goto fail;
+		}
+		seen[i - 1] = 1;
+		if (cJSON_GetArraySize((cJSON *)s[k]) != cJSON_GetArraySize(out))
+			goto differ;
+		for (const cJSON *f = s[k]->child; f; f = f->next) {
+			const cJSON *g = cJSON_GetObjectItemCaseSensitive(out, f->string);
+			int sum = 0;
+			for (size_t j = 0; j < sizeof shard_sums / sizeof *shard_sums; j++)
+				sum |= !strcmp(f->string, shard_sums[j]);
+			if (!g)
+				goto differ;
+			if (!strcmp(f->string, "shard"))
+				continue;
+			if (sum && cJSON_IsNumber(f) && cJSON_IsNumber(g)) {
+				if (k > 0)
+					pd_json_set(out, f->string, cJSON_CreateNumber(g->valuedouble + f->valuedouble));
+			} else if (!cJSON_Compare(f, g, 1)) {
+				pd_err_set(err, PD_EREC, "mine_summary shards disagree on \"%s\": not one run", f->string);
+				goto fail;
+			}
+		}
+	}
+	pd_json_set(out, "shard", cJSON_CreateString("1/1"));
+	free(seen);
+	return out;
+differ:
+	pd_err_set(err, PD_EREC, "mine_summary shards have different fields: not one run");
+fail:
+	free(seen);
+	cJSON_Delete(out);
+	return NULL;
 }

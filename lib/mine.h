@@ -49,7 +49,7 @@ typedef struct pd_mine_opts {
 	int examples;		/* example videos per pattern (5) */
 	int threads;		/* worker threads over clusters (2) */
 	int tz_offset_s;	/* publish times shifted by this for weekday/hour */
-	int shard_i, shard_n;	/* mine clusters whose macro ancestor hashes to shard i of n (1..n) */
+	int shard_i, shard_n;	/* mine the macro subtrees planned for shard i of n (1..n; mine.c shard_plan) */
 	double holdout_fraction;	/* > 0: the newest fraction of videos is held out */
 	double holdout_before;		/* finite: videos published at/after this are held out */
 	int time_blocks;	/* publication-time blocks of the evergreen check (4, at most PD_MAX_BLOCKS) */
@@ -110,5 +110,20 @@ typedef struct pd_mine_counts {
 #define PD_ZHIST_LO (-8.0)
 #define PD_ZHIST_WIDTH 0.25
 void pd_miner_counts(const pd_miner *m, pd_mine_counts *c);
+
+/*
+ * pd_mine_summary_merge: the mine_summary records of the n shards of one run
+ * (pd-mine --shard i/n, each i of 1..n once, in any order) as the one record
+ * the unsharded run writes: "tests", "tests_topic", "clusters" and
+ * "patterns" summed, "shard" "1/1", every other field (videos, holdout,
+ * features, options) the same in all of them.  Returns a new object (the
+ * caller frees it with cJSON_Delete), or NULL with err (PD_EREC) when the
+ * records are not the complete shards of one run.
+ * pd_mine_summary_shard: a mine_summary's "shard" "i/n" into i and n;
+ * returns 0, or -1 when it has none that is valid.
+ */
+struct cJSON;
+int pd_mine_summary_shard(const struct cJSON *s, int *i, int *n);
+struct cJSON *pd_mine_summary_merge(const struct cJSON *const *s, size_t n, pd_err *err);
 
 #endif

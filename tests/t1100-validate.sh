@@ -135,10 +135,11 @@ run pd-validate --keep-rejected --fdr 0.05 "$TMP/planted.ndjson"
 cp "$OUT" "$TMP/all.ndjson"
 expect "planted: exit 0, every pattern written with --keep-rejected" '
 	check_status 0 && [ "$(grep -c "\"type\":\"pattern\"" "$OUT")" = 219 ]'
-expect "other records pass through unchanged and in order" '
-	grep -v "\"type\": \"pattern\"" "$TMP/planted.ndjson" | jq -c . >"$TMP/in-other" &&
-	grep -v -e "^{\"type\":\"pattern\"" -e "^{\"type\":\"metric\"" "$OUT" | jq -c . >"$TMP/out-other" &&
-	cmp "$TMP/in-other" "$TMP/out-other"'
+expect "other records pass through unchanged and in order; the two shards' mine_summary as one" '
+	grep -v -e "\"type\": \"pattern\"" -e "\"type\": \"mine_summary\"" "$TMP/planted.ndjson" | jq -c . >"$TMP/in-other" &&
+	grep -v -e "^{\"type\":\"pattern\"" -e "^{\"type\":\"metric\"" -e "^{\"type\":\"mine_summary\"" "$OUT" | jq -c . >"$TMP/out-other" &&
+	cmp "$TMP/in-other" "$TMP/out-other" &&
+	grep "^{\"type\":\"mine_summary\"" "$OUT" | cmp - <(echo "{\"type\":\"mine_summary\",\"tests\":5000,\"clusters\":20,\"shard\":\"1/1\"}")'
 /usr/bin/python3 "$TMP/bh.py" "$TMP/planted.ndjson" 5000 0.05 >"$TMP/ref"
 jq -r 'select(.type=="pattern") | "\(.id) \(.validation.fdr.q) \(.validation.fdr.m) \(if (.validation.reasons|map(startswith("fdr:"))|any) then 0 else 1 end)"' "$OUT" >"$TMP/got"
 expect "BH over m = 5000 (two mine_summary shards): q as the Python reference" '
