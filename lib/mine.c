@@ -1711,6 +1711,23 @@ int pd_mine_summary_shard(const cJSON *s, int *i, int *n)
 	return sh && sscanf(sh, "%d/%d%c", i, n, &rest) == 2 && *n >= 1 && *i >= 1 && *i <= *n ? 0 : -1;
 }
 
+/* z_hist's counts of b added to a's (in place); -1 when binned differently */
+static int zhist_add(const cJSON *a, const cJSON *b)
+{
+	const cJSON *ca = cJSON_GetObjectItemCaseSensitive(a, "counts"),
+		    *cb = cJSON_GetObjectItemCaseSensitive(b, "counts");
+	if (!cJSON_IsArray(ca) || !cJSON_IsArray(cb) || cJSON_GetArraySize(ca) != cJSON_GetArraySize(cb) ||
+	    !cJSON_Compare(cJSON_GetObjectItemCaseSensitive(a, "lo"), cJSON_GetObjectItemCaseSensitive(b, "lo"), 1) ||
+	    !cJSON_Compare(cJSON_GetObjectItemCaseSensitive(a, "width"), cJSON_GetObjectItemCaseSensitive(b, "width"), 1))
+		return -1;
+	for (const cJSON *x = ca->child, *y = cb->child; x && y; x = x->next, y = y->next)
+		if (!cJSON_IsNumber(x) || !cJSON_IsNumber(y))
+			return -1;
+	for (cJSON *x = ca->child, *y = cb->child; x && y; x = x->next, y = y->next)
+		cJSON_SetNumberValue(x, x->valuedouble + y->valuedouble);
+	return 0;
+}
+
 cJSON *pd_mine_summary_merge(const cJSON *const *s, size_t n, pd_err *err)
 {
 	int i0 = 0, n0 = 0;
@@ -1744,6 +1761,13 @@ cJSON *pd_mine_summary_merge(const cJSON *const *s, size_t n, pd_err *err)
 				goto differ;
 			if (!strcmp(f->string, "shard"))
 				continue;
+			if (!strcmp(f->string, "z_hist")) {
+				if (k > 0 && zhist_add(g, f) < 0) {
+					pd_err_set(err, PD_EREC, "mine_summary shards' z_hist are binned differently: not one run");
+					goto fail;
+				}
+				continue;
+			}
 			if (sum && cJSON_IsNumber(f) && cJSON_IsNumber(g)) {
 				if (k > 0)
 					pd_json_set(out, f->string, cJSON_CreateNumber(g->valuedouble + f->valuedouble));

@@ -115,7 +115,8 @@ void pd_miner_counts(const pd_miner *m, pd_mine_counts *c);
  * pd_mine_summary_merge: the mine_summary records of the n shards of one run
  * (pd-mine --shard i/n, each i of 1..n once, in any order) as the one record
  * the unsharded run writes: "tests", "tests_topic", "clusters" and
- * "patterns" summed, "shard" "1/1", every other field (videos, holdout,
+ * "patterns" summed, "z_hist"'s counts summed bin by bin (the bins alike),
+ * "shard" "1/1", every other field (videos, holdout,
  * features, options) the same in all of them.  Returns a new object (the
  * caller frees it with cJSON_Delete), or NULL with err (PD_EREC) when the
  * records are not the complete shards of one run.
