@@ -69,6 +69,8 @@ static void report(const pd_store_result *res, int refresh)
 	cli_metric_num("run_id", (double)res->run_id);
 	cli_metric_str("run", res->run);
 	cli_metric_num("videos_changed", (double)res->videos_changed);
+	if (res->videos_written != res->videos_changed)
+		cli_metric_num("videos_written", (double)res->videos_written);
 	cli_metric_num("memberships", (double)res->memberships);
 	cli_metric_num("runs_pruned", (double)res->runs_pruned);
 	cli_metric_num("embedding_dim", res->embedding_dim);

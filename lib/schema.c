@@ -311,7 +311,10 @@ static const char migration2[] =
  * everywhere is the active run's (view active_video_clusters).  Existing
  * memberships move to the active run (else the latest run): they described
  * the hierarchy that was current.  Memberships go with their run when
- * pd-store --keep-runs prunes it (ON DELETE CASCADE).
+ * pd-store --keep-runs prunes it (ON DELETE CASCADE).  videos.content_hash
+ * is a hash of the record a row was stored from (less its membership), so
+ * pd-store sends again only the videos whose record changed; rows of older
+ * schemas have none, and get theirs the next time they are stored.
  */
 static const char migration3[] =
 	"DROP MATERIALIZED VIEW IF EXISTS pattern_effectiveness_by_cluster;\n"
@@ -330,7 +333,8 @@ static const char migration3[] =
 	"    ORDER BY status = 'active' DESC, run_id DESC LIMIT 1) r\n"
 	"  WHERE num_nonnulls(v.cluster_macro, v.cluster_meso, v.cluster_micro, v.cluster_sim) > 0;\n"
 	"ALTER TABLE videos DROP COLUMN cluster_macro, DROP COLUMN cluster_meso,\n"
-	"  DROP COLUMN cluster_micro, DROP COLUMN cluster_sim;\n";
+	"  DROP COLUMN cluster_micro, DROP COLUMN cluster_sim,\n"
+	"  ADD COLUMN content_hash bigint;\n";
 
 static const struct migration {
 	int version;

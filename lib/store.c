@@ -55,8 +55,8 @@ static const char stage_sql[] =
 	" published_at timestamptz, observed_at timestamptz, duration_s float8, views int8,"
 	" likes int8, comments int8, is_short bool, age_days float8, perf float8,"
 	" perf_basis int4, perf_reason text, extra jsonb, cluster_macro text, cluster_meso text,"
-	" cluster_micro text, cluster_sim float8, other_fields jsonb, embedding vector)"
-	" ON COMMIT DROP;"
+	" cluster_micro text, cluster_sim float8, other_fields jsonb, embedding vector,"
+	" content_hash int8, unchanged bool) ON COMMIT DROP;"
 	"CREATE TEMP TABLE stage_clusters (id text, level text, parent text, size int4,"
 	" radius float8, centroid vector, record jsonb) ON COMMIT DROP;"
 	"CREATE TEMP TABLE stage_patterns (id text, pattern_type text, cluster_id text,"
@@ -72,7 +72,7 @@ enum {
 	V_PUBLISHED, V_OBSERVED, V_DURATION, V_VIEWS, V_LIKES, V_COMMENTS, V_IS_SHORT, V_AGE,
 	V_PERF, V_PERF_BASIS, V_PERF_REASON, V_EXTRA, V_CLUSTER, V_CLUSTER_SIM, V_NKEYS
 };
-#define V_NCOLS 26	/* V_CLUSTER is 3 columns, then other_fields and embedding */
+#define V_NCOLS 28	/* V_CLUSTER is 3 columns, then other_fields, embedding, content_hash, unchanged */
 
 static const char *const vkeys[V_NKEYS] = {
 	"id", "channel_id", "channel_title", "title", "description", "tags", "category", "format",
@@ -143,13 +143,21 @@ struct vscan {
 	const char *raw[V_NKEYS];	/* raw value text (for jsonb columns) */
 	size_t rawlen[V_NKEYS];
 	pd_buf *other;
+	uint64_t hash;		/* of every member but the membership (cluster, cluster_sim) */
 };
+
+static uint64_t mix(uint64_t h, uint64_t x);
 
 static int vscan_member(const pd_jmember *m, void *ud)
 {
 	struct vscan *s = ud;
 	char key[64];
 	int i = -1;
+	if (!(m->keylen == 7 && !memcmp(m->key, "cluster", 7)) &&
+	    !(m->keylen == 11 && !memcmp(m->key, "cluster_sim", 11))) {
+		s->hash = mix(s->hash, pd_hash64(m->key, m->keylen));
+		s->hash = mix(s->hash, pd_hash64(m->val, m->vallen));
+	}
 	if (m->keylen < sizeof key && !memchr(m->key, '\\', m->keylen)) {
 		memcpy(key, m->key, m->keylen);
 		key[m->keylen] = 0;
@@ -215,21 +223,48 @@ static void put_time(pd_buf *b, const cJSON *it)
 		pd_copy_timestamptz(b, t);
 }
 
+struct pd_store;
+static int video_unchanged(const struct pd_store *st, const char *id, uint64_t hash);
+
 /*
- * encode_video: the video record r as one stage_videos row into b.
- * Returns 0, or -1 with err for a record the database could not take.
+ * encode_video: the video record r as one stage_videos row into b: whole,
+ * or, when the videos row stored for its id came from a record with the
+ * same content hash (the record less its membership), only its id and
+ * membership, marked unchanged (its row is not written again).  *fresh_emb
+ * is set when the row is whole and carries an embedding.  Returns 0, or -1
+ * with err for a record the database could not take.
  */
-static int encode_video(const pd_record *r, pd_buf *b, pd_buf *other, pd_err *err)
+static int encode_video(const struct pd_store *st, const pd_record *r, pd_buf *b, pd_buf *other,
+			int *fresh_emb, pd_err *err)
 {
 	struct vscan s;
 	memset(&s, 0, sizeof s);
 	s.json = r->json;
 	s.other = other;
+	s.hash = 0x766964656f73ULL;
 	pd_buf_reset(other);
 	if (pd_json_members(r->raw, r->rawlen, vscan_member, &s, err) < 0)
 		return -1;
 	if (other->len)
 		pd_buf_addc(other, '}');
+	const cJSON *cl = s.item[V_CLUSTER];
+	*fresh_emb = 0;
+	if (s.item[V_ID] && video_unchanged(st, s.item[V_ID]->valuestring, s.hash)) {
+		pd_copy_row(b, V_NCOLS);
+		put_str(b, s.item[V_ID]);
+		for (int i = V_CHANNEL_ID; i < V_CLUSTER; i++)
+			pd_copy_null(b);
+		put_str(b, cl ? cJSON_GetObjectItemCaseSensitive(cl, "macro") : NULL);
+		put_str(b, cl ? cJSON_GetObjectItemCaseSensitive(cl, "meso") : NULL);
+		put_str(b, cl ? cJSON_GetObjectItemCaseSensitive(cl, "micro") : NULL);
+		put_num(b, s.item[V_CLUSTER_SIM]);
+		pd_copy_null(b);	/* other_fields */
+		pd_copy_null(b);	/* embedding */
+		pd_copy_int8(b, (int64_t)s.hash);
+		pd_copy_bool(b, 1);
+		return 0;
+	}
+	*fresh_emb = r->dim > 0;
 
 	pd_copy_row(b, V_NCOLS);
 	put_str(b, s.item[V_ID]);
@@ -266,7 +301,6 @@ static int encode_video(const pd_record *r, pd_buf *b, pd_buf *other, pd_err *er
 		pd_copy_jsonb(b, s.raw[V_EXTRA], s.rawlen[V_EXTRA]);
 	else
 		pd_copy_null(b);
-	const cJSON *cl = s.item[V_CLUSTER];
 	put_str(b, cl ? cJSON_GetObjectItemCaseSensitive(cl, "macro") : NULL);
 	put_str(b, cl ? cJSON_GetObjectItemCaseSensitive(cl, "meso") : NULL);
 	put_str(b, cl ? cJSON_GetObjectItemCaseSensitive(cl, "micro") : NULL);
@@ -279,6 +313,8 @@ static int encode_video(const pd_record *r, pd_buf *b, pd_buf *other, pd_err *er
 		pd_copy_vector(b, r->emb, r->dim);
 	else
 		pd_copy_null(b);
+	pd_copy_int8(b, (int64_t)s.hash);
+	pd_copy_bool(b, 0);
 	return 0;
 }
 
@@ -359,17 +395,25 @@ static int decode_centroid(const pd_record *r, float **v, size_t *cap, int *dim,
 	p "views, " p "likes, " p "comments, " p "is_short, " p "age_days, " p "perf, " \
 	p "perf_basis, " p "perf_reason, " p "extra, " p "other_fields"
 
+/* The stored row equals the staged one (in ON CONFLICT's SET: v is the stored row). */
+#define SAME_VIDEO "(" VCOLS("v.") ", v.embedding) IS NOT DISTINCT FROM" \
+	" (" VCOLS("excluded.") ", coalesce(excluded.embedding, v.embedding))"
+
 /*
- * New and changed videos only (see the file's head); an embedding absent
- * from the record keeps the stored one.
+ * The videos whose content hash differs from the stored one (see the file's
+ * head); an embedding absent from the record keeps the stored one.  A row
+ * whose content is the same (the hash of another form of it, or a row of an
+ * older schema without a hash) gets the hash but keeps its run_id and
+ * updated_at, which say when the video last changed.
  */
 static const char upsert_videos_sql[] =
-	"INSERT INTO videos AS v (id, " VCOLS("") ", embedding, run_id)"
-	" SELECT s.id, " VCOLS("s.") ", coalesce(s.embedding, o.embedding), $1::bigint"
-	" FROM stage_videos s LEFT JOIN videos o ON o.id = s.id"
-	" WHERE o.id IS NULL OR (" VCOLS("o.") ", o.embedding) IS DISTINCT FROM"
-	" (" VCOLS("s.") ", coalesce(s.embedding, o.embedding))"
-	" ON CONFLICT (id) DO UPDATE SET channel_id = excluded.channel_id,"
+	"WITH w AS (INSERT INTO videos AS v (id, " VCOLS("") ", embedding, content_hash, run_id)"
+	" SELECT s.id, " VCOLS("s.") ", s.embedding, s.content_hash, $1::bigint"
+	" FROM stage_videos s WHERE NOT s.unchanged"
+	" ON CONFLICT (id) DO UPDATE SET"
+	" run_id = CASE WHEN " SAME_VIDEO " THEN v.run_id ELSE excluded.run_id END,"
+	" updated_at = CASE WHEN " SAME_VIDEO " THEN v.updated_at ELSE now() END,"
+	" channel_id = excluded.channel_id,"
 	" channel_title = excluded.channel_title, title = excluded.title,"
 	" description = excluded.description, tags = excluded.tags, category = excluded.category,"
 	" format = excluded.format, published_at = excluded.published_at,"
@@ -378,12 +422,10 @@ static const char upsert_videos_sql[] =
 	" is_short = excluded.is_short, age_days = excluded.age_days, perf = excluded.perf,"
 	" perf_basis = excluded.perf_basis, perf_reason = excluded.perf_reason,"
 	" extra = excluded.extra, other_fields = excluded.other_fields,"
-	" embedding = excluded.embedding, run_id = excluded.run_id, updated_at = now()";
-
-/* How many staged embeddings are new to the table (decides the video index's rebuild). */
-static const char new_embeddings_sql[] =
-	"SELECT count(*) FROM stage_videos s LEFT JOIN videos o ON o.id = s.id"
-	" WHERE s.embedding IS NOT NULL AND o.embedding IS DISTINCT FROM s.embedding";
+	" embedding = coalesce(excluded.embedding, v.embedding),"
+	" content_hash = excluded.content_hash"
+	" RETURNING updated_at = now() AS changed)"
+	" SELECT count(*) FILTER (WHERE changed), count(*) FROM w";
 
 /* A new discovery run's membership: its own rows, nothing to compare with. */
 static const char insert_members_sql[] =
@@ -536,8 +578,65 @@ struct pd_store {
 	float *cen;
 	size_t cencap;
 	int reindex;		/* build the video index after the commit */
-	int have_cache_change;
+	long long fresh_emb;	/* whole rows staged with an embedding */
+	pd_strmap *stored;	/* the stored videos' ids with a content hash ... */
+	uint64_t *stored_hash;	/* ... and the hash, by the map's index */
 };
+
+static long long query_num(PGconn *c, const char *sql, const char *p1, pd_err *err);
+
+static int video_unchanged(const struct pd_store *s, const char *id, uint64_t hash)
+{
+	if (!s->stored)
+		return 0;
+	int i = pd_strmap_find(s->stored, id, strlen(id));
+	return i >= 0 && s->stored_hash[i] == hash;
+}
+
+/*
+ * load_hashes: the stored videos' content hashes, read once at the start
+ * of a run (COPY TO: about a second per million videos), so a video whose
+ * record did not change is not sent again.  Ids that COPY's text format
+ * escapes (a backslash, a tab, a newline in them) are simply not found:
+ * those videos are sent whole, as before.
+ */
+static int load_hashes(pd_store *s, pd_err *err)
+{
+	PGconn *c = s->db;
+	long long any = query_num(c, "SELECT count(*) FROM (SELECT 1 FROM videos"
+				  " WHERE content_hash IS NOT NULL LIMIT 1) x", NULL, err);
+	if (any <= 0)
+		return (int)any;
+	PGresult *r = PQexec(c, "COPY (SELECT id, content_hash FROM videos"
+			     " WHERE content_hash IS NOT NULL) TO STDOUT");
+	if (PQresultStatus(r) != PGRES_COPY_OUT) {
+		PQclear(r);
+		return pd_db_error(c, "database: reading content hashes", err);
+	}
+	PQclear(r);
+	s->stored = pd_strmap_new();
+	size_t cap = 0;
+	char *row;
+	int n;
+	while ((n = PQgetCopyData(c, &row, 0)) > 0) {
+		char *tab = memchr(row, '\t', (size_t)n);
+		if (tab) {
+			int added, i = pd_strmap_intern(s->stored, row, (size_t)(tab - row), &added);
+			if ((size_t)i >= cap) {
+				cap = cap ? 2 * cap : 4096;
+				s->stored_hash = xreallocarray(s->stored_hash, cap, sizeof *s->stored_hash);
+			}
+			s->stored_hash[i] = (uint64_t)strtoll(tab + 1, NULL, 10);
+		}
+		PQfreemem(row);
+	}
+	int failed = n == -2;
+	while ((r = PQgetResult(c)) != NULL) {
+		failed |= PQresultStatus(r) != PGRES_COMMAND_OK;
+		PQclear(r);
+	}
+	return failed ? pd_db_error(c, "database: reading content hashes", err) : 0;
+}
 
 int pd_store_kind(const char *type)
 {
@@ -573,7 +672,7 @@ int pd_store_begin(pd_store **out, PGconn *c, const pd_store_opts *o, pd_err *er
 	s->vids = pd_strmap_new();
 	s->cids = pd_strmap_new();
 	s->pids = pd_strmap_new();
-	if (pd_db_copy_begin(c, "COPY stage_videos FROM STDIN (FORMAT binary)", &s->vb, err) < 0) {
+	if (load_hashes(s, err) < 0 || pd_db_copy_begin(c, "COPY stage_videos FROM STDIN (FORMAT binary)", &s->vb, err) < 0) {
 		pd_db_exec(c, "ROLLBACK", NULL);
 		pd_store_free(s);
 		return -1;
@@ -603,10 +702,12 @@ static int add_video(pd_store *s, const pd_record *r, const char *id, pd_err *er
 			return REFUSE("embedding has %d dimensions, more than pgvector's 16000", r->dim);
 		s->dim = r->dim;
 	}
-	if (encode_video(r, &s->vb, &s->other, err) < 0) {
+	int fresh;
+	if (encode_video(s, r, &s->vb, &s->other, &fresh, err) < 0) {
 		err->code = PD_EREC;
 		return -1;
 	}
+	s->fresh_emb += fresh;
 	s->nvideos++;
 	if (s->vb.len >= (1u << 20) && pd_db_copy_send(s->db, &s->vb, err) < 0)
 		return -1;
@@ -891,11 +992,7 @@ static int finish(pd_store *s, double seconds, long long rin, long long rout, lo
 		int exists = video_index_exists(c, err);
 		if (exists < 0)
 			return -1;
-		long long fresh = exists && s->nvideos >= PD_STORE_REINDEX_MIN
-				  ? query_num(c, new_embeddings_sql, NULL, err) : 0;
-		if (fresh < 0)
-			return -1;
-		if (fresh >= PD_STORE_REINDEX_MIN) {
+		if (exists && s->fresh_emb >= PD_STORE_REINDEX_MIN) {
 			if (pd_db_exec(c, "DROP INDEX videos_embedding_hnsw", err) < 0)
 				return -1;
 			res->video_index_dropped = 1;
@@ -903,9 +1000,13 @@ static int finish(pd_store *s, double seconds, long long rin, long long rout, lo
 		s->reindex = res->video_index_dropped || (!exists && s->o.video_index);
 	}
 
-	long long changed = exec_run(c, upsert_videos_sql, run_id, NULL, err);
-	if (changed < 0)
+	const char *p1[1] = { run_id };
+	q = pd_db_query(c, upsert_videos_sql, 1, p1, err);
+	if (!q)
 		return -1;
+	long long changed = strtoll(PQgetvalue(q, 0, 0), NULL, 10);
+	res->videos_written = strtoll(PQgetvalue(q, 0, 1), NULL, 10);
+	PQclear(q);
 	int new_members = discovery && !reused;
 	long long members = s->nvideos == 0 ? 0
 			  : exec_run(c, new_members ? insert_members_sql : upsert_members_sql, mrun,
@@ -957,7 +1058,7 @@ static int finish(pd_store *s, double seconds, long long rin, long long rout, lo
 	if (s->dim > 0 && pd_schema_ensure_indexes(c, s->dim, &res->hnsw_built, &res->hnsw_seconds,
 						   err) < 0)
 		return -1;
-	res->changed = changed + members + chc + chp + chl + chm + res->runs_pruned + !reused > 0;
+	res->changed = res->videos_written + members + chc + chp + chl + chm + res->runs_pruned + !reused > 0;
 	res->refresh_seconds = -1;
 	if (s->o.refresh && res->changed) {
 		double t = mono_s();
@@ -1072,6 +1173,8 @@ void pd_store_free(pd_store *s)
 	pd_strmap_free(s->vids);
 	pd_strmap_free(s->cids);
 	pd_strmap_free(s->pids);
+	pd_strmap_free(s->stored);
+	free(s->stored_hash);
 	pd_buf_release(&s->vb);
 	pd_buf_release(&s->other);
 	pd_buf_release(&s->tmp);

@@ -66,7 +66,8 @@ typedef struct pd_store_result {
 	long long run_id;
 	const char *run;	/* "active", "loaded", "repeat" (the latest run again) */
 	long long videos, clusters, patterns, metrics;
-	long long videos_changed;	/* videos rows inserted or rewritten */
+	long long videos_changed;	/* videos new or changed (their content) */
+	long long videos_written;	/* videos rows written (a changed hash: same content, other form) */
 	long long memberships;		/* video_clusters rows inserted or changed */
 	long long runs_pruned;
 	int embedding_dim;
