@@ -984,9 +984,6 @@ static int finish(pd_store *s, double seconds, long long rin, long long rout, lo
 			snprintf(mrun, sizeof mrun, "%lld", a);
 	}
 
-	/* The planner learns the staged rows' number (a temporary table has no statistics). */
-	if (s->nvideos >= 1000 && pd_db_exec(c, "ANALYZE stage_videos", err) < 0)
-		return -1;
 	/* The video index: dropped for a big load, rebuilt after the commit. */
 	if (s->dim > 0 && s->dim <= 4000) {
 		int exists = video_index_exists(c, err);
