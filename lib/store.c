@@ -8,15 +8,18 @@
  * never sit in memory; clusters, patterns and metrics, few, are buffered and
  * copied at the end), then moved into the real tables by set-based SQL.
  *
- * Why the videos upsert joins first: INSERT ... ON CONFLICT DO UPDATE ...
- * WHERE locks (and so writes) every conflicting row even when the WHERE
- * refuses the update; the join keeps unchanged rows out of the INSERT, so a
- * stream of the same videos writes nothing to videos or its indexes.
+ * Why a content hash per video: a videos row keeps the hash of the record
+ * it was stored from (less the membership); the hashes are read once at the
+ * start of a run, and a video whose record has the same hash is staged as
+ * its id and membership only, never written again.  (Comparing staged rows
+ * with stored ones in SQL cost a join over the whole table, and INSERT ...
+ * ON CONFLICT DO UPDATE ... WHERE still locks, so writes, every conflicting
+ * row even when the WHERE refuses the update.)
  *
  * Why membership is a table of its own: a nightly re-clustering changes
  * every video's cluster but rarely the video; with the membership in
  * video_clusters (a narrow row per run and video, plain INSERT for a new
- * run) storing the re-run costs about what the first load's COPY did.
+ * run) storing the re-run costs less than the first load did.
  *
  * The same input stored twice (the same records, byte for byte, metric
  * records included) is recognised by its content hash as the latest run
