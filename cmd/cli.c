@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "../lib/blas.h"
@@ -26,6 +27,8 @@
 
 cli_state cli;
 pd_buf cli_out = PD_BUF_INIT;
+static int out_waits;		/* stdout is a pipe, socket or terminal */
+static double out_wait_s;	/* time blocked writing it (the consumer's time) */
 
 double cli_now(void)
 {
@@ -50,6 +53,8 @@ void cli_init(const char *prog, const char *stage, const char *usage)
 	cli.progress = isatty(2);
 	cli.t0 = cli_now();
 	cli.metric = cJSON_CreateObject();
+	struct stat st;
+	out_waits = fstat(1, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode);
 }
 
 void cli_print_version(void)
@@ -243,7 +248,12 @@ static void write_all(const char *p, size_t n)
 {
 	if (n == 0)
 		return;
-	if (fwrite(p, 1, n, stdout) != n || (cli.unbuffered && fflush(stdout) != 0)) {
+	double t0 = out_waits ? cli_now() : 0;
+	size_t w = fwrite(p, 1, n, stdout);
+	int flushed = !cli.unbuffered || fflush(stdout) == 0;
+	if (out_waits)
+		out_wait_s += cli_now() - t0;
+	if (w != n || !flushed) {
 		if (errno == EPIPE) {
 			signal(SIGPIPE, SIG_DFL);
 			raise(SIGPIPE);
@@ -339,6 +349,12 @@ void cli_progress(const char *what, unsigned long long done, unsigned long long 
 		fputc('\n', stderr);
 }
 
+double cli_seconds(void)
+{
+	double s = cli_now() - cli.t0 - pd_input_wait_seconds() - out_wait_s;
+	return s > 0 ? s : 0;
+}
+
 void cli_metric_num(const char *key, double v)
 {
 	pd_json_set(cli.metric, key, cJSON_CreateNumber(v));
@@ -357,7 +373,7 @@ int cli_finish(void)
 		cJSON *m = cJSON_CreateObject();
 		cJSON_AddStringToObject(m, "type", "metric");
 		cJSON_AddStringToObject(m, "stage", cli.stage);
-		cJSON_AddNumberToObject(m, "seconds", (double)(long)((cli_now() - cli.t0) * 1000) / 1000.0);
+		cJSON_AddNumberToObject(m, "seconds", (double)(long)(cli_seconds() * 1000) / 1000.0);
 		cJSON_AddNumberToObject(m, "records_in", (double)cli.records_in);
 		cJSON_AddNumberToObject(m, "records_out", (double)cli.records_out);
 		cJSON_AddNumberToObject(m, "rejected", (double)cli.rejected);

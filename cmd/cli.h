@@ -91,6 +91,14 @@ void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), 
 void cli_fatal(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 /* cli_now: a monotonic clock in seconds, for the timing figures of metrics */
 double cli_now(void);
+/*
+ * cli_seconds: the stage's own seconds so far, the "seconds" of its metric
+ * record: the time since start less the time it was kept waiting by its
+ * input (pd_input_wait_seconds) and by its output's reader (blocked writes
+ * to a pipe); in a pipeline each stage so reports its own work, not the
+ * time since the pipeline started.
+ */
+double cli_seconds(void);
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* cli_fatal_err: message from a pd_err, exit with its code (3 when unset). */

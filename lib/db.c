@@ -54,10 +54,14 @@ static void fold_message(const char *m, char *out, size_t cap)
 	out[j] = 0;
 }
 
+static int no_schema(const char *sqlstate, const char *msg, pd_err *err);
+
 int pd_db_error(PGconn *c, const char *what, pd_err *err)
 {
 	char msg[480];
 	fold_message(c ? PQerrorMessage(c) : NULL, msg, sizeof msg);
+	if (no_schema(NULL, msg, err))
+		return -1;
 	return pd_err_set(err, PD_ESERVICE, "%s: %s", what, msg);
 }
 
@@ -91,10 +95,31 @@ static void quiet_notices(void *arg, const char *message)
 
 PGconn *pd_db_connect(const char *url, pd_err *err)
 {
+	const char *from = "the database URL";
 	if (!url) {
 		const char *e = getenv("DATABASE_URL");
-		if (e && *e)
+		if (e && *e) {
 			url = e;
+			from = "DATABASE_URL";
+		}
+	}
+	/* A URI of another database is refused, not tried as a local socket.
+	 * (libpq takes postgresql:// and postgres://; anything else with "://"
+	 * would be read as a database name.) */
+	const char *sep = url ? strstr(url, "://") : NULL;
+	if (sep && !(sep - url == 10 && !strncmp(url, "postgresql", 10)) &&
+	    !(sep - url == 8 && !strncmp(url, "postgres", 8))) {
+		int n = (int)(sep - url);
+		int ok = n > 0 && n <= 32;
+		for (int i = 0; ok && i < n; i++)
+			ok = (url[i] >= 'a' && url[i] <= 'z') || (url[i] >= 'A' && url[i] <= 'Z') ||
+			     (i > 0 && ((url[i] >= '0' && url[i] <= '9') || strchr("+-.", url[i])));
+		if (ok)
+			return pd_err_set(err, PD_EUSAGE, "%s is a '%.*s://' URI; pd needs PostgreSQL"
+					  " (postgresql:// or postgres://)", from, n, url),
+			       NULL;
+		return pd_err_set(err, PD_EUSAGE, "%s is not a PostgreSQL URI (postgresql:// or"
+				  " postgres://)", from), NULL;
 	}
 	/* Keywords are processed in order and the last wins: the defaults
 	 * come before the URL (which may override them), UTF8 after it. */
@@ -133,6 +158,26 @@ PGconn *pd_db_connect(const char *url, pd_err *err)
 	return NULL;
 }
 
+/*
+ * no_schema: 1 when the server's error is an undefined table (SQLSTATE
+ * 42P01) of a database pd-store never migrated, or
+ * migrated with an older pd; err then says so and how to fix it, instead
+ * of the raw `relation "active_patterns" does not exist`.  The message is
+ * checked too, for errors that reach us without a result (PQerrorMessage).
+ */
+static int no_schema(const char *sqlstate, const char *msg, pd_err *err)
+{
+	int undefined = sqlstate ? !strcmp(sqlstate, "42P01")
+				 : strstr(msg, "relation \"") && strstr(msg, "\" does not exist");
+	if (!undefined)
+		return 0;
+	const char *q = strchr(msg, '"'), *e = q ? strchr(q + 1, '"') : NULL;
+	pd_err_set(err, PD_ESERVICE, "database has no pd schema%s%.*s%s; run pd-store --migrate",
+		   q && e ? " (no relation " : "", q && e ? (int)(e - q + 1) : 0, q ? q : "",
+		   q && e ? ")" : "");
+	return 1;
+}
+
 /* failed: 1 when r is not a success; then r is cleared and err says why */
 static int failed(PGconn *c, PGresult *r, pd_err *err)
 {
@@ -143,8 +188,10 @@ static int failed(PGconn *c, PGresult *r, pd_err *err)
 	fold_message(r ? PQresultErrorMessage(r) : PQerrorMessage(c), msg, sizeof msg);
 	if (!*msg)
 		fold_message(PQerrorMessage(c), msg, sizeof msg);
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	if (!no_schema(state, msg, err))
+		pd_err_set(err, PD_ESERVICE, "database: %s", msg);
 	PQclear(r);
-	pd_err_set(err, PD_ESERVICE, "database: %s", msg);
 	return 1;
 }
 
@@ -354,9 +401,10 @@ static const char read_videos_sql[] =
 	"SELECT id, channel_id, channel_title, title, description, array_to_json(tags)::text,"
 	" category, format, extract(epoch FROM published_at)::float8,"
 	" extract(epoch FROM observed_at)::float8, duration_s, views, likes, comments, is_short,"
-	" age_days, perf, perf_basis, perf_reason, extra::text, cluster_macro, cluster_meso,"
-	" cluster_micro, cluster_sim, other_fields::text, embedding::text"
-	" FROM videos WHERE $1::timestamptz IS NULL OR updated_at > $1::timestamptz"
+	" age_days, perf, perf_basis, perf_reason, extra::text, m.macro, m.meso,"
+	" m.micro, m.sim, other_fields::text, embedding::text"
+	" FROM videos v LEFT JOIN active_video_clusters m ON m.video_id = v.id"
+	" WHERE $1::timestamptz IS NULL OR v.updated_at > $1::timestamptz"
 	" ORDER BY id COLLATE \"C\"";
 
 /* JSON text s[0..n) appended without the whitespace outside strings. */
@@ -539,7 +587,8 @@ int pd_db_read_videos(PGconn *c, const char *since,
 		} else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && !stopped && ret == 0) {
 			char msg[480];
 			fold_message(PQresultErrorMessage(r), msg, sizeof msg);
-			ret = pd_err_set(err, PD_ESERVICE, "database: reading videos: %s", msg);
+			ret = no_schema(PQresultErrorField(r, PG_DIAG_SQLSTATE), msg, err) ? -1
+			    : pd_err_set(err, PD_ESERVICE, "database: reading videos: %s", msg);
 		}
 		PQclear(r);
 	}

@@ -26,7 +26,9 @@
  * PG* environment.  Sets fallback_application_name (the program, from
  * pd_db_set_program, default "pd"), client_encoding UTF8, connect_timeout
  * 10 s unless the URL says otherwise; server NOTICEs are discarded (the
- * library never prints).  Tries 3 times with backoff (0.25 s,
+ * library never prints).  A URI of another scheme than postgresql:// or
+ * postgres:// (mysql://...) is refused at once (PD_EUSAGE), not handed to
+ * libpq (which would take it for a database name on the local socket).  Tries 3 times with backoff (0.25 s,
  * 1 s) unless the failure is one a retry cannot fix (authentication, no such
  * database or role).  Returns the connection (PQfinish it), or NULL with
  * err (PD_ESERVICE) carrying libpq's reason on one line.
@@ -37,7 +39,10 @@ void pd_db_set_program(const char *name);
 
 /*
  * pd_db_exec: run one or more SQL commands without parameters (no results
- * wanted).  pd_db_query: one command with text parameters (NULL = SQL NULL);
+ * wanted).  A missing table (SQLSTATE 42P01: a database without pd's
+ * schema, or with an older one) is reported as "database has no pd schema
+ * (no relation "x"); run pd-store --migrate" here and in pd_db_error, for
+ * every command that reads the database.  pd_db_query: one command with text parameters (NULL = SQL NULL);
  * returns the result (PQclear it) when it is COMMAND_OK or TUPLES_OK, else
  * NULL with err (PD_ESERVICE, the server's message).
  */
@@ -80,7 +85,8 @@ void pd_copy_vector(pd_buf *b, const float *v, int dim);	/* pgvector vector */
  * pd-fetch writes (type, id, channel_id, channel_title, title, description,
  * tags, category, format, published_at, observed_at, duration_s, views,
  * likes, comments, is_short, age_days, perf, perf_basis, perf_reason, extra,
- * cluster, cluster_sim, then any other fields the record had), the
+ * cluster, cluster_sim, then any other fields the record had; the cluster
+ * membership is the active run's, view active_video_clusters), the
  * embedding as embedding_b64.  Rows are streamed in single-row mode, so
  * memory does not grow with the table.  cb(ud, json, len) is called for
  * each; a nonzero return stops the read (the rest is discarded) and is

@@ -7,12 +7,19 @@
  * gzip's magic is inflated with zlib's streaming API (concatenated members
  * too).  Lines are found with memchr over a window that is refilled and
  * compacted, so a line is copied at most once (when the window moves).
+ *
+ * Time spent blocked in read(2) on a pipe, socket or terminal is the time
+ * the producer upstream kept this process waiting; it is summed (over every
+ * input, on any thread) so a stage's metric reports its own seconds, not
+ * the pipeline's (pd_input_wait_seconds).
  */
 #include "input.h"
 #include "alloc.h"
 #include "rng.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -42,13 +49,33 @@ struct pd_input {
 	unsigned long long bytes;
 };
 
+static _Atomic long long wait_ns;
+
+double pd_input_wait_seconds(void)
+{
+	return (double)atomic_load(&wait_ns) / 1e9;
+}
+
+static long long mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 /* read_some: one read(2), retried on EINTR; bytes read, 0 at end, -1 error */
 static ssize_t read_some(int fd, void *buf, size_t n)
 {
+	struct stat st;
+	int waits = fstat(fd, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode);
+	long long t0 = waits ? mono_ns() : 0;
 	for (;;) {
 		ssize_t r = read(fd, buf, n);
-		if (r >= 0 || errno != EINTR)
+		if (r >= 0 || errno != EINTR) {
+			if (waits)
+				atomic_fetch_add(&wait_ns, mono_ns() - t0);
 			return r;
+		}
 	}
 }
 

@@ -66,6 +66,13 @@ unsigned long long pd_input_bytes(const pd_input *in);
 void pd_input_free(pd_input *in);
 
 /*
+ * pd_input_wait_seconds: the time this process spent blocked reading a
+ * pipe, socket or terminal (its producer's time, not its own), summed over
+ * every pd_input and thread.
+ */
+double pd_input_wait_seconds(void);
+
+/*
  * pd_tmpfile: a new, empty file open for reading and writing (a spill for
  * input read twice or kept until the end), made with mkstemp in $TMPDIR, or
  * /tmp when TMPDIR is unset or empty, and unlinked at once, so it goes away

@@ -25,6 +25,7 @@
  *   fdr, validate, llm  the validation of patterns
  *   abtest   title experiments: the plan and the always-valid sequential test
  *   db, schema, cache, pinecone  PostgreSQL, its migrations, Redis, Pinecone
+ *   store    pd-store's run protocol: staging, upserts, membership, the active set
  *   match    patterns against videos and drafts
  */
 #ifndef PD_H

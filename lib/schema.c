@@ -25,6 +25,8 @@ static const char views_sql[] =
 	"  SELECT c.* FROM clusters c JOIN discovery_runs r USING (run_id) WHERE r.status = 'active';\n"
 	"CREATE VIEW active_patterns AS\n"
 	"  SELECT p.* FROM patterns p JOIN discovery_runs r USING (run_id) WHERE r.status = 'active';\n"
+	"CREATE VIEW active_video_clusters AS\n"
+	"  SELECT m.* FROM video_clusters m JOIN discovery_runs r USING (run_id) WHERE r.status = 'active';\n"
 	"CREATE MATERIALIZED VIEW pattern_effectiveness_by_cluster AS\n"
 	"  SELECT p.id AS pattern_id, p.run_id, p.cluster_id, p.cluster_level, p.pattern_type,\n"
 	"    p.pattern_data->>'name' AS pattern_name,\n"
@@ -38,13 +40,13 @@ static const char views_sql[] =
 	"CREATE UNIQUE INDEX pattern_effectiveness_by_cluster_id\n"
 	"  ON pattern_effectiveness_by_cluster (pattern_id);\n"
 	"CREATE MATERIALIZED VIEW semantic_cluster_stats AS\n"
-	"  WITH m AS (\n"
-	"    SELECT 'macro'::text AS level, cluster_macro AS cid, perf, channel_id FROM videos\n"
-	"      WHERE cluster_macro IS NOT NULL\n"
-	"    UNION ALL SELECT 'meso', cluster_meso, perf, channel_id FROM videos\n"
-	"      WHERE cluster_meso IS NOT NULL\n"
-	"    UNION ALL SELECT 'micro', cluster_micro, perf, channel_id FROM videos\n"
-	"      WHERE cluster_micro IS NOT NULL)\n"
+	"  WITH a AS (\n"
+	"    SELECT m.macro, m.meso, m.micro, v.perf, v.channel_id\n"
+	"    FROM active_video_clusters m JOIN videos v ON v.id = m.video_id),\n"
+	"  m AS (\n"
+	"    SELECT 'macro'::text AS level, macro AS cid, perf, channel_id FROM a WHERE macro IS NOT NULL\n"
+	"    UNION ALL SELECT 'meso', meso, perf, channel_id FROM a WHERE meso IS NOT NULL\n"
+	"    UNION ALL SELECT 'micro', micro, perf, channel_id FROM a WHERE micro IS NOT NULL)\n"
 	"  SELECT c.id AS cluster_id, c.run_id, c.level, c.parent, c.size, c.radius,\n"
 	"    count(m.cid) AS video_count,\n"
 	"    avg(m.perf) AS avg_perf,\n"
@@ -59,7 +61,8 @@ static const char drop_views_sql[] =
 	"DROP MATERIALIZED VIEW IF EXISTS pattern_effectiveness_by_cluster;\n"
 	"DROP MATERIALIZED VIEW IF EXISTS semantic_cluster_stats;\n"
 	"DROP VIEW IF EXISTS active_patterns;\n"
-	"DROP VIEW IF EXISTS active_clusters;\n";
+	"DROP VIEW IF EXISTS active_clusters;\n"
+	"DROP VIEW IF EXISTS active_video_clusters;\n";
 
 static const char migration1[] =
 	"CREATE EXTENSION IF NOT EXISTS vector;\n"
@@ -299,14 +302,51 @@ static const char migration2[] =
 	"END\n"
 	"$$;\n";
 
+/*
+ * Migration 3: cluster membership per run.  Until now a video's cluster ids
+ * were columns of its `videos` row, so storing a re-clustering of the same
+ * videos rewrote every row (and its HNSW index entries).  Membership now
+ * lives in video_clusters, one row per (run, video), loaded by COPY; the
+ * videos rows change only when a video does.  The membership read
+ * everywhere is the active run's (view active_video_clusters).  Existing
+ * memberships move to the active run (else the latest run): they described
+ * the hierarchy that was current.  Memberships go with their run when
+ * pd-store --keep-runs prunes it (ON DELETE CASCADE).  videos.content_hash
+ * is a hash of the record a row was stored from (less its membership), so
+ * pd-store sends again only the videos whose record changed; rows of older
+ * schemas have none, and get theirs the next time they are stored.
+ */
+static const char migration3[] =
+	"DROP MATERIALIZED VIEW IF EXISTS pattern_effectiveness_by_cluster;\n"
+	"DROP MATERIALIZED VIEW IF EXISTS semantic_cluster_stats;\n"
+	"DROP VIEW IF EXISTS active_patterns;\n"
+	"DROP VIEW IF EXISTS active_clusters;\n"
+	"CREATE TABLE video_clusters (\n"
+	"  run_id bigint NOT NULL REFERENCES discovery_runs ON DELETE CASCADE,\n"
+	"  video_id text NOT NULL,\n"
+	"  macro text, meso text, micro text,\n"
+	"  sim double precision,\n"
+	"  PRIMARY KEY (run_id, video_id));\n"
+	"INSERT INTO video_clusters (run_id, video_id, macro, meso, micro, sim)\n"
+	"  SELECT r.run_id, v.id, v.cluster_macro, v.cluster_meso, v.cluster_micro, v.cluster_sim\n"
+	"  FROM videos v, (SELECT run_id FROM discovery_runs\n"
+	"    ORDER BY status = 'active' DESC, run_id DESC LIMIT 1) r\n"
+	"  WHERE num_nonnulls(v.cluster_macro, v.cluster_meso, v.cluster_micro, v.cluster_sim) > 0;\n"
+	"ALTER TABLE videos DROP COLUMN cluster_macro, DROP COLUMN cluster_meso,\n"
+	"  DROP COLUMN cluster_micro, DROP COLUMN cluster_sim,\n"
+	"  ADD COLUMN content_hash bigint;\n";
+
 static const struct migration {
 	int version;
 	const char *name;
 	const char *sql;
 	int with_views;
 } migrations[] = {
-	{ 1, "initial schema", migration1, 1 },
+	/* the views are created by the last migration that changes what they
+	   read (3), so a new database gets them once, in their current text */
+	{ 1, "initial schema", migration1, 0 },
 	{ 2, "pattern effectiveness tracking", migration2, 0 },
+	{ 3, "cluster membership per run", migration3, 1 },
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -447,7 +487,6 @@ static double now_s(void)
 int pd_schema_ensure_indexes(PGconn *c, int dim, int *built, double *seconds, pd_err *err)
 {
 	static const struct { const char *name, *table, *column; } idx[] = {
-		{ "videos_embedding_hnsw", "videos", "embedding" },
 		{ "clusters_centroid_hnsw", "clusters", "centroid" },
 		{ "patterns_centroid_hnsw", "patterns", "centroid_embedding" },
 	};
@@ -457,7 +496,7 @@ int pd_schema_ensure_indexes(PGconn *c, int dim, int *built, double *seconds, pd
 		return 0;	/* HNSW indexes up to 2,000 vector or 4,000 halfvec dimensions */
 	const char *ops = dim <= 2000 ? "vector_cosine_ops" : "halfvec_cosine_ops";
 	double t0 = now_s();
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 2; i++) {
 		const char *params[1] = { idx[i].name };
 		PGresult *r = pd_db_query(c, "SELECT to_regclass($1) IS NULL", 1, params, err);
 		if (!r)

@@ -11,11 +11,16 @@
  * pattern_effectiveness_by_cluster and semantic_cluster_stats summarise it.
  * Migration 2 adds the predictions pd-track records, the materialized view
  * pattern_effectiveness over them and SQL refresh_pattern_views().
+ * Migration 3 moves cluster membership out of videos into video_clusters
+ * (one row per run and video; view active_video_clusters: the active
+ * run's), so a re-clustering of the same videos rewrites no videos row.
  *
  * The embedding columns are created as `vector` without a dimension; the
  * first run that stores an embedding fixes it (pd_schema_set_dim: vector(d),
  * or halfvec(d) beyond 2,000 dimensions, which is what HNSW can index), and
- * then the HNSW cosine indexes are built over the loaded rows.
+ * then the HNSW cosine indexes of the centroids are built over the loaded
+ * rows.  The index of video embeddings is store.h's concern (built after the
+ * commit, on request).
  */
 #ifndef PD_SCHEMA_H
 #define PD_SCHEMA_H
@@ -46,8 +51,8 @@ int pd_schema_get_dim(PGconn *c, pd_err *err);
 int pd_schema_set_dim(PGconn *c, int dim, pd_err *err);
 
 /*
- * pd_schema_ensure_indexes: build the HNSW cosine indexes that are missing
- * (none beyond 4,000 dimensions, which HNSW cannot index), in the caller's
+ * pd_schema_ensure_indexes: build the HNSW cosine indexes of cluster and
+ * pattern centroids that are missing (none beyond 4,000 dimensions, which HNSW cannot index), in the caller's
  * transaction.  *built gets how many were built and *seconds how long it
  * took.  Returns 0 or -1 with err.
  */

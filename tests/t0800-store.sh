@@ -20,8 +20,8 @@ gen_stream --videos 60 --dim 8 --seed 2 --variant 1 >"$TMP/run2.ndjson"
 run pd-store --migrate
 expect '--migrate applies the schema' '
 	check_status 0 &&
-	test "$(q "select max(version) from schema_migrations")" = 2 &&
-	grep -q "\"migrations_applied\":2" "$OUT"'
+	test "$(q "select max(version) from schema_migrations")" = 3 &&
+	grep -q "\"migrations_applied\":3" "$OUT"'
 run pd-store --migrate
 expect '--migrate again applies nothing' '
 	check_status 0 && grep -q "\"migrations_applied\":0" "$OUT"'
@@ -33,24 +33,26 @@ expect 'every table and view of the schema exists' '
 	done'
 
 gen0=$(rcli get pd:gen 2>/dev/null)
-IN=$TMP/run1.ndjson run pd-store
+IN=$TMP/run1.ndjson run pd-store --video-index
 expect 'a run is stored: exit 0, counts in the metric record' '
 	check_status 0 &&
 	tail -n 1 "$OUT" | jq -e ".stage == \"store\" and .videos == 60 and .clusters == 14
 		and .patterns == 3 and .metrics == 3 and .run == \"active\" and .embedding_dim == 8
-		and .hnsw_indexes_built == 3"'
+		and .hnsw_indexes_built == 2 and .video_index == \"built\" and .memberships == 60"'
 expect 'every record passes through unchanged and in order' '
 	head -n -1 "$OUT" >"$TMP/pass" && cmp "$TMP/pass" "$TMP/run1.ndjson"'
 expect 'the tables hold the run' '
 	test "$(q "select count(*) from videos")" = 60 &&
 	test "$(q "select count(*) from active_clusters")" = 14 &&
 	test "$(q "select count(*) from active_patterns")" = 3 &&
-	test "$(q "select count(*) from pattern_discovery_metrics where run_id = 1")" = 3 &&
-	test "$(q "select string_agg(stage, ${Q},${Q} order by seq) from pattern_discovery_metrics")" = fetch,cluster,mine &&
+	test "$(q "select count(*) from pattern_discovery_metrics where run_id = 1")" = 4 &&
+	test "$(q "select string_agg(stage, ${Q},${Q} order by seq) from pattern_discovery_metrics")" = fetch,cluster,mine,store &&
+	test "$(q "select records_in, data->>${Q}videos${Q} from pattern_discovery_metrics where stage = ${Q}store${Q}")" = "80|60" &&
 	test "$(q "select status from discovery_runs")" = active'
 expect 'video columns are typed, unknown fields kept' '
-	test "$(q "select title, views, is_short, tags, cluster_micro, other_fields->>${Q}holdout${Q},
-		published_at = ${Q}2025-11-01T10:00:00Z${Q} from videos where id = ${Q}v0000${Q}")" = \
+	test "$(q "select title, views, is_short, tags, m.micro, other_fields->>${Q}holdout${Q},
+		published_at = ${Q}2025-11-01T10:00:00Z${Q} from videos v join video_clusters m on m.video_id = v.id
+		where id = ${Q}v0000${Q}")" = \
 		"How to fix 0 things ü|1000|t|{t0,common}|m0.s0.u0|true|t" &&
 	test "$(q "select description from videos where id = ${Q}v0001${Q}")" = "$(printf "desc 1\twith tab\nand newline \\\\ backslash")" &&
 	test "$(q "select perf, perf_basis, perf_reason from videos where id = ${Q}v0000${Q}")" = "|5|channel has too few videos" &&
@@ -131,8 +133,10 @@ expect '--keep-runs 1 keeps only the newest discovery run' '
 	check_status 0 &&
 	test "$(q "select string_agg(run_id || status, ${Q},${Q} order by run_id) from discovery_runs")" = "3active" &&
 	test "$(q "select count(*) from patterns")" = 3 &&
-	test "$(q "select count(*) from pattern_discovery_metrics")" = 3 &&
-	test "$(q "select count(*) from video_patterns")" = 9'
+	test "$(q "select count(*) from pattern_discovery_metrics")" = 4 &&
+	test "$(q "select count(*) from video_patterns")" = 9 &&
+	test "$(q "select count(*) from video_clusters")" = 60 &&
+	test "$(q "select count(distinct run_id) from video_clusters")" = 1'
 
 # readers see the old set or the new one, never a mix
 gen_stream --videos 3000 --dim 8 --seed 2 --variant 1 >"$TMP/big2.ndjson"
@@ -214,7 +218,7 @@ expect 'metric-only inputs are runs of their own (loaded), the active set stays'
 store_db_drop
 store_db t0800_half
 gen_stream --videos 20 --dim 2500 --seed 3 >"$TMP/half.ndjson"
-IN=$TMP/half.ndjson run pd-store --no-passthrough
+IN=$TMP/half.ndjson run pd-store --no-passthrough --video-index
 expect 'a 2,500-d stream is stored as halfvec(2500) with HNSW halfvec_cosine_ops' '
 	check_status 0 &&
 	test "$(q "select format_type(atttypid, atttypmod) from pg_attribute where attrelid = ${Q}videos${Q}::regclass and attname = ${Q}embedding${Q}")" = "halfvec(2500)" &&

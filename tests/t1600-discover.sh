@@ -31,9 +31,9 @@ expect 'it leaves the model, clusters and patterns in the state directory' '
 expect 'the run is the active run of the database, with its metric records' '
 	. "$S/current/run.env" && test "$db_run_id" = "$(active_run)" &&
 	test "$(q "select string_agg(distinct stage, chr(44) order by stage) from pattern_discovery_metrics
-		where run_id = $db_run_id")" = "cluster,embed,fetch,mine,validate"'
+		where run_id = $db_run_id")" = "cluster,embed,fetch,mine,store,validate"'
 expect 'the saved model embeds a video as the run did' '
-	v=$(q "select id from videos where cluster_micro is not null order by id limit 1") &&
+	v=$(q "select video_id from active_video_clusters where micro is not null order by video_id limit 1") &&
 	pd-fetch --pg --perf-mode keep --no-metric | grep -F "\"id\":\"$v\"" >"$TMP/one.ndjson" &&
 	pd-embed --model "$S/current/model.pdm" --force --no-metric "$TMP/one.ndjson" >"$TMP/one-e.ndjson" &&
 	test "$(jq -r .embedding_b64 "$TMP/one-e.ndjson")" = "$(jq -r .embedding_b64 "$TMP/one.ndjson")"'

@@ -39,11 +39,12 @@ echo "# pd-update of 120 new videos (1380 stored): $secs s"
 expect 'an update of a day'"'"'s new videos succeeds in seconds' '
 	check_status 0 && test "$(echo "$secs < 20" | bc)" = 1'
 expect 'the new videos are stored with their embedding and clusters' '
-	n=$(q "select count(*) from videos where cluster_micro is not null and embedding is not null") &&
+	n=$(q "select count(*) from videos v join active_video_clusters m on m.video_id = v.id
+		where m.micro is not null and v.embedding is not null") &&
 	echo "$n placed" && test "$n" -ge 1480'
 expect 'the clusters are those of the active run' '
-	test "$(q "select count(*) from videos v where not exists (select 1 from active_clusters c
-		where c.id = v.cluster_micro) and v.cluster_micro is not null")" = 0'
+	test "$(q "select count(*) from active_video_clusters v where not exists (select 1 from active_clusters c
+		where c.id = v.micro) and v.micro is not null")" = 0'
 expect 'they are matched against the active patterns' '
 	f=$(ls "$S"/matches/update-*.ndjson) && grep "\"stage\":\"match\"" "$f" &&
 	jq -e -s "map(select(.type == \"metric\" and .stage == \"match\"))[0].videos_answered >= 110" "$f" >/dev/null'

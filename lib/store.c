@@ -1,0 +1,1186 @@
+/*
+ * store.c — the run protocol of pd-store (see store.h): staging by binary
+ * COPY, upserts by stable id, per-run cluster membership, the active-set
+ * switch, pruning, indexes, view refresh, the cache generation.
+ *
+ * Why staging: records are streamed by binary COPY into temporary tables as
+ * they are read (videos go straight to the server, so a million of them
+ * never sit in memory; clusters, patterns and metrics, few, are buffered and
+ * copied at the end), then moved into the real tables by set-based SQL.
+ *
+ * Why a content hash per video: a videos row keeps the hash of the record
+ * it was stored from (less the membership); the hashes are read once at the
+ * start of a run, and a video whose record has the same hash is staged as
+ * its id and membership only, never written again.  (Comparing staged rows
+ * with stored ones in SQL cost a join over the whole table, and INSERT ...
+ * ON CONFLICT DO UPDATE ... WHERE still locks, so writes, every conflicting
+ * row even when the WHERE refuses the update.)
+ *
+ * Why membership is a table of its own: a nightly re-clustering changes
+ * every video's cluster but rarely the video; with the membership in
+ * video_clusters (a narrow row per run and video, plain INSERT for a new
+ * run) storing the re-run costs less than the first load did.
+ *
+ * The same input stored twice (the same records, byte for byte, metric
+ * records included) is recognised by its content hash as the latest run
+ * again and changes nothing.  The cache generation (pd:gen) is bumped after
+ * the commit; a Redis failure is a warning, never a failed store.
+ */
+#include "pd.h"
+#include "db.h"
+#include "schema.h"
+#include "store.h"
+#include "cache.h"
+#include "video.h"
+#include "strmap.h"
+#include "pattern.h"
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Advisory lock key serialising runs: "pdst" */
+#define STORE_LOCK "1885631348"
+
+static double mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- staging ------------------------------------------------------------ */
+
+static const char stage_sql[] =
+	"CREATE TEMP TABLE stage_videos (id text, channel_id text, channel_title text,"
+	" title text, description text, tags text[], category text, format text,"
+	" published_at timestamptz, observed_at timestamptz, duration_s float8, views int8,"
+	" likes int8, comments int8, is_short bool, age_days float8, perf float8,"
+	" perf_basis int4, perf_reason text, extra jsonb, cluster_macro text, cluster_meso text,"
+	" cluster_micro text, cluster_sim float8, other_fields jsonb, embedding vector,"
+	" content_hash int8, unchanged bool) ON COMMIT DROP;"
+	"CREATE TEMP TABLE stage_clusters (id text, level text, parent text, size int4,"
+	" radius float8, centroid vector, record jsonb) ON COMMIT DROP;"
+	"CREATE TEMP TABLE stage_patterns (id text, pattern_type text, cluster_id text,"
+	" cluster_level text, radius float8, status text, centroid vector, record jsonb)"
+	" ON COMMIT DROP;"
+	"CREATE TEMP TABLE stage_metrics (seq int4, stage text, seconds float8, records_in int8,"
+	" records_out int8, rejected int8, patterns_found int4, clusters_analyzed int4,"
+	" data jsonb) ON COMMIT DROP;";
+
+/* The video columns in stage order. */
+enum {
+	V_ID, V_CHANNEL_ID, V_CHANNEL_TITLE, V_TITLE, V_DESCRIPTION, V_TAGS, V_CATEGORY, V_FORMAT,
+	V_PUBLISHED, V_OBSERVED, V_DURATION, V_VIEWS, V_LIKES, V_COMMENTS, V_IS_SHORT, V_AGE,
+	V_PERF, V_PERF_BASIS, V_PERF_REASON, V_EXTRA, V_CLUSTER, V_CLUSTER_SIM, V_NKEYS
+};
+#define V_NCOLS 28	/* V_CLUSTER is 3 columns, then other_fields, embedding, content_hash, unchanged */
+
+static const char *const vkeys[V_NKEYS] = {
+	"id", "channel_id", "channel_title", "title", "description", "tags", "category", "format",
+	"published_at", "observed_at", "duration_s", "views", "likes", "comments", "is_short",
+	"age_days", "perf", "perf_basis", "perf_reason", "extra", "cluster", "cluster_sim"
+};
+
+static int vkey_index(const char *k, size_t n)
+{
+	for (int i = 0; i < V_NKEYS; i++)
+		if (strlen(vkeys[i]) == n && !memcmp(vkeys[i], k, n))
+			return i;
+	return -1;
+}
+
+static int is_whole(double v, double lo, double hi)
+{
+	return isfinite(v) && v == floor(v) && v >= lo && v <= hi;
+}
+
+/* Does item fit column i's type?  (Else the member goes to other_fields.) */
+static int fits(int i, const cJSON *it)
+{
+	switch (i) {
+	case V_ID:
+		return cJSON_IsString(it);
+	case V_CHANNEL_ID: case V_CHANNEL_TITLE: case V_TITLE: case V_DESCRIPTION:
+	case V_CATEGORY: case V_FORMAT: case V_PERF_REASON:
+		return cJSON_IsString(it) || cJSON_IsNull(it);
+	case V_TAGS: {
+		if (!cJSON_IsArray(it))
+			return 0;
+		for (const cJSON *t = it->child; t; t = t->next)
+			if (!cJSON_IsString(t))
+				return 0;
+		return 1;
+	}
+	case V_PUBLISHED: case V_OBSERVED: {
+		double t;
+		return cJSON_IsNull(it) || (cJSON_IsString(it) && pd_time_parse(it->valuestring, &t) == 0);
+	}
+	case V_DURATION: case V_AGE: case V_PERF: case V_CLUSTER_SIM:
+		return cJSON_IsNull(it) || (cJSON_IsNumber(it) && isfinite(it->valuedouble));
+	case V_VIEWS: case V_LIKES: case V_COMMENTS:
+		return cJSON_IsNull(it) || (cJSON_IsNumber(it) && is_whole(it->valuedouble, -9e15, 9e15));
+	case V_PERF_BASIS:
+		return cJSON_IsNull(it) || (cJSON_IsNumber(it) && is_whole(it->valuedouble, -2e9, 2e9));
+	case V_IS_SHORT:
+		return cJSON_IsBool(it) || cJSON_IsNull(it);
+	case V_EXTRA:
+		return cJSON_IsObject(it) || cJSON_IsNull(it);
+	case V_CLUSTER: {
+		if (!cJSON_IsObject(it))
+			return 0;
+		for (const cJSON *t = it->child; t; t = t->next)
+			if (!cJSON_IsString(t) || (strcmp(t->string, "macro") && strcmp(t->string, "meso") &&
+						   strcmp(t->string, "micro")))
+				return 0;
+		return 1;
+	}
+	}
+	return 0;
+}
+
+struct vscan {
+	const cJSON *json;
+	const cJSON *item[V_NKEYS];
+	const char *raw[V_NKEYS];	/* raw value text (for jsonb columns) */
+	size_t rawlen[V_NKEYS];
+	pd_buf *other;
+	uint64_t hash;		/* of every member but the membership (cluster, cluster_sim) */
+};
+
+static uint64_t mix(uint64_t h, uint64_t x);
+
+static int vscan_member(const pd_jmember *m, void *ud)
+{
+	struct vscan *s = ud;
+	char key[64];
+	int i = -1;
+	if (!(m->keylen == 7 && !memcmp(m->key, "cluster", 7)) &&
+	    !(m->keylen == 11 && !memcmp(m->key, "cluster_sim", 11))) {
+		s->hash = mix(s->hash, pd_hash64(m->key, m->keylen));
+		s->hash = mix(s->hash, pd_hash64(m->val, m->vallen));
+	}
+	if (m->keylen < sizeof key && !memchr(m->key, '\\', m->keylen)) {
+		memcpy(key, m->key, m->keylen);
+		key[m->keylen] = 0;
+		if (!strcmp(key, "type") || !strcmp(key, "embedding") || !strcmp(key, "embedding_b64"))
+			return 0;
+		i = vkey_index(key, m->keylen);
+		if (i >= 0) {
+			const cJSON *it = cJSON_GetObjectItemCaseSensitive(s->json, key);
+			if (it && fits(i, it)) {
+				s->item[i] = it;
+				s->raw[i] = m->val;
+				s->rawlen[i] = m->vallen;
+				return 0;
+			}
+		}
+	}
+	pd_buf_addc(s->other, s->other->len ? ',' : '{');
+	pd_buf_addc(s->other, '"');
+	pd_buf_add(s->other, m->key, m->keylen);
+	pd_buf_adds(s->other, "\":");
+	pd_buf_add(s->other, m->val, m->vallen);
+	return 0;
+}
+
+static void put_str(pd_buf *b, const cJSON *it)
+{
+	if (!it || !cJSON_IsString(it))
+		pd_copy_null(b);
+	else
+		pd_copy_text(b, it->valuestring, strlen(it->valuestring));
+}
+
+static void put_num(pd_buf *b, const cJSON *it)
+{
+	if (!it || !cJSON_IsNumber(it))
+		pd_copy_null(b);
+	else
+		pd_copy_float8(b, it->valuedouble);
+}
+
+static void put_int8(pd_buf *b, const cJSON *it)
+{
+	if (!it || !cJSON_IsNumber(it))
+		pd_copy_null(b);
+	else
+		pd_copy_int8(b, (int64_t)it->valuedouble);
+}
+
+static void put_int4(pd_buf *b, const cJSON *it)
+{
+	if (!it || !cJSON_IsNumber(it))
+		pd_copy_null(b);
+	else
+		pd_copy_int4(b, (int32_t)it->valuedouble);
+}
+
+static void put_time(pd_buf *b, const cJSON *it)
+{
+	double t;
+	if (!it || !cJSON_IsString(it) || pd_time_parse(it->valuestring, &t) < 0)
+		pd_copy_null(b);
+	else
+		pd_copy_timestamptz(b, t);
+}
+
+struct pd_store;
+static int video_unchanged(const struct pd_store *st, const char *id, uint64_t hash);
+
+/*
+ * encode_video: the video record r as one stage_videos row into b: whole,
+ * or, when the videos row stored for its id came from a record with the
+ * same content hash (the record less its membership), only its id and
+ * membership, marked unchanged (its row is not written again).  *fresh_emb
+ * is set when the row is whole and carries an embedding.  Returns 0, or -1
+ * with err for a record the database could not take.
+ */
+static int encode_video(const struct pd_store *st, const pd_record *r, pd_buf *b, pd_buf *other,
+			int *fresh_emb, pd_err *err)
+{
+	struct vscan s;
+	memset(&s, 0, sizeof s);
+	s.json = r->json;
+	s.other = other;
+	s.hash = 0x766964656f73ULL;
+	pd_buf_reset(other);
+	if (pd_json_members(r->raw, r->rawlen, vscan_member, &s, err) < 0)
+		return -1;
+	if (other->len)
+		pd_buf_addc(other, '}');
+	const cJSON *cl = s.item[V_CLUSTER];
+	*fresh_emb = 0;
+	if (s.item[V_ID] && video_unchanged(st, s.item[V_ID]->valuestring, s.hash)) {
+		pd_copy_row(b, V_NCOLS);
+		put_str(b, s.item[V_ID]);
+		for (int i = V_CHANNEL_ID; i < V_CLUSTER; i++)
+			pd_copy_null(b);
+		put_str(b, cl ? cJSON_GetObjectItemCaseSensitive(cl, "macro") : NULL);
+		put_str(b, cl ? cJSON_GetObjectItemCaseSensitive(cl, "meso") : NULL);
+		put_str(b, cl ? cJSON_GetObjectItemCaseSensitive(cl, "micro") : NULL);
+		put_num(b, s.item[V_CLUSTER_SIM]);
+		pd_copy_null(b);	/* other_fields */
+		pd_copy_null(b);	/* embedding */
+		pd_copy_int8(b, (int64_t)s.hash);
+		pd_copy_bool(b, 1);
+		return 0;
+	}
+	*fresh_emb = r->dim > 0;
+
+	pd_copy_row(b, V_NCOLS);
+	put_str(b, s.item[V_ID]);
+	put_str(b, s.item[V_CHANNEL_ID]);
+	put_str(b, s.item[V_CHANNEL_TITLE]);
+	put_str(b, s.item[V_TITLE]);
+	put_str(b, s.item[V_DESCRIPTION]);
+	if (s.item[V_TAGS]) {
+		int n = cJSON_GetArraySize(s.item[V_TAGS]), k = 0;
+		const char **tags = xcalloc((size_t)n + 1, sizeof *tags);
+		for (const cJSON *t = s.item[V_TAGS]->child; t; t = t->next)
+			tags[k++] = t->valuestring;
+		pd_copy_text_array(b, tags, k);
+		free(tags);
+	} else
+		pd_copy_null(b);
+	put_str(b, s.item[V_CATEGORY]);
+	put_str(b, s.item[V_FORMAT]);
+	put_time(b, s.item[V_PUBLISHED]);
+	put_time(b, s.item[V_OBSERVED]);
+	put_num(b, s.item[V_DURATION]);
+	put_int8(b, s.item[V_VIEWS]);
+	put_int8(b, s.item[V_LIKES]);
+	put_int8(b, s.item[V_COMMENTS]);
+	if (s.item[V_IS_SHORT] && cJSON_IsBool(s.item[V_IS_SHORT]))
+		pd_copy_bool(b, cJSON_IsTrue(s.item[V_IS_SHORT]));
+	else
+		pd_copy_null(b);
+	put_num(b, s.item[V_AGE]);
+	put_num(b, s.item[V_PERF]);
+	put_int4(b, s.item[V_PERF_BASIS]);
+	put_str(b, s.item[V_PERF_REASON]);
+	if (s.item[V_EXTRA] && cJSON_IsObject(s.item[V_EXTRA]))
+		pd_copy_jsonb(b, s.raw[V_EXTRA], s.rawlen[V_EXTRA]);
+	else
+		pd_copy_null(b);
+	put_str(b, cl ? cJSON_GetObjectItemCaseSensitive(cl, "macro") : NULL);
+	put_str(b, cl ? cJSON_GetObjectItemCaseSensitive(cl, "meso") : NULL);
+	put_str(b, cl ? cJSON_GetObjectItemCaseSensitive(cl, "micro") : NULL);
+	put_num(b, s.item[V_CLUSTER_SIM]);
+	if (other->len)
+		pd_copy_jsonb(b, other->p, other->len);
+	else
+		pd_copy_null(b);
+	if (r->dim > 0)
+		pd_copy_vector(b, r->emb, r->dim);
+	else
+		pd_copy_null(b);
+	pd_copy_int8(b, (int64_t)s.hash);
+	pd_copy_bool(b, 0);
+	return 0;
+}
+
+/* The record's raw text without the members named in drop (NULL-terminated). */
+struct strip {
+	const char *const *drop;
+	pd_buf *out;
+};
+
+static int strip_member(const pd_jmember *m, void *ud)
+{
+	struct strip *s = ud;
+	for (int i = 0; s->drop[i]; i++)
+		if (strlen(s->drop[i]) == m->keylen && !memcmp(s->drop[i], m->key, m->keylen))
+			return 0;
+	pd_buf_addc(s->out, s->out->len ? ',' : '{');
+	pd_buf_addc(s->out, '"');
+	pd_buf_add(s->out, m->key, m->keylen);
+	pd_buf_adds(s->out, "\":");
+	pd_buf_add(s->out, m->val, m->vallen);
+	return 0;
+}
+
+static void strip_record(const pd_record *r, const char *const *drop, pd_buf *out)
+{
+	struct strip s = { drop, out };
+	pd_buf_reset(out);
+	pd_json_members(r->raw, r->rawlen, strip_member, &s, NULL);
+	if (!out->len)
+		pd_buf_addc(out, '{');
+	pd_buf_addc(out, '}');
+}
+
+/* A string member of the tree, or NULL. */
+static const cJSON *str_item(const cJSON *o, const char *k)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsString(it) ? it : NULL;
+}
+
+static const cJSON *num_item(const cJSON *o, const char *k)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsNumber(it) && isfinite(it->valuedouble) ? it : NULL;
+}
+
+static const cJSON *int_item(const cJSON *o, const char *k, double lo, double hi)
+{
+	const cJSON *it = num_item(o, k);
+	return it && is_whole(it->valuedouble, lo, hi) ? it : NULL;
+}
+
+/*
+ * decode_centroid: the record's "centroid_b64" (or "centroid" array) into
+ * v and dim; 0 when absent, 1 decoded, -1 with err when malformed.
+ */
+static int decode_centroid(const pd_record *r, float **v, size_t *cap, int *dim, pd_err *err)
+{
+	const char *val;
+	size_t n;
+	int f = pd_json_find(r->raw, r->rawlen, "centroid_b64", &val, &n, err);
+	if (f < 0)
+		return -1;
+	if (f == 1 && !(n == 4 && !memcmp(val, "null", 4)))
+		return pd_vec_parse_b64(val, n, v, cap, dim, err) < 0 ? -1 : 1;
+	f = pd_json_find(r->raw, r->rawlen, "centroid", &val, &n, err);
+	if (f == 1 && n && val[0] == '[')
+		return pd_vec_parse_json(val, n, v, cap, dim, err) < 0 ? -1 : 1;
+	*dim = 0;
+	return f < 0 ? -1 : 0;
+}
+
+/* ---- the run's SQL ------------------------------------------------------ */
+
+/* The video's own columns (not its membership), stored and staged alike. */
+#define VCOLS(p) p "channel_id, " p "channel_title, " p "title, " p "description, " p "tags, " \
+	p "category, " p "format, " p "published_at, " p "observed_at, " p "duration_s, " \
+	p "views, " p "likes, " p "comments, " p "is_short, " p "age_days, " p "perf, " \
+	p "perf_basis, " p "perf_reason, " p "extra, " p "other_fields"
+
+/* The stored row equals the staged one (in ON CONFLICT's SET: v is the stored row). */
+#define SAME_VIDEO "(" VCOLS("v.") ", v.embedding) IS NOT DISTINCT FROM" \
+	" (" VCOLS("excluded.") ", coalesce(excluded.embedding, v.embedding))"
+
+/*
+ * The videos whose content hash differs from the stored one (see the file's
+ * head); an embedding absent from the record keeps the stored one.  A row
+ * whose content is the same (the hash of another form of it, or a row of an
+ * older schema without a hash) gets the hash but keeps its run_id and
+ * updated_at, which say when the video last changed.
+ */
+static const char upsert_videos_sql[] =
+	"WITH w AS (INSERT INTO videos AS v (id, " VCOLS("") ", embedding, content_hash, run_id)"
+	" SELECT s.id, " VCOLS("s.") ", s.embedding, s.content_hash, $1::bigint"
+	" FROM stage_videos s WHERE NOT s.unchanged"
+	" ON CONFLICT (id) DO UPDATE SET"
+	" run_id = CASE WHEN " SAME_VIDEO " THEN v.run_id ELSE excluded.run_id END,"
+	" updated_at = CASE WHEN " SAME_VIDEO " THEN v.updated_at ELSE now() END,"
+	" channel_id = excluded.channel_id,"
+	" channel_title = excluded.channel_title, title = excluded.title,"
+	" description = excluded.description, tags = excluded.tags, category = excluded.category,"
+	" format = excluded.format, published_at = excluded.published_at,"
+	" observed_at = excluded.observed_at, duration_s = excluded.duration_s,"
+	" views = excluded.views, likes = excluded.likes, comments = excluded.comments,"
+	" is_short = excluded.is_short, age_days = excluded.age_days, perf = excluded.perf,"
+	" perf_basis = excluded.perf_basis, perf_reason = excluded.perf_reason,"
+	" extra = excluded.extra, other_fields = excluded.other_fields,"
+	" embedding = coalesce(excluded.embedding, v.embedding),"
+	" content_hash = excluded.content_hash"
+	" RETURNING updated_at = now() AS changed)"
+	" SELECT count(*) FILTER (WHERE changed), count(*) FROM w";
+
+/* A new discovery run's membership: its own rows, nothing to compare with. */
+static const char insert_members_sql[] =
+	"INSERT INTO video_clusters (run_id, video_id, macro, meso, micro, sim)"
+	" SELECT $1::bigint, id, cluster_macro, cluster_meso, cluster_micro, cluster_sim"
+	" FROM stage_videos"
+	" WHERE num_nonnulls(cluster_macro, cluster_meso, cluster_micro, cluster_sim) > 0";
+
+/* Videos placed in an existing hierarchy: a record without a level keeps the stored one. */
+static const char upsert_members_sql[] =
+	"INSERT INTO video_clusters AS m (run_id, video_id, macro, meso, micro, sim)"
+	" SELECT $1::bigint, id, cluster_macro, cluster_meso, cluster_micro, cluster_sim"
+	" FROM stage_videos"
+	" WHERE num_nonnulls(cluster_macro, cluster_meso, cluster_micro, cluster_sim) > 0"
+	" ON CONFLICT (run_id, video_id) DO UPDATE SET"
+	" macro = coalesce(excluded.macro, m.macro), meso = coalesce(excluded.meso, m.meso),"
+	" micro = coalesce(excluded.micro, m.micro), sim = coalesce(excluded.sim, m.sim)"
+	" WHERE (m.macro, m.meso, m.micro, m.sim) IS DISTINCT FROM"
+	" (coalesce(excluded.macro, m.macro), coalesce(excluded.meso, m.meso),"
+	" coalesce(excluded.micro, m.micro), coalesce(excluded.sim, m.sim))";
+
+static const char upsert_clusters_sql[] =
+	"INSERT INTO clusters AS c (run_id, id, level, parent, size, radius, label, perf_stats,"
+	" channels, centroid, record)"
+	" SELECT $1::bigint, s.id, s.level, s.parent, s.size, s.radius, s.record->'label',"
+	" s.record->'perf', s.record->'channels', s.centroid, s.record FROM stage_clusters s"
+	" ON CONFLICT (run_id, id) DO UPDATE SET level = excluded.level, parent = excluded.parent,"
+	" size = excluded.size, radius = excluded.radius, label = excluded.label,"
+	" perf_stats = excluded.perf_stats, channels = excluded.channels,"
+	" centroid = excluded.centroid, record = excluded.record"
+	" WHERE (c.level, c.parent, c.size, c.radius, c.centroid, c.record) IS DISTINCT FROM"
+	" (excluded.level, excluded.parent, excluded.size, excluded.radius, excluded.centroid,"
+	" excluded.record)";
+
+/* The original guide's shapes: pattern_data and performance_stats from the record. */
+static const char upsert_patterns_sql[] =
+	"WITH RECURSIVE anc AS ("
+	"  SELECT id AS start, id, parent, level, 0 AS depth FROM stage_clusters"
+	"  UNION ALL SELECT a.start, c.id, c.parent, c.level, a.depth + 1"
+	"  FROM anc a JOIN stage_clusters c ON c.id = a.parent WHERE a.depth < 8),"
+	" hier AS (SELECT start, jsonb_agg(jsonb_build_object('level', level, 'id', id)"
+	"  ORDER BY depth DESC) AS path FROM anc GROUP BY start),"
+	" src AS (SELECT s.*, s.record->'stats' AS st FROM stage_patterns s),"
+	" num AS (SELECT src.*,"
+	"  CASE WHEN jsonb_typeof(st->'n') = 'number' AND jsonb_typeof(st->'n_with') = 'number'"
+	"   THEN to_jsonb((st->'n')::numeric - (st->'n_with')::numeric) END AS n_without_calc"
+	"  FROM src)"
+	" INSERT INTO patterns AS p (run_id, id, pattern_type, pattern_data, performance_stats,"
+	" centroid_embedding, semantic_radius, cluster_id, cluster_level, cluster_hierarchy,"
+	" feature, status, validation, record)"
+	" SELECT $1::bigint, s.id, s.pattern_type,"
+	"  jsonb_build_object('name', s.record->'name', 'description', s.record->'description',"
+	"   'template', coalesce(s.record->'template', s.record->'name'),"
+	"   'examples', coalesce(s.record->'examples', '[]'::jsonb),"
+	"   'confidence', coalesce("
+	"     CASE WHEN jsonb_typeof(s.record->'confidence') = 'number' THEN s.record->'confidence' END,"
+	"     CASE WHEN jsonb_typeof(s.record->'pattern_data'->'confidence') = 'number'"
+	"      THEN s.record->'pattern_data'->'confidence' END,"
+	"     CASE WHEN jsonb_typeof(st->'confidence') = 'number' THEN st->'confidence' END,"
+	"     CASE WHEN jsonb_typeof(st->'q') = 'number' THEN to_jsonb(1 - (st->'q')::numeric) END,"
+	"     CASE WHEN jsonb_typeof(st->'p') = 'number' THEN to_jsonb(1 - (st->'p')::numeric) END),"
+	"   'sample_size', coalesce(st->'n_with', st->'n')),"
+	/* the record's own performance_stats (pd-mine writes them: lift_ratio is
+	   the effect multiplier, as in stats.effect), else made from its stats;
+	   pd 0.1 records: their lift_ratio was a ratio of means, kept as stored */
+	"  coalesce(CASE WHEN jsonb_typeof(s.record->'performance_stats') = 'object'"
+	"   THEN s.record->'performance_stats' END, jsonb_build_object("
+	"   'within_radius', jsonb_build_object("
+	"     'avg', coalesce(st->'mean_with', st->'avg_with', st->'mean_perf_with'),"
+	"     'median', coalesce(st->'median_with', st->'median_perf_with'),"
+	"     'count', st->'n_with'),"
+	"   'outside_radius', jsonb_build_object("
+	"     'avg', coalesce(st->'mean_without', st->'avg_without', st->'mean_perf_without'),"
+	"     'median', coalesce(st->'median_without', st->'median_perf_without'),"
+	"     'count', coalesce(st->'n_without', n_without_calc)),"
+	"   'lift_ratio', coalesce(st->'effect', st->'lift_ratio',"
+	"     CASE WHEN jsonb_typeof(st->'median_perf_with') = 'number'"
+	"      AND jsonb_typeof(st->'median_perf_without') = 'number'"
+	"      AND (st->>'median_perf_without')::numeric > 0"
+	"      THEN to_jsonb((st->>'median_perf_with')::numeric / (st->>'median_perf_without')::numeric) END))),"
+	"  s.centroid, s.radius, s.cluster_id, s.cluster_level,"
+	"  CASE WHEN s.cluster_id IS NOT NULL THEN jsonb_build_object('level', s.cluster_level,"
+	"   'cluster', s.cluster_id, 'path', (SELECT path FROM hier WHERE start = s.cluster_id)) END,"
+	"  s.record->'feature', s.status, s.record->'validation', s.record"
+	" FROM num s"
+	" ON CONFLICT (run_id, id) DO UPDATE SET pattern_type = excluded.pattern_type,"
+	" pattern_data = excluded.pattern_data, performance_stats = excluded.performance_stats,"
+	" centroid_embedding = excluded.centroid_embedding,"
+	" semantic_radius = excluded.semantic_radius, cluster_id = excluded.cluster_id,"
+	" cluster_level = excluded.cluster_level, cluster_hierarchy = excluded.cluster_hierarchy,"
+	" feature = excluded.feature, status = excluded.status, validation = excluded.validation,"
+	" record = excluded.record, updated_at = now()"
+	" WHERE (p.pattern_type, p.centroid_embedding, p.semantic_radius, p.cluster_hierarchy,"
+	" p.status, p.record) IS DISTINCT FROM (excluded.pattern_type, excluded.centroid_embedding,"
+	" excluded.semantic_radius, excluded.cluster_hierarchy, excluded.status, excluded.record)";
+
+static const char video_patterns_sql[] =
+	"INSERT INTO video_patterns (run_id, pattern_id, video_id, role)"
+	" SELECT DISTINCT $1::bigint, s.id, e.v, 'example' FROM stage_patterns s,"
+	" jsonb_array_elements_text(CASE WHEN jsonb_typeof(s.record->'examples') = 'array'"
+	"  THEN s.record->'examples' ELSE '[]'::jsonb END) AS e(v)"
+	" ON CONFLICT DO NOTHING";
+
+static const char upsert_metrics_sql[] =
+	"INSERT INTO pattern_discovery_metrics AS m (run_id, seq, stage, seconds, records_in,"
+	" records_out, rejected, patterns_found, clusters_analyzed, data)"
+	" SELECT $1::bigint, s.* FROM stage_metrics s"
+	" ON CONFLICT (run_id, seq) DO UPDATE SET stage = excluded.stage,"
+	" seconds = excluded.seconds, records_in = excluded.records_in,"
+	" records_out = excluded.records_out, rejected = excluded.rejected,"
+	" patterns_found = excluded.patterns_found, clusters_analyzed = excluded.clusters_analyzed,"
+	" data = excluded.data, recorded_at = now()"
+	" WHERE m.data IS DISTINCT FROM excluded.data";
+
+static uint64_t mix(uint64_t h, uint64_t x)
+{
+	h ^= x + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+	return h * 0xbf58476d1ce4e5b9ULL;
+}
+
+/*
+ * A record the database could not store whole: \u0000 (text and jsonb refuse
+ * NUL).  Escapes are read in pairs, so the text \\u0000 (an escaped
+ * backslash, then "u0000") is not taken for one.
+ */
+static int has_nul_escape(const char *s, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (s[i] != '\\')
+			continue;
+		if (i + 6 <= n && !memcmp(s + i + 1, "u0000", 5))
+			return 1;
+		i++;	/* the escaped character */
+	}
+	return 0;
+}
+
+/* ---- the run ------------------------------------------------------------ */
+
+struct pd_store {
+	PGconn *db;
+	pd_store_opts o;
+	int state;		/* 0 staging, 1 finished (before COMMIT), 2 committed, 3 void */
+	int db_dim, dim;
+	double t0;
+	pd_buf vb, other, tmp, cl_rows, pat_rows, met_rows;
+	pd_strmap *vids, *cids, *pids;
+	long long nvideos, nclusters, npatterns, nmetrics;
+	uint64_t hash;
+	float *cen;
+	size_t cencap;
+	int reindex;		/* build the video index after the commit */
+	long long fresh_emb;	/* whole rows staged with an embedding */
+	pd_strmap *stored;	/* the stored videos' ids with a content hash ... */
+	uint64_t *stored_hash;	/* ... and the hash, by the map's index */
+};
+
+static long long query_num(PGconn *c, const char *sql, const char *p1, pd_err *err);
+
+static int video_unchanged(const struct pd_store *s, const char *id, uint64_t hash)
+{
+	if (!s->stored)
+		return 0;
+	int i = pd_strmap_find(s->stored, id, strlen(id));
+	return i >= 0 && s->stored_hash[i] == hash;
+}
+
+/*
+ * load_hashes: the stored videos' content hashes, read once at the start
+ * of a run (COPY TO: about a second per million videos), so a video whose
+ * record did not change is not sent again.  Ids that COPY's text format
+ * escapes (a backslash, a tab, a newline in them) are simply not found:
+ * those videos are sent whole, as before.
+ */
+static int load_hashes(pd_store *s, pd_err *err)
+{
+	PGconn *c = s->db;
+	long long any = query_num(c, "SELECT count(*) FROM (SELECT 1 FROM videos"
+				  " WHERE content_hash IS NOT NULL LIMIT 1) x", NULL, err);
+	if (any <= 0)
+		return (int)any;
+	PGresult *r = PQexec(c, "COPY (SELECT id, content_hash FROM videos"
+			     " WHERE content_hash IS NOT NULL) TO STDOUT");
+	if (PQresultStatus(r) != PGRES_COPY_OUT) {
+		PQclear(r);
+		return pd_db_error(c, "database: reading content hashes", err);
+	}
+	PQclear(r);
+	s->stored = pd_strmap_new();
+	size_t cap = 0;
+	char *row;
+	int n;
+	while ((n = PQgetCopyData(c, &row, 0)) > 0) {
+		char *tab = memchr(row, '\t', (size_t)n);
+		if (tab) {
+			int added, i = pd_strmap_intern(s->stored, row, (size_t)(tab - row), &added);
+			if ((size_t)i >= cap) {
+				cap = cap ? 2 * cap : 4096;
+				s->stored_hash = xreallocarray(s->stored_hash, cap, sizeof *s->stored_hash);
+			}
+			s->stored_hash[i] = (uint64_t)strtoll(tab + 1, NULL, 10);
+		}
+		PQfreemem(row);
+	}
+	int failed = n == -2;
+	while ((r = PQgetResult(c)) != NULL) {
+		failed |= PQresultStatus(r) != PGRES_COMMAND_OK;
+		PQclear(r);
+	}
+	return failed ? pd_db_error(c, "database: reading content hashes", err) : 0;
+}
+
+int pd_store_kind(const char *type)
+{
+	return !strcmp(type, "video") ? PD_STORE_VIDEO : !strcmp(type, "cluster") ? PD_STORE_CLUSTER
+	     : !strcmp(type, "pattern") ? PD_STORE_PATTERN : !strcmp(type, "metric") ? PD_STORE_METRIC
+	     : PD_STORE_NONE;
+}
+
+int pd_store_db_dim(const pd_store *s)
+{
+	return s->db_dim;
+}
+
+int pd_store_begin(pd_store **out, PGconn *c, const pd_store_opts *o, pd_err *err)
+{
+	*out = NULL;
+	if (pd_db_exec(c, "SET temp_buffers = '256MB'", err) < 0 || pd_db_exec(c, "BEGIN", err) < 0)
+		return -1;
+	int d;
+	if (pd_db_exec(c, "SELECT pg_advisory_xact_lock(" STORE_LOCK ")", err) < 0 ||
+	    pd_db_exec(c, "SET LOCAL maintenance_work_mem = '1GB';"
+		       "SET LOCAL client_min_messages = warning", err) < 0 ||
+	    pd_db_exec(c, stage_sql, err) < 0 || (d = pd_schema_get_dim(c, err)) < 0) {
+		pd_db_exec(c, "ROLLBACK", NULL);
+		return -1;
+	}
+	pd_store *s = xcalloc(1, sizeof *s);
+	s->db = c;
+	s->o = *o;
+	s->db_dim = s->dim = d;
+	s->t0 = mono_s();
+	s->hash = 0x70645f73746f7265ULL;
+	s->vids = pd_strmap_new();
+	s->cids = pd_strmap_new();
+	s->pids = pd_strmap_new();
+	if (load_hashes(s, err) < 0 || pd_db_copy_begin(c, "COPY stage_videos FROM STDIN (FORMAT binary)", &s->vb, err) < 0) {
+		pd_db_exec(c, "ROLLBACK", NULL);
+		pd_store_free(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+/* A refused record: PD_EREC with the message. */
+#define REFUSE(...) pd_err_set(err, PD_EREC, __VA_ARGS__)
+
+static int add_video(pd_store *s, const pd_record *r, const char *id, pd_err *err)
+{
+	pd_video v;
+	if (pd_video_from_json(r->json, &v, err) < 0)
+		return -1;
+	pd_video_release(&v);
+	if (r->dim > 0 && s->dim > 0 && r->dim != s->dim)
+		return REFUSE("video '%s': embedding has %d dimensions, expected %d%s", id, r->dim,
+			      s->dim, s->db_dim ? " (as stored in the database)" : "");
+	int added;
+	pd_strmap_intern(s->vids, id, strlen(id), &added);
+	if (!added)
+		return REFUSE("duplicate video id '%s' in this run", id);
+	if (r->dim > 0 && s->dim == 0) {
+		if (r->dim > 16000)
+			return REFUSE("embedding has %d dimensions, more than pgvector's 16000", r->dim);
+		s->dim = r->dim;
+	}
+	int fresh;
+	if (encode_video(s, r, &s->vb, &s->other, &fresh, err) < 0) {
+		err->code = PD_EREC;
+		return -1;
+	}
+	s->fresh_emb += fresh;
+	s->nvideos++;
+	if (s->vb.len >= (1u << 20) && pd_db_copy_send(s->db, &s->vb, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int add_cluster_or_pattern(pd_store *s, int kind, const pd_record *r, const char *id,
+				  pd_err *err)
+{
+	static const char *const drop_centroid[] = { "centroid_b64", "centroid", "embedding",
+						     "embedding_b64", NULL };
+	const char *what = kind == PD_STORE_CLUSTER ? "cluster" : "pattern";
+	if (!id || !*id)
+		return REFUSE("%s record without a string \"id\"", what);
+	if (kind == PD_STORE_PATTERN && !pd_json_str(r->json, "pattern_type"))
+		return REFUSE("pattern '%s' has no string \"pattern_type\"", id);
+	if (kind == PD_STORE_PATTERN && pd_pattern_check(r->json, 1, err) < 0) {
+		err->code = PD_EREC;
+		return -1;
+	}
+	if (kind == PD_STORE_CLUSTER && !pd_json_str(r->json, "level"))
+		return REFUSE("cluster '%s' has no string \"level\"", id);
+	int cdim = 0;
+	pd_err e;
+	int cr = decode_centroid(r, &s->cen, &s->cencap, &cdim, &e);
+	if (cr < 0)
+		return REFUSE("%s '%s': centroid: %s", what, id, e.msg);
+	if (cr > 0 && s->dim > 0 && cdim != s->dim)
+		return REFUSE("%s '%s': centroid has %d dimensions, expected %d", what, id, cdim,
+			      s->dim);
+	int added;
+	pd_strmap_intern(kind == PD_STORE_CLUSTER ? s->cids : s->pids, id, strlen(id), &added);
+	if (!added)
+		return REFUSE("duplicate %s id '%s' in this run", what, id);
+	if (cr > 0 && s->dim == 0)
+		s->dim = cdim;
+	strip_record(r, drop_centroid, &s->tmp);
+	if (kind == PD_STORE_CLUSTER) {
+		pd_buf *b = &s->cl_rows;
+		pd_copy_row(b, 7);
+		pd_copy_text(b, id, strlen(id));
+		put_str(b, str_item(r->json, "level"));
+		put_str(b, str_item(r->json, "parent"));
+		put_int4(b, int_item(r->json, "size", 0, 2e9));
+		put_num(b, num_item(r->json, "radius"));
+		if (cr > 0)
+			pd_copy_vector(b, s->cen, cdim);
+		else
+			pd_copy_null(b);
+		pd_copy_jsonb(b, s->tmp.p, s->tmp.len);
+		s->nclusters++;
+	} else {
+		pd_buf *b = &s->pat_rows;
+		pd_copy_row(b, 8);
+		pd_copy_text(b, id, strlen(id));
+		put_str(b, str_item(r->json, "pattern_type"));
+		put_str(b, str_item(r->json, "cluster"));
+		put_str(b, str_item(r->json, "level"));
+		put_num(b, num_item(r->json, "radius"));
+		put_str(b, str_item(r->json, "status"));
+		if (cr > 0)
+			pd_copy_vector(b, s->cen, cdim);
+		else
+			pd_copy_null(b);
+		pd_copy_jsonb(b, s->tmp.p, s->tmp.len);
+		s->npatterns++;
+	}
+	return 0;
+}
+
+/* One metric row: the record's figures as columns, the record whole in data. */
+static void put_metric(pd_buf *b, int seq, const cJSON *j, const char *raw, size_t len)
+{
+	pd_copy_row(b, 9);
+	pd_copy_int4(b, (int32_t)seq);
+	put_str(b, str_item(j, "stage"));
+	put_num(b, num_item(j, "seconds"));
+	put_int8(b, int_item(j, "records_in", 0, 9e15));
+	put_int8(b, int_item(j, "records_out", 0, 9e15));
+	put_int8(b, int_item(j, "rejected", 0, 9e15));
+	/* patterns found: the stage's own figure; pd-validate's is what it let
+	   through (validated and provisional), not the candidates it examined */
+	const cJSON *pf = int_item(j, "patterns_found", 0, 2e9), *st = str_item(j, "stage");
+	const cJSON *va = int_item(j, "validated", 0, 2e9), *pr = int_item(j, "provisional", 0, 2e9);
+	if (!pf && va && st && !strcmp(st->valuestring, "validate"))
+		pd_copy_int4(b, (int32_t)(va->valuedouble + (pr ? pr->valuedouble : 0)));
+	else
+		put_int4(b, pf ? pf : int_item(j, "patterns", 0, 2e9));
+	const cJSON *ca = int_item(j, "clusters_analyzed", 0, 2e9);
+	put_int4(b, ca ? ca : int_item(j, "clusters", 0, 2e9));
+	pd_copy_jsonb(b, raw, len);
+}
+
+int pd_store_add(pd_store *s, int kind, const pd_record *r, pd_err *err)
+{
+	if (s->state != 0)
+		return pd_err_set(err, PD_EUSAGE, "pd_store_add after pd_store_finish");
+	if (has_nul_escape(r->raw, r->rawlen))
+		return REFUSE("\\u0000 in a string cannot be stored");
+	const char *id = pd_json_str(r->json, "id");
+	int rc;
+	switch (kind) {
+	case PD_STORE_VIDEO:
+		rc = add_video(s, r, id, err);
+		break;
+	case PD_STORE_CLUSTER: case PD_STORE_PATTERN:
+		rc = add_cluster_or_pattern(s, kind, r, id, err);
+		break;
+	case PD_STORE_METRIC:
+		put_metric(&s->met_rows, (int)s->nmetrics, r->json, r->raw, r->rawlen);
+		s->nmetrics++;
+		rc = 0;
+		break;
+	default:
+		return pd_err_set(err, PD_EUSAGE, "pd_store_add: not a stored kind");
+	}
+	if (rc == 0)
+		s->hash = mix(s->hash, pd_hash64(r->raw, r->rawlen));	/* the stored records, in order */
+	return rc;
+}
+
+/* Copy a buffered staging table (rows already encoded in rows). */
+static int copy_buffered(PGconn *c, const char *sql, const pd_buf *rows, pd_err *err)
+{
+	pd_buf b = PD_BUF_INIT;
+	int rc = -1;
+	if (pd_db_copy_begin(c, sql, &b, err) == 0) {
+		pd_buf_add(&b, rows->p, rows->len);
+		rc = pd_db_copy_end(c, &b, err) < 0 ? -1 : 0;
+	}
+	pd_buf_release(&b);
+	return rc;
+}
+
+/* Run one command with the run id as $1 (and p2 as $2 when not NULL); rows affected. */
+static long long exec_run(PGconn *c, const char *sql, const char *run_id, const char *p2,
+			  pd_err *err)
+{
+	const char *p[2] = { run_id, p2 };
+	PGresult *r = pd_db_query(c, sql, p2 ? 2 : 1, p, err);
+	if (!r)
+		return -1;
+	long long n = strtoll(PQcmdTuples(r), NULL, 10);
+	PQclear(r);
+	return n;
+}
+
+/* The first column of the first row of a one-row query, as a number (-1 with err). */
+static long long query_num(PGconn *c, const char *sql, const char *p1, pd_err *err)
+{
+	const char *p[1] = { p1 };
+	PGresult *r = pd_db_query(c, sql, p1 ? 1 : 0, p, err);
+	if (!r)
+		return -1;
+	long long n = PQntuples(r) && !PQgetisnull(r, 0, 0) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10)
+							     : 0;
+	PQclear(r);
+	return n;
+}
+
+static double ms3(double s)
+{
+	return round(s * 1000) / 1000;
+}
+
+/* pd-store's own metric row: its figures as the stream's metric records carry them. */
+static int store_metric_row(pd_store *s, const char *run_id, double seconds, long long in,
+			    long long out, long long rejected, const pd_store_result *res,
+			    pd_err *err)
+{
+	cJSON *m = cJSON_CreateObject();
+	cJSON_AddStringToObject(m, "type", "metric");
+	cJSON_AddStringToObject(m, "stage", "store");
+	cJSON_AddNumberToObject(m, "seconds", ms3(seconds));
+	cJSON_AddNumberToObject(m, "records_in", (double)in);
+	cJSON_AddNumberToObject(m, "records_out", (double)out);
+	cJSON_AddNumberToObject(m, "rejected", (double)rejected);
+	cJSON_AddNumberToObject(m, "videos", (double)res->videos);
+	cJSON_AddNumberToObject(m, "videos_changed", (double)res->videos_changed);
+	cJSON_AddNumberToObject(m, "memberships", (double)res->memberships);
+	cJSON_AddNumberToObject(m, "clusters", (double)res->clusters);
+	cJSON_AddNumberToObject(m, "patterns", (double)res->patterns);
+	cJSON_AddNumberToObject(m, "metrics", (double)res->metrics);
+	cJSON_AddNumberToObject(m, "load_seconds", ms3(res->load_seconds));
+	char *txt = cJSON_PrintUnformatted(m);
+	cJSON_Delete(m);
+	char seq[24], secs[32], n[3][24];
+	snprintf(seq, sizeof seq, "%lld", s->nmetrics);
+	snprintf(secs, sizeof secs, "%.3f", seconds);
+	snprintf(n[0], sizeof n[0], "%lld", in);
+	snprintf(n[1], sizeof n[1], "%lld", out);
+	snprintf(n[2], sizeof n[2], "%lld", rejected);
+	const char *p[7] = { run_id, seq, secs, n[0], n[1], n[2], txt };
+	PGresult *r = pd_db_query(s->db, "INSERT INTO pattern_discovery_metrics (run_id, seq, stage,"
+				  " seconds, records_in, records_out, rejected, data) VALUES"
+				  " ($1::bigint, $2::int, 'store', $3::float8, $4::bigint, $5::bigint,"
+				  " $6::bigint, $7::jsonb)", 7, p, err);
+	cJSON_free(txt);
+	if (!r)
+		return -1;
+	PQclear(r);
+	return 0;
+}
+
+/* The index of videos.embedding: does it exist? */
+static int video_index_exists(PGconn *c, pd_err *err)
+{
+	return (int)query_num(c, "SELECT count(*) FROM pg_class WHERE relname = 'videos_embedding_hnsw'"
+			      " AND relnamespace = current_schema()::regnamespace", NULL, err);
+}
+
+static int finish(pd_store *s, double seconds, long long rin, long long rout, long long rejected,
+		  pd_store_result *res, pd_err *err)
+{
+	PGconn *c = s->db;
+	if (pd_db_copy_end(c, &s->vb, err) < 0 ||
+	    copy_buffered(c, "COPY stage_clusters FROM STDIN (FORMAT binary)", &s->cl_rows, err) < 0 ||
+	    copy_buffered(c, "COPY stage_patterns FROM STDIN (FORMAT binary)", &s->pat_rows, err) < 0 ||
+	    copy_buffered(c, "COPY stage_metrics FROM STDIN (FORMAT binary)", &s->met_rows, err) < 0)
+		return -1;
+	res->videos = s->nvideos;
+	res->clusters = s->nclusters;
+	res->patterns = s->npatterns;
+	res->metrics = s->nmetrics;
+	res->embedding_dim = s->dim;
+	res->load_seconds = mono_s() - s->t0;
+	if (s->nvideos + s->nclusters + s->npatterns + s->nmetrics == 0)
+		return 0;	/* nothing to store: rolled back by the caller */
+	double tw = mono_s();
+
+	/* The embedding dimension is fixed by the first run that has one. */
+	if (s->db_dim == 0 && s->dim > 0 && pd_schema_set_dim(c, s->dim, err) < 0)
+		return -1;
+	uint64_t hash = mix(s->hash, (uint64_t)s->dim);
+	char hashhex[24], dimtxt[16];
+	snprintf(hashhex, sizeof hashhex, "%016llx", (unsigned long long)hash);
+	snprintf(dimtxt, sizeof dimtxt, "%d", s->dim);
+
+	/* The same content as the latest run: that run again (nothing changes). */
+	char run_id[24] = "";
+	int reused = 0, discovery = s->nclusters + s->npatterns > 0;
+	PGresult *q = pd_db_query(c, "SELECT run_id, content_hash FROM discovery_runs"
+				  " ORDER BY run_id DESC LIMIT 1", 0, NULL, err);
+	if (!q)
+		return -1;
+	if (PQntuples(q) && !strcmp(PQgetvalue(q, 0, 1), hashhex)) {
+		snprintf(run_id, sizeof run_id, "%s", PQgetvalue(q, 0, 0));
+		reused = 1;
+	}
+	PQclear(q);
+	if (!reused) {
+		const char *p[4] = { discovery ? "superseded" : "loaded", hashhex,
+				     s->dim > 0 ? dimtxt : NULL, s->o.program };
+		q = pd_db_query(c, "INSERT INTO discovery_runs (status, content_hash, embedding_dim,"
+				" program) VALUES ($1, $2, $3::int, $4) RETURNING run_id", 4, p, err);
+		if (!q)
+			return -1;
+		snprintf(run_id, sizeof run_id, "%s", PQgetvalue(q, 0, 0));
+		PQclear(q);
+	}
+	res->run_id = strtoll(run_id, NULL, 10);
+	res->run = reused ? "repeat" : discovery ? "active" : "loaded";
+
+	/* The membership's run: a discovery run's own; videos alone join the
+	 * active run's hierarchy (else their own run's). */
+	char mrun[24];
+	snprintf(mrun, sizeof mrun, "%s", run_id);
+	if (!discovery) {
+		long long a = query_num(c, "SELECT run_id FROM discovery_runs WHERE status = 'active'",
+					NULL, err);
+		if (a < 0)
+			return -1;
+		if (a > 0)
+			snprintf(mrun, sizeof mrun, "%lld", a);
+	}
+
+	/* The video index: dropped for a big load, rebuilt after the commit. */
+	if (s->dim > 0 && s->dim <= 4000) {
+		int exists = video_index_exists(c, err);
+		if (exists < 0)
+			return -1;
+		if (exists && s->fresh_emb >= PD_STORE_REINDEX_MIN) {
+			if (pd_db_exec(c, "DROP INDEX videos_embedding_hnsw", err) < 0)
+				return -1;
+			res->video_index_dropped = 1;
+		}
+		s->reindex = res->video_index_dropped || (!exists && s->o.video_index);
+	}
+
+	const char *p1[1] = { run_id };
+	q = pd_db_query(c, upsert_videos_sql, 1, p1, err);
+	if (!q)
+		return -1;
+	long long changed = strtoll(PQgetvalue(q, 0, 0), NULL, 10);
+	res->videos_written = strtoll(PQgetvalue(q, 0, 1), NULL, 10);
+	PQclear(q);
+	int new_members = discovery && !reused;
+	long long members = s->nvideos == 0 ? 0
+			  : exec_run(c, new_members ? insert_members_sql : upsert_members_sql, mrun,
+				     NULL, err);
+	long long chc = members < 0 ? -1 : exec_run(c, upsert_clusters_sql, run_id, NULL, err);
+	long long chp = chc < 0 ? -1 : exec_run(c, upsert_patterns_sql, run_id, NULL, err);
+	long long chl = chp < 0 ? -1 : exec_run(c, video_patterns_sql, run_id, NULL, err);
+	long long chm = chl < 0 ? -1 : exec_run(c, upsert_metrics_sql, run_id, NULL, err);
+	if (chm < 0)
+		return -1;
+	res->videos_changed = changed;
+	res->memberships = members;
+	if (!reused) {
+		if (store_metric_row(s, run_id, seconds, rin, rout, rejected, res, err) < 0)
+			return -1;
+		if (discovery && exec_run(c, "UPDATE discovery_runs SET status = 'superseded'"
+					  " WHERE status = 'active' AND run_id <> $1::bigint", run_id,
+					  NULL, err) < 0)
+			return -1;
+		char counts[6][24];
+		snprintf(counts[0], sizeof counts[0], "%lld", s->nvideos);
+		snprintf(counts[1], sizeof counts[1], "%lld", changed);
+		snprintf(counts[2], sizeof counts[2], "%lld", s->nclusters);
+		snprintf(counts[3], sizeof counts[3], "%lld", s->npatterns);
+		snprintf(counts[4], sizeof counts[4], "%lld", s->nmetrics);
+		snprintf(counts[5], sizeof counts[5], "%lld", rejected);
+		const char *p[8] = { run_id, discovery ? "active" : "loaded", counts[0], counts[1],
+				     counts[2], counts[3], counts[4], counts[5] };
+		q = pd_db_query(c, "UPDATE discovery_runs SET status = $2, videos = $3::bigint,"
+				" videos_changed = $4::bigint, clusters = $5::int, patterns = $6::int,"
+				" metrics = $7::int, rejected = $8::bigint, finished_at = clock_timestamp()"
+				" WHERE run_id = $1::bigint", 8, p, err);
+		if (!q)
+			return -1;
+		PQclear(q);
+	}
+	if (s->o.keep_runs > 0) {
+		char k[24];
+		snprintf(k, sizeof k, "%ld", s->o.keep_runs);
+		/* memberships, clusters, patterns and metrics go with their run (cascade) */
+		res->runs_pruned = exec_run(c, "DELETE FROM discovery_runs WHERE status <> 'active'"
+					    " AND run_id < (SELECT min(run_id) FROM (SELECT run_id"
+					    "  FROM discovery_runs WHERE status IN ('active', 'superseded')"
+					    "  ORDER BY run_id DESC LIMIT $1::int) k)", k, NULL, err);
+		if (res->runs_pruned < 0)
+			return -1;
+	}
+	res->write_seconds = mono_s() - tw;
+	if (s->dim > 0 && pd_schema_ensure_indexes(c, s->dim, &res->hnsw_built, &res->hnsw_seconds,
+						   err) < 0)
+		return -1;
+	res->changed = res->videos_written + members + chc + chp + chl + chm + res->runs_pruned + !reused > 0;
+	res->refresh_seconds = -1;
+	if (s->o.refresh && res->changed) {
+		double t = mono_s();
+		if (pd_schema_refresh_views(c, err) < 0)
+			return -1;
+		res->refresh_seconds = mono_s() - t;
+	}
+	res->stored = 1;
+	return 0;
+}
+
+int pd_store_finish(pd_store *s, double seconds, long long records_in, long long records_out,
+		    long long rejected, pd_store_result *res, pd_err *err)
+{
+	memset(res, 0, sizeof *res);
+	res->cache_generation = -1;
+	res->refresh_seconds = -1;
+	if (s->state != 0)
+		return pd_err_set(err, PD_EUSAGE, "pd_store_finish: the run is not staging");
+	if (finish(s, seconds, records_in, records_out, rejected, res, err) < 0) {
+		s->state = 3;
+		pd_db_exec(s->db, "ROLLBACK", NULL);
+		return -1;
+	}
+	if (!res->stored) {
+		s->state = 3;
+		return pd_db_exec(s->db, "ROLLBACK", err);
+	}
+	s->state = 1;
+	return 0;
+}
+
+/*
+ * build_video_index: videos_embedding_hnsw, CONCURRENTLY (readers and
+ * writers of videos go on), with memory for the whole graph when the
+ * server allows and the parallel maintenance workers the server has.
+ */
+static int build_video_index(pd_store *s, pd_store_result *res, pd_err *err)
+{
+	PGconn *c = s->db;
+	double t = mono_s();
+	const char *ops = s->dim <= 2000 ? "vector_cosine_ops" : "halfvec_cosine_ops";
+	/* HNSW's graph: about the vectors plus m * 2 neighbours of 8 bytes per element */
+	long long rows = query_num(c, "SELECT count(*) FROM videos WHERE embedding IS NOT NULL",
+				   NULL, err);
+	if (rows < 0)
+		return -1;
+	long long mb = (rows * ((long long)s->dim * (s->dim <= 2000 ? 4 : 2) + 400)) >> 20;
+	if (mb < 64)
+		mb = 64;
+	if (mb > 4096)
+		mb = 4096;
+	char set[160];
+	snprintf(set, sizeof set, "SET maintenance_work_mem = '%lldMB'", mb * 5 / 4);
+	char sql[200];
+	snprintf(sql, sizeof sql, "CREATE INDEX CONCURRENTLY IF NOT EXISTS videos_embedding_hnsw"
+		 " ON videos USING hnsw (embedding %s)", ops);
+	/* a failed CONCURRENTLY build leaves an invalid index behind: dropped, so a later run retries */
+	if (pd_db_exec(c, set, err) < 0 ||
+	    pd_db_exec(c, "SET max_parallel_maintenance_workers = 8", err) < 0)
+		return -1;
+	if (pd_db_exec(c, sql, err) < 0) {
+		pd_db_exec(c, "DROP INDEX CONCURRENTLY IF EXISTS videos_embedding_hnsw", NULL);
+		return -1;
+	}
+	res->video_index = 1;
+	res->video_index_seconds = mono_s() - t;
+	return 0;
+}
+
+int pd_store_commit(pd_store *s, pd_store_result *res, pd_err *err)
+{
+	if (s->state != 1)
+		return pd_err_set(err, PD_EUSAGE, "pd_store_commit: the run is not finished");
+	if (pd_db_exec(s->db, "COMMIT", err) < 0) {
+		s->state = 3;
+		return -1;
+	}
+	s->state = 2;
+	res->commit_seconds = mono_s() - s->t0;
+	pd_err e;
+	if (s->reindex && build_video_index(s, res, &e) < 0)
+		snprintf(res->warning, sizeof res->warning, "video index not built: %.200s", e.msg);
+	/* Caches: a new generation, so no reader meets an old run's values. */
+	if (res->changed) {
+		pd_cache *cache = pd_cache_open(NULL, 0, 0, &e);
+		if (!cache && e.code) {
+			if (!res->warning[0])
+				snprintf(res->warning, sizeof res->warning, "%.200s; caches not invalidated",
+					 e.msg);
+		} else if (cache) {
+			long long g = pd_cache_bump_gen(cache, &e);
+			if (g < 0 && !res->warning[0])
+				snprintf(res->warning, sizeof res->warning, "%.200s; caches not invalidated",
+					 e.msg);
+			res->cache_generation = g;
+			pd_cache_free(cache);
+		}
+	}
+	return 0;
+}
+
+void pd_store_free(pd_store *s)
+{
+	if (!s)
+		return;
+	if (s->state == 0) {
+		pd_db_copy_abort(s->db, "run abandoned");
+		pd_db_exec(s->db, "ROLLBACK", NULL);
+	} else if (s->state == 1)
+		pd_db_exec(s->db, "ROLLBACK", NULL);
+	pd_strmap_free(s->vids);
+	pd_strmap_free(s->cids);
+	pd_strmap_free(s->pids);
+	pd_strmap_free(s->stored);
+	free(s->stored_hash);
+	pd_buf_release(&s->vb);
+	pd_buf_release(&s->other);
+	pd_buf_release(&s->tmp);
+	pd_buf_release(&s->cl_rows);
+	pd_buf_release(&s->pat_rows);
+	pd_buf_release(&s->met_rows);
+	free(s->cen);
+	free(s);
+}

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# t0840-store-runs.sh — cluster membership per run (video_clusters): a
+# re-clustering of the same videos rewrites no videos row, readers see the
+# active run's membership, assigned videos join the active hierarchy,
+# pruning takes old memberships; migration 3 from a schema-2 database with
+# data keeps every membership; a database without pd's schema and a
+# non-PostgreSQL DATABASE_URL give one clear message; each stage's metric
+# counts its own seconds, and pd-store stores a row for its own stage.
+. "$(dirname "$0")/lib/tap.sh"
+. "$(dirname "$0")/lib/store.sh"
+
+if ! store_db t0840_runs; then
+	echo "1..0 # SKIP no PostgreSQL (DATABASE_URL unset or unreachable)"
+	exit 0
+fi
+trap 'store_db_drop; _tap_cleanup' EXIT
+Q="'"
+FIX=$(cd "$(dirname "$0")" && pwd)/t0840
+
+gen_stream --videos 60 --dim 8 --seed 1 >"$TMP/run1.ndjson"
+# the same videos re-clustered: macro m0 and m1 swap everywhere (videos,
+# clusters, patterns), nothing else of a video changes
+sed 's/"m0/"mX/g; s/"m1/"m0/g; s/"mX/"m1/g' "$TMP/run1.ndjson" >"$TMP/rerun.ndjson"
+
+xmins() { q "select string_agg(xmin::text, ${Q},${Q} order by id) from videos"; }
+
+IN=$TMP/run1.ndjson run pd-store --no-passthrough
+expect 'first run: every video written, 60 memberships' '
+	check_status 0 &&
+	tail -n 1 "$OUT" | jq -e ".run_id == 1 and .videos_changed == 60 and .memberships == 60"'
+x1=$(xmins)
+IN=$TMP/rerun.ndjson run pd-store --no-passthrough
+expect 'a re-clustering of the same videos rewrites no videos row' '
+	check_status 0 &&
+	tail -n 1 "$OUT" | jq -e ".run_id == 2 and .run == \"active\" and .videos_changed == 0
+		and .memberships == 60" &&
+	test "$(xmins)" = "$x1" &&
+	test "$(q "select videos_changed from discovery_runs where run_id = 2")" = 0 &&
+	test "$(q "select count(*), count(distinct run_id) from video_clusters")" = "120|2"'
+run pd-fetch --pg --no-metric
+expect 'pd-fetch --pg gives the new run'\''s clusters' '
+	check_status 0 &&
+	test "$(jq -c "select(.id == \"v0000\") | .cluster" "$OUT")" = "{\"macro\":\"m1\",\"meso\":\"m1.s0\",\"micro\":\"m1.s0.u0\"}" &&
+	test "$(jq -c "select(.id == \"v0001\") | .cluster" "$OUT")" = "{\"macro\":\"m0\",\"meso\":\"m0.s1\",\"micro\":\"m0.s1.u1\"}"'
+expect 'semantic_cluster_stats counts the active run'\''s members' '
+	test "$(q "select video_count from semantic_cluster_stats where cluster_id = ${Q}m1.s0.u0${Q}")" = 8 &&
+	test "$(q "select count(*) from semantic_cluster_stats where video_count > 0")" = 14 &&
+	test "$(q "select sum(video_count) from semantic_cluster_stats where level = ${Q}micro${Q}")" = 60'
+
+# videos alone (pd-cluster --assign output): their memberships join the active run
+printf '%s\n' \
+	'{"type":"video","id":"new1","channel_id":"ch1","title":"A new one","published_at":"2025-12-01T00:00:00Z","views":5,"cluster":{"macro":"m0","meso":"m0.s1","micro":"m0.s1.u1"},"cluster_sim":0.9}' \
+	"$(sed -n 2p "$TMP/rerun.ndjson" | jq -c "del(.cluster, .cluster_sim)")" >"$TMP/assign.ndjson"
+IN=$TMP/assign.ndjson run pd-store --no-passthrough
+expect 'assigned videos join the active run'\''s hierarchy; no cluster keeps the stored one' '
+	check_status 0 &&
+	tail -n 1 "$OUT" | jq -e ".run == \"loaded\" and .videos_changed == 1 and .memberships == 1" &&
+	test "$(q "select run_id, micro, sim from video_clusters where video_id = ${Q}new1${Q}")" = "2|m0.s1.u1|0.9" &&
+	test "$(q "select run_id, micro from active_video_clusters where video_id = ${Q}v0000${Q}")" = "2|m1.s0.u0"'
+
+# one video changed (its views) among the same ones: that row alone is written
+sed '/"id":"v0007"/s/"views":\([0-9]*\)/"views":\11/' "$TMP/rerun.ndjson" >"$TMP/views.ndjson"
+x2=$(xmins)
+IN=$TMP/views.ndjson run pd-store --no-passthrough
+expect 'a changed video is written, and only it' '
+	check_status 0 &&
+	tail -n 1 "$OUT" | jq -e ".videos_changed == 1 and (has(\"videos_written\") | not)" &&
+	test "$(sed -n 9p "$TMP/views.ndjson" | jq .views)" = "$(sed -n 9p "$TMP/rerun.ndjson" | jq ".views * 10 + 1")" &&
+	test "$(q "select views from videos where id = ${Q}v0007${Q}")" = "$(sed -n 9p "$TMP/views.ndjson" | jq .views)" &&
+	test "$(xmins | tr , "\n" | grep -vxFf <(echo "$x2" | tr , "\n") | wc -l)" = 1'
+
+IN=$TMP/rerun.ndjson run pd-store --no-passthrough --keep-runs 1
+expect '--keep-runs prunes the old runs'\'' memberships' '
+	check_status 0 &&
+	tail -n 1 "$OUT" | jq -e ".run_id == 5 and .videos_changed == 1 and .runs_pruned == 4" &&
+	test "$(q "select count(*), min(run_id) from video_clusters")" = "60|5"'
+
+# ---- migration from schema 2, with data ------------------------------------
+store_db_drop
+store_db t0840_mig
+psql "$DATABASE_URL" -qAtX -v ON_ERROR_STOP=1 -f "$FIX/schema2.sql" >/dev/null 2>&1
+expect 'the fixture is a schema-2 database with membership in videos' '
+	test "$(q "select max(version) from schema_migrations")" = 2 &&
+	test "$(q "select count(*) from videos where cluster_micro is not null")" = 12'
+run pd-store --migrate
+expect 'pd-store --migrate applies migration 3' '
+	check_status 0 && grep -q "\"migrations_applied\":1" "$OUT" &&
+	test "$(q "select max(version) from schema_migrations")" = 3 &&
+	test "$(q "select count(*) from information_schema.columns where table_name = ${Q}videos${Q} and column_name like ${Q}cluster%${Q}")" = 0'
+expect 'the memberships moved to the active run' '
+	test "$(q "select count(*), min(run_id), max(run_id) from video_clusters")" = "12|2|2" &&
+	test "$(q "select macro, meso, micro, sim from video_clusters where video_id = ${Q}v0003${Q}")" = "m1|m1.s3|m1.s3.u3|0.53"'
+run pd-fetch --pg --no-metric
+expect 'pd-fetch --pg after the migration gives what it gave before, byte for byte' '
+	check_status 0 && cmp "$OUT" "$FIX/schema2-fetch.ndjson"'
+expect 'semantic_cluster_stats after the migration' '
+	q "refresh materialized view semantic_cluster_stats" &&
+	test "$(q "select video_count from semantic_cluster_stats where cluster_id = ${Q}m0${Q}")" = 6'
+
+# ---- a database without pd's schema; another database's URI ---------------
+store_db_drop
+store_db t0840_empty
+echo '{"type":"draft","title":"How to fix a bike"}' >"$TMP/draft.ndjson"
+for cmd in "pd-fetch --pg" "pd-match"; do
+	IN=$TMP/draft.ndjson run $cmd
+	expect "$cmd on a database without pd's schema: one clear message" '
+		test "$status" = 3 &&
+		grep -q "^${cmd%% *}: .*database has no pd schema.*; run pd-store --migrate$" "$ERR" &&
+		! grep -q "relation \"[a-z_]*\" does not exist" "$ERR"'
+done
+run pd-report --db
+expect 'pd-report --db on a database without pd'\''s schema: a page that says so, no error' '
+	check_status 0 && test ! -s "$ERR"'
+for cmd in "pd-fetch --pg" "pd-match" "pd-report --db" "pd-store" "pd-track report"; do
+	IN=$TMP/run1.ndjson DATABASE_URL="mysql://user@db.example/pd" run $cmd
+	expect "$cmd refuses DATABASE_URL=mysql://" '
+		test "$status" -ge 2 && test "$status" -le 3 &&
+		grep -q "DATABASE_URL is a .mysql://. URI; pd needs PostgreSQL" "$ERR" &&
+		! grep -qi "socket" "$ERR"'
+done
+
+# ---- each stage's own seconds ------------------------------------------------
+store_db_drop
+store_db t0840_secs
+# the producer takes 3 s before the stream arrives: a stage's own seconds
+# must not count that wait (they did: the seconds since the process started,
+# so each stage's figure included every stage before it); compared with the
+# wall time, so a slow machine does not make the test fail
+now() { date +%s.%N; }
+mkfifo "$TMP/fifo.in"
+{ sleep 3; cat "$TMP/run1.ndjson"; } >"$TMP/fifo.in" &
+t0=$(now)
+run pd-store --no-passthrough "$TMP/fifo.in"
+wall=$(echo "$(now) - $t0" | bc)
+wait
+expect 'pd-store: its own seconds, not the wait for its input' '
+	check_status 0 &&
+	tail -n 1 "$OUT" | jq -e ".seconds < $wall - 2.5" &&
+	test "$(q "select count(*) from pattern_discovery_metrics where stage = ${Q}store${Q}
+		and seconds < $wall - 2.5")" = 1'
+t0=$(now)
+{ sleep 3; cat "$TMP/run1.ndjson"; } | pd-mine >"$TMP/mine.out" 2>/dev/null
+wall=$(echo "$(now) - $t0" | bc)
+expect 'pd-mine downstream of a slow producer reports its own seconds' '
+	tail -n 1 "$TMP/mine.out" | jq -e ".stage == \"mine\" and .seconds < $wall - 2.5"'
+printf '%s\n' '{"type":"metric","stage":"validate","seconds":0.5,"records_in":9,"records_out":4,"rejected":0,"patterns":7,"validated":2,"provisional":1}' >"$TMP/val.ndjson"
+IN=$TMP/val.ndjson run pd-store --no-passthrough
+expect 'the validate row'\''s patterns_found is what it let through, not the candidates' '
+	check_status 0 &&
+	test "$(q "select patterns_found from pattern_discovery_metrics where stage = ${Q}validate${Q}")" = 3'
+
+test_done
