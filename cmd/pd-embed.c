@@ -29,6 +29,8 @@ static const char usage[] =
 	"      --save-model FILE write the trained model to FILE\n"
 	"      --max-terms N     vocabulary size at most (default 50000)\n"
 	"      --force           embed videos that already have an embedding\n"
+	"      --threads N       threads of the local model (default: the processors;\n"
+	"                        the output does not depend on it)\n"
 	"      --emb-form FORM   write embeddings as b64 (default) or json\n"
 	"      --provider NAME   local (default) or openai (PD_EMBED_URL, PD_EMBED_MODEL,\n"
 	"                        PD_EMBED_API_KEY)\n"
@@ -38,7 +40,7 @@ static const char usage[] =
 
 enum {
 	OPT_DIMS = CLI_OPT_FIRST_OWN, OPT_SEED, OPT_MODEL, OPT_SAVE, OPT_MAXT, OPT_FORCE, OPT_FORM,
-	OPT_PROVIDER, OPT_BATCH, OPT_CONC
+	OPT_PROVIDER, OPT_BATCH, OPT_CONC, OPT_THREADS
 };
 
 static const struct option longopts[] = {
@@ -52,6 +54,7 @@ static const struct option longopts[] = {
 	{ "provider", required_argument, NULL, OPT_PROVIDER },
 	{ "batch", required_argument, NULL, OPT_BATCH },
 	{ "concurrency", required_argument, NULL, OPT_CONC },
+	{ "threads", required_argument, NULL, OPT_THREADS },
 	CLI_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
@@ -236,6 +239,7 @@ int main(int argc, char **argv)
 		case OPT_SAVE: save = optarg; break;
 		case OPT_MAXT: p.max_terms = (int)cli_parse_long("--max-terms", optarg, 1, 10000000); break;
 		case OPT_FORCE: force = 1; break;
+		case OPT_THREADS: p.threads = (int)cli_parse_long("--threads", optarg, 1, 64); break;
 		case OPT_FORM:
 			if (!strcmp(optarg, "b64")) form = PD_EMB_B64;
 			else if (!strcmp(optarg, "json")) form = PD_EMB_JSON;
@@ -264,6 +268,7 @@ int main(int argc, char **argv)
 	if (model)
 		return run_model(argc - optind, argv + optind, model);
 
+	double t_start = cli_now();
 	pd_err sp_err;
 	FILE *spill = pd_tmpfile(&sp_err);
 	if (!spill)
@@ -298,6 +303,7 @@ int main(int argc, char **argv)
 			cli_fatal(3, "cannot write the temporary file: %m");
 	}
 	pd_input_free(in);
+	double t_read = cli_now();
 	size_t ndocs = pd_ttrainer_docs(tr);
 	pd_tmodel *m = NULL;
 	float *E = NULL;
@@ -313,6 +319,7 @@ int main(int argc, char **argv)
 		cli_fatal(1, "no videos: no model to save");
 	}
 	pd_ttrainer_free(tr);
+	double t_train = cli_now();
 
 	if (fflush(spill) != 0 || fseek(spill, 0, SEEK_SET) != 0)
 		cli_fatal(3, "cannot read the temporary file back: %m");
@@ -348,6 +355,9 @@ int main(int argc, char **argv)
 	pd_record_release(&r);
 	pd_tmodel_free(m);
 	cli_metric_str("model", "local");
+	cli_metric_num("seconds_reading", t_read - t_start);
+	cli_metric_num("seconds_training", t_train - t_read);
+	cli_metric_num("seconds_writing", cli_now() - t_train);
 	cli_metric_num("embedded", (double)embedded);
 	cli_metric_num("no_known_terms", (double)zero);
 	cli_metric_num("dims", dims);

@@ -23,7 +23,8 @@
  *   nterms x (u32 length, bytes), nterms x f32 idf,
  *   nterms x dims f32 projection (row-major),
  *   u64 pd_hash64 of every byte before it.
- * Loading checks the magic, both versions, the sizes and the checksum.
+ * Loading checks the magic, both versions, the sizes and the checksum; a
+ * model of another tokenizer version (embedtok.h) is refused: retrain it.
  */
 #ifndef PD_TFIDF_H
 #define PD_TFIDF_H
@@ -39,6 +40,7 @@ typedef struct pd_tmodel_params {
 	int oversample;		/* randomised SVD: 10 */
 	int power_iters;	/* 3 */
 	uint64_t seed;
+	int threads;		/* 0: the online processors; the model does not depend on it */
 } pd_tmodel_params;
 
 void pd_tmodel_params_default(pd_tmodel_params *p);
