@@ -309,7 +309,7 @@ int main(int argc, char **argv)
 	float *E = NULL;
 	int dims = p.dims;
 	if (ndocs) {
-		if (pd_ttrainer_train(tr, &p, &m, &E, &err) < 0)
+		if (pd_ttrainer_train(tr, &p, &m, NULL, &err) < 0)
 			cli_fatal(err.code == PD_EUSAGE ? 1 : 3, "%s", err.msg);
 		if (save && pd_tmodel_save(m, save, &err) < 0)
 			cli_fatal_err(&err);
@@ -318,8 +318,13 @@ int main(int argc, char **argv)
 	} else if (save) {
 		cli_fatal(1, "no videos: no model to save");
 	}
-	pd_ttrainer_free(tr);
 	double t_train = cli_now();
+	/* the embeddings are made CHUNK videos at a time as the stream is
+	   written again (not all held at once: 1 GB per million videos) */
+	enum { CHUNK = 16384 };
+	size_t chunk0 = 0, chunkn = 0;
+	if (ndocs)
+		E = xmalloc((size_t)CHUNK * dims * sizeof *E);
 
 	if (fflush(spill) != 0 || fseek(spill, 0, SEEK_SET) != 0)
 		cli_fatal(3, "cannot read the temporary file back: %m");
@@ -338,7 +343,12 @@ int main(int argc, char **argv)
 		}
 		if (pd_record_parse(&r, buf, l, &err) < 0)
 			cli_fatal(3, "temporary file: %s", err.msg);
-		const float *e = E + doc * (size_t)dims;
+		if (doc >= chunk0 + chunkn) {
+			chunk0 = doc;
+			chunkn = ndocs - doc < CHUNK ? ndocs - doc : CHUNK;
+			pd_ttrainer_embed(tr, m, chunk0, chunkn, p.threads, E);
+		}
+		const float *e = E + (doc - chunk0) * (size_t)dims;
 		int nz = 0;
 		for (int j = 0; j < dims && !nz; j++)
 			nz = e[j] != 0;
@@ -353,6 +363,7 @@ int main(int argc, char **argv)
 	free(kind);
 	free(E);
 	pd_record_release(&r);
+	pd_ttrainer_free(tr);
 	pd_tmodel_free(m);
 	cli_metric_str("model", "local");
 	cli_metric_num("seconds_reading", t_read - t_start);

@@ -5,8 +5,9 @@
  * Z a Gaussian terms x l matrix:
  *   q times { W = A^T (A Z); Z = orth(W) };  W = A^T (A Z);
  *   R^T R = Z^T W  (= (A Z)^T (A Z), so Y = A Z R^-1 is orthonormal);
- *   B^T = A^T Y = W R^-1 (terms x l);  B^T = Q R2 (Cholesky QR);
- *   R2 = Ur S Vr^T (dgesdd);  the right singular vectors of A: Q Ur.
+ *   B^T = A^T Y = W R^-1 (terms x l);
+ *   B B^T = R^-T W^T W R^-1 = Vr S^2 Vr^T (dsyevd, all l x l in double);
+ *   the right singular vectors of A: B^T Vr S^-1 = W (R^-1 Vr S^-1).
  * In exact arithmetic this is Halko et al.'s algorithm 4.4 with the
  * orthonormal Y of the videos' side never formed: A Z is made 256 rows at a
  * time and folded into A^T (A Z) at once, so memory does not grow with the
@@ -384,9 +385,9 @@ int pd_rsvd(const pd_csr *a, int k, int oversample, int power_iters, uint64_t se
 		scratch[i] = xmalloc(TL * sizeof *scratch[i]);
 		yb[i] = xmalloc(BLK * l * sizeof *yb[i]);
 	}
-	double *G = xmalloc(LL * sizeof *G), *R2 = xcalloc(LL, sizeof *R2);
-	double *s = xmalloc(l * sizeof *s), *Ur = xmalloc(LL * sizeof *Ur), *VrT = xmalloc(LL * sizeof *VrT);
-	float *Urf = xmalloc(LL * sizeof *Urf);
+	double *G = xmalloc(LL * sizeof *G), *H = xmalloc(LL * sizeof *H), *C = xmalloc(LL * sizeof *C);
+	double *s = xmalloc(l * sizeof *s);
+	float *Cf = xmalloc(LL * sizeof *Cf);
 	pd_rng rng;
 	pd_rng_seed(&rng, seed);
 	for (size_t i = 0; i < TL; i++)
@@ -418,18 +419,33 @@ int pd_rsvd(const pd_csr *a, int k, int oversample, int power_iters, uint64_t se
 			goto out;
 		}
 	}
-	right_solve(W, T, L, G, nt);
-	/* B^T = Q R2; R2 = Ur S Vr^T; right singular vectors of A = Q Ur */
-	if ((rc = orth(W, T, L, 2, nt, R2, err)) < 0)
-		goto out;
-	lapack_int info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'A', L, L, R2, L, s, Ur, L, VrT, L);
+	/* B B^T = R^-T (W^T W) R^-1 = Vr S^2 Vr^T; the left singular vectors of
+	   B^T, the right ones of A: B^T Vr S^-1 = W (R^-1 Vr S^-1) */
+	gram_of(W, W, T, L, nt, H);
+	for (int i = 0; i < L; i++)
+		for (int j = 0; j < i; j++)
+			H[(size_t)i * L + j] = H[(size_t)j * L + i];
+	cblas_dtrsm(CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, L, L, 1.0, G, L, H, L);
+	cblas_dtrsm(CblasRowMajor, CblasLeft, CblasUpper, CblasTrans, CblasNonUnit, L, L, 1.0, G, L, H, L);
+	for (int i = 0; i < L; i++)	/* symmetric up to rounding */
+		for (int j = i + 1; j < L; j++)
+			H[(size_t)i * L + j] = H[(size_t)j * L + i] = 0.5 * (H[(size_t)i * L + j] + H[(size_t)j * L + i]);
+	lapack_int info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', L, H, L, s);
 	if (info != 0) {
-		rc = pd_err_set(err, PD_ESERVICE, "LAPACK dgesdd failed (info %d)", (int)info);
+		rc = pd_err_set(err, PD_ESERVICE, "LAPACK dsyevd failed (info %d)", (int)info);
 		goto out;
 	}
-	for (size_t i = 0; i < LL; i++)
-		Urf[i] = (float)Ur[i];
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, L, L, 1.0f, W, L, Urf, L, 0.0f, Z, L);
+	/* C = R^-1 Vr S^-1, columns by decreasing singular value */
+	for (int i = 0; i < L; i++)
+		for (int j = 0; j < L; j++)
+			C[(size_t)i * L + j] = H[(size_t)i * L + (L - 1 - j)];
+	cblas_dtrsm(CblasRowMajor, CblasLeft, CblasUpper, CblasNoTrans, CblasNonUnit, L, L, 1.0, G, L, C, L);
+	for (int j = 0; j < L; j++) {
+		double lam = s[L - 1 - j], inv = lam > 0 ? 1.0 / sqrt(lam) : 0;
+		for (int i = 0; i < L; i++)
+			Cf[(size_t)i * L + j] = (float)(C[(size_t)i * L + j] * inv);
+	}
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, L, L, 1.0f, W, L, Cf, L, 0.0f, Z, L);
 	for (int j = 0; j < k; j++) {
 		/* sign: the largest component positive (first one on ties) */
 		size_t arg = 0;
@@ -445,7 +461,7 @@ int pd_rsvd(const pd_csr *a, int k, int oversample, int power_iters, uint64_t se
 		for (size_t t = 0; t < T; t++)
 			V[t * (size_t)k + (size_t)j] = sg * Z[t * l + (size_t)j];
 		if (sv)
-			sv[j] = (float)s[j];
+			sv[j] = (float)(s[L - 1 - j] > 0 ? sqrt(s[L - 1 - j]) : 0);
 	}
 out:
 	openblas_set_num_threads(blas_threads);
@@ -456,10 +472,9 @@ out:
 		free(yb[i]);
 	}
 	free(G);
-	free(R2);
+	free(H);
+	free(C);
 	free(s);
-	free(Ur);
-	free(VrT);
-	free(Urf);
+	free(Cf);
 	return rc;
 }

@@ -251,6 +251,7 @@ struct pd_ttrainer {
 	tw *ent;		/* every doc's distinct terms (term id, summed weight) */
 	size_t nent, ecap;
 	extractor x;
+	pd_csr A;		/* after training: the TF-IDF rows (the rest is freed) */
 };
 
 pd_ttrainer *pd_ttrainer_new(void)
@@ -275,6 +276,7 @@ void pd_ttrainer_free(pd_ttrainer *tr)
 	free(tr->ent);
 	pd_etok_release(&tr->x.tok);
 	pd_buf_release(&tr->x.tmp);
+	pd_csr_release(&tr->A);
 	free(tr);
 }
 
@@ -348,6 +350,7 @@ static int cmp_cand_str(const void *a, const void *b)
 typedef struct embed_rows {
 	const pd_csr *A;
 	const pd_tmodel *m;
+	size_t first, count;
 	float *E;
 } embed_rows;
 
@@ -355,7 +358,8 @@ static void embed_part(int part, void *ud)
 {
 	embed_rows *s = ud;
 	const pd_csr *A = s->A;
-	size_t r0 = A->nrows * (size_t)part / PD_SVD_PARTS, r1 = A->nrows * (size_t)(part + 1) / PD_SVD_PARTS;
+	size_t r0 = s->first + s->count * (size_t)part / PD_SVD_PARTS;
+	size_t r1 = s->first + s->count * (size_t)(part + 1) / PD_SVD_PARTS;
 	tw *row = NULL;
 	size_t rcap = 0;
 	for (size_t d = r0; d < r1; d++) {
@@ -368,9 +372,16 @@ static void embed_part(int part, void *ud)
 			row[j].idx = A->col[A->rowptr[d] + j];
 			row[j].w = A->val[A->rowptr[d] + j];
 		}
-		project(row, (int)k, s->m->proj, s->m->dims, s->E + d * (size_t)s->m->dims);
+		project(row, (int)k, s->m->proj, s->m->dims, s->E + (d - s->first) * (size_t)s->m->dims);
 	}
 	free(row);
+}
+
+void pd_ttrainer_embed(const pd_ttrainer *tr, const pd_tmodel *m, size_t first, size_t count,
+		       int threads, float *out)
+{
+	embed_rows er = { &tr->A, m, first, count, out };
+	pd_par_for(pd_par_threads(threads), PD_SVD_PARTS, embed_part, &er);
 }
 
 int pd_ttrainer_train(pd_ttrainer *tr, const pd_tmodel_params *p, pd_tmodel **out,
@@ -425,7 +436,7 @@ int pd_ttrainer_train(pd_ttrainer *tr, const pd_tmodel_params *p, pd_tmodel **ou
 	free(c);
 	model_index(m);
 
-	/* the TF-IDF rows */
+	/* the TF-IDF rows; what led to them is no longer needed */
 	pd_csr A = { 0 };
 	A.nrows = N;
 	A.ncols = nc;
@@ -462,6 +473,16 @@ int pd_ttrainer_train(pd_ttrainer *tr, const pd_tmodel_params *p, pd_tmodel **ou
 		A.rowptr[d + 1] = at;
 	}
 	free(vidx);
+	free(tr->ent);
+	tr->ent = NULL;
+	tr->nent = tr->ecap = 0;
+	pd_strmap_free(tr->all);
+	tr->all = pd_strmap_new();
+	free(tr->df);
+	free(tr->stamp);
+	free(tr->pos);
+	tr->df = tr->stamp = tr->pos = NULL;
+	tr->tcap = 0;
 
 	/* the projection: the leading right singular vectors */
 	size_t small = N < (size_t)nc ? N : (size_t)nc;
@@ -480,14 +501,12 @@ int pd_ttrainer_train(pd_ttrainer *tr, const pd_tmodel_params *p, pd_tmodel **ou
 		       (size_t)m->rank * sizeof *V);
 	free(V);
 
-	if (emb) {
-		float *E = xmalloc(N * (size_t)m->dims * sizeof *E);
-		embed_rows er = { &A, m, E };
-		pd_par_for(pd_par_threads(p->threads), PD_SVD_PARTS, embed_part, &er);
-		*emb = E;
-	}
 	free(row);
-	pd_csr_release(&A);
+	tr->A = A;
+	if (emb) {
+		*emb = xmalloc(N * (size_t)m->dims * sizeof **emb);
+		pd_ttrainer_embed(tr, m, 0, N, p->threads, *emb);
+	}
 	*out = m;
 	return 0;
 }
