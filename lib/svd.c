@@ -365,61 +365,26 @@ static int chol(double *G, int L)
 	return 0;
 }
 
-/* R := B R (both upper, L x L) */
-static void rmul(double *R, const double *B, int L)
-{
-	size_t LL = (size_t)L * L;
-	double *T = xmalloc(LL * sizeof *T);
-	cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, L, L, L, 1.0, B, L, R, L, 0.0, T, L);
-	memcpy(R, T, LL * sizeof *T);
-	free(T);
-}
-
 /*
- * X (rows x L, rows >= L) := an orthonormal basis of its columns; R (may be
- * NULL) gets the upper factor with X_before = X_after R.  Cholesky QR,
- * `passes` times; Householder QR when the Gram matrix is not positive
+ * X (rows x L, rows >= L) := an orthonormal basis of its columns: Cholesky
+ * QR, `passes` times; Householder QR when the Gram matrix is not positive
  * definite (a rank-deficient X).
  */
-static int orth(float *X, size_t rows, int L, int passes, int nt, double *R, pd_err *err)
+static int orth(float *X, size_t rows, int L, int passes, int nt, pd_err *err)
 {
-	size_t LL = (size_t)L * L;
-	double *G = xmalloc(LL * sizeof *G);
+	double *G = xmalloc((size_t)L * L * sizeof *G);
 	int ok = 1;
 	for (int p = 0; p < passes && ok; p++) {
 		gram_of(X, X, rows, L, nt, G);
-		if (chol(G, L) < 0) {
-			ok = 0;
-			break;
-		}
-		right_solve(X, rows, L, G, nt);
-		if (R && p == 0)
-			memcpy(R, G, LL * sizeof *R);
-		else if (R)
-			rmul(R, G, L);
+		ok = chol(G, L) == 0;
+		if (ok)
+			right_solve(X, rows, L, G, nt);
 	}
 	free(G);
 	if (ok)
 		return 0;
-	/* Householder; R from the start is lost with the passes done, so it is
-	   the factor of the current X times those of the passes done */
 	float *tau = xmalloc((size_t)L * sizeof *tau);
 	lapack_int r = LAPACKE_sgeqrf(LAPACK_ROW_MAJOR, (lapack_int)rows, L, X, L, tau);
-	if (r == 0 && R) {
-		double *H = xcalloc(LL, sizeof *H);
-		for (int i = 0; i < L; i++)
-			for (int j = i; j < L; j++)
-				H[(size_t)i * L + j] = X[(size_t)i * L + j];
-		/* the passes done left R = R_done; X_before = X_now R_done = Q H R_done */
-		int done = 0;
-		for (size_t i = 0; i < LL && !done; i++)
-			done = R[i] != 0;
-		if (done)
-			rmul(R, H, L);
-		else
-			memcpy(R, H, LL * sizeof *R);
-		free(H);
-	}
 	if (r == 0)
 		r = LAPACKE_sorgqr(LAPACK_ROW_MAJOR, (lapack_int)rows, L, L, X, L, tau);
 	free(tau);
@@ -464,7 +429,7 @@ int pd_rsvd(const pd_csr *a, int k, int oversample, int power_iters, uint64_t se
 		float *t = Z;
 		Z = W;
 		W = t;
-		if ((rc = orth(Z, T, L, 1, nt, NULL, err)) < 0)
+		if ((rc = orth(Z, T, L, 1, nt, err)) < 0)
 			goto out;
 	}
 	ata_mul(a, Z, L, nt, scratch, yb, W);

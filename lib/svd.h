@@ -5,13 +5,13 @@
  * The local text model reduces a TF-IDF matrix (videos x terms, sparse) to
  * its leading right singular vectors (Halko, Martinsson & Tropp 2011) by
  * subspace iteration on A^T A: a Gaussian test matrix Z (terms x l),
- * q + 1 times Z = orth(A^T (A Z)), then Rayleigh-Ritz: the eigenvectors of
- * the small matrix (A Z)^T (A Z) rotate Z into the right singular vectors.
- * A Z is made and used block by block, never stored whole, so the memory is
- * a few terms x l matrices whatever the number of videos.  orth is
- * Cholesky QR (dpotrf, strsm; twice for the final basis; Householder QR
- * if the Gram matrix is singular); Gram matrices are summed in float over
- * 512 rows at a time, then in double.
+ * q times Z = orth(A^T (A Z)), then W = A^T (A Z) and, in double, the
+ * l x l problems that turn W into the right singular vectors (svd.c).
+ * A Z is made and used 256 rows at a time, never stored whole, so the
+ * memory is a few terms x l matrices whatever the number of videos.  orth
+ * is Cholesky QR (Gram matrix summed in float over 512 rows at a time,
+ * then in double; dpotrf; strsm), Householder QR if the Gram matrix is
+ * singular.
  *
  * Threads: the work is cut into a fixed number of parts (PD_SVD_PARTS row
  * ranges) whatever the thread count; each part's sums run in a fixed order
