@@ -29,6 +29,8 @@ static const char usage[] =
 	"      --save-model FILE write the trained model to FILE\n"
 	"      --max-terms N     vocabulary size at most (default 50000)\n"
 	"      --force           embed videos that already have an embedding\n"
+	"      --threads N       threads of the local model (default: the processors;\n"
+	"                        the output does not depend on it)\n"
 	"      --emb-form FORM   write embeddings as b64 (default) or json\n"
 	"      --provider NAME   local (default) or openai (PD_EMBED_URL, PD_EMBED_MODEL,\n"
 	"                        PD_EMBED_API_KEY)\n"
@@ -38,7 +40,7 @@ static const char usage[] =
 
 enum {
 	OPT_DIMS = CLI_OPT_FIRST_OWN, OPT_SEED, OPT_MODEL, OPT_SAVE, OPT_MAXT, OPT_FORCE, OPT_FORM,
-	OPT_PROVIDER, OPT_BATCH, OPT_CONC
+	OPT_PROVIDER, OPT_BATCH, OPT_CONC, OPT_THREADS
 };
 
 static const struct option longopts[] = {
@@ -52,6 +54,7 @@ static const struct option longopts[] = {
 	{ "provider", required_argument, NULL, OPT_PROVIDER },
 	{ "batch", required_argument, NULL, OPT_BATCH },
 	{ "concurrency", required_argument, NULL, OPT_CONC },
+	{ "threads", required_argument, NULL, OPT_THREADS },
 	CLI_COMMON_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
@@ -236,6 +239,7 @@ int main(int argc, char **argv)
 		case OPT_SAVE: save = optarg; break;
 		case OPT_MAXT: p.max_terms = (int)cli_parse_long("--max-terms", optarg, 1, 10000000); break;
 		case OPT_FORCE: force = 1; break;
+		case OPT_THREADS: p.threads = (int)cli_parse_long("--threads", optarg, 1, 64); break;
 		case OPT_FORM:
 			if (!strcmp(optarg, "b64")) form = PD_EMB_B64;
 			else if (!strcmp(optarg, "json")) form = PD_EMB_JSON;
@@ -264,6 +268,7 @@ int main(int argc, char **argv)
 	if (model)
 		return run_model(argc - optind, argv + optind, model);
 
+	double t_start = cli_now();
 	pd_err sp_err;
 	FILE *spill = pd_tmpfile(&sp_err);
 	if (!spill)
@@ -298,12 +303,13 @@ int main(int argc, char **argv)
 			cli_fatal(3, "cannot write the temporary file: %m");
 	}
 	pd_input_free(in);
+	double t_read = cli_now();
 	size_t ndocs = pd_ttrainer_docs(tr);
 	pd_tmodel *m = NULL;
 	float *E = NULL;
 	int dims = p.dims;
 	if (ndocs) {
-		if (pd_ttrainer_train(tr, &p, &m, &E, &err) < 0)
+		if (pd_ttrainer_train(tr, &p, &m, NULL, &err) < 0)
 			cli_fatal(err.code == PD_EUSAGE ? 1 : 3, "%s", err.msg);
 		if (save && pd_tmodel_save(m, save, &err) < 0)
 			cli_fatal_err(&err);
@@ -312,7 +318,13 @@ int main(int argc, char **argv)
 	} else if (save) {
 		cli_fatal(1, "no videos: no model to save");
 	}
-	pd_ttrainer_free(tr);
+	double t_train = cli_now();
+	/* the embeddings are made CHUNK videos at a time as the stream is
+	   written again (not all held at once: 1 GB per million videos) */
+	enum { CHUNK = 16384 };
+	size_t chunk0 = 0, chunkn = 0;
+	if (ndocs)
+		E = xmalloc((size_t)CHUNK * dims * sizeof *E);
 
 	if (fflush(spill) != 0 || fseek(spill, 0, SEEK_SET) != 0)
 		cli_fatal(3, "cannot read the temporary file back: %m");
@@ -331,7 +343,12 @@ int main(int argc, char **argv)
 		}
 		if (pd_record_parse(&r, buf, l, &err) < 0)
 			cli_fatal(3, "temporary file: %s", err.msg);
-		const float *e = E + doc * (size_t)dims;
+		if (doc >= chunk0 + chunkn) {
+			chunk0 = doc;
+			chunkn = ndocs - doc < CHUNK ? ndocs - doc : CHUNK;
+			pd_ttrainer_embed(tr, m, chunk0, chunkn, p.threads, E);
+		}
+		const float *e = E + (doc - chunk0) * (size_t)dims;
 		int nz = 0;
 		for (int j = 0; j < dims && !nz; j++)
 			nz = e[j] != 0;
@@ -346,8 +363,12 @@ int main(int argc, char **argv)
 	free(kind);
 	free(E);
 	pd_record_release(&r);
+	pd_ttrainer_free(tr);
 	pd_tmodel_free(m);
 	cli_metric_str("model", "local");
+	cli_metric_num("seconds_reading", t_read - t_start);
+	cli_metric_num("seconds_training", t_train - t_read);
+	cli_metric_num("seconds_writing", cli_now() - t_train);
 	cli_metric_num("embedded", (double)embedded);
 	cli_metric_num("no_known_terms", (double)zero);
 	cli_metric_num("dims", dims);

@@ -121,7 +121,7 @@ int pd_words_split(pd_words *w, const char *s, size_t n)
 {
 	pd_buf_reset(&w->text);
 	w->n = 0;
-	int inword = 0;
+	int inword = 0, nonlatin = 0;
 	size_t start = 0;
 	pd_buf_grow(&w->text, n + 1);
 	for (size_t i = 0, l; i <= n; i += l) {
@@ -140,9 +140,11 @@ int pd_words_split(pd_words *w, const char *s, size_t n)
 					w->cap = w->cap ? 2 * w->cap : 16;
 					w->off = xreallocarray(w->off, (size_t)w->cap, sizeof *w->off);
 					w->len = xreallocarray(w->len, (size_t)w->cap, sizeof *w->len);
+					w->nonlatin = xreallocarray(w->nonlatin, (size_t)w->cap, sizeof *w->nonlatin);
 				}
 				w->off[w->n] = start;
 				w->len[w->n] = w->text.len - start;
+				w->nonlatin[w->n] = (unsigned char)nonlatin;
 				w->n++;
 				pd_buf_addc(&w->text, '\0');
 				inword = 0;
@@ -152,7 +154,10 @@ int pd_words_split(pd_words *w, const char *s, size_t n)
 		if (!inword) {
 			start = w->text.len;
 			inword = 1;
+			nonlatin = 0;
 		}
+		if (c >= 0x370 && !(c & 0x80000000u))
+			nonlatin = 1;
 		encode(&w->text, fold_cp(c));
 	}
 	return w->n;
@@ -163,7 +168,9 @@ void pd_words_release(pd_words *w)
 	pd_buf_release(&w->text);
 	free(w->off);
 	free(w->len);
+	free(w->nonlatin);
 	w->off = w->len = NULL;
+	w->nonlatin = NULL;
 	w->n = w->cap = 0;
 }
 

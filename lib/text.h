@@ -29,17 +29,22 @@ void pd_text_fold(const char *s, size_t n, pd_buf *out);
 
 /*
  * pd_words: the words of one text, folded and stripped.  The words live in
- * `text`, each NUL-terminated, at off[i] with length len[i].  Reusable:
- * pd_words_split resets it; pd_words_release frees it.
+ * `text`, each NUL-terminated, at off[i] with length len[i]; nonlatin[i] is
+ * 1 when word i has a code point at or beyond U+0370 (Greek, Cyrillic, CJK,
+ * ...: the text model adds character n-grams for those, embedtok.h).
+ * Reusable: pd_words_split resets it; pd_words_release frees it.  This is
+ * the one tokeniser of pd: text features (pd-mine, pd-match, pd-synth), the
+ * text model of pd-embed and pd-cluster's labels all cut text here.
  */
 typedef struct pd_words {
 	pd_buf text;
 	size_t *off;
 	size_t *len;
+	unsigned char *nonlatin;
 	int n, cap;
 } pd_words;
 
-#define PD_WORDS_INIT { PD_BUF_INIT, NULL, NULL, 0, 0 }
+#define PD_WORDS_INIT { PD_BUF_INIT, NULL, NULL, NULL, 0, 0 }
 
 /* pd_words_split: w := the words of s[0..n).  Returns the number of words. */
 int pd_words_split(pd_words *w, const char *s, size_t n);

@@ -32,6 +32,7 @@ void pd_tmodel_params_default(pd_tmodel_params *p)
 	p->oversample = 10;
 	p->power_iters = 3;
 	p->seed = 0;
+	p->threads = 0;
 }
 
 /* ---- terms of a video ---- */
@@ -250,6 +251,7 @@ struct pd_ttrainer {
 	tw *ent;		/* every doc's distinct terms (term id, summed weight) */
 	size_t nent, ecap;
 	extractor x;
+	pd_csr A;		/* after training: the TF-IDF rows (the rest is freed) */
 };
 
 pd_ttrainer *pd_ttrainer_new(void)
@@ -274,6 +276,7 @@ void pd_ttrainer_free(pd_ttrainer *tr)
 	free(tr->ent);
 	pd_etok_release(&tr->x.tok);
 	pd_buf_release(&tr->x.tmp);
+	pd_csr_release(&tr->A);
 	free(tr);
 }
 
@@ -343,6 +346,44 @@ static int cmp_cand_str(const void *a, const void *b)
 	return strcmp(((const cand *)a)->s, ((const cand *)b)->s);
 }
 
+/* the training videos' embeddings, by parts of the rows */
+typedef struct embed_rows {
+	const pd_csr *A;
+	const pd_tmodel *m;
+	size_t first, count;
+	float *E;
+} embed_rows;
+
+static void embed_part(int part, void *ud)
+{
+	embed_rows *s = ud;
+	const pd_csr *A = s->A;
+	size_t r0 = s->first + s->count * (size_t)part / PD_SVD_PARTS;
+	size_t r1 = s->first + s->count * (size_t)(part + 1) / PD_SVD_PARTS;
+	tw *row = NULL;
+	size_t rcap = 0;
+	for (size_t d = r0; d < r1; d++) {
+		size_t k = A->rowptr[d + 1] - A->rowptr[d];
+		if (k > rcap) {
+			rcap = k;
+			row = xreallocarray(row, rcap, sizeof *row);
+		}
+		for (size_t j = 0; j < k; j++) {
+			row[j].idx = A->col[A->rowptr[d] + j];
+			row[j].w = A->val[A->rowptr[d] + j];
+		}
+		project(row, (int)k, s->m->proj, s->m->dims, s->E + (d - s->first) * (size_t)s->m->dims);
+	}
+	free(row);
+}
+
+void pd_ttrainer_embed(const pd_ttrainer *tr, const pd_tmodel *m, size_t first, size_t count,
+		       int threads, float *out)
+{
+	embed_rows er = { &tr->A, m, first, count, out };
+	pd_par_for(pd_par_threads(threads), PD_SVD_PARTS, embed_part, &er);
+}
+
 int pd_ttrainer_train(pd_ttrainer *tr, const pd_tmodel_params *p, pd_tmodel **out,
 		      float **emb, pd_err *err)
 {
@@ -395,7 +436,7 @@ int pd_ttrainer_train(pd_ttrainer *tr, const pd_tmodel_params *p, pd_tmodel **ou
 	free(c);
 	model_index(m);
 
-	/* the TF-IDF rows */
+	/* the TF-IDF rows; what led to them is no longer needed */
 	pd_csr A = { 0 };
 	A.nrows = N;
 	A.ncols = nc;
@@ -432,13 +473,23 @@ int pd_ttrainer_train(pd_ttrainer *tr, const pd_tmodel_params *p, pd_tmodel **ou
 		A.rowptr[d + 1] = at;
 	}
 	free(vidx);
+	free(tr->ent);
+	tr->ent = NULL;
+	tr->nent = tr->ecap = 0;
+	pd_strmap_free(tr->all);
+	tr->all = pd_strmap_new();
+	free(tr->df);
+	free(tr->stamp);
+	free(tr->pos);
+	tr->df = tr->stamp = tr->pos = NULL;
+	tr->tcap = 0;
 
 	/* the projection: the leading right singular vectors */
 	size_t small = N < (size_t)nc ? N : (size_t)nc;
 	m->rank = m->dims < (int)small ? m->dims : (int)small;
 	m->proj = xcalloc((size_t)nc * m->dims, sizeof *m->proj);
 	float *V = xmalloc((size_t)nc * m->rank * sizeof *V);
-	if (pd_rsvd(&A, m->rank, p->oversample, p->power_iters, p->seed, V, NULL, err) < 0) {
+	if (pd_rsvd(&A, m->rank, p->oversample, p->power_iters, p->seed, p->threads, V, NULL, err) < 0) {
 		free(V);
 		free(row);
 		pd_csr_release(&A);
@@ -450,24 +501,12 @@ int pd_ttrainer_train(pd_ttrainer *tr, const pd_tmodel_params *p, pd_tmodel **ou
 		       (size_t)m->rank * sizeof *V);
 	free(V);
 
-	if (emb) {
-		float *E = xmalloc(N * (size_t)m->dims * sizeof *E);
-		for (size_t d = 0; d < N; d++) {
-			size_t k = A.rowptr[d + 1] - A.rowptr[d];
-			if (k > rcap) {
-				rcap = k;
-				row = xreallocarray(row, rcap, sizeof *row);
-			}
-			for (size_t j = 0; j < k; j++) {
-				row[j].idx = A.col[A.rowptr[d] + j];
-				row[j].w = A.val[A.rowptr[d] + j];
-			}
-			project(row, (int)k, m->proj, m->dims, E + d * (size_t)m->dims);
-		}
-		*emb = E;
-	}
 	free(row);
-	pd_csr_release(&A);
+	tr->A = A;
+	if (emb) {
+		*emb = xmalloc(N * (size_t)m->dims * sizeof **emb);
+		pd_ttrainer_embed(tr, m, 0, N, p->threads, *emb);
+	}
 	*out = m;
 	return 0;
 }
@@ -563,9 +602,15 @@ pd_tmodel *pd_tmodel_load(const char *path, pd_err *err)
 		pd_err_set(err, PD_EUSAGE, "model '%s' is damaged (checksum mismatch)", path);
 		goto fail;
 	}
-	if (get32(p + 4) != MODEL_VERSION || get32(p + 8) != PD_ETOK_VERSION) {
-		pd_err_set(err, PD_EUSAGE, "model '%s' has format %u/%u; this pd-embed reads %u/%u",
-			   path, get32(p + 4), get32(p + 8), MODEL_VERSION, PD_ETOK_VERSION);
+	if (get32(p + 4) != MODEL_VERSION) {
+		pd_err_set(err, PD_EUSAGE, "model '%s' has format %u; this pd-embed reads %u: "
+			   "retrain it (pd-embed --save-model)", path, get32(p + 4), MODEL_VERSION);
+		goto fail;
+	}
+	if (get32(p + 8) != PD_ETOK_VERSION) {
+		pd_err_set(err, PD_EUSAGE, "model '%s' was trained with tokeniser version %u; this "
+			   "pd-embed cuts words with version %u, so the model must be retrained "
+			   "(pd-embed --save-model)", path, get32(p + 8), PD_ETOK_VERSION);
 		goto fail;
 	}
 	m = xcalloc(1, sizeof *m);

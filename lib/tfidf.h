@@ -23,7 +23,8 @@
  *   nterms x (u32 length, bytes), nterms x f32 idf,
  *   nterms x dims f32 projection (row-major),
  *   u64 pd_hash64 of every byte before it.
- * Loading checks the magic, both versions, the sizes and the checksum.
+ * Loading checks the magic, both versions, the sizes and the checksum; a
+ * model of another tokenizer version (embedtok.h) is refused: retrain it.
  */
 #ifndef PD_TFIDF_H
 #define PD_TFIDF_H
@@ -39,6 +40,7 @@ typedef struct pd_tmodel_params {
 	int oversample;		/* randomised SVD: 10 */
 	int power_iters;	/* 3 */
 	uint64_t seed;
+	int threads;		/* 0: the online processors; the model does not depend on it */
 } pd_tmodel_params;
 
 void pd_tmodel_params_default(pd_tmodel_params *p);
@@ -61,10 +63,18 @@ size_t pd_ttrainer_docs(const pd_ttrainer *tr);
  * pd_ttrainer_train: the model of the added videos into *out (caller frees
  * with pd_tmodel_free) and, when emb is not NULL, every added video's
  * embedding in order into *emb (docs x dims, xmalloc'ed, caller frees).
- * Returns 0, or -1 with err (no videos; LAPACK failure).
+ * Once per trainer (it keeps only the TF-IDF rows after).  Returns 0, or -1
+ * with err (no videos; LAPACK failure).
  */
 int pd_ttrainer_train(pd_ttrainer *tr, const pd_tmodel_params *p, pd_tmodel **out,
 		      float **emb, pd_err *err);
+/*
+ * pd_ttrainer_embed: after a successful train, the embeddings of added
+ * videos first..first+count-1 (count x dims into out), as *emb would hold
+ * them, on up to `threads` threads (0: the processors).
+ */
+void pd_ttrainer_embed(const pd_ttrainer *tr, const pd_tmodel *m, size_t first, size_t count,
+		       int threads, float *out);
 void pd_ttrainer_free(pd_ttrainer *tr);
 
 /*

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # pd-embed's local model: embeddings of the right shape, a saved model that
 # embeds exactly as training did, pass-through and --force, determinism
-# whatever the BLAS thread count, similar titles closer than unrelated ones,
-# non-Latin titles, bad records and bad model files.
+# whatever the BLAS and --threads counts, similar titles closer than unrelated ones,
+# non-Latin titles, bad records and bad model files, a model of the old
+# tokeniser refused; on 17,000 synthetic videos (past one chunk of
+# embeddings), --threads 1, 2 and 3 give the same bytes and --model
+# re-embeds them exactly.
 . "$(dirname "$0")/lib/tap.sh"
 PY=/usr/bin/python3
 EX="$PD_TOP/examples/embed-input.ndjson"
@@ -105,6 +108,35 @@ cp "$TMP/m.pdtm" "$TMP/flip.pdtm"
 printf '\x55' | dd of="$TMP/flip.pdtm" bs=1 seek=2000 conv=notrunc 2>/dev/null
 run pd-embed --model "$TMP/flip.pdtm" "$EX"
 expect 'a damaged model: exit 2, checksum' 'check_status 2 && grep -q "checksum" "$ERR"'
+# a model of tokeniser version 1 (its checksum made right): retrain it
+$PY - "$TMP/m.pdtm" "$TMP/v1.pdtm" <<'PYEOF'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+assert b[8] == 2
+b[8] = 1
+h = 0xcbf29ce484222325
+for c in b[:-8]:
+    h = ((h ^ c) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+z = (h + 0x9e3779b97f4a7c15) & 0xFFFFFFFFFFFFFFFF
+z = ((z ^ (z >> 30)) * 0xbf58476d1ce4e5b9) & 0xFFFFFFFFFFFFFFFF
+z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) & 0xFFFFFFFFFFFFFFFF
+z ^= z >> 31
+b[-8:] = z.to_bytes(8, "little")
+open(sys.argv[2], "wb").write(b)
+PYEOF
+run pd-embed --model "$TMP/v1.pdtm" "$EX"
+expect 'a model of the old tokeniser: exit 2, must be retrained' '
+	check_status 2 && grep -q "tokeniser version 1" "$ERR" && grep -q "retrained" "$ERR"'
+
+# threads: the same bytes; embeddings made chunk by chunk match --model
+pd-synth --videos 17000 --seed 3 --format ndjson >"$TMP/syn.ndjson"
+pd-embed --dims 24 --threads 1 --no-metric --save-model "$TMP/syn.pdtm" "$TMP/syn.ndjson" >"$TMP/s1" 2>/dev/null
+pd-embed --dims 24 --threads 2 --no-metric "$TMP/syn.ndjson" >"$TMP/s2" 2>/dev/null
+pd-embed --dims 24 --threads 3 --no-metric "$TMP/syn.ndjson" >"$TMP/s3" 2>/dev/null
+expect '--threads 1, 2 and 3: byte-identical output on 17,000 videos' '
+	[ "$(grep -c embedding_b64 "$TMP/s1")" = 17000 ] && cmp "$TMP/s1" "$TMP/s2" && cmp "$TMP/s1" "$TMP/s3"'
+pd-embed --model "$TMP/syn.pdtm" --no-metric "$TMP/syn.ndjson" >"$TMP/sm" 2>/dev/null
+expect '--model re-embeds all 17,000 exactly as training did' 'cmp "$TMP/s1" "$TMP/sm"'
 run pd-embed --model "$EX" "$EX"
 expect 'a file that is not a model: exit 2' 'check_status 2 && grep -q "not a pd-embed model" "$ERR"'
 run pd-embed --model "$TMP/m.pdtm" --save-model "$TMP/x" "$EX"

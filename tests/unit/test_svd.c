@@ -19,6 +19,7 @@
 #include "../../lib/pd.h"
 #include "../../lib/svd.h"
 #include "../../lib/tfidf.h"
+#include "../../lib/embedtok.h"
 
 /* a random sparse matrix of low rank plus noise, as CSR and dense */
 static void make(pd_csr *a, float **dense, size_t n, int m, uint64_t seed)
@@ -93,7 +94,7 @@ static void rsvd_matches_exact(void **state)
 	make(&a, &D, n, m, 2);
 	float *V = xmalloc((size_t)m * k * sizeof *V), sv[5];
 	pd_err err;
-	assert_int_equal(pd_rsvd(&a, k, 10, 3, 7, V, sv, &err), 0);
+	assert_int_equal(pd_rsvd(&a, k, 10, 3, 7, 1, V, sv, &err), 0);
 	/* exact */
 	float *Dc = xmalloc(n * m * sizeof *Dc), s[64], *U = xmalloc(n * m * sizeof *U), VT[64 * 64];
 	memcpy(Dc, D, n * m * sizeof *Dc);
@@ -116,7 +117,7 @@ static void rsvd_matches_exact(void **state)
 		assert_true(bigv > 0);
 	}
 	/* k beyond the rank bound is refused */
-	assert_int_equal(pd_rsvd(&a, 65, 10, 3, 7, V, sv, &err), -1);
+	assert_int_equal(pd_rsvd(&a, 65, 10, 3, 7, 1, V, sv, &err), -1);
 	pd_csr_release(&a);
 	free(D);
 	free(Dc);
@@ -165,6 +166,31 @@ static void model_roundtrip(void **state)
 	pd_tdoc_text z = { "zzzz qqqq", NULL, NULL, 0 };
 	assert_int_equal(pd_tmodel_embed(m2, &z, e), 0);
 	assert_float_equal(pd_vec_norm(e, 8), 0.0, 0);
+	/* a model of tokeniser version 1 (before text.c's words): refused, retrain */
+	{
+		FILE *g = fopen(path, "rb");
+		fseek(g, 0, SEEK_END);
+		long sz = ftell(g);
+		fseek(g, 0, SEEK_SET);
+		unsigned char *b = xmalloc((size_t)sz);
+		assert_int_equal(fread(b, 1, (size_t)sz, g), (size_t)sz);
+		fclose(g);
+		assert_int_equal(b[8], PD_ETOK_VERSION);
+		b[8] = 1;
+		uint64_t h = pd_hash64(b, (unsigned long)sz - 8);
+		for (int i = 0; i < 8; i++)
+			b[sz - 8 + i] = (unsigned char)(h >> (8 * i));
+		char old[] = "/tmp/pd-test-model-v1.XXXXXX";
+		int fd1 = mkstemp(old);
+		assert_true(fd1 >= 0);
+		assert_int_equal(write(fd1, b, (size_t)sz), sz);
+		close(fd1);
+		assert_null(pd_tmodel_load(old, &err));
+		assert_non_null(strstr(err.msg, "tokeniser version 1"));
+		assert_non_null(strstr(err.msg, "retrained"));
+		unlink(old);
+		free(b);
+	}
 	/* damaged: one byte changed */
 	FILE *f = fopen(path, "r+b");
 	fseek(f, 40, SEEK_SET);

@@ -1,7 +1,8 @@
 /*
  * test_text.c — unit tests of lib/text: folding across scripts, word
  * splitting and punctuation, stop words, n-grams counted once, n-gram search,
- * caps/emoji detection, and robustness on malformed UTF-8.
+ * caps/emoji detection, and robustness on malformed UTF-8; the text model's
+ * words (embedtok.h) are the features' words on tricky strings.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include "../../lib/pd.h"
 #include "../../lib/text.h"
+#include "../../lib/embedtok.h"
 
 static void fold_scripts(void **state)
 {
@@ -142,6 +144,51 @@ static void caps_emoji_chars(void **state)
 	assert_int_equal((int)pd_text_chars("ÄÖ\xf0\x9f\x94\xa5x", strlen("ÄÖ\xf0\x9f\x94\xa5x")), 4);
 }
 
+/* the text model (embedtok.h) and the text features cut text alike */
+static void one_tokeniser(void **state)
+{
+	static const struct { const char *in, *want; const char *nonlatin; } cases[] = {
+		{ "Café CRÈME brûlée à l'Œuf", "café|crème|brûlée|à|lœuf", "00000" },
+		{ "\xc7\x8d\xc7\x8f \xc8\x98tefan \xe1\xba\xa0\xe1\xbb\x8c", "ǎǐ|ștefan|ạọ", "001" },
+		{ "ＦＵＬＬ ｗｉｄｔｈ！ＡＢＣ１２３", "ｆｕｌｌ|ｗｉｄｔｈ|ａｂｃ１２３", "111" },
+		{ "fire\xf0\x9f\x94\xa5" "emoji \xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd ok\xe2\x9d\xa4\xef\xb8\x8f",
+		  "fire|emoji|ok", "000" },
+		{ "日本語のタイトル【公式】 中文标题", "日本語のタイトル|公式|中文标题", "111" },
+		{ "#Shorts #MinecraftBuild @user", "shorts|minecraftbuild|user", "000" },
+		{ "Top 10 (2024) 3.5km 1,000,000 x²", "top|10|2024|3|5km|1|000|000|x²", "000000000" },
+		{ "ΠΡΟΣΟΧΗ Ёлка Straße \xe2\x80\x98quoted\xe2\x80\x99 it\xca\xbcs", "προσοχη|ёлка|straße|quoted|its",
+		  "11000" },
+		{ "zero\xe2\x80\x8bwidth ta\xf3\xa0\x80\x81g bad\xff\xfe" "bytes", "zero|width|tag|bad\xff\xfe" "bytes", "0000" },
+	};
+	pd_words w = PD_WORDS_INIT;
+	pd_etok t = PD_ETOK_INIT;
+	pd_buf norm = PD_BUF_INIT, got = PD_BUF_INIT;
+	for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+		const char *s = cases[c].in;
+		int n = pd_words_split(&w, s, strlen(s));
+		assert_int_equal(pd_etok_split(&t, s, strlen(s)), n);
+		pd_buf_reset(&got);
+		for (int i = 0; i < n; i++) {
+			assert_int_equal(t.len[i], w.len[i]);
+			assert_memory_equal(pd_etok_at(&t, i), pd_words_at(&w, i), w.len[i] + 1);
+			assert_int_equal(t.nonlatin[i], w.nonlatin[i]);
+			assert_int_equal(w.nonlatin[i], cases[c].nonlatin[i] - '0');
+			if (i)
+				pd_buf_addc(&got, '|');
+			pd_buf_add(&got, pd_words_at(&w, i), w.len[i]);
+		}
+		pd_buf_addc(&got, '\0');
+		assert_string_equal(got.p, cases[c].want);
+		assert_int_equal((int)strlen(cases[c].nonlatin), n);
+		/* the canonical n-gram text of the phrase is the same words */
+		assert_int_equal(pd_text_normalize(s, strlen(s), &norm), n);
+	}
+	pd_words_release(&w);
+	pd_etok_release(&t);
+	pd_buf_release(&norm);
+	pd_buf_release(&got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -151,6 +198,7 @@ int main(void)
 		cmocka_unit_test(ngrams_once_without_stop_only),
 		cmocka_unit_test(ngram_search_and_normalize),
 		cmocka_unit_test(caps_emoji_chars),
+		cmocka_unit_test(one_tokeniser),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
