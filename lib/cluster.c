@@ -15,6 +15,7 @@
  */
 #include "pd.h"
 #include "cluster.h"
+#include "sort.h"
 #include "kmeans.h"
 #include "strmap.h"
 #include "blas.h"
@@ -53,7 +54,15 @@ void pd_hier_init(pd_hier *h, int d)
 	h->radius_share = 0.9;
 }
 
-static void pend_clear(void);
+/* the parent ids of a load, freed (pd_hier_finish, or a load abandoned) */
+static void pend_clear(pd_hier *h)
+{
+	if (h->parent_ids)
+		for (int i = 0; i < h->n; i++)
+			free(h->parent_ids[i]);
+	free(h->parent_ids);
+	h->parent_ids = NULL;
+}
 
 void pd_hier_release(pd_hier *h)
 {
@@ -61,7 +70,7 @@ void pd_hier_release(pd_hier *h)
 		free(h->node[i].id);
 		free(h->node[i].label);
 	}
-	pend_clear();	/* a load abandoned before pd_hier_finish */
+	pend_clear(h);	/* a load abandoned before pd_hier_finish */
 	free(h->node);
 	free(h->cent);
 	memset(h, 0, sizeof *h);
@@ -648,22 +657,6 @@ int pd_hier_find(const pd_hier *h, const char *id)
 
 /* ---- loading ---- */
 
-typedef struct pending {
-	char *parent_id;
-	int order;
-} pending;
-
-static pending *pend;	/* parallel to h->node while loading (one load at a time) */
-static int npend;
-
-static void pend_clear(void)
-{
-	for (int i = 0; i < npend; i++)
-		free(pend[i].parent_id);
-	free(pend);
-	pend = NULL;
-	npend = 0;
-}
 
 int pd_hier_add(pd_hier *h, int level, const char *id, const char *parent_id,
 		const float *centroid, int d, float radius, size_t size, pd_err *err)
@@ -683,24 +676,25 @@ int pd_hier_add(pd_hier *h, int level, const char *id, const char *parent_id,
 	h->node[i].id = xstrdup(id);
 	h->node[i].radius = radius;
 	h->node[i].size = size;
-	pend = xreallocarray(pend, (size_t)h->n, sizeof *pend);
-	pend[i].parent_id = parent_id && *parent_id ? xstrdup(parent_id) : NULL;
-	pend[i].order = i;
-	npend = h->n;
+	h->parent_ids = xreallocarray(h->parent_ids, (size_t)h->n, sizeof *h->parent_ids);
+	h->parent_ids[i] = parent_id && *parent_id ? xstrdup(parent_id) : NULL;
 	return 0;
 }
 
-static const pd_hier *sort_h;
-static const int *sort_parent_pos;
+typedef struct load_order {
+	const pd_hier *h;
+	const int *parent_pos;
+} load_order;
 
-static int cmp_load(const void *pa, const void *pb)
+static int cmp_load(const void *pa, const void *pb, void *ctx)
 {
+	const load_order *lo = ctx;
 	int a = *(const int *)pa, b = *(const int *)pb;
-	const pd_cl_node *x = &sort_h->node[a], *y = &sort_h->node[b];
+	const pd_cl_node *x = &lo->h->node[a], *y = &lo->h->node[b];
 	if (x->level != y->level)
 		return x->level - y->level;
-	int px = x->parent >= 0 ? sort_parent_pos[x->parent] : -1;
-	int py = y->parent >= 0 ? sort_parent_pos[y->parent] : -1;
+	int px = x->parent >= 0 ? lo->parent_pos[x->parent] : -1;
+	int py = y->parent >= 0 ? lo->parent_pos[y->parent] : -1;
 	if (px != py)
 		return px < py ? -1 : 1;
 	return a < b ? -1 : a > b;
@@ -722,12 +716,13 @@ int pd_hier_finish(pd_hier *h, pd_err *err)
 		}
 	}
 	for (int i = 0; i < n; i++) {
-		if (!pend[i].parent_id)
+		const char *pid = h->parent_ids ? h->parent_ids[i] : NULL;
+		if (!pid)
 			continue;
-		int p = pd_strmap_find(ids, pend[i].parent_id, strlen(pend[i].parent_id));
+		int p = pd_strmap_find(ids, pid, strlen(pid));
 		if (p < 0 || h->node[p].level != h->node[i].level - 1) {
 			rc = pd_err_set(err, PD_EUSAGE, "cluster '%s': parent '%s' is not a %s cluster",
-					h->node[i].id, pend[i].parent_id,
+					h->node[i].id, pid,
 					pd_level_name[h->node[i].level - 1]);
 			goto out;
 		}
@@ -739,11 +734,10 @@ int pd_hier_finish(pd_hier *h, pd_err *err)
 	int *pos = xmalloc((size_t)n * sizeof *pos);
 	for (int i = 0; i < n; i++)
 		ord[i] = pos[i] = i;
-	sort_h = h;
-	sort_parent_pos = pos;
+	load_order lo = { h, pos };
 	for (int L = 0; L < PD_NLEVELS; L++) {
 		/* positions of the nodes of levels < L are final after each pass */
-		qsort(ord, (size_t)n, sizeof *ord, cmp_load);
+		pd_qsort_r(ord, (size_t)n, sizeof *ord, cmp_load, &lo);
 		for (int i = 0; i < n; i++)
 			pos[ord[i]] = i;
 	}
@@ -791,7 +785,7 @@ int pd_hier_finish(pd_hier *h, pd_err *err)
 			goto out;
 		}
 out:
-	pend_clear();
+	pend_clear(h);
 	pd_strmap_free(ids);
 	return rc;
 }

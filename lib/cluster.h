@@ -56,6 +56,8 @@ typedef struct pd_hier {
 	float *cent;		/* n x d, unit rows */
 	int level_start[PD_NLEVELS], level_count[PD_NLEVELS];
 	double radius_share;
+	char **parent_ids;	/* private to cluster.c: each node's parent id while loading
+				   (pd_hier_add .. pd_hier_finish), else NULL */
 } pd_hier;
 
 typedef struct pd_hier_opts {
