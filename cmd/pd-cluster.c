@@ -426,8 +426,7 @@ static const cli_ahead_ops train_ahead = { NULL, setup_chunk, parse_line, take_c
 typedef struct assign {
 	const pd_hier *h;
 	int d;
-	size_t *nnew, *beyond;	/* per node: videos placed, beyond its radius */
-	unsigned long long placed;
+	pd_drift drift;
 } assign;
 
 /* line i parsed (parse_line) and, a video of the hierarchy's dimension,
@@ -459,11 +458,7 @@ static void assign_chunk(cli_chunk *c, void *ud)
 			continue;
 		}
 		const int *nodes = R->nodes + (size_t)i * PD_NLEVELS;
-		int mc = nodes[PD_MICRO];
-		as->nnew[mc]++;
-		if (1.0f - R->msim[i] > as->h->node[mc].radius)
-			as->beyond[mc]++;
-		as->placed++;
+		pd_drift_add(&as->drift, as->h, nodes, R->msim[i]);
 		write_video(line, len, k == 2, as->h, nodes, R->msim[i]);
 	}
 }
@@ -474,32 +469,28 @@ static int run_assign(int argc, char **argv, const char *path)
 {
 	pd_hier h;
 	load_hier(path, &h);
-	assign as = { &h, h.d, xcalloc((size_t)h.n, sizeof(size_t)), xcalloc((size_t)h.n, sizeof(size_t)),
-		      0 };
-	size_t *nnew = as.nnew, *beyond = as.beyond;
+	assign as = { &h, h.d, { NULL, NULL, 0, 0 } };
+	pd_drift_init(&as.drift, &h);
+	const pd_drift *dr = &as.drift;
 	pd_input *in = cli_open_input(argc, argv);
 	cli_read_ahead(in, cli.unbuffered ? 1 : 1024, 8u << 20, &assign_ahead, &as);
 	pd_input_free(in);
-	unsigned long long placed = as.placed;
 	/* drift: one record per micro cluster that received videos */
-	unsigned long long tot_beyond = 0;
 	for (int c = h.level_start[PD_MICRO]; c < h.n; c++) {
-		if (!nnew[c])
+		if (!dr->n[c])
 			continue;
-		tot_beyond += beyond[c];
-		pd_drift_record_write(&cli_out, &h, c, nnew[c], beyond[c]);
+		pd_drift_record_write(&cli_out, &h, c, dr->n[c], dr->beyond[c]);
 		cli.records_out++;
 		cli_record_done();
 	}
 	cli_metric_str("mode", "assign");
-	cli_metric_num("videos", (double)placed);
+	cli_metric_num("videos", (double)dr->placed);
 	cli_metric_num("unclustered", (double)unclustered);
-	cli_metric_num("drift_share", placed ? (double)tot_beyond / (double)placed : 0);
+	cli_metric_num("drift_share", dr->placed ? (double)dr->beyond_total / (double)dr->placed : 0);
 	cli_metric_num("clusters_macro", h.level_count[PD_MACRO]);
 	cli_metric_num("clusters_meso", h.level_count[PD_MESO]);
 	cli_metric_num("clusters_micro", h.level_count[PD_MICRO]);
-	free(nnew);
-	free(beyond);
+	pd_drift_release(&as.drift);
 	pd_hier_release(&h);
 	return cli_finish();
 }

@@ -12,6 +12,11 @@
  * The seed of each split is derived from --seed, the level and the parent's
  * position, so a split does not depend on how many random numbers other
  * splits drew.
+ *
+ * The summaries a cluster record carries (label terms, perf, channels) are
+ * computed here from what pd_cl_videos kept of each member, and the records
+ * of this module's shapes (cluster, drift, a video's "cluster") are written
+ * here too, beside their reader, so that pd-cluster only moves bytes.
  */
 #include "pd.h"
 #include "cluster.h"
@@ -1312,6 +1317,31 @@ void pd_cluster_record_write(pd_buf *b, const pd_hier *h, int c, const pd_cl_sum
 		add_str(b, s->label[k]);
 	}
 	pd_buf_adds(b, "]}\n");
+}
+
+void pd_drift_init(pd_drift *d, const pd_hier *h)
+{
+	d->n = xcalloc((size_t)h->n + 1, sizeof *d->n);
+	d->beyond = xcalloc((size_t)h->n + 1, sizeof *d->beyond);
+	d->placed = d->beyond_total = 0;
+}
+
+void pd_drift_add(pd_drift *d, const pd_hier *h, const int nodes[PD_NLEVELS], float micro_sim)
+{
+	int mc = nodes[PD_MICRO];
+	d->n[mc]++;
+	if (1.0f - micro_sim > h->node[mc].radius) {
+		d->beyond[mc]++;
+		d->beyond_total++;
+	}
+	d->placed++;
+}
+
+void pd_drift_release(pd_drift *d)
+{
+	free(d->n);
+	free(d->beyond);
+	d->n = d->beyond = NULL;
 }
 
 void pd_drift_record_write(pd_buf *b, const pd_hier *h, int c, size_t n, size_t beyond)

@@ -24,6 +24,11 @@
  * hierarchical ("m3", "m3.2", "m3.2.5", children numbered by size,
  * largest first); pd_hier_match_previous carries ids over from a previous
  * hierarchy.
+ *
+ * The module owns the "cluster" and "drift" records and a video's "cluster"
+ * and "cluster_sim" fields: read with pd_hier_add_record, written with
+ * pd_cluster_record_write (summaries from pd_hier_summarise),
+ * pd_drift_record_write and pd_cluster_video_write.
  */
 #ifndef PD_CLUSTER_H
 #define PD_CLUSTER_H
@@ -202,6 +207,21 @@ typedef struct pd_cl_summary {
 pd_cl_summary *pd_hier_summarise(const pd_hier *h, const int *memb, const pd_cl_videos *v,
 				 int nlabels, double high);
 void pd_cl_summaries_free(pd_cl_summary *s, int n);
+
+/*
+ * Drift (pd-cluster --assign): how many videos each micro cluster receives
+ * and how many of them lie beyond its radius (cosine distance 1 - sim >
+ * radius).  pd_drift_init sizes d for h; pd_drift_add counts one video
+ * placed at nodes (pd_hier_place) with similarity micro_sim to its micro
+ * cluster; pd_drift_release frees.
+ */
+typedef struct pd_drift {
+	size_t *n, *beyond;		/* per node of h (micro nodes only are counted) */
+	unsigned long long placed, beyond_total;
+} pd_drift;
+void pd_drift_init(pd_drift *d, const pd_hier *h);
+void pd_drift_add(pd_drift *d, const pd_hier *h, const int nodes[PD_NLEVELS], float micro_sim);
+void pd_drift_release(pd_drift *d);
 
 /*
  * Writing, the other half of pd_hier_add_record (one owner for the shapes):

@@ -5,7 +5,8 @@
  * the globally nearest micro centroid; the summaries of hand-placed videos
  * (label terms ranked as computed by hand below, label stop words left
  * out, medians of odd and even counts, channels, shares); the writers of
- * cluster and video records and their agreement with the reader; the stop
+ * cluster and video records and their agreement with the reader; drift
+ * counts against the radius; the stop
  * word list's two uses.
  */
 #include <stdarg.h>
@@ -248,6 +249,28 @@ static void video_write(void **state)
 	pd_hier_release(&h);
 }
 
+/* drift: beyond the radius (0.25) is a cosine distance over it */
+static void drift(void **state)
+{
+	(void)state;
+	pd_hier h;
+	tree(&h);
+	int mc = pd_hier_find(&h, "m1.1.1");
+	int nodes[PD_NLEVELS] = { pd_hier_find(&h, "m1"), pd_hier_find(&h, "m1.1"), mc };
+	pd_drift d;
+	pd_drift_init(&d, &h);
+	pd_drift_add(&d, &h, nodes, 0.9f);	/* distance 0.1: within */
+	pd_drift_add(&d, &h, nodes, 0.7f);	/* 0.3: beyond */
+	pd_drift_add(&d, &h, nodes, 0.76f);	/* 0.24: within */
+	assert_int_equal(d.n[mc], 3);
+	assert_int_equal(d.beyond[mc], 1);
+	assert_int_equal(d.placed, 3);
+	assert_int_equal(d.beyond_total, 1);
+	assert_int_equal(d.n[pd_hier_find(&h, "m1.1.2")], 0);
+	pd_drift_release(&d);
+	pd_hier_release(&h);
+}
+
 /* one stop-word list, two uses (text.h) */
 static void stopword_uses(void **state)
 {
@@ -279,6 +302,7 @@ int main(void)
 		cmocka_unit_test(summaries),
 		cmocka_unit_test(record_roundtrip),
 		cmocka_unit_test(video_write),
+		cmocka_unit_test(drift),
 		cmocka_unit_test(stopword_uses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
