@@ -21,8 +21,6 @@
 #include "ahead.h"
 #include "cli.h"
 #include "../lib/cluster.h"
-#include "../lib/embedtok.h"
-#include "../lib/strmap.h"
 #include "../lib/video.h"
 #include <math.h>
 #include <stdlib.h>
@@ -81,139 +79,14 @@ static void parse_band(const char *opt, const char *arg, size_t *lo, size_t *hi)
 	*hi = c;
 }
 
-/* ---- video text for labels ---- */
+/* ---- the output of one video: lib/cluster.h ---- */
 
-static const char *const stop[] = {
-	"a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "how", "i", "in", "is",
-	"it", "me", "my", "of", "on", "or", "our", "so", "that", "the", "this", "to", "vs",
-	"was", "we", "what", "with", "you", "your", "de", "la", "el", "en", "y", "le", "les",
-	"et", "des", "du", "un", "une", "der", "die", "und", "ft", "feat", "official", "video",
-	NULL
-};
-
-static int is_stop(const char *w, size_t n)
-{
-	if (n < 2)
-		return 1;
-	size_t i = 0;
-	while (i < n && w[i] >= '0' && w[i] <= '9')
-		i++;
-	if (i == n)
-		return 1;
-	for (int k = 0; stop[k]; k++)
-		if (strlen(stop[k]) == n && !memcmp(stop[k], w, n))
-			return 1;
-	return 0;
-}
-
-typedef struct vinfo {
-	double perf;
-	int channel;
-	size_t t0;		/* its title terms: tid[t0 .. next t0) */
-} vinfo;
-
-static pd_strmap *terms, *channels;
-static int *tid;
-static size_t ntid, tidcap;
-static pd_etok tok = PD_ETOK_INIT;
-
-static void take_terms(vinfo *vi, const char *title)
-{
-	vi->t0 = ntid;
-	if (!title)
-		return;
-	int n = pd_etok_split(&tok, title, strlen(title));
-	for (int i = 0; i < n; i++) {
-		if (is_stop(pd_etok_at(&tok, i), tok.len[i]))
-			continue;
-		int added;
-		int id = pd_strmap_intern(terms, pd_etok_at(&tok, i), tok.len[i], &added);
-		int dup = 0;
-		for (size_t j = vi->t0; j < ntid; j++)
-			dup |= tid[j] == id;
-		if (dup)
-			continue;
-		if (ntid == tidcap) {
-			tidcap = tidcap ? 2 * tidcap : 65536;
-			tid = xreallocarray(tid, tidcap, sizeof *tid);
-		}
-		tid[ntid++] = id;
-	}
-}
-
-/* ---- the output of one video ---- */
-
-typedef struct splice {
-	pd_buf *out;
-	int first;
-	const char *s;
-} splice;
-
-static int splice_cb(const pd_jmember *m, void *ud)
-{
-	splice *sp = ud;
-	if ((m->keylen == 7 && !memcmp(m->key, "cluster", 7)) ||
-	    (m->keylen == 11 && !memcmp(m->key, "cluster_sim", 11)))
-		return 0;
-	if (!sp->first)
-		pd_buf_addc(sp->out, ',');
-	sp->first = 0;
-	pd_buf_add(sp->out, sp->s + m->start, m->end - m->start);
-	return 0;
-}
-
-static void write_num(pd_buf *b, double v)
-{
-	if (!isfinite(v))
-		pd_buf_adds(b, "null");
-	else if (v == floor(v) && fabs(v) < 1e15)
-		pd_buf_printf(b, "%.0f", v);
-	else
-		pd_buf_printf(b, "%.6g", v);
-}
-
-/*
- * The video line with its clusters (node ids) and similarity, to out.
- * A line that carries no "cluster" or "cluster_sim" of its own (the usual
- * case, known from its parse) is copied up to its closing brace; one that
- * does is rebuilt member by member without them.
- */
 static void format_video(pd_buf *out, const char *line, size_t len, int had_cluster,
 			 const pd_hier *h, const int *nodes, float sim)
 {
-	size_t end = len;
-	while (end > 0 && line[end - 1] != '}')
-		end--;
-	if (!had_cluster && end >= 2) {
-		size_t last = end - 1;
-		while (last > 1 && (line[last - 1] == ' ' || line[last - 1] == '\t' ||
-				    line[last - 1] == '\r' || line[last - 1] == '\n'))
-			last--;
-		pd_buf_add(out, line, end - 1);
-		if (line[last - 1] != '{')
-			pd_buf_addc(out, ',');
-	} else {
-		splice sp = { out, 1, line };
-		pd_buf_addc(out, '{');
-		pd_err err;
-		if (pd_json_members(line, len, splice_cb, &sp, &err) < 0)
-			abort();	/* the line was parsed before: cannot be malformed */
-		if (!sp.first)
-			pd_buf_addc(out, ',');
-	}
-	pd_buf_adds(out, "\"cluster\":{");
-	for (int L = 0; L < PD_NLEVELS; L++) {
-		if (L)
-			pd_buf_addc(out, ',');
-		pd_buf_addc(out, '"');
-		pd_buf_adds(out, pd_level_name[L]);
-		pd_buf_adds(out, "\":");
-		const char *id = h->node[nodes[L]].id;
-		pd_buf_add_json_string(out, id, strlen(id));
-	}
-	pd_buf_adds(out, "},\"cluster_sim\":");
-	write_num(out, sim);
-	pd_buf_adds(out, "}\n");
+	pd_err err;
+	if (pd_cluster_video_write(out, line, len, had_cluster, h, nodes, sim, &err) < 0)
+		abort();	/* the line was parsed before: cannot be malformed */
 }
 
 static void write_video(const char *line, size_t len, int had_cluster, const pd_hier *h,
@@ -233,145 +106,18 @@ static void load_hier(const char *path, pd_hier *h)
 		cli_fatal(2, "%s", err.msg);
 }
 
-/* ---- per-cluster statistics ---- */
+/* ---- the cluster records, summaries from lib/cluster.h ---- */
 
-static int cmp_double(const void *a, const void *b)
+static void write_clusters(const pd_hier *h, const int *memb, const pd_cl_videos *v, int nlabels,
+			   double high)
 {
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-typedef struct lscore {
-	int id;
-	double score;
-} lscore;
-
-static int cmp_lscore(const void *a, const void *b)
-{
-	const lscore *x = a, *y = b;
-	if (x->score != y->score)
-		return x->score > y->score ? -1 : 1;
-	return strcmp(pd_strmap_key(terms, x->id), pd_strmap_key(terms, y->id));
-}
-
-static void write_clusters(const pd_hier *h, const int *memb, const vinfo *vi, size_t n,
-			   int nlabels, double high)
-{
-	int V = pd_strmap_size(terms), nch = pd_strmap_size(channels);
-	int *df = xcalloc((size_t)V + 1, sizeof *df);
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = vi[i].t0; j < (i + 1 < n ? vi[i + 1].t0 : ntid); j++)
-			df[tid[j]]++;
-	int *cnt = xcalloc((size_t)V + 1, sizeof *cnt);
-	int *touched = xmalloc(((size_t)V + 1) * sizeof *touched);
-	lscore *ls = xmalloc(((size_t)V + 1) * sizeof *ls);
-	int *chstamp = xcalloc((size_t)nch + 1, sizeof *chstamp);
-	double *perf = xmalloc((n + 1) * sizeof *perf);
-	pd_buf b = PD_BUF_INIT;
-	/* members of every node, grouped (node order) */
-	size_t *st = xcalloc((size_t)h->n + 1, sizeof *st);
-	size_t *ord = xmalloc((n * PD_NLEVELS + 1) * sizeof *ord);
-	for (size_t i = 0; i < n; i++)
-		for (int L = 0; L < PD_NLEVELS; L++)
-			st[memb[i * PD_NLEVELS + L] + 1]++;
-	for (int c = 0; c < h->n; c++)
-		st[c + 1] += st[c];
-	size_t *pos = xmalloc(((size_t)h->n + 1) * sizeof *pos);
-	memcpy(pos, st, (size_t)h->n * sizeof *pos);
-	for (size_t i = 0; i < n; i++)
-		for (int L = 0; L < PD_NLEVELS; L++)
-			ord[pos[memb[i * PD_NLEVELS + L]]++] = i;
-	free(pos);
-
+	pd_cl_summary *s = pd_hier_summarise(h, memb, v, nlabels, high);
 	for (int c = 0; c < h->n; c++) {
-		const pd_cl_node *nd = &h->node[c];
-		size_t m = st[c + 1] - st[c];
-		const size_t *mi = ord + st[c];
-		int nt = 0, np = 0, chans = 0;
-		double sumlog = 0;
-		int nlog = 0, nhigh = 0;
-		for (size_t k = 0; k < m; k++) {
-			const vinfo *v = &vi[mi[k]];
-			size_t end = mi[k] + 1 < n ? vi[mi[k] + 1].t0 : ntid;
-			for (size_t j = v->t0; j < end; j++) {
-				if (!cnt[tid[j]]++)
-					touched[nt++] = tid[j];
-			}
-			if (v->channel >= 0 && chstamp[v->channel] != c + 1) {
-				chstamp[v->channel] = c + 1;
-				chans++;
-			}
-			if (isfinite(v->perf)) {
-				perf[np++] = v->perf;
-				if (v->perf > 0) {
-					sumlog += log(v->perf);
-					nlog++;
-				}
-				nhigh += v->perf >= high;
-			}
-		}
-		/* labels: terms over-represented in the cluster, weighted by count */
-		int nl = 0;
-		for (int t = 0; t < nt; t++) {
-			int id = touched[t];
-			double in = cnt[id];
-			if (in >= 2 || m < 4) {
-				double lift = (in / (double)m) / ((double)df[id] / (double)n);
-				ls[nl].id = id;
-				ls[nl].score = in * log(lift > 1 ? lift : 1) + 1e-9 * in;
-				nl++;
-			}
-			cnt[id] = 0;
-		}
-		qsort(ls, (size_t)nl, sizeof *ls, cmp_lscore);
-		pd_buf_reset(&b);
-		pd_buf_adds(&b, "{\"type\":\"cluster\",\"id\":");
-		pd_buf_add_json_string(&b, nd->id, strlen(nd->id));
-		pd_buf_printf(&b, ",\"level\":\"%s\",\"parent\":", pd_level_name[nd->level]);
-		if (nd->parent >= 0)
-			pd_buf_add_json_string(&b, h->node[nd->parent].id, strlen(h->node[nd->parent].id));
-		else
-			pd_buf_adds(&b, "null");
-		pd_buf_printf(&b, ",\"size\":%zu,\"centroid_b64\":\"", m);
-		pd_vec_add_b64(&b, h->cent + (size_t)c * h->d, h->d);
-		pd_buf_adds(&b, "\",\"radius\":");
-		write_num(&b, nd->radius);
-		pd_buf_adds(&b, ",\"radius_share\":");
-		write_num(&b, h->radius_share);
-		pd_buf_adds(&b, ",\"mean_sim\":");
-		write_num(&b, nd->mean_sim);
-		pd_buf_printf(&b, ",\"perf\":{\"n\":%d,\"median\":", np);
-		if (np) {
-			qsort(perf, (size_t)np, sizeof *perf, cmp_double);
-			write_num(&b, np % 2 ? perf[np / 2] : (perf[np / 2 - 1] + perf[np / 2]) / 2);
-		} else {
-			pd_buf_adds(&b, "null");
-		}
-		pd_buf_adds(&b, ",\"mean_log\":");
-		write_num(&b, nlog ? sumlog / nlog : NAN);
-		pd_buf_adds(&b, ",\"share_high\":");
-		write_num(&b, np ? (double)nhigh / np : NAN);
-		pd_buf_printf(&b, "},\"channels\":%d,\"label\":[", chans);
-		for (int k = 0; k < nl && k < nlabels; k++) {
-			const char *t = pd_strmap_key(terms, ls[k].id);
-			if (k)
-				pd_buf_addc(&b, ',');
-			pd_buf_add_json_string(&b, t, strlen(t));
-		}
-		pd_buf_adds(&b, "]}\n");
-		pd_buf_add(&cli_out, b.p, b.len);
+		pd_cluster_record_write(&cli_out, h, c, &s[c]);
 		cli.records_out++;
 		cli_record_done();
 	}
-	pd_buf_release(&b);
-	free(df);
-	free(cnt);
-	free(touched);
-	free(ls);
-	free(chstamp);
-	free(perf);
-	free(st);
-	free(ord);
+	pd_cl_summaries_free(s, h->n);
 }
 
 /*
@@ -567,7 +313,7 @@ typedef struct train {
 	unsigned char *kind;	/* per line: K_* (examine_video's answer for a video) */
 	size_t nlines, kcap;
 	float *X;		/* the videos to cluster: n x d */
-	vinfo *vi;
+	pd_cl_videos *vids;	/* what their summaries need */
 	size_t n, xcap;
 	int d;
 	unsigned long long old_clusters;
@@ -638,18 +384,10 @@ static void take_chunk(cli_chunk *c, void *ud)
 		if (t->n == t->xcap) {
 			t->xcap = t->xcap ? 2 * t->xcap : 1024;
 			t->X = xreallocarray(t->X, t->xcap * (size_t)t->d, sizeof *t->X);
-			t->vi = xreallocarray(t->vi, t->xcap, sizeof *t->vi);
 		}
 		memcpy(t->X + t->n * (size_t)t->d, A->embs + R->emb[i], (size_t)t->d * sizeof *t->X);
-		vinfo *v = &t->vi[t->n];
-		v->perf = R->perf[i];
-		v->channel = -1;
-		if (R->chan[i] >= 0) {
-			const char *c = A->str.p + R->chan[i];
-			int added;
-			v->channel = pd_strmap_intern(channels, c, strlen(c), &added);
-		}
-		take_terms(v, R->title[i] >= 0 ? A->str.p + R->title[i] : NULL);
+		pd_cl_videos_add(t->vids, R->title[i] >= 0 ? A->str.p + R->title[i] : NULL,
+				 R->chan[i] >= 0 ? A->str.p + R->chan[i] : NULL, R->perf[i]);
 		t->n++;
 		keep_line(t, line, len, k);
 	}
@@ -688,8 +426,7 @@ static const cli_ahead_ops train_ahead = { NULL, setup_chunk, parse_line, take_c
 typedef struct assign {
 	const pd_hier *h;
 	int d;
-	size_t *nnew, *beyond;	/* per node: videos placed, beyond its radius */
-	unsigned long long placed;
+	pd_drift drift;
 } assign;
 
 /* line i parsed (parse_line) and, a video of the hierarchy's dimension,
@@ -721,11 +458,7 @@ static void assign_chunk(cli_chunk *c, void *ud)
 			continue;
 		}
 		const int *nodes = R->nodes + (size_t)i * PD_NLEVELS;
-		int mc = nodes[PD_MICRO];
-		as->nnew[mc]++;
-		if (1.0f - R->msim[i] > as->h->node[mc].radius)
-			as->beyond[mc]++;
-		as->placed++;
+		pd_drift_add(&as->drift, as->h, nodes, R->msim[i]);
 		write_video(line, len, k == 2, as->h, nodes, R->msim[i]);
 	}
 }
@@ -736,39 +469,28 @@ static int run_assign(int argc, char **argv, const char *path)
 {
 	pd_hier h;
 	load_hier(path, &h);
-	assign as = { &h, h.d, xcalloc((size_t)h.n, sizeof(size_t)), xcalloc((size_t)h.n, sizeof(size_t)),
-		      0 };
-	size_t *nnew = as.nnew, *beyond = as.beyond;
+	assign as = { &h, h.d, { NULL, NULL, 0, 0 } };
+	pd_drift_init(&as.drift, &h);
+	const pd_drift *dr = &as.drift;
 	pd_input *in = cli_open_input(argc, argv);
 	cli_read_ahead(in, cli.unbuffered ? 1 : 1024, 8u << 20, &assign_ahead, &as);
 	pd_input_free(in);
-	unsigned long long placed = as.placed;
 	/* drift: one record per micro cluster that received videos */
-	unsigned long long tot_beyond = 0;
 	for (int c = h.level_start[PD_MICRO]; c < h.n; c++) {
-		if (!nnew[c])
+		if (!dr->n[c])
 			continue;
-		tot_beyond += beyond[c];
-		pd_buf_adds(&cli_out, "{\"type\":\"drift\",\"cluster\":");
-		pd_buf_add_json_string(&cli_out, h.node[c].id, strlen(h.node[c].id));
-		pd_buf_printf(&cli_out, ",\"level\":\"micro\",\"n\":%zu,\"beyond_radius\":%zu,\"share\":",
-			      nnew[c], beyond[c]);
-		write_num(&cli_out, (double)beyond[c] / (double)nnew[c]);
-		pd_buf_adds(&cli_out, ",\"radius\":");
-		write_num(&cli_out, h.node[c].radius);
-		pd_buf_adds(&cli_out, "}\n");
+		pd_drift_record_write(&cli_out, &h, c, dr->n[c], dr->beyond[c]);
 		cli.records_out++;
 		cli_record_done();
 	}
 	cli_metric_str("mode", "assign");
-	cli_metric_num("videos", (double)placed);
+	cli_metric_num("videos", (double)dr->placed);
 	cli_metric_num("unclustered", (double)unclustered);
-	cli_metric_num("drift_share", placed ? (double)tot_beyond / (double)placed : 0);
+	cli_metric_num("drift_share", dr->placed ? (double)dr->beyond_total / (double)dr->placed : 0);
 	cli_metric_num("clusters_macro", h.level_count[PD_MACRO]);
 	cli_metric_num("clusters_meso", h.level_count[PD_MESO]);
 	cli_metric_num("clusters_micro", h.level_count[PD_MICRO]);
-	free(nnew);
-	free(beyond);
+	pd_drift_release(&as.drift);
 	pd_hier_release(&h);
 	return cli_finish();
 }
@@ -910,8 +632,7 @@ int main(int argc, char **argv)
 	pd_err sp_err;
 	if (!t.fingerprint && !(t.spill = pd_tmpfile(&sp_err)))
 		cli_fatal_err(&sp_err);
-	terms = pd_strmap_new();
-	channels = pd_strmap_new();
+	t.vids = pd_cl_videos_new();
 	pd_input *in = cli_open_input(argc - optind, argv + optind);
 	cli_read_ahead(in, 1024, 8u << 20, &train_ahead, &t);
 	pd_input_free(in);
@@ -961,7 +682,7 @@ int main(int argc, char **argv)
 		fclose(t.spill);
 	free(t.kind);
 	if (t.n) {
-		write_clusters(&h, memb, t.vi, t.n, nlabels, high);
+		write_clusters(&h, memb, t.vids, nlabels, high);
 		cli_metric_num("videos", (double)t.n);
 		cli_metric_num("levels", pd_hier_depth(&h));
 		for (int L = 0; L < PD_NLEVELS; L++) {
@@ -985,10 +706,6 @@ int main(int argc, char **argv)
 		pd_hier_release(&prev);
 	free(memb);
 	free(sim);
-	free(t.vi);
-	free(tid);
-	pd_etok_release(&tok);
-	pd_strmap_free(terms);
-	pd_strmap_free(channels);
+	pd_cl_videos_free(t.vids);
 	return cli_finish();
 }

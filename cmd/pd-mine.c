@@ -18,7 +18,6 @@
 #include "../lib/mine.h"
 #include "../lib/cluster.h"
 #include "../lib/video.h"
-#include <gsl/gsl_errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,7 +132,6 @@ static void emit_video(const char *line, size_t len, int mark)
 int main(int argc, char **argv)
 {
 	cli_init("pd-mine", "mine", usage);
-	gsl_set_error_handler_off();	/* lib/stats checks its arguments; never abort inside GSL */
 	pd_mine_opts o;
 	pd_mine_opts_default(&o);
 	int c;

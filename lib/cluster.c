@@ -12,11 +12,19 @@
  * The seed of each split is derived from --seed, the level and the parent's
  * position, so a split does not depend on how many random numbers other
  * splits drew.
+ *
+ * The summaries a cluster record carries (label terms, perf, channels) are
+ * computed here from what pd_cl_videos kept of each member, and the records
+ * of this module's shapes (cluster, drift, a video's "cluster") are written
+ * here too, beside their reader, so that pd-cluster only moves bytes.
  */
 #include "pd.h"
 #include "cluster.h"
+#include "sort.h"
 #include "kmeans.h"
 #include "strmap.h"
+#include "embedtok.h"
+#include "text.h"
 #include "blas.h"
 #include <math.h>
 #include <pthread.h>
@@ -53,7 +61,15 @@ void pd_hier_init(pd_hier *h, int d)
 	h->radius_share = 0.9;
 }
 
-static void pend_clear(void);
+/* the parent ids of a load, freed (pd_hier_finish, or a load abandoned) */
+static void pend_clear(pd_hier *h)
+{
+	if (h->parent_ids)
+		for (int i = 0; i < h->n; i++)
+			free(h->parent_ids[i]);
+	free(h->parent_ids);
+	h->parent_ids = NULL;
+}
 
 void pd_hier_release(pd_hier *h)
 {
@@ -61,7 +77,7 @@ void pd_hier_release(pd_hier *h)
 		free(h->node[i].id);
 		free(h->node[i].label);
 	}
-	pend_clear();	/* a load abandoned before pd_hier_finish */
+	pend_clear(h);	/* a load abandoned before pd_hier_finish */
 	free(h->node);
 	free(h->cent);
 	memset(h, 0, sizeof *h);
@@ -648,22 +664,6 @@ int pd_hier_find(const pd_hier *h, const char *id)
 
 /* ---- loading ---- */
 
-typedef struct pending {
-	char *parent_id;
-	int order;
-} pending;
-
-static pending *pend;	/* parallel to h->node while loading (one load at a time) */
-static int npend;
-
-static void pend_clear(void)
-{
-	for (int i = 0; i < npend; i++)
-		free(pend[i].parent_id);
-	free(pend);
-	pend = NULL;
-	npend = 0;
-}
 
 int pd_hier_add(pd_hier *h, int level, const char *id, const char *parent_id,
 		const float *centroid, int d, float radius, size_t size, pd_err *err)
@@ -683,24 +683,25 @@ int pd_hier_add(pd_hier *h, int level, const char *id, const char *parent_id,
 	h->node[i].id = xstrdup(id);
 	h->node[i].radius = radius;
 	h->node[i].size = size;
-	pend = xreallocarray(pend, (size_t)h->n, sizeof *pend);
-	pend[i].parent_id = parent_id && *parent_id ? xstrdup(parent_id) : NULL;
-	pend[i].order = i;
-	npend = h->n;
+	h->parent_ids = xreallocarray(h->parent_ids, (size_t)h->n, sizeof *h->parent_ids);
+	h->parent_ids[i] = parent_id && *parent_id ? xstrdup(parent_id) : NULL;
 	return 0;
 }
 
-static const pd_hier *sort_h;
-static const int *sort_parent_pos;
+typedef struct load_order {
+	const pd_hier *h;
+	const int *parent_pos;
+} load_order;
 
-static int cmp_load(const void *pa, const void *pb)
+static int cmp_load(const void *pa, const void *pb, void *ctx)
 {
+	const load_order *lo = ctx;
 	int a = *(const int *)pa, b = *(const int *)pb;
-	const pd_cl_node *x = &sort_h->node[a], *y = &sort_h->node[b];
+	const pd_cl_node *x = &lo->h->node[a], *y = &lo->h->node[b];
 	if (x->level != y->level)
 		return x->level - y->level;
-	int px = x->parent >= 0 ? sort_parent_pos[x->parent] : -1;
-	int py = y->parent >= 0 ? sort_parent_pos[y->parent] : -1;
+	int px = x->parent >= 0 ? lo->parent_pos[x->parent] : -1;
+	int py = y->parent >= 0 ? lo->parent_pos[y->parent] : -1;
 	if (px != py)
 		return px < py ? -1 : 1;
 	return a < b ? -1 : a > b;
@@ -722,12 +723,13 @@ int pd_hier_finish(pd_hier *h, pd_err *err)
 		}
 	}
 	for (int i = 0; i < n; i++) {
-		if (!pend[i].parent_id)
+		const char *pid = h->parent_ids ? h->parent_ids[i] : NULL;
+		if (!pid)
 			continue;
-		int p = pd_strmap_find(ids, pend[i].parent_id, strlen(pend[i].parent_id));
+		int p = pd_strmap_find(ids, pid, strlen(pid));
 		if (p < 0 || h->node[p].level != h->node[i].level - 1) {
 			rc = pd_err_set(err, PD_EUSAGE, "cluster '%s': parent '%s' is not a %s cluster",
-					h->node[i].id, pend[i].parent_id,
+					h->node[i].id, pid,
 					pd_level_name[h->node[i].level - 1]);
 			goto out;
 		}
@@ -739,11 +741,10 @@ int pd_hier_finish(pd_hier *h, pd_err *err)
 	int *pos = xmalloc((size_t)n * sizeof *pos);
 	for (int i = 0; i < n; i++)
 		ord[i] = pos[i] = i;
-	sort_h = h;
-	sort_parent_pos = pos;
+	load_order lo = { h, pos };
 	for (int L = 0; L < PD_NLEVELS; L++) {
 		/* positions of the nodes of levels < L are final after each pass */
-		qsort(ord, (size_t)n, sizeof *ord, cmp_load);
+		pd_qsort_r(ord, (size_t)n, sizeof *ord, cmp_load, &lo);
 		for (int i = 0; i < n; i++)
 			pos[ord[i]] = i;
 	}
@@ -791,7 +792,7 @@ int pd_hier_finish(pd_hier *h, pd_err *err)
 			goto out;
 		}
 out:
-	pend_clear();
+	pend_clear(h);
 	pd_strmap_free(ids);
 	return rc;
 }
@@ -1041,4 +1042,376 @@ int pd_hier_match_previous(pd_hier *h, const pd_hier *prev, double min_sim)
 	free(newid);
 	pd_strmap_free(used);
 	return kept;
+}
+
+/* ---- summaries: what a cluster record says of its members ---- */
+
+struct pd_cl_videos {
+	pd_strmap *terms, *channels;
+	pd_etok tok;			/* reused */
+	int *tid;			/* every video's label terms, one after another */
+	size_t ntid, tidcap;
+	size_t *t0;			/* per video: its terms are tid[t0[i] .. t0[i + 1]) */
+	int *channel;			/* per video: channel index, -1 for none */
+	double *perf;
+	size_t n, cap;
+};
+
+/* a word a label leaves out: one character, a number, or a label stop word (text.h) */
+static int label_skips(const char *w, size_t n)
+{
+	if (n < 2)
+		return 1;
+	size_t i = 0;
+	while (i < n && w[i] >= '0' && w[i] <= '9')
+		i++;
+	if (i == n)
+		return 1;
+	return (pd_text_stopword_use(w, n) & PD_STOP_LABEL) != 0;
+}
+
+pd_cl_videos *pd_cl_videos_new(void)
+{
+	pd_cl_videos *v = xcalloc(1, sizeof *v);
+	pd_etok tok = PD_ETOK_INIT;
+	v->tok = tok;
+	v->terms = pd_strmap_new();
+	v->channels = pd_strmap_new();
+	return v;
+}
+
+void pd_cl_videos_add(pd_cl_videos *v, const char *title, const char *channel, double perf)
+{
+	if (v->n == v->cap) {
+		v->cap = v->cap ? 2 * v->cap : 1024;
+		v->t0 = xreallocarray(v->t0, v->cap + 1, sizeof *v->t0);
+		v->channel = xreallocarray(v->channel, v->cap, sizeof *v->channel);
+		v->perf = xreallocarray(v->perf, v->cap, sizeof *v->perf);
+	}
+	size_t i = v->n++;
+	v->perf[i] = perf;
+	v->channel[i] = -1;
+	if (channel) {
+		int added;
+		v->channel[i] = pd_strmap_intern(v->channels, channel, strlen(channel), &added);
+	}
+	v->t0[i] = v->ntid;
+	if (title) {
+		int nw = pd_etok_split(&v->tok, title, strlen(title));
+		for (int k = 0; k < nw; k++) {
+			const char *w = pd_etok_at(&v->tok, k);
+			if (label_skips(w, v->tok.len[k]))
+				continue;
+			int added;
+			int id = pd_strmap_intern(v->terms, w, v->tok.len[k], &added);
+			int dup = 0;
+			for (size_t j = v->t0[i]; j < v->ntid; j++)
+				dup |= v->tid[j] == id;
+			if (dup)
+				continue;
+			if (v->ntid == v->tidcap) {
+				v->tidcap = v->tidcap ? 2 * v->tidcap : 65536;
+				v->tid = xreallocarray(v->tid, v->tidcap, sizeof *v->tid);
+			}
+			v->tid[v->ntid++] = id;
+		}
+	}
+	v->t0[i + 1] = v->ntid;
+}
+
+size_t pd_cl_videos_count(const pd_cl_videos *v)
+{
+	return v->n;
+}
+
+void pd_cl_videos_free(pd_cl_videos *v)
+{
+	if (!v)
+		return;
+	pd_strmap_free(v->terms);
+	pd_strmap_free(v->channels);
+	pd_etok_release(&v->tok);
+	free(v->tid);
+	free(v->t0);
+	free(v->channel);
+	free(v->perf);
+	free(v);
+}
+
+typedef struct lscore {
+	int id;
+	double score;
+} lscore;
+
+/* label terms: higher score first, then by the term's text */
+static int cmp_lscore(const void *a, const void *b, void *ctx)
+{
+	const pd_strmap *terms = ctx;
+	const lscore *x = a, *y = b;
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	return strcmp(pd_strmap_key(terms, x->id), pd_strmap_key(terms, y->id));
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+pd_cl_summary *pd_hier_summarise(const pd_hier *h, const int *memb, const pd_cl_videos *v,
+				 int nlabels, double high)
+{
+	size_t n = v->n;
+	int V = pd_strmap_size(v->terms), nch = pd_strmap_size(v->channels);
+	const int *tid = v->tid;
+	int *df = xcalloc((size_t)V + 1, sizeof *df);
+	for (size_t j = 0; j < v->ntid; j++)
+		df[tid[j]]++;
+	int *cnt = xcalloc((size_t)V + 1, sizeof *cnt);
+	int *touched = xmalloc(((size_t)V + 1) * sizeof *touched);
+	lscore *ls = xmalloc(((size_t)V + 1) * sizeof *ls);
+	int *chstamp = xcalloc((size_t)nch + 1, sizeof *chstamp);
+	double *perf = xmalloc((n + 1) * sizeof *perf);
+	/* members of every node, grouped (node order) */
+	size_t *st = xcalloc((size_t)h->n + 1, sizeof *st);
+	size_t *ord = xmalloc((n * PD_NLEVELS + 1) * sizeof *ord);
+	for (size_t i = 0; i < n; i++)
+		for (int L = 0; L < PD_NLEVELS; L++)
+			st[memb[i * PD_NLEVELS + L] + 1]++;
+	for (int c = 0; c < h->n; c++)
+		st[c + 1] += st[c];
+	size_t *pos = xmalloc(((size_t)h->n + 1) * sizeof *pos);
+	memcpy(pos, st, (size_t)h->n * sizeof *pos);
+	for (size_t i = 0; i < n; i++)
+		for (int L = 0; L < PD_NLEVELS; L++)
+			ord[pos[memb[i * PD_NLEVELS + L]]++] = i;
+	free(pos);
+
+	pd_cl_summary *out = xcalloc((size_t)h->n + 1, sizeof *out);
+	for (int c = 0; c < h->n; c++) {
+		pd_cl_summary *s = &out[c];
+		size_t m = st[c + 1] - st[c];
+		const size_t *mi = ord + st[c];
+		int nt = 0, np = 0, chans = 0;
+		double sumlog = 0;
+		int nlog = 0, nhigh = 0;
+		for (size_t k = 0; k < m; k++) {
+			size_t i = mi[k];
+			for (size_t j = v->t0[i]; j < v->t0[i + 1]; j++)
+				if (!cnt[tid[j]]++)
+					touched[nt++] = tid[j];
+			int ch = v->channel[i];
+			if (ch >= 0 && chstamp[ch] != c + 1) {
+				chstamp[ch] = c + 1;
+				chans++;
+			}
+			double p = v->perf[i];
+			if (isfinite(p)) {
+				perf[np++] = p;
+				if (p > 0) {
+					sumlog += log(p);
+					nlog++;
+				}
+				nhigh += p >= high;
+			}
+		}
+		/* labels: terms over-represented in the cluster, weighted by count */
+		int nl = 0;
+		for (int t = 0; t < nt; t++) {
+			int id = touched[t];
+			double in = cnt[id];
+			if (in >= 2 || m < 4) {
+				double lift = (in / (double)m) / ((double)df[id] / (double)n);
+				ls[nl].id = id;
+				ls[nl].score = in * log(lift > 1 ? lift : 1) + 1e-9 * in;
+				nl++;
+			}
+			cnt[id] = 0;
+		}
+		pd_qsort_r(ls, (size_t)nl, sizeof *ls, cmp_lscore, v->terms);
+		s->size = m;
+		s->nperf = np;
+		s->median = NAN;
+		if (np) {
+			qsort(perf, (size_t)np, sizeof *perf, cmp_double);
+			s->median = np % 2 ? perf[np / 2] : (perf[np / 2 - 1] + perf[np / 2]) / 2;
+		}
+		s->mean_log = nlog ? sumlog / nlog : NAN;
+		s->share_high = np ? (double)nhigh / np : NAN;
+		s->channels = chans;
+		s->nlabel = nl < nlabels ? nl : nlabels;
+		s->label = xmalloc(((size_t)s->nlabel + 1) * sizeof *s->label);
+		for (int k = 0; k < s->nlabel; k++)
+			s->label[k] = xstrdup(pd_strmap_key(v->terms, ls[k].id));
+	}
+	free(df);
+	free(cnt);
+	free(touched);
+	free(ls);
+	free(chstamp);
+	free(perf);
+	free(st);
+	free(ord);
+	return out;
+}
+
+void pd_cl_summaries_free(pd_cl_summary *s, int n)
+{
+	if (!s)
+		return;
+	for (int c = 0; c < n; c++) {
+		for (int k = 0; k < s[c].nlabel; k++)
+			free(s[c].label[k]);
+		free(s[c].label);
+	}
+	free(s);
+}
+
+/* ---- writing: cluster records, drift records, a video's clusters ---- */
+
+/* a number as pd-cluster has always written it: integers plain, else 6 digits, null if not finite */
+static void write_num(pd_buf *b, double v)
+{
+	if (!isfinite(v))
+		pd_buf_adds(b, "null");
+	else if (v == floor(v) && fabs(v) < 1e15)
+		pd_buf_printf(b, "%.0f", v);
+	else
+		pd_buf_printf(b, "%.6g", v);
+}
+
+static void add_str(pd_buf *b, const char *s)
+{
+	pd_buf_add_json_string(b, s, strlen(s));
+}
+
+void pd_cluster_record_write(pd_buf *b, const pd_hier *h, int c, const pd_cl_summary *s)
+{
+	const pd_cl_node *nd = &h->node[c];
+	pd_buf_adds(b, "{\"type\":\"cluster\",\"id\":");
+	add_str(b, nd->id);
+	pd_buf_printf(b, ",\"level\":\"%s\",\"parent\":", pd_level_name[nd->level]);
+	if (nd->parent >= 0)
+		add_str(b, h->node[nd->parent].id);
+	else
+		pd_buf_adds(b, "null");
+	pd_buf_printf(b, ",\"size\":%zu,\"centroid_b64\":\"", s->size);
+	pd_vec_add_b64(b, h->cent + (size_t)c * h->d, h->d);
+	pd_buf_adds(b, "\",\"radius\":");
+	write_num(b, nd->radius);
+	pd_buf_adds(b, ",\"radius_share\":");
+	write_num(b, h->radius_share);
+	pd_buf_adds(b, ",\"mean_sim\":");
+	write_num(b, nd->mean_sim);
+	pd_buf_printf(b, ",\"perf\":{\"n\":%d,\"median\":", s->nperf);
+	write_num(b, s->median);
+	pd_buf_adds(b, ",\"mean_log\":");
+	write_num(b, s->mean_log);
+	pd_buf_adds(b, ",\"share_high\":");
+	write_num(b, s->share_high);
+	pd_buf_printf(b, "},\"channels\":%d,\"label\":[", s->channels);
+	for (int k = 0; k < s->nlabel; k++) {
+		if (k)
+			pd_buf_addc(b, ',');
+		add_str(b, s->label[k]);
+	}
+	pd_buf_adds(b, "]}\n");
+}
+
+void pd_drift_init(pd_drift *d, const pd_hier *h)
+{
+	d->n = xcalloc((size_t)h->n + 1, sizeof *d->n);
+	d->beyond = xcalloc((size_t)h->n + 1, sizeof *d->beyond);
+	d->placed = d->beyond_total = 0;
+}
+
+void pd_drift_add(pd_drift *d, const pd_hier *h, const int nodes[PD_NLEVELS], float micro_sim)
+{
+	int mc = nodes[PD_MICRO];
+	d->n[mc]++;
+	if (1.0f - micro_sim > h->node[mc].radius) {
+		d->beyond[mc]++;
+		d->beyond_total++;
+	}
+	d->placed++;
+}
+
+void pd_drift_release(pd_drift *d)
+{
+	free(d->n);
+	free(d->beyond);
+	d->n = d->beyond = NULL;
+}
+
+void pd_drift_record_write(pd_buf *b, const pd_hier *h, int c, size_t n, size_t beyond)
+{
+	pd_buf_adds(b, "{\"type\":\"drift\",\"cluster\":");
+	add_str(b, h->node[c].id);
+	pd_buf_printf(b, ",\"level\":\"%s\",\"n\":%zu,\"beyond_radius\":%zu,\"share\":",
+		      pd_level_name[h->node[c].level], n, beyond);
+	write_num(b, (double)beyond / (double)n);
+	pd_buf_adds(b, ",\"radius\":");
+	write_num(b, h->node[c].radius);
+	pd_buf_adds(b, "}\n");
+}
+
+typedef struct splice {
+	pd_buf *out;
+	int first;
+	const char *s;
+} splice;
+
+static int splice_cb(const pd_jmember *m, void *ud)
+{
+	splice *sp = ud;
+	if ((m->keylen == 7 && !memcmp(m->key, "cluster", 7)) ||
+	    (m->keylen == 11 && !memcmp(m->key, "cluster_sim", 11)))
+		return 0;
+	if (!sp->first)
+		pd_buf_addc(sp->out, ',');
+	sp->first = 0;
+	pd_buf_add(sp->out, sp->s + m->start, m->end - m->start);
+	return 0;
+}
+
+int pd_cluster_video_write(pd_buf *out, const char *line, size_t len, int had_cluster,
+			   const pd_hier *h, const int nodes[PD_NLEVELS], float sim, pd_err *err)
+{
+	size_t end = len;
+	while (end > 0 && line[end - 1] != '}')
+		end--;
+	if (!had_cluster && end >= 2) {
+		size_t last = end - 1;
+		while (last > 1 && (line[last - 1] == ' ' || line[last - 1] == '\t' ||
+				    line[last - 1] == '\r' || line[last - 1] == '\n'))
+			last--;
+		pd_buf_add(out, line, end - 1);
+		if (line[last - 1] != '{')
+			pd_buf_addc(out, ',');
+	} else {
+		size_t at = out->len;
+		splice sp = { out, 1, line };
+		pd_buf_addc(out, '{');
+		if (pd_json_members(line, len, splice_cb, &sp, err) < 0) {
+			out->len = at;
+			out->p[at] = '\0';
+			return -1;
+		}
+		if (!sp.first)
+			pd_buf_addc(out, ',');
+	}
+	pd_buf_adds(out, "\"cluster\":{");
+	for (int L = 0; L < PD_NLEVELS; L++) {
+		if (L)
+			pd_buf_addc(out, ',');
+		pd_buf_addc(out, '"');
+		pd_buf_adds(out, pd_level_name[L]);
+		pd_buf_adds(out, "\":");
+		add_str(out, h->node[nodes[L]].id);
+	}
+	pd_buf_adds(out, "},\"cluster_sim\":");
+	write_num(out, sim);
+	pd_buf_adds(out, "}\n");
+	return 0;
 }

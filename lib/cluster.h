@@ -24,12 +24,18 @@
  * hierarchical ("m3", "m3.2", "m3.2.5", children numbered by size,
  * largest first); pd_hier_match_previous carries ids over from a previous
  * hierarchy.
+ *
+ * The module owns the "cluster" and "drift" records and a video's "cluster"
+ * and "cluster_sim" fields: read with pd_hier_add_record, written with
+ * pd_cluster_record_write (summaries from pd_hier_summarise),
+ * pd_drift_record_write and pd_cluster_video_write.
  */
 #ifndef PD_CLUSTER_H
 #define PD_CLUSTER_H
 #include <stddef.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
+#include "buf.h"
 #include "err.h"
 
 enum { PD_MACRO = 0, PD_MESO = 1, PD_MICRO = 2, PD_NLEVELS = 3 };
@@ -56,6 +62,8 @@ typedef struct pd_hier {
 	float *cent;		/* n x d, unit rows */
 	int level_start[PD_NLEVELS], level_count[PD_NLEVELS];
 	double radius_share;
+	char **parent_ids;	/* private to cluster.c: each node's parent id while loading
+				   (pd_hier_add .. pd_hier_finish), else NULL */
 } pd_hier;
 
 typedef struct pd_hier_opts {
@@ -157,5 +165,83 @@ int pd_hier_match_previous(pd_hier *h, const pd_hier *prev, double min_sim);
 int pd_hier_find(const pd_hier *h, const char *id);
 
 void pd_hier_release(pd_hier *h);
+
+/*
+ * Summaries: what a cluster record says of its members besides the
+ * geometry — a label of distinctive title terms, how their videos perform,
+ * how many channels they span.
+ *
+ * pd_cl_videos holds what the summaries need of each clustered video, added
+ * with pd_cl_videos_add in the order of the rows given to pd_hier_build: the
+ * terms of its title (cut by embedtok.h, as the text model cuts them; words
+ * of one byte, numbers and label stop words, text.h PD_STOP_LABEL, left out;
+ * each term once per title), its channel (NULL: none) and its perf (NAN:
+ * none).  Strings are copied.
+ */
+typedef struct pd_cl_videos pd_cl_videos;
+pd_cl_videos *pd_cl_videos_new(void);
+void pd_cl_videos_add(pd_cl_videos *v, const char *title, const char *channel, double perf);
+size_t pd_cl_videos_count(const pd_cl_videos *v);
+void pd_cl_videos_free(pd_cl_videos *v);
+
+typedef struct pd_cl_summary {
+	size_t size;		/* members */
+	int nperf;		/* members with a finite perf */
+	double median;		/* their median perf (mean of the middle two), NAN if none */
+	double mean_log;	/* mean log perf of members with perf > 0, NAN if none */
+	double share_high;	/* share of the nperf with perf >= high, NAN if none */
+	int channels;		/* distinct channels among members */
+	int nlabel;
+	char **label;		/* owned: up to nlabels terms, most distinctive first */
+} pd_cl_summary;
+
+/*
+ * pd_hier_summarise: the summary of every node of h (h->n of them, in node
+ * order) from its members: memb as pd_hier_build gave it for the
+ * pd_cl_videos_count(v) videos of v.  Label terms are those in at least two
+ * members (any, in a cluster of fewer than 4), ranked by count * log(lift),
+ * lift = the term's share of members over its share of all videos (taken as
+ * 1 when below), ties to the more frequent, then in byte order; the first
+ * nlabels are kept.  Free with pd_cl_summaries_free(s, h->n).
+ */
+pd_cl_summary *pd_hier_summarise(const pd_hier *h, const int *memb, const pd_cl_videos *v,
+				 int nlabels, double high);
+void pd_cl_summaries_free(pd_cl_summary *s, int n);
+
+/*
+ * Drift (pd-cluster --assign): how many videos each micro cluster receives
+ * and how many of them lie beyond its radius (cosine distance 1 - sim >
+ * radius).  pd_drift_init sizes d for h; pd_drift_add counts one video
+ * placed at nodes (pd_hier_place) with similarity micro_sim to its micro
+ * cluster; pd_drift_release frees.
+ */
+typedef struct pd_drift {
+	size_t *n, *beyond;		/* per node of h (micro nodes only are counted) */
+	unsigned long long placed, beyond_total;
+} pd_drift;
+void pd_drift_init(pd_drift *d, const pd_hier *h);
+void pd_drift_add(pd_drift *d, const pd_hier *h, const int nodes[PD_NLEVELS], float micro_sim);
+void pd_drift_release(pd_drift *d);
+
+/*
+ * Writing, the other half of pd_hier_add_record (one owner for the shapes):
+ *
+ * pd_cluster_record_write: node c's "cluster" record (one line, newline
+ * included) appended to b, with its summary s.
+ *
+ * pd_drift_record_write: a "drift" record of node c: n videos placed into
+ * it by --assign, beyond of them further than its radius.
+ *
+ * pd_cluster_video_write: a video line (line[0..len), no newline) appended
+ * to out with "cluster" (the ids of nodes[], one per level) and
+ * "cluster_sim" (sim) added at its end.  A line that already has either
+ * (had_cluster) is rebuilt member by member without them; otherwise it is
+ * copied up to its closing brace.  Returns 0, or -1 with err when a line
+ * with had_cluster is not a JSON object (out unchanged).
+ */
+void pd_cluster_record_write(pd_buf *b, const pd_hier *h, int c, const pd_cl_summary *s);
+void pd_drift_record_write(pd_buf *b, const pd_hier *h, int c, size_t n, size_t beyond);
+int pd_cluster_video_write(pd_buf *out, const char *line, size_t len, int had_cluster,
+			   const pd_hier *h, const int nodes[PD_NLEVELS], float sim, pd_err *err);
 
 #endif

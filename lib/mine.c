@@ -25,6 +25,7 @@
 #include "pd.h"
 #include "features.h"
 #include "stats.h"
+#include "sort.h"
 #include "strmap.h"
 #include "text.h"
 #include "pattern.h"
@@ -1135,10 +1136,9 @@ static int cmp_res_alias(const void *x, const void *y)
 	return strcmp(a->ftext, b->ftext);
 }
 
-static const pd_miner *sort_m;
-
-static int cmp_cluster(const void *x, const void *y)
+static int cmp_cluster(const void *x, const void *y, void *ctx)
 {
+	const pd_miner *sort_m = ctx;
 	const clu *a = &sort_m->c[*(const int *)x], *b = &sort_m->c[*(const int *)y];
 	int la = a->level < 0 ? 3 : a->level, lb = b->level < 0 ? 3 : b->level;
 	if (la != lb)
@@ -1146,8 +1146,9 @@ static int cmp_cluster(const void *x, const void *y)
 	return strcmp(a->id, b->id);
 }
 
-static int cmp_size_desc(const void *x, const void *y)
+static int cmp_size_desc(const void *x, const void *y, void *ctx)
 {
+	const pd_miner *sort_m = ctx;
 	const clu *a = &sort_m->c[*(const int *)x], *b = &sort_m->c[*(const int *)y];
 	if (a->nmem != b->nmem)
 		return b->nmem - a->nmem;
@@ -1334,7 +1335,6 @@ int pd_miner_run(pd_miner *m, pd_err *err)
 	if (!m->holdout_done)
 		pd_miner_holdout(m);
 	finalise(m);
-	sort_m = m;
 	m->order = xmalloc((size_t)(m->nc ? m->nc : 1) * sizeof *m->order);
 	m->work = xmalloc((size_t)(m->nc ? m->nc : 1) * sizeof *m->work);
 	shard_plan(m);
@@ -1343,8 +1343,8 @@ int pd_miner_run(pd_miner *m, pd_err *err)
 		if (m->c[i].mine && m->c[i].nmem >= m->o.min_cluster)
 			m->work[m->nwork++] = i;
 	}
-	qsort(m->order, (size_t)m->nc, sizeof *m->order, cmp_cluster);
-	qsort(m->work, (size_t)m->nwork, sizeof *m->work, cmp_size_desc);
+	pd_qsort_r(m->order, (size_t)m->nc, sizeof *m->order, cmp_cluster, m);
+	pd_qsort_r(m->work, (size_t)m->nwork, sizeof *m->work, cmp_size_desc, m);
 	int nth = m->o.threads > m->nwork ? (m->nwork ? m->nwork : 1) : m->o.threads;
 	pthread_t th[16];
 	if (nth > 16)

@@ -18,7 +18,9 @@
  *   http     libcurl with retries            youtube  the YouTube Data API source
  *   synth    planted synthetic video sets    embedtok, tfidf, svd  the local text model
  *   embed_openai  OpenAI-compatible embeddings
- *   kmeans, cluster  spherical k-means and the macro/meso/micro hierarchy
+ *   kmeans, cluster  spherical k-means and the macro/meso/micro hierarchy (its
+ *            summaries, cluster and drift records)
+ *   sort     qsort with a context (pd_qsort_r): comparators need no globals
  *   text, features  tokens and the feature predicates (one implementation)
  *   stats    exact and rank tests, intervals  mine    mining inside clusters
  *   pattern  a pattern's effect: one check, one wording (mine, validate, store, match)

@@ -6,14 +6,37 @@
  * The rank test is the textbook normal approximation: with the support pd
  * requires (>= 10 videos with a feature, clusters of >= 30) it is accurate to
  * the precision a p-value needs, and exact enumeration would cost far more.
+ *
+ * GSL's default error handler aborts the process.  This module is the one
+ * door to GSL, so it owns that setting: every function that calls GSL first
+ * passes through gsl_ready(), which switches the handler off once
+ * (pthread_once, so threads may race to the first call); the arguments are
+ * checked here, and a GSL error then gives GSL's return value instead of an
+ * abort.  The handler is process-wide (a GSL setting, not ours): a program
+ * that wants its own must set it after its first call into this module.
  */
 #include "stats.h"
 #include "alloc.h"
 #include "blas.h"
 #include <gsl/gsl_cdf.h>
+#include <gsl/gsl_errno.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+static pthread_once_t gsl_once = PTHREAD_ONCE_INIT;
+
+static void gsl_quiet(void)
+{
+	gsl_set_error_handler_off();
+}
+
+/* before any call into GSL: its aborting handler off, once per process */
+static void gsl_ready(void)
+{
+	pthread_once(&gsl_once, gsl_quiet);
+}
 
 double pd_fisher_greater(long a, long b, long c, long d)
 {
@@ -23,6 +46,7 @@ double pd_fisher_greater(long a, long b, long c, long d)
 	unsigned K = (unsigned)(a + c), F = (unsigned)(b + d), t = (unsigned)(a + b);
 	if (a == 0)
 		return 1.0;
+	gsl_ready();
 	double p = gsl_cdf_hypergeometric_Q((unsigned)(a - 1), K, F, t);
 	return p < 0 ? 0 : p > 1 ? 1 : p;
 }
@@ -32,6 +56,7 @@ double pd_fisher_less(long a, long b, long c, long d)
 	if (a < 0 || b < 0 || c < 0 || d < 0)
 		return 1.0;	/* not a table */
 	unsigned K = (unsigned)(a + c), F = (unsigned)(b + d), t = (unsigned)(a + b);
+	gsl_ready();
 	double p = gsl_cdf_hypergeometric_P((unsigned)a, K, F, t);
 	return p < 0 ? 0 : p > 1 ? 1 : p;
 }
@@ -46,6 +71,7 @@ double pd_lift(long a, long b, long c, long d)
 
 double pd_norm_quantile(double p)
 {
+	gsl_ready();
 	return gsl_cdf_ugaussian_Pinv(p);
 }
 
@@ -137,6 +163,7 @@ double pd_mw_from_ranks(double rank_sum_x, size_t nx, size_t ny, double tie_term
 		return 1.0;
 	double diff = U - n1 * n2 / 2;
 	double z = greater ? (diff - 0.5) / sqrt(var) : (-diff - 0.5) / sqrt(var);
+	gsl_ready();
 	return gsl_cdf_ugaussian_Q(z);
 }
 
@@ -197,6 +224,7 @@ void pd_hl_shift(const double *x, size_t nx, const double *y, size_t ny, double 
 	/* the median of the differences: the mean of the two middle ones when M is even */
 	double m1 = kth_diff(x, nx, y, ny, floor((M + 1) / 2)), m2 = kth_diff(x, nx, y, ny, floor(M / 2) + 1);
 	*est = (m1 + m2) / 2;
+	gsl_ready();
 	double z = gsl_cdf_ugaussian_Pinv(1 - alpha / 2);
 	double k = floor(M / 2 - z * sqrt(M * (double)(nx + ny + 1) / 12));
 	if (k < 1)

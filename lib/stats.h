@@ -13,7 +13,9 @@
  * (normal approximation with continuity correction), the lift
  * P(high | feature) / P(high | cluster) with a confidence interval, Wilson
  * intervals, medians and quantiles.  Pure functions: no allocation visible to
- * the caller except where stated, no state.
+ * the caller except where stated, no state of ours; the first call into GSL
+ * switches GSL's aborting error handler off for the process (stats.c), so no
+ * caller needs to.
  */
 #ifndef PD_STATS_H
 #define PD_STATS_H

@@ -175,48 +175,88 @@ void pd_words_release(pd_words *w)
 }
 
 /*
- * English stop words (NLTK's list without "how", so that "how to", the
- * contract's own example n-gram, is a candidate), and the commonest
- * function words of the other languages of trending titles (Spanish,
- * French, Portuguese, Hindi and Indonesian in Latin script, Tagalog): an
- * n-gram made only of these says nothing an analyst can use ("de", "en").
- * Sorted for bsearch.
+ * The one stop-word list of pd, with two uses marked per word:
+ *
+ *   NG n-grams (pd_text_is_stopword): English (NLTK's list without "how", so
+ *      that "how to", the contract's own example n-gram, is a candidate) and
+ *      the commonest function words of the other languages of trending
+ *      titles (Spanish, French, Portuguese, Hindi and Indonesian in Latin
+ *      script, Tagalog): an n-gram made only of these says nothing an
+ *      analyst can use ("de", "en").
+ *   LB cluster labels (pd-cluster's "label", lib/cluster.c): a shorter set of
+ *      the commonest function words, since a label is read by a person and
+ *      rarer words ("about", "ki") still tell niches apart; plus words that
+ *      fill titles without naming a topic, which an n-gram may keep ("how",
+ *      "vs", "ft", "feat", "official", "video") and German articles.
+ *
+ * The two uses were written apart and have been published as they are, so
+ * the marks keep each use's words exactly (outputs unchanged).  Sorted by
+ * bytes for bsearch.
  */
-static const char *const stopwords[] = {
-	"a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are",
-	"as", "at", "au", "be", "because", "been", "before", "being", "below", "between", "both",
-	"but", "by", "can", "con", "could", "da", "dan", "de", "del", "des", "di", "did", "do",
-	"does", "doing", "down", "du", "during", "e", "each", "el", "en", "et", "few", "for", "from",
-	"further", "had", "hai", "has", "have", "having", "he", "her", "here", "hers", "herself",
-	"him", "himself", "his", "i", "if", "im", "in", "into", "is", "it", "its", "itself", "just",
-	"ka", "ke", "ki", "ko", "la", "las", "le", "les", "los", "me", "mga", "more", "most", "my",
-	"myself", "na", "ng", "ni", "no", "nor", "not", "now", "o", "of", "off", "on", "once", "only",
-	"or", "other", "our", "ours", "ourselves", "out", "over", "own", "para", "por", "sa", "same",
-	"se", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them",
-	"themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too", "un",
-	"una", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which",
-	"while", "who", "whom", "why", "will", "with", "would", "y", "yang", "you", "your", "yours",
-	"yourself", "yourselves",
+enum { NG = PD_STOP_NGRAM, LB = PD_STOP_LABEL };
+static const struct stopword {
+	const char *w;
+	unsigned char use;
+} stopwords[] = {
+	{ "a", NG|LB }, { "about", NG }, { "above", NG }, { "after", NG }, { "again", NG },
+	{ "against", NG }, { "all", NG }, { "am", NG }, { "an", NG|LB }, { "and", NG|LB },
+	{ "any", NG }, { "are", NG|LB }, { "as", NG|LB }, { "at", NG|LB }, { "au", NG },
+	{ "be", NG|LB }, { "because", NG }, { "been", NG }, { "before", NG }, { "being", NG },
+	{ "below", NG }, { "between", NG }, { "both", NG }, { "but", NG }, { "by", NG|LB },
+	{ "can", NG }, { "con", NG }, { "could", NG }, { "da", NG }, { "dan", NG },
+	{ "de", NG|LB }, { "del", NG }, { "der", LB }, { "des", NG|LB }, { "di", NG },
+	{ "did", NG }, { "die", LB }, { "do", NG }, { "does", NG }, { "doing", NG },
+	{ "down", NG }, { "du", NG|LB }, { "during", NG }, { "e", NG }, { "each", NG },
+	{ "el", NG|LB }, { "en", NG|LB }, { "et", NG|LB }, { "feat", LB }, { "few", NG },
+	{ "for", NG|LB }, { "from", NG|LB }, { "ft", LB }, { "further", NG }, { "had", NG },
+	{ "hai", NG }, { "has", NG }, { "have", NG }, { "having", NG }, { "he", NG },
+	{ "her", NG }, { "here", NG }, { "hers", NG }, { "herself", NG }, { "him", NG },
+	{ "himself", NG }, { "his", NG }, { "how", LB }, { "i", NG|LB }, { "if", NG },
+	{ "im", NG }, { "in", NG|LB }, { "into", NG }, { "is", NG|LB }, { "it", NG|LB },
+	{ "its", NG }, { "itself", NG }, { "just", NG }, { "ka", NG }, { "ke", NG }, { "ki", NG },
+	{ "ko", NG }, { "la", NG|LB }, { "las", NG }, { "le", NG|LB }, { "les", NG|LB },
+	{ "los", NG }, { "me", NG|LB }, { "mga", NG }, { "more", NG }, { "most", NG },
+	{ "my", NG|LB }, { "myself", NG }, { "na", NG }, { "ng", NG }, { "ni", NG }, { "no", NG },
+	{ "nor", NG }, { "not", NG }, { "now", NG }, { "o", NG }, { "of", NG|LB }, { "off", NG },
+	{ "official", LB }, { "on", NG|LB }, { "once", NG }, { "only", NG }, { "or", NG|LB },
+	{ "other", NG }, { "our", NG|LB }, { "ours", NG }, { "ourselves", NG }, { "out", NG },
+	{ "over", NG }, { "own", NG }, { "para", NG }, { "por", NG }, { "sa", NG }, { "same", NG },
+	{ "se", NG }, { "she", NG }, { "should", NG }, { "so", NG|LB }, { "some", NG },
+	{ "such", NG }, { "than", NG }, { "that", NG|LB }, { "the", NG|LB }, { "their", NG },
+	{ "theirs", NG }, { "them", NG }, { "themselves", NG }, { "then", NG }, { "there", NG },
+	{ "these", NG }, { "they", NG }, { "this", NG|LB }, { "those", NG }, { "through", NG },
+	{ "to", NG|LB }, { "too", NG }, { "un", NG|LB }, { "una", NG }, { "und", LB },
+	{ "under", NG }, { "une", LB }, { "until", NG }, { "up", NG }, { "very", NG },
+	{ "video", LB }, { "vs", LB }, { "was", NG|LB }, { "we", NG|LB }, { "were", NG },
+	{ "what", NG|LB }, { "when", NG }, { "where", NG }, { "which", NG }, { "while", NG },
+	{ "who", NG }, { "whom", NG }, { "why", NG }, { "will", NG }, { "with", NG|LB },
+	{ "would", NG }, { "y", NG|LB }, { "yang", NG }, { "you", NG|LB }, { "your", NG|LB },
+	{ "yours", NG }, { "yourself", NG }, { "yourselves", NG },
 };
 
-int pd_text_is_stopword(const char *w, size_t n)
+int pd_text_stopword_use(const char *w, size_t n)
 {
 	size_t lo = 0, hi = sizeof stopwords / sizeof *stopwords;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		const char *s = stopwords[mid];
+		const char *s = stopwords[mid].w;
 		size_t sl = strlen(s);
 		int c = memcmp(w, s, n < sl ? n : sl);
 		if (c == 0)
 			c = (n > sl) - (n < sl);
 		if (c == 0)
-			return 1;
+			return stopwords[mid].use;
 		if (c < 0)
 			hi = mid;
 		else
 			lo = mid + 1;
 	}
 	return 0;
+}
+
+int pd_text_is_stopword(const char *w, size_t n)
+{
+	return (pd_text_stopword_use(w, n) & PD_STOP_NGRAM) != 0;
 }
 
 uint64_t pd_text_ngram_key(const char *text, size_t n)

@@ -54,8 +54,14 @@ static inline const char *pd_words_at(const pd_words *w, int i)
 	return w->text.p + w->off[i];
 }
 
-/* pd_text_is_stopword: 1 if the (folded) word w[0..n) is a stop word (English, and the
- * commonest function words of other languages of trending titles; text.c). */
+/*
+ * Stop words: one list (text.c) with two uses.  pd_text_stopword_use: the uses
+ * (PD_STOP_* bits) for which the (folded) word w[0..n) is a stop word, 0 for
+ * none.  pd_text_is_stopword: 1 if it is one for n-grams (English, and the
+ * commonest function words of other languages of trending titles).
+ */
+enum { PD_STOP_NGRAM = 1, PD_STOP_LABEL = 2 };
+int pd_text_stopword_use(const char *w, size_t n);
 int pd_text_is_stopword(const char *w, size_t n);
 
 /* pd_text_ngram_key: the key of an n-gram given as its text ("how to"). */

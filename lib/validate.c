@@ -20,6 +20,7 @@
 #include "features.h"
 #include "pd.h"
 #include "stats.h"
+#include "sort.h"
 #include "strmap.h"
 #include "video.h"
 #include "timeutil.h"
@@ -788,9 +789,9 @@ static const char *same_finding(const pd_validator *v, const pat *a, const pat *
 	return NULL;
 }
 
-static pd_validator *sort_ctx;
-static int cmp_strength(const void *x, const void *y)
+static int cmp_strength(const void *x, const void *y, void *ctx)
 {
+	const pd_validator *sort_ctx = ctx;
 	const pat *a = &sort_ctx->pats[*(const int *)x], *b = &sort_ctx->pats[*(const int *)y];
 	if (a->q != b->q)
 		return a->q < b->q ? -1 : 1;
@@ -816,8 +817,7 @@ static void group(pd_validator *v, const unsigned char *cand, int mark_reasons, 
 	for (size_t i = 0; i < v->np; i++)
 		if (cand[i])
 			ord[n++] = (int)i;
-	sort_ctx = v;
-	qsort(ord, n, sizeof *ord, cmp_strength);
+	pd_qsort_r(ord, n, sizeof *ord, cmp_strength, v);
 	/* kept patterns grouped by root cluster */
 	int nroots = pd_strmap_size(v->ckeys);
 	ivec *kept = xcalloc((size_t)nroots + 1, sizeof *kept);

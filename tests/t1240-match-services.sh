@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t1200-match-services.sh — pd-match against the real PostgreSQL and Redis
+# t1240-match-services.sh — pd-match against the real PostgreSQL and Redis
 # (started by tests/run): patterns and the cluster hierarchy from the
 # database's active run, videos given only by id (read from PostgreSQL, then
 # from the Redis cache), the cache keys and hit rate, a video's place cached

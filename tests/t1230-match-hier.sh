@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t1200-match-hier.sh — a pattern applies where the hierarchy places a video,
+# t1230-match-hier.sh — a pattern applies where the hierarchy places a video,
 # on a whole run: pd-synth -> pd-fetch -> pd-embed -> pd-cluster -> pd-mine ->
 # pd-validate, then pd-match on the same videos.  For every pattern (the
 # validated ones, and pd-mine's candidates at every level), exactly the videos
