@@ -2,33 +2,35 @@
  * pd.h — libpd, the library behind the pd commands.
  *
  * One module per concern; each header says what it owns and who frees what.
- *   alloc   allocation that aborts on exhaustion
- *   err     how failures are reported (the library never prints or exits)
- *   buf     growable byte buffer
- *   input   capped, positioned lines from operands or stdin (gzip too)
- *   json    structural scanning of JSON text (spans, types) without a tree
- *   vec     the embedding codec: JSON number arrays and base64 float32
- *   record  one stream record: type, cJSON fields, decoded embedding
- *   timeutil RFC 3339 times and ISO 8601 durations
- *   rng     the seeded random number generator
- *   version the toolkit's version string
- * Further modules have their own headers, included where needed:
- *   strmap   strings to dense indices        csvin    CSV exports to video records
- *   video    typed view of a video record    perf     channel baselines, age curve
- *   http     libcurl with retries            youtube  the YouTube Data API source
- *   synth    planted synthetic video sets    embedtok, tfidf, svd  the local text model
- *   embed_openai  OpenAI-compatible embeddings
- *   kmeans, cluster  spherical k-means and the macro/meso/micro hierarchy (its
- *            summaries, cluster and drift records)
- *   sort     qsort with a context (pd_qsort_r): comparators need no globals
- *   text, features  tokens and the feature predicates (one implementation)
- *   stats    exact and rank tests, intervals  mine    mining inside clusters
- *   pattern  a pattern's effect: one check, one wording (mine, validate, store, match)
- *   fdr, validate, llm  the validation of patterns
- *   abtest   title experiments: the plan and the always-valid sequential test
- *   db, schema, cache, pinecone  PostgreSQL, its migrations, Redis, Pinecone
- *   store    pd-store's run protocol: staging, upserts, membership, the active set
- *   match    patterns against videos and drafts
+ * This header includes the base; the others are included where needed.  By
+ * layer, lower layers never call upper ones:
+ *
+ * base     alloc (aborts on exhaustion), err (the library never prints or
+ *          exits), buf (byte buffer, number writer), strmap (strings to
+ *          indices), sort (qsort with a context), rng, version, timeutil
+ *          (RFC 3339, ISO 8601 durations), banned
+ * stream   input (capped, positioned lines; gzip), json (scanning without a
+ *          tree), vec (embedding codec), record (one stream record), video
+ *          (typed view of a video record), csvin (CSV exports to video
+ *          records), perf (channel baselines, the age curve), synth (planted
+ *          synthetic video sets)
+ * model    blas (the one door to BLAS and LAPACK), text (tokens, stop words),
+ *          embedtok, tfidf, svd (the local text model), kmeans, cluster (the
+ *          macro/meso/micro hierarchy: placement, summaries, records)
+ * mining   features (the feature predicates, one implementation), stats
+ *          (exact and rank tests, intervals, Tweedie), mine (mining inside
+ *          clusters), fdr, validate (the validation of patterns), pattern
+ *          (a pattern's effect: one check, one wording), abtest (title
+ *          experiments: plan and sequential test), match (patterns against
+ *          videos and drafts), report (the HTML report), track (predictions
+ *          and their outcomes)
+ * storage  db (PostgreSQL connections and readers), db_patterns (the active
+ *          run's patterns and clusters), schema (migrations), store (pd-store's
+ *          run protocol), cache (Redis, the one door)
+ * network  http (libcurl with retries), youtube (the YouTube Data API),
+ *          embed_openai (OpenAI-compatible embeddings), llm (OpenAI-compatible
+ *          chat), pinecone, matchsvc (pd-match's session: batching, caches,
+ *          reloads, lookups over storage and network)
  */
 #ifndef PD_H
 #define PD_H
