@@ -22,15 +22,16 @@
  *          clusters), fdr, validate (the validation of patterns), pattern
  *          (a pattern's effect: one check, one wording), abtest (title
  *          experiments: plan and sequential test), match (patterns against
- *          videos and drafts), report (the HTML report), track (predictions
- *          and their outcomes)
+ *          videos and drafts)
  * storage  db (PostgreSQL connections and readers), db_patterns (the active
  *          run's patterns and clusters), schema (migrations), store (pd-store's
  *          run protocol), cache (Redis, the one door)
  * network  http (libcurl with retries), youtube (the YouTube Data API),
  *          embed_openai (OpenAI-compatible embeddings), llm (OpenAI-compatible
- *          chat), pinecone, matchsvc (pd-match's session: batching, caches,
- *          reloads, lookups over storage and network)
+ *          chat), pinecone (upsert and fetch)
+ * service  what joins the layers for one command: matchsvc (pd-match's
+ *          session: batching, caches, reloads, lookups), track (predictions
+ *          and their outcomes), report (the HTML report)
  */
 #ifndef PD_H
 #define PD_H
