@@ -483,6 +483,10 @@ static int run_assign(int argc, char **argv, const char *path)
 		cli.records_out++;
 		cli_record_done();
 	}
+	if (!placed && unclustered)
+		cli_warn("no embeddings found: %llu video%s, none with an embedding; nothing was "
+			 "placed (run pd-embed --model FILE before pd-cluster --assign)", unclustered,
+			 unclustered == 1 ? "" : "s");
 	cli_metric_str("mode", "assign");
 	cli_metric_num("videos", (double)dr->placed);
 	cli_metric_num("unclustered", (double)unclustered);
@@ -697,6 +701,10 @@ int main(int argc, char **argv)
 		}
 		pd_hier_release(&h);
 	} else {
+		if (unclustered)
+			cli_warn("no embeddings found: %llu video%s, none with an embedding; nothing "
+				 "was clustered (run pd-embed before pd-cluster)", unclustered,
+				 unclustered == 1 ? "" : "s");
 		cli_metric_num("videos", 0);
 		cli_metric_num("levels", 0);
 	}

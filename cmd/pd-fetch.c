@@ -159,6 +159,9 @@ static void take_ndjson_video(pd_record *r, const char *file, long line, const c
 	free(ch);
 }
 
+/* the CSV fields --perf-mode needs ("a|b": either); see main */
+static const char *perf_fields = "";
+
 /* csv_results: r, the first result of a pd_csv call on file name, and all
  * that follow it (pd_csv_next) */
 static void csv_results(pd_csv *csv, int r, const char *name, pd_buf *json, pd_csv_row *row,
@@ -175,9 +178,14 @@ static void csv_results(pd_csv *csv, int r, const char *name, pd_buf *json, pd_c
 				cli_reject(name, pd_csv_row_line(csv), raw, rl,
 					   "duplicate video id '%s'", row->id);
 			}
+		} else if (r == 2) {
+			/* the header: perf needs these, else it is null for every video */
+			if (pd_csv_check_header(csv, perf_fields, err) < 0)
+				cli_warn("%s:%ld: every perf will be null: %s", name,
+					 pd_csv_row_line(csv), err->msg);
 		} else if (r < 0) {
 			if (err->code == PD_EUSAGE)
-				cli_fatal(2, "%s: %s", name, err->msg);
+				cli_fatal(2, "%s:%ld: %s", name, pd_csv_row_line(csv), err->msg);
 			raw = pd_csv_raw(csv, &rl);
 			cli_reject(name, pd_csv_row_line(csv), raw, rl, "%s", err->msg);
 		}
@@ -404,6 +412,9 @@ int main(int argc, char **argv)
 				cli_usage_error("unknown option");
 		}
 	}
+	perf_fields = mode == PD_PERF_KEEP ? "perf" :
+		      mode == PD_PERF_MEAN ? "views,channel_id|channel_title" :
+		      "views,channel_id|channel_title,published_at";
 	if (since && !use_pg)
 		cli_usage_error("--since goes with --pg");
 	if (max_videos && !nyt)

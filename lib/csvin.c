@@ -193,18 +193,25 @@ void pd_csv_free(pd_csv *c)
 	free(c);
 }
 
+/* field_index: the field named name[0, n), or -1 */
+static int field_index(const char *name, size_t n)
+{
+	for (int f = 0; f < F_NFIELDS; f++)
+		if (strlen(field_names[f]) == n && !strncmp(field_names[f], name, n))
+			return f;
+	return -1;
+}
+
 int pd_csv_map(pd_csv *c, const char *spec, pd_err *err)
 {
 	const char *eq = strchr(spec, '=');
 	if (!eq || eq == spec || !eq[1])
 		return pd_err_set(err, PD_EUSAGE, "--map takes FIELD=COLUMN, not '%s'", spec);
-	for (int f = 0; f < F_NFIELDS; f++) {
-		if (strlen(field_names[f]) == (size_t)(eq - spec) &&
-		    !strncmp(field_names[f], spec, (size_t)(eq - spec))) {
-			free(c->map[f]);
-			c->map[f] = xstrdup(eq + 1);
-			return 0;
-		}
+	int f = field_index(spec, (size_t)(eq - spec));
+	if (f >= 0) {
+		free(c->map[f]);
+		c->map[f] = xstrdup(eq + 1);
+		return 0;
 	}
 	return pd_err_set(err, PD_EUSAGE, "--map: unknown field '%.*s' (fields: %s)",
 			  (int)(eq - spec), spec, pd_csv_fields());
@@ -244,11 +251,70 @@ static int set_header(pd_csv *c, pd_err *err)
 	for (int f = 0; f < F_NFIELDS; f++)
 		if (c->col[f] >= 0)
 			c->is_known[c->col[f]] = 1;
-	if (c->col[F_ID] < 0)
-		return pd_err_set(err, PD_EUSAGE, "the header names no video id column "
-				  "(video_id or id; --map id=COLUMN names another)");
+	/* a video is its id and its title: the text every later stage reads */
+	if (pd_csv_check_header(c, "id,title", err) < 0)
+		return -1;
 	c->have_header = 1;
 	return 0;
+}
+
+/* add_accepted: "title column (accepted: title)"; with --map, the column it named */
+static void add_accepted(pd_buf *b, const pd_csv *c, int f)
+{
+	pd_buf_printf(b, "%s column", field_names[f]);
+	if (c->map[f]) {
+		pd_buf_printf(b, " (--map %s=%s)", field_names[f], c->map[f]);
+		return;
+	}
+	pd_buf_adds(b, " (accepted: ");
+	for (int a = 0; a < 5 && aliases[f][a]; a++)
+		pd_buf_printf(b, "%s%s", a ? ", " : "", aliases[f][a]);
+	pd_buf_addc(b, ')');
+}
+
+int pd_csv_check_header(const pd_csv *c, const char *fields, pd_err *err)
+{
+	pd_buf b = PD_BUF_INIT;
+	int missing = 0, last = -1;
+	for (const char *s = fields; *s;) {
+		size_t n = strcspn(s, ",");
+		/* a group "a|b": either field will do */
+		int found = 0, nalt = 0, alt[4];
+		for (const char *t = s; t < s + n && nalt < 4;) {
+			size_t m = strcspn(t, "|,");
+			int f = field_index(t, m);
+			if (f >= 0) {
+				alt[nalt++] = f;
+				found |= c->col[f] >= 0;
+			}
+			t += m + (t[m] == '|');
+		}
+		if (!found && nalt) {
+			pd_buf_adds(&b, missing++ ? ", no " : "no ");
+			for (int k = 0; k < nalt; k++) {
+				pd_buf_adds(&b, k ? " or " : "");
+				add_accepted(&b, c, alt[k]);
+			}
+			last = nalt == 1 ? alt[0] : -1;
+		}
+		s += n + (s[n] == ',');
+	}
+	if (!missing) {
+		pd_buf_release(&b);
+		return 0;
+	}
+	pd_buf_adds(&b, "; its columns: ");
+	for (int i = 0; i < c->ncols; i++) {
+		if (b.len > 360) {
+			pd_buf_printf(&b, " and %d more", c->ncols - i);
+			break;
+		}
+		pd_buf_printf(&b, "%s'%.40s'", i ? ", " : "", c->header[i]);
+	}
+	pd_err_set(err, PD_EUSAGE, "the header has %s; --map %s=COLUMN names another", b.p,
+		   missing == 1 && last >= 0 ? field_names[last] : "FIELD");
+	pd_buf_release(&b);
+	return -1;
 }
 
 static const char *fv(const pd_csv *c, int f)

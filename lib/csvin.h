@@ -37,6 +37,15 @@ void pd_csv_free(pd_csv *c);
 int pd_csv_map(pd_csv *c, const char *spec, pd_err *err);
 /* pd_csv_fields: the field names --map accepts, comma-separated. */
 const char *pd_csv_fields(void);
+/*
+ * pd_csv_check_header: after the header row (pd_csv_feed returned 2): 0 when
+ * the header has a column for each field of `fields` (comma-separated field
+ * names; "a|b" when either will do); else -1 and err (PD_EUSAGE) names each
+ * missing field with the column names accepted for it, and the header's
+ * columns.  The header must name id and title (the reader checks them
+ * itself: a header without them is a -1 result of pd_csv_feed).
+ */
+int pd_csv_check_header(const pd_csv *c, const char *fields, pd_err *err);
 
 /*
  * pd_csv_feed: one physical line (without its newline) at line number lineno.

@@ -84,13 +84,13 @@ expect "age-adjusted perf beats the age-blind mean ratio by 2x or more" '
 
 # Perf modes on a hand-computed example
 cat >"$TMP/modes.csv" <<'CSV'
-video_id,channel_id,published_at,observed_at,view_count
-a1,C1,2025-01-01T00:00:00Z,2025-06-01T00:00:00Z,100
-a2,C1,2025-01-02T00:00:00Z,2025-06-01T00:00:00Z,200
-a3,C1,2025-01-03T00:00:00Z,2025-06-01T00:00:00Z,300
-a4,C1,2025-01-04T00:00:00Z,2025-06-01T00:00:00Z,400
-a5,C1,2025-05-30T00:00:00Z,2025-06-01T00:00:00Z,1000
-b1,C2,2025-01-01T00:00:00Z,2025-06-01T00:00:00Z,50
+video_id,channel_id,title,published_at,observed_at,view_count
+a1,C1,t,2025-01-01T00:00:00Z,2025-06-01T00:00:00Z,100
+a2,C1,t,2025-01-02T00:00:00Z,2025-06-01T00:00:00Z,200
+a3,C1,t,2025-01-03T00:00:00Z,2025-06-01T00:00:00Z,300
+a4,C1,t,2025-01-04T00:00:00Z,2025-06-01T00:00:00Z,400
+a5,C1,t,2025-05-30T00:00:00Z,2025-06-01T00:00:00Z,1000
+b1,C2,t,2025-01-01T00:00:00Z,2025-06-01T00:00:00Z,50
 CSV
 run pd-fetch --no-metric --perf-mode mean --min-channel-videos 5 "$TMP/modes.csv"
 expect "--perf-mode mean: views / channel mean (original performance_ratio)" '
@@ -105,10 +105,10 @@ run pd-fetch --no-metric --min-channel-videos 5 "$TMP/modes.csv"
 expect "--perf-mode age: leave-one-out baseline, perf_basis = other videos" '
 	check_status 0 && [ "$(jq -r "select(.id==\"a1\") | .perf_basis" "$OUT")" = 4 ] &&
 	jrec "$OUT" b1 ".perf == null and (.perf_reason|test(\"1 usable video\"))"'
-printf 'video_id,channel_id,view_count,perf\nk1,C,10,1.5\nk2,C,20,\n' >"$TMP/keep.csv"
+printf 'video_id,channel_id,title,view_count,perf\nk1,C,t,10,1.5\nk2,C,t,20,\n' >"$TMP/keep.csv"
 run pd-fetch --no-metric --perf-mode keep "$TMP/keep.csv"
 expect "--perf-mode keep keeps the input perf" '
-	check_status 0 && [ "$(jq -r "select(.id==\"k1\") | .perf" "$OUT")" = 1.5 ] &&
+	check_status 0 && [ ! -s "$ERR" ] && [ "$(jq -r "select(.id==\"k1\") | .perf" "$OUT")" = 1.5 ] &&
 	[ "$(jq -r "select(.id==\"k2\") | .perf" "$OUT")" = null ]'
 
 # Classic trending export (Kaggle USvideos.csv columns)
@@ -131,9 +131,44 @@ expect "--map names other columns" '
 	check_status 0 && jq -e ".id==\"z1\" and .channel_id==\"ch\" and .title==\"Hello\" and .views==12 and .published_at==\"2025-01-01T00:00:00Z\"" "$OUT" >/dev/null'
 run pd-fetch --map nosuch=x "$TMP/other.csv"
 expect "--map with an unknown field is a usage error" 'check_status 2 && grep -q "unknown field" "$ERR"'
-printf 'a,b\n1,2\n' >"$TMP/noid.csv"
+printf 'a,title\n1,2\n' >"$TMP/noid.csv"
 run pd-fetch "$TMP/noid.csv"
-expect "a CSV without an id column is a usage error naming --map" 'check_status 2 && grep -q -- "--map id=COLUMN" "$ERR"'
+expect "a CSV without an id column is a usage error naming --map" '
+	check_status 2 && grep -q "^pd-fetch: .*noid.csv:1: the header has no id column (accepted: video_id, id, videoid); its columns: .a., .title.; --map id=COLUMN names another$" "$ERR"'
+# a title column under a name pd-fetch does not know: one message at the
+# header's line naming the columns found and the names accepted, no records,
+# exit 2 (it once gave "title": null for every row and exit 0)
+printf 'video_id,channel_id,Video Title,view_count,published_at\nw1,C,Hello,5,2025-01-01T00:00:00Z\nw2,C,World,6,2025-01-01T00:00:00Z\n' >"$TMP/notitle.csv"
+run pd-fetch --no-metric "$TMP/notitle.csv"
+expect "a CSV whose title column is not recognised: exit 2, no records" '
+	check_status 2 && [ ! -s "$OUT" ]'
+expect "... one message at FILE:1 naming the columns found, the names accepted and --map" '
+	[ "$(wc -l <"$ERR")" = 1 ] &&
+	grep -q "^pd-fetch: .*notitle.csv:1: the header has no title column (accepted: title); its columns: .video_id., .channel_id., .Video Title., .view_count., .published_at.; --map title=COLUMN names another$" "$ERR"'
+run pd-fetch --no-metric --map "title=Video Title" "$TMP/notitle.csv"
+expect "... and --map title=COLUMN reads it" '
+	check_status 0 && [ "$(jq -r .title "$OUT" | tr "\n" " ")" = "Hello World " ]'
+printf 'id,title\nq1,hi\n' >"$TMP/t1.csv"
+printf 'video_id,name\nq2,hi\n' >"$TMP/t2.csv"
+run pd-fetch --no-metric --perf-mode keep "$TMP/t1.csv" "$TMP/t2.csv"
+expect "every file's header is checked: the second file's is reported" '
+	check_status 2 && grep -q "t2.csv:1: the header has no title column" "$ERR"'
+# the columns perf needs: without them every perf is null, which is worth a
+# warning (the records are still good for other uses), once per file
+printf 'video_id,title,channel_id\nv1,a,C\nv2,b,C\n' >"$TMP/noviews.csv"
+run pd-fetch --no-metric "$TMP/noviews.csv"
+expect "no views or published_at column: records out, one warning naming them, exit 0" '
+	check_status 0 && [ "$(grep -c "\"type\":\"video\"" "$OUT")" = 2 ] && [ "$(wc -l <"$ERR")" = 1 ] &&
+	grep -q "^pd-fetch: .*noviews.csv:1: every perf will be null: the header has no views column (accepted: view_count, views, viewcount), no published_at column (accepted: .*); its columns: .video_id., .title., .channel_id.; --map FIELD=COLUMN names another$" "$ERR"'
+printf 'video_id,title,channel_id,view_count\nv1,a,C,1\nv2,b,C,2\n' >"$TMP/nodate.csv"
+run pd-fetch --no-metric --perf-mode mean --min-channel-videos 2 "$TMP/nodate.csv"
+expect "--perf-mode mean does not need published_at: no warning" '
+	check_status 0 && [ ! -s "$ERR" ] && [ "$(jq -r .perf "$OUT" | tr "\n" " ")" = "0.666667 1.33333 " ]'
+run pd-fetch --no-metric --perf-mode keep "$TMP/noviews.csv"
+expect "--perf-mode keep wants a perf column" '
+	check_status 0 && grep -q "noviews.csv:1: every perf will be null: the header has no perf column" "$ERR"'
+run pd-fetch --no-metric --quiet "$TMP/noviews.csv"
+expect "--quiet hides the warning" 'check_status 0 && [ ! -s "$ERR" ]'
 run pd-fetch --perf-mode fastest "$TMP/other.csv"
 expect "a bad --perf-mode is a usage error" 'check_status 2 && grep -q "Try" "$ERR"'
 run pd-fetch "$TMP/does-not-exist.csv"
