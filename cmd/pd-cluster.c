@@ -483,7 +483,7 @@ static int run_assign(int argc, char **argv, const char *path)
 		cli.records_out++;
 		cli_record_done();
 	}
-	if (!placed && unclustered)
+	if (!dr->placed && unclustered)
 		cli_warn("no embeddings found: %llu video%s, none with an embedding; nothing was "
 			 "placed (run pd-embed --model FILE before pd-cluster --assign)", unclustered,
 			 unclustered == 1 ? "" : "s");
