@@ -1,0 +1,8 @@
+/* http_stub.h — the fuzzers' web services (http_stub.c). */
+#ifndef FZ_HTTP_STUB_H
+#define FZ_HTTP_STUB_H
+#include <stddef.h>
+#include <stdint.h>
+void fz_http_set(const uint8_t *data, size_t size);
+long fz_http_requests(void);
+#endif
