@@ -28,7 +28,7 @@ for src in tests/fuzz/fuzz_*.c; do
 	name=$(basename "$src" .c)
 	nreg=$(find "tests/fuzz/crashes/$name" -type f 2>/dev/null | wc -l)
 	if PD_FUZZ_WORK=$work scripts/fuzz "$secs" "$name" >"$work/$name.line" 2>"$work/$name.err"; then
-		ok "$name: $nreg regression inputs, then ${secs}s of fuzzing: $(sed 's/^fuzz: [a-z_]*: ok: //' "$work/$name.line")"
+		ok "$name: $nreg regression inputs, then ${secs}s of fuzzing: $(sed 's/^fuzz: [a-z_]*: ok: //; s/, [0-9]* regression inputs$//' "$work/$name.line")"
 	else
 		not_ok "$name: no crash, leak, hang or undefined behaviour"
 		sed 's/^/#   /' "$work/$name.err" | tail -n 40

@@ -89,7 +89,12 @@ for mode in ["good", "badindex", "wrongdim", "nodata"]:
         rs.append(reply(fake_openai_embed.handle(req("/v1/embeddings", body={
             "model": "m", "input": batch, "encoding_format": "base64"}))))
     put("fuzz_embed_reply", "embed-" + mode, convo(*rs))
-e.mode = "good"
+e.mode, e.dim = "good", 2
+rs = [reply(fake_openai_embed.handle(req("/v1/embeddings", body={
+    "model": "m", "input": b, "encoding_format": "base64", "dimensions": 2})))
+      for b in (["a b", "c"], ["d", "e f"], ["g"])]
+put("fuzz_embed_reply", "embed-good-2d", convo(*rs))
+e.dim = 4
 rs = [reply(fake_openai_embed.handle(req("/v1/embeddings", body={"model": "m", "input": b})))
       for b in (["a b", "c"], ["d", "e f"], ["g"])]
 put("fuzz_embed_reply", "embed-arrays", convo(*rs))
@@ -108,19 +113,17 @@ for cid, tag in (("UCabcdefghijklmnopqrstuv", "plain"), ("UCspecial0000000000000
                                                           "id": cid}))),
           reply(fake_youtube.handle(req(B + "/channels", {"key": "k", "part": "contentDetails,snippet",
                                                           "forHandle": "@handle"})))]
-    ids = []
-    for pl in ("UU" + cid[2:], "UUhandle"):
+    for pl in ("UU" + cid[2:], "UUhandle"):     # per channel: its uploads, then its videos
         r = fake_youtube.handle(req(B + "/playlistItems", {"key": "k", "part": "contentDetails",
                                                            "maxResults": "50", "playlistId": pl}))
         rs.append(reply(r))
         if r[0] == 200:
-            ids.append([it["contentDetails"]["videoId"] for it in json.loads(r[2])["items"]])
-    for group in ids:
-        r = fake_youtube.handle(req(B + "/videos", {"key": "k", "part": parts, "id": ",".join(group)}))
-        rs.append(reply(r))
+            group = [it["contentDetails"]["videoId"] for it in json.loads(r[2])["items"]]
+            r = fake_youtube.handle(req(B + "/videos", {"key": "k", "part": parts, "id": ",".join(group)}))
+            rs.append(reply(r))
     put("fuzz_youtube", "fetch-" + tag, convo(*rs))
     if tag == "special":
-        put("fuzz_youtube", "videos-special", rs[-2])
+        put("fuzz_youtube", "videos-special", rs[3])
 y.quota_after = 0
 put("fuzz_youtube", "quota", reply(fake_youtube.handle(req(B + "/videos", {"key": "k"}))))
 y.quota_after = None
