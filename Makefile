@@ -169,6 +169,11 @@ fuzz-bins: $(FUZZ_BINS)
 fuzz: all fuzz-bins
 	scripts/fuzz $(FUZZ_SECONDS)
 
+# the hostile-input and fault sweep, written into RELIABILITY.md (scripts/reliability)
+reliability: deps
+	$(MAKE) --no-print-directory all unit fuzz-bins
+	scripts/reliability --fuzz-seconds $(or $(RELIABILITY_FUZZ_SECONDS),10)
+
 install: all
 	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(mandir)/man1
 	install -m 755 $(BINS) $(DESTDIR)$(bindir)
@@ -181,7 +186,7 @@ uninstall:
 clean:
 	rm -rf build bin
 
-.PHONY: all unit deps check check-only check-sanitize demo eval eval-bins bench bench-bins fuzz fuzz-bins install uninstall clean FORCE
+.PHONY: all unit deps check check-only check-sanitize reliability demo eval eval-bins bench bench-bins fuzz fuzz-bins install uninstall clean FORCE
 .SECONDARY:
 
 -include $(LIB_OBJ:.o=.d) $(CMD_SRC:cmd/%.c=build/cmd/%.d) $(CLI_OBJ:.o=.d) \
