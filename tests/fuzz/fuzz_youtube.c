@@ -7,7 +7,7 @@
  * pd_youtube_fetch_channels of a channel id and a handle: channels.list,
  * playlistItems.list pages, videos.list.  Every video handed on must be a
  * video pd reads, every answered call counted in the quota, and the call
- * must end (the stub's replies run out).
+ * must end, also when the server repeats its last answer forever.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -75,5 +75,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rc = pd_youtube_fetch_channels(chans, 2, &o, &st, &err);
 	if ((rc != 0 && rc != -1) || st.videos != nvideos || st.quota_units < fz_http_requests())
 		abort();
+	/* a server stuck on its last answer (the same page and page token
+	   forever): the fetch must still end */
+	fz_http_set(data, size);
+	fz_http_repeat_last(1);
+	nvideos = 0;
+	pd_youtube_fetch_channels(chans, 2, &o, &st, &err);
 	return 0;
 }

@@ -8,11 +8,13 @@
  * fz_http_set(data, size) splits the input into replies at each line "===";
  * a reply that starts with three digits and a space ("404 {...}") has that
  * status, else 200.  Each request, in the order made, takes the next reply;
- * when they run out a request fails as a transport error would.  The last
- * request's method, URL and body are kept (fz_http_last_*) for harnesses
- * that check what was asked.
+ * when they run out a request fails as a transport error would — or, after
+ * fz_http_repeat_last(1), gets the last reply again, as a server stuck on one
+ * answer would, up to FZ_HTTP_MAX_REQUESTS requests: a client still asking
+ * then is in an endless loop, and the stub aborts.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "../../lib/pd.h"
@@ -21,8 +23,9 @@
 
 static const char *in_p;
 static size_t in_n, in_at;
-static int in_done;
+static int in_done, repeat_last;
 static long nreq;
+static size_t last_at, last_len;
 
 void fz_http_set(const uint8_t *data, size_t size)
 {
@@ -31,6 +34,13 @@ void fz_http_set(const uint8_t *data, size_t size)
 	in_at = 0;
 	in_done = 0;
 	nreq = 0;
+	repeat_last = 0;
+	last_at = last_len = 0;
+}
+
+void fz_http_repeat_last(int on)
+{
+	repeat_last = on;
 }
 
 long fz_http_requests(void)
@@ -41,19 +51,35 @@ long fz_http_requests(void)
 /* the next reply into r; 0, or -1 when there is none */
 static int next_reply(pd_http_resp *r)
 {
-	if (in_done)
-		return -1;
-	const char *p = in_p + in_at, *end = in_p + in_n, *cut = NULL;
+	if (nreq >= FZ_HTTP_MAX_REQUESTS) {
+		fprintf(stderr, "http_stub: %d requests: the client does not stop asking\n",
+			FZ_HTTP_MAX_REQUESTS);
+		abort();
+	}
+	const char *p, *end, *cut = NULL;
+	size_t len;
+	if (in_done) {
+		if (!repeat_last)
+			return -1;
+		p = in_p + last_at;
+		len = last_len;
+		goto reply;
+	}
+	p = in_p + in_at;
+	end = in_p + in_n;
 	for (const char *q = p; q + 5 <= end; q++)
 		if (q[0] == '\n' && !memcmp(q + 1, "===\n", 4)) {
 			cut = q;
 			break;
 		}
-	size_t len = cut ? (size_t)(cut - p) : (size_t)(end - p);
+	len = cut ? (size_t)(cut - p) : (size_t)(end - p);
+	last_at = (size_t)(p - in_p);
+	last_len = len;
 	if (cut)
 		in_at += len + 5;
 	else
 		in_done = 1;
+reply:;
 	long status = 200;
 	if (len >= 4 && p[0] >= '0' && p[0] <= '9' && p[1] >= '0' && p[1] <= '9' &&
 	    p[2] >= '0' && p[2] <= '9' && p[3] == ' ') {

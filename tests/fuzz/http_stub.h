@@ -5,4 +5,6 @@
 #include <stdint.h>
 void fz_http_set(const uint8_t *data, size_t size);
 long fz_http_requests(void);
+void fz_http_repeat_last(int on);
+enum { FZ_HTTP_MAX_REQUESTS = 10000 };
 #endif
