@@ -22,6 +22,18 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* ids of pattern records pd_pattern_check(rec, 1) refuses, and of those it accepts */
+static char *refused[4096], *accepted[4096];
+static int nrefused, naccepted;
+
+static int listed(char *const *l, int n, const char *id)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(l[i], id))
+			return 1;
+	return 0;
+}
+
 static void check_lines(const uint8_t *data, size_t size)
 {
 	pd_validate_opts vo;
@@ -45,7 +57,13 @@ static void check_lines(const uint8_t *data, size_t size)
 		int k = pd_pattern_effect(rec, &e, &lo, &hi);
 		if (k < 0 || k > 2)
 			abort();
-		const char *type = pd_json_str(rec, "type");
+		const char *type = pd_json_str(rec, "type"), *id = pd_json_str(rec, "id");
+		if (type && !strcmp(type, "pattern") && id) {
+			if (b != 0 && nrefused < 4096)
+				refused[nrefused++] = xstrdup(id);
+			else if (b == 0 && naccepted < 4096)
+				accepted[naccepted++] = xstrdup(id);
+		}
 		if (type && !strcmp(type, "pattern")) {
 			pd_validator_add_pattern(v, rec, &err);	/* takes rec */
 			continue;
@@ -75,6 +93,9 @@ static void match(const uint8_t *data, size_t size)
 		pd_matcher_free(m);
 		return;
 	}
+	for (int i = 0; i < m->n; i++)	/* pd-match loads nothing pd-store would refuse */
+		if (listed(refused, nrefused, m->pat[i].id) && !listed(accepted, naccepted, m->pat[i].id))
+			abort();
 	int d = m->dim;
 	float *x = xcalloc((size_t)d, sizeof *x), *S = xcalloc((size_t)m->n, sizeof *S);
 	pd_match_hit *hits = xcalloc((size_t)m->n, sizeof *hits);
@@ -116,5 +137,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	check_lines(data, size);
 	match(data, size);
+	for (int i = 0; i < nrefused; i++)
+		free(refused[i]);
+	for (int i = 0; i < naccepted; i++)
+		free(accepted[i]);
+	nrefused = naccepted = 0;
 	return 0;
 }

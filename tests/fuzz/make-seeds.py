@@ -150,6 +150,17 @@ for i, f in enumerate(feats):
     put("fuzz_feature", "f%02d" % i, f)
 put("fuzz_feature", "title", "How to make sourdough at home? 5 TIPS (2024) | vs \U0001F600")
 
+# --- absurd pattern records (tests/t1700-reliability.sh): each refused by all three readers
+G = '"type":"pattern","pattern_type":"title","cluster":"c1","level":"micro","stats":{"p":0.01}'
+C = '"centroid_b64":"AACAPwAAAAA="'
+F = '"feature":{"kind":"ngram","value":"x"}'
+absurd = ['{"id":"a1",%s,%s,%s,"radius":3}' % (G, F, C),
+          '{"id":"a3",%s,%s,"centroid_b64":"AAAAAAAAAAA=","radius":0.3}' % (G, F),
+          '{"id":"a4",%s,"feature":{"kind":"nonsense"},%s,"radius":0.3}' % (G, C),
+          '{"id":"a5",%s,%s,%s,"radius":0.3,"direction":"up"}' % (G, F, C),
+          '{"id":"ok",%s,%s,%s,"radius":0.3}' % (G, F, C)]
+put("fuzz_pattern", "absurd", "\n".join(absurd) + "\n")
+
 # --- pattern records, cluster files, models: from a small real pipeline run
 bindir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(top, "bin")
 with tempfile.TemporaryDirectory() as tmp:
