@@ -337,6 +337,8 @@ static double kernel_s;	/* CPU time in the similarity product and the radius sca
  * the answers are ~1.7 KB a video, a byte loop over them cost 6% of a run). */
 static void count_out(size_t from)
 {
+	if (!cli_out.p)
+		return;	/* nothing written yet (NULL + 0 is undefined) */
 	const char *p = cli_out.p + from, *e = cli_out.p + cli_out.len;
 	while (p < e && (p = memchr(p, '\n', (size_t)(e - p)))) {
 		cli.records_out++;
