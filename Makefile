@@ -20,9 +20,14 @@ WARNINGS = -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wvla \
 ifeq ($(WERROR),1)
 WARNINGS += -Werror
 endif
+# A sanitized build also checks float-to-integer casts (float-cast-overflow is
+# not part of -fsanitize=undefined, in GCC or clang).
 SAN_FLAGS =
 ifneq ($(SANITIZE),)
 SAN_FLAGS = -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+ifneq ($(findstring undefined,$(SANITIZE)),)
+SAN_FLAGS += -fsanitize=float-cast-overflow
+endif
 endif
 
 BASE_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g -pthread
@@ -87,13 +92,27 @@ ifneq ($(PD_NO_INSTALL),1)
 	scripts/install-deps
 endif
 
+# the fuzzers are built here when clang is there (tests/t1710-fuzz.sh fails
+# loudly when it is not)
 check: deps
-	$(MAKE) --no-print-directory all unit
+	$(MAKE) --no-print-directory all unit $(if $(shell command -v $(FUZZ_CC)),fuzz-bins)
 	tests/run
 
 # only the tests, no installer (a developer's quick loop); T='t01*' selects
 check-only: all unit
 	tests/run $(T)
+
+# the whole suite under ASan and UBSan (with float-cast-overflow), built with
+# each compiler of SAN_CCS in turn (GCC, then clang); prints each run's time.
+# It leaves the last sanitized build in bin/ (plain `make` rebuilds).
+SAN_CCS = gcc clang
+check-sanitize: deps
+	@fail=0; for cc in $(SAN_CCS); do \
+		start=$$(date +%s); \
+		$(MAKE) --no-print-directory CC=$$cc SANITIZE=address,undefined all unit || exit 1; \
+		tests/run $(T) || fail=1; \
+		echo "check-sanitize: CC=$$cc SANITIZE=address,undefined: $$(( $$(date +%s) - start ))s"; \
+	done; exit $$fail
 
 demo: deps
 	$(MAKE) --no-print-directory all
@@ -110,8 +129,50 @@ bench: deps
 	$(MAKE) --no-print-directory all bench-bins
 	scripts/bench
 
-fuzz: all
-	scripts/fuzz
+# libFuzzer targets (tests/fuzz/fuzz_*.c), always built with clang, ASan and
+# UBSan (float-cast-overflow too), against a copy of the library compiled
+# with coverage into build/fuzz/; web replies come from tests/fuzz/http_stub.c
+# (pd_http_request and pd_http_many wrapped at link time).  `make fuzz` runs
+# each target FUZZ_SECONDS (scripts/fuzz); `make check` runs them briefly
+# (tests/t1710-fuzz.sh).
+FUZZ_CC = clang
+FUZZ_SECONDS = 120
+FUZZ_SAN = -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+FUZZ_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O1 -g -pthread \
+	$(WARNINGS) $(FUZZ_SAN) $(PKG_CFLAGS)
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o)
+
+build/fuzz/FLAGS: FORCE
+	@mkdir -p build/fuzz
+	@echo '$(FUZZ_CC) $(FUZZ_CFLAGS) $(LIBS)' > build/fuzz/FLAGS.new
+	@cmp -s build/fuzz/FLAGS.new build/fuzz/FLAGS || mv build/fuzz/FLAGS.new build/fuzz/FLAGS
+	@rm -f build/fuzz/FLAGS.new
+
+build/fuzz/obj/%.o: %.c build/fuzz/FLAGS
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+build/fuzz/libpd.a: $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/fuzz/fuzz_%: build/fuzz/obj/tests/fuzz/fuzz_%.o build/fuzz/obj/tests/fuzz/http_stub.o \
+		build/fuzz/libpd.a
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -pthread -Wl,--wrap=pd_http_request \
+		-Wl,--wrap=pd_http_many -o $@ $^ $(LIBS)
+
+fuzz-bins: $(FUZZ_BINS)
+
+fuzz: all fuzz-bins
+	scripts/fuzz $(FUZZ_SECONDS)
+
+# the hostile-input and fault sweep, written into RELIABILITY.md (scripts/reliability)
+reliability: deps
+	$(MAKE) --no-print-directory all unit fuzz-bins
+	scripts/reliability --fuzz-seconds $(or $(RELIABILITY_FUZZ_SECONDS),10)
 
 install: all
 	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(mandir)/man1
@@ -125,14 +186,15 @@ uninstall:
 clean:
 	rm -rf build bin
 
-.PHONY: all unit deps check check-only demo eval eval-bins bench bench-bins fuzz install uninstall clean FORCE
+.PHONY: all unit deps check check-only check-sanitize reliability demo eval eval-bins bench bench-bins fuzz fuzz-bins install uninstall clean FORCE
 .SECONDARY:
 
 -include $(LIB_OBJ:.o=.d) $(CMD_SRC:cmd/%.c=build/cmd/%.d) $(CLI_OBJ:.o=.d) \
 	$(UNIT_SRC:tests/unit/%.c=build/tests/unit/%.d) \
 	$(DRIVER_SRC:tests/drivers/%.c=build/tests/drivers/%.d) \
 	$(patsubst tests/bench/%.c,build/tests/bench/%.d,$(wildcard tests/bench/*.c)) \
-	$(patsubst tests/eval/%.c,build/tests/eval/%.d,$(wildcard tests/eval/*.c))
+	$(patsubst tests/eval/%.c,build/tests/eval/%.d,$(wildcard tests/eval/*.c)) \
+	$(FUZZ_LIB_OBJ:.o=.d) $(patsubst %.c,build/fuzz/obj/%.d,$(wildcard tests/fuzz/*.c))
 
 # benchmark programs (make bench)
 build/bench/%: build/tests/bench/%.o build/libpd.a

@@ -64,10 +64,12 @@ enum { OPT_PATTERNS = CLI_OPT_FIRST_OWN, OPT_CLUSTERS, OPT_EMBED_MODEL, OPT_GROU
 static void answered(void *ud, size_t from)
 {
 	(void)ud;
-	const char *p = cli_out.p + from, *e = cli_out.p + cli_out.len;
-	while (p < e && (p = memchr(p, '\n', (size_t)(e - p)))) {
-		cli.records_out++;
-		p++;
+	if (cli_out.p) {	/* nothing written yet: NULL + 0 is undefined */
+		const char *p = cli_out.p + from, *e = cli_out.p + cli_out.len;
+		while (p < e && (p = memchr(p, '\n', (size_t)(e - p)))) {
+			cli.records_out++;
+			p++;
+		}
 	}
 	cli_record_done();
 }

@@ -196,9 +196,10 @@ static void month(double t, char *out, size_t cap)
 {
 	static const char *const mon[12] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
 					     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	time_t s = (time_t)t;
 	struct tm tm;
-	if (!isfinite(t) || !gmtime_r(&s, &tm)) {
+	time_t s = 0;
+	/* checked before the cast: a NaN or huge time is undefined as a time_t */
+	if (!(fabs(t) < 1e15) || (s = (time_t)t, !gmtime_r(&s, &tm))) {
 		snprintf(out, cap, "?");
 		return;
 	}

@@ -122,7 +122,8 @@ static int cmp_tw(const void *a, const void *b)
    index, L2-normalised (in place: e[i].w becomes the value) */
 static void finalize(tw *e, int n, const float *idf)
 {
-	qsort(e, (size_t)n, sizeof *e, cmp_tw);
+	if (n > 1)	/* e may be NULL when n is 0: qsort must not see it */
+		qsort(e, (size_t)n, sizeof *e, cmp_tw);
 	double ss = 0;
 	for (int i = 0; i < n; i++) {
 		e[i].w = (float)log1p((double)e[i].w) * idf[e[i].idx];

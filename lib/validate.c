@@ -24,6 +24,7 @@
 #include "strmap.h"
 #include "video.h"
 #include "timeutil.h"
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1037,6 +1038,14 @@ static double confidence(const pat *p, const shrink *sh, double ratio, cJSON *wh
 
 /* ---- templates ---- */
 
+/* a count a record states, for its sentence: 0 when absent or not a whole
+   number that fits an int (a cast of 1e66 or NaN would be undefined) */
+static long count_of(const cJSON *o, const char *key)
+{
+	double x = pd_json_num(o, key, 0);
+	return x >= 0 && x <= INT_MAX ? (long)x : 0;
+}
+
 /* the words of a pattern record written by pd-mine 0.2 or later (stats.effect) */
 static int words_of(const pat *p, pd_pattern_words *w)
 {
@@ -1056,17 +1065,17 @@ static int words_of(const pat *p, pd_pattern_words *w)
 	w->lo = lo;
 	w->hi = hi;
 	w->ci_level = 0.95;
-	w->n = (long)pd_json_num(st, "n", 0);
-	w->n_with = (long)pd_json_num(st, "n_with", 0);
-	w->channels = (int)pd_json_num(st, "channels", 0);
+	w->n = count_of(st, "n");
+	w->n_with = count_of(st, "n_with");
+	w->channels = (int)count_of(st, "channels");
 	w->trend = kind ? !strcmp(kind, "trend") : -1;
 	w->win_from = w->win_to = NAN;
 	if (from)
 		pd_time_parse(from, &w->win_from);
 	if (to)
 		pd_time_parse(to, &w->win_to);
-	w->btest = (int)pd_json_num(win, "testable", 0);
-	w->bheld = (int)pd_json_num(win, "held", 0);
+	w->btest = (int)count_of(win, "testable");
+	w->bheld = (int)count_of(win, "held");
 	return 1;
 }
 

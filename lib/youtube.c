@@ -391,6 +391,16 @@ static int resolve_channels(yt_ctx *c, yt_chan *chans, int n, pd_err *err)
 	return 0;
 }
 
+/* more pages than any uploads playlist has (YouTube lists 50 a page) */
+enum { YT_MAX_PAGES = 10000 };
+
+static void free_tokens(char **t, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(t[i]);
+	free(t);
+}
+
 /* the video ids of a channel's uploads, newest first, within the limits;
    0, 1 (warned: the channel is skipped) or -1 */
 static int list_uploads(yt_ctx *c, yt_chan *ch, char ***ids, int *nids, pd_err *err)
@@ -398,6 +408,10 @@ static int list_uploads(yt_ctx *c, yt_chan *ch, char ***ids, int *nids, pd_err *
 	const pd_youtube_opts *o = c->o;
 	char *token = NULL;
 	int cap = 0, stop = 0;
+	/* the page tokens asked for: a server that hands one out again (or never
+	   stops: YT_MAX_PAGES) would keep the listing going forever */
+	char **seen = NULL;
+	int nseen = 0;
 	*ids = NULL;
 	*nids = 0;
 	do {
@@ -407,7 +421,8 @@ static int list_uploads(yt_ctx *c, yt_chan *ch, char ***ids, int *nids, pd_err *
 		if (token) {
 			pd_buf_adds(&q, "&pageToken=");
 			pd_http_escape(&q, token);
-			free(token);
+			seen = xreallocarray(seen, (size_t)nseen + 1, sizeof *seen);
+			seen[nseen++] = token;
 			token = NULL;
 		}
 		cJSON *resp;
@@ -418,10 +433,13 @@ static int list_uploads(yt_ctx *c, yt_chan *ch, char ***ids, int *nids, pd_err *
 			snprintf(m, sizeof m, "uploads cannot be listed: %s", err->msg);
 			pd_err_clear(err);
 			warn(c, ch->input, m);
+			free_tokens(seen, nseen);
 			return 1;
 		}
-		if (rc < 0)
+		if (rc < 0) {
+			free_tokens(seen, nseen);
 			return -1;
+		}
 		const cJSON *it;
 		cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(resp, "items")) {
 			const cJSON *cd = cJSON_GetObjectItemCaseSensitive(it, "contentDetails");
@@ -449,10 +467,19 @@ static int list_uploads(yt_ctx *c, yt_chan *ch, char ***ids, int *nids, pd_err *
 		if (o->max_videos > 0 && *nids >= o->max_videos)
 			stop = 1;
 		const char *next = pd_json_str(resp, "nextPageToken");
-		if (next && next[0] && !stop)
-			token = xstrdup(next);
+		if (next && next[0] && !stop) {
+			int again = nseen >= YT_MAX_PAGES;
+			for (int i = 0; i < nseen && !again; i++)
+				again = !strcmp(seen[i], next);
+			if (again)
+				warn(c, ch->input, "uploads listing stopped: the API gave a page token "
+				     "again (the videos listed so far are fetched)");
+			else
+				token = xstrdup(next);
+		}
 		cJSON_Delete(resp);
 	} while (token);
+	free_tokens(seen, nseen);
 	return 0;
 }
 

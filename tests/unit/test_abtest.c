@@ -431,8 +431,8 @@ static void plan_recommendations(void **state)
 		"{\"type\":\"draft\",\"title\":\"How it works\",\"duration_s\":300,\"channel_id\":\"c\"}",
 		"{\"type\":\"recommendation\",\"video_id\":\"v9\",\"rank\":2,\"pattern_id\":\"p-b\"}",
 		"{\"type\":\"recommendation\",\"video_id\":\"v9\",\"rank\":1,\"pattern_id\":\"p-a\"}",
-		"{\"type\":\"match_group\",\"video_id\":\"v8\",\"matches\":[],\"recommendations\":"
-		"[{\"rank\":1,\"pattern_id\":\"p-c\"}]}",
+		("{\"type\":\"match_group\",\"video_id\":\"v8\",\"matches\":[],\"recommendations\":"
+		 "[{\"rank\":1,\"pattern_id\":\"p-c\"}]}"),
 	};
 	pd_ab_plan_opts o;
 	pd_ab_plan_opts_default(&o);
