@@ -37,7 +37,7 @@ pd_matcher *pd_matcher_new(void)
 	return m;
 }
 
-static void pattern_release(pd_pattern *p)
+static void pattern_release(pd_match_pattern *p)
 {
 	free(p->id);
 	free(p->cluster);
@@ -133,7 +133,7 @@ typedef struct evid {
  * (match.h: with stats.effect, or the older computation).  Returns 0, or -1
  * with err when the record contradicts itself.
  */
-static int pattern_stats(pd_pattern *p, const cJSON *rec, evid *ev, pd_err *err)
+static int pattern_stats(pd_match_pattern *p, const cJSON *rec, evid *ev, pd_err *err)
 {
 	const cJSON *st = cJSON_GetObjectItemCaseSensitive(rec, "stats");
 	const cJSON *ps = cJSON_GetObjectItemCaseSensitive(rec, "performance_stats");
@@ -201,7 +201,7 @@ static int pattern_stats(pd_pattern *p, const cJSON *rec, evid *ev, pd_err *err)
 }
 
 /* The evidence clause shared by both explanations. */
-static void evidence(pd_buf *b, const pd_pattern *p, const evid *ev)
+static void evidence(pd_buf *b, const pd_match_pattern *p, const evid *ev)
 {
 	if (isfinite(p->effect)) {
 		pd_buf_printf(b, "%.2fx the performance of the niche's videos without it", p->effect);
@@ -231,7 +231,7 @@ static void evidence(pd_buf *b, const pd_pattern *p, const evid *ev)
 		pd_buf_printf(b, ", %.0f videos with it", ev->n_with);
 }
 
-static void explanations(pd_pattern *p, const evid *ev)
+static void explanations(pd_match_pattern *p, const evid *ev)
 {
 	pd_buf d = PD_BUF_INIT, b = PD_BUF_INIT;
 	pd_feature_describe(p->feature, &d);
@@ -279,7 +279,7 @@ static void add_str_or_null(pd_buf *b, const char *s)
 }
 
 /* ,"status":..,"kind":.. when the record has them */
-static void add_status_kind(pd_buf *b, const pd_pattern *p)
+static void add_status_kind(pd_buf *b, const pd_match_pattern *p)
 {
 	if (p->status) {
 		pd_buf_adds(b, ",\"status\":");
@@ -291,7 +291,7 @@ static void add_status_kind(pd_buf *b, const pd_pattern *p)
 	}
 }
 
-static void add_effect(pd_buf *b, const pd_pattern *p)
+static void add_effect(pd_buf *b, const pd_match_pattern *p)
 {
 	if (!isfinite(p->effect))
 		return;
@@ -301,7 +301,7 @@ static void add_effect(pd_buf *b, const pd_pattern *p)
 	add_interval(b, p->effect_lo, p->effect_hi);
 }
 
-static void render_tail(pd_buf *b, const pd_pattern *p, int has)
+static void render_tail(pd_buf *b, const pd_match_pattern *p, int has)
 {
 	pd_buf_adds(b, ",\"radius\":");
 	add_num(b, p->radius, "%.6g");
@@ -318,7 +318,7 @@ static void render_tail(pd_buf *b, const pd_pattern *p, int has)
 }
 
 /* render: the pre-rendered pieces of p's records (pd_matcher_finish). */
-static void render(const pd_matcher *m, pd_pattern *p)
+static void render(const pd_matcher *m, pd_match_pattern *p)
 {
 	const pd_cl_node *nd = p->node >= 0 ? &m->hier.node[p->node] : NULL;
 	const char *label = p->label ? p->label : nd ? nd->label : NULL;
@@ -392,9 +392,9 @@ int pd_matcher_add(pd_matcher *m, const cJSON *rec, const float *cen, int dim, p
 	pd_feature *f = pd_feature_from_json(fj, &ferr);
 	if (!f)
 		return pd_err_set(err, PD_EREC, "pattern '%s': feature: %s", id, ferr.msg);
-	pd_pattern tmp;
+	pd_match_pattern tmp;
 	memset(&tmp, 0, sizeof tmp);
-	pd_pattern *p = &tmp;
+	pd_match_pattern *p = &tmp;
 	p->id = xstrdup(id);
 	p->feature = f;
 	p->node = -1;
@@ -549,7 +549,7 @@ fail:
 }
 
 /* where: "FILE:LINE: " for a pattern from a file, "" otherwise */
-static void where(const pd_matcher *m, const pd_pattern *p, char *buf, size_t cap)
+static void where(const pd_matcher *m, const pd_match_pattern *p, char *buf, size_t cap)
 {
 	if (m->src && p->line > 0)
 		snprintf(buf, cap, "%s:%ld: ", m->src, p->line);
@@ -574,7 +574,7 @@ int pd_matcher_finish(pd_matcher *m, pd_err *err)
 			pd_strmap_intern(m->node_ids, h->node[i].id, strlen(h->node[i].id), &added);
 		}
 		for (int j = 0; j < m->n; j++) {
-			pd_pattern *p = &m->pat[j];
+			pd_match_pattern *p = &m->pat[j];
 			where(m, p, at, sizeof at);
 			if (!p->cluster)
 				return pd_err_set(err, PD_EREC, "%spattern '%s' has no \"cluster\": with a "
@@ -613,7 +613,7 @@ int pd_matcher_finish(pd_matcher *m, pd_err *err)
 	   thresholds, the rendered records, the hierarchy), independent of order */
 	uint64_t hs = 0x9e3779b97f4a7c15ull;
 	for (int j = 0; j < m->n; j++) {
-		pd_pattern *p = &m->pat[j];
+		pd_match_pattern *p = &m->pat[j];
 		render(m, p);
 		uint64_t x = pd_hash64(p->id, strlen(p->id));
 		x = mix(x, pd_feature_key(p->feature));
@@ -848,7 +848,7 @@ void pd_match_write(const pd_matcher *m, const char *video_id, pd_match_hit *hit
 		pd_buf_adds(out, ",\"matches\":[");
 	}
 	for (int i = 0; i < nh; i++) {
-		const pd_pattern *p = &m->pat[hits[i].pat];
+		const pd_match_pattern *p = &m->pat[hits[i].pat];
 		const pd_buf *tail = hits[i].has ? &p->tail_has : &p->tail_lacks;
 		pd_buf_grow(out, 64 + vid.len + p->head.len + tail->len);
 		if (group) {
@@ -872,7 +872,7 @@ void pd_match_write(const pd_matcher *m, const char *video_id, pd_match_hit *hit
 		   change, so it is recommended only when asked */
 		int nr = 0;
 		for (int i = 0; i < nh; i++) {
-			const pd_pattern *p = &m->pat[hits[i].pat];
+			const pd_match_pattern *p = &m->pat[hits[i].pat];
 			if (!hits[i].has && !p->negative && isfinite(p->gain) && p->gain > 0 &&
 			    (!p->provisional || (recommend & PD_RECOMMEND_PROVISIONAL)) &&
 			    (!pd_feature_is_topic(p->feature) || (recommend & PD_RECOMMEND_TOPICS))) {
@@ -886,7 +886,7 @@ void pd_match_write(const pd_matcher *m, const char *video_id, pd_match_hit *hit
 		if (group)
 			pd_buf_adds(out, ",\"recommendations\":[");
 		for (int i = 0; i < nr; i++) {
-			const pd_pattern *p = &m->pat[hits[i].pat];
+			const pd_match_pattern *p = &m->pat[hits[i].pat];
 			if (group) {
 				pd_buf_adds(out, i ? ",{" : "{");
 			} else {

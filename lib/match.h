@@ -67,7 +67,7 @@
 #include "cluster.h"
 #include "strmap.h"
 
-typedef struct pd_pattern {
+typedef struct pd_match_pattern {
 	char *id, *cluster, *name;
 	char *level;		/* the record's "level", or NULL */
 	char *label;		/* the record's "label" (pd_cluster_label), or NULL */
@@ -91,13 +91,13 @@ typedef struct pd_pattern {
 	pd_buf head;		/* "pattern_id":"..","cluster":..,"level":..,"label":..,"similarity": */
 	pd_buf tail_has, tail_lacks;	/* ,"radius":..,"has_feature":..,..,"explanation":".." */
 	pd_buf rec_tail;	/* ,"expected_perf":..,"expected_gain":..,..,"explanation":".." */
-} pd_pattern;
+} pd_match_pattern;
 
 typedef struct pd_matcher {
 	int dim;		/* 0 until the first pattern (or the hierarchy) */
 	int n, cap;
 	float *cent;		/* n x dim, unit rows */
-	pd_pattern *pat;
+	pd_match_pattern *pat;
 	long skipped;		/* patterns not loaded because status "rejected" */
 	uint64_t hash;		/* of everything loaded, for cache keys (pd_matcher_finish) */
 	unsigned need;		/* what the features ask of a video (PD_NEED_*, features.h) */
