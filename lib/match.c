@@ -86,39 +86,10 @@ static uint64_t mix(uint64_t h, uint64_t v)
 	return h;
 }
 
-/* num: a finite number member of o, or NAN. */
-static double num(const cJSON *o, const char *key)
+/* a finite number, or NAN (a record's null is NAN already) */
+static double fin(double v)
 {
-	const cJSON *v = o ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
-	return cJSON_IsNumber(v) && isfinite(v->valuedouble) ? v->valuedouble : NAN;
-}
-
-static double first_num(const cJSON *o, const char *const *keys)
-{
-	for (; *keys; keys++) {
-		double v = num(o, *keys);
-		if (isfinite(v))
-			return v;
-	}
-	return NAN;
-}
-
-/* pair: a member [a, b] of two finite numbers into lo, hi (1), absent (0), else -1. */
-static int pair(const cJSON *o, const char *key, double *lo, double *hi)
-{
-	*lo = *hi = NAN;
-	const cJSON *ci = o ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
-	if (!ci || cJSON_IsNull(ci))
-		return 0;
-	if (!cJSON_IsArray(ci) || cJSON_GetArraySize(ci) != 2)
-		return -1;
-	const cJSON *a = cJSON_GetArrayItem(ci, 0), *b = cJSON_GetArrayItem(ci, 1);
-	if (!cJSON_IsNumber(a) || !cJSON_IsNumber(b) || !isfinite(a->valuedouble) ||
-	    !isfinite(b->valuedouble))
-		return -1;
-	*lo = a->valuedouble;
-	*hi = b->valuedouble;
-	return 1;
+	return isfinite(v) ? v : NAN;
 }
 
 /* What the explanations say besides the expected performance. */
@@ -129,33 +100,23 @@ typedef struct evid {
 } evid;
 
 /*
- * pattern_stats: the performance figures of a pattern from its stats
- * (match.h: with stats.effect, or the older computation).  Returns 0, or -1
- * with err when the record contradicts itself.
+ * pattern_stats: the performance figures of a pattern from its stats, as
+ * lib/pattern's reader gives them (pr; older records through its
+ * compatibility path), with stats.effect or the older computation
+ * (match.h).  Returns 0, or -1 with err when the record contradicts itself.
  */
-static int pattern_stats(pd_match_pattern *p, const cJSON *rec, evid *ev, pd_err *err)
+static int pattern_stats(pd_match_pattern *p, const cJSON *rec, const pd_pattern *pr, evid *ev,
+			 pd_err *err)
 {
-	const cJSON *st = cJSON_GetObjectItemCaseSensitive(rec, "stats");
-	const cJSON *ps = cJSON_GetObjectItemCaseSensitive(rec, "performance_stats");
-	const cJSON *win = ps ? cJSON_GetObjectItemCaseSensitive(ps, "within_radius") : NULL;
-	const cJSON *wout = ps ? cJSON_GetObjectItemCaseSensitive(ps, "outside_radius") : NULL;
-	static const char *const with_keys[] = { "median_perf_with", "median_with", NULL };
-	static const char *const without_keys[] = { "median_perf_without", "median_without", NULL };
-	double with = first_num(st, with_keys);
-	if (!isfinite(with))
-		with = num(win, "median");
+	double with = fin(pr->stats.median_with);
 	ev->perf_with = with;
-	p->perf_without = first_num(st, without_keys);
-	if (!isfinite(p->perf_without))
-		p->perf_without = num(wout, "median");
-	ev->lift = num(st, "lift");
-	if (!isfinite(ev->lift))
-		ev->lift = num(ps, "lift_ratio");
-	if (pair(st, "lift_ci", &ev->lo, &ev->hi) < 0)
+	p->perf_without = fin(pr->stats.median_without);
+	ev->lift = fin(pr->stats.lift);
+	ev->lo = fin(pr->stats.lift_lo);
+	ev->hi = fin(pr->stats.lift_hi);
+	if (!isfinite(ev->lo) || !isfinite(ev->hi))
 		ev->lo = ev->hi = NAN;	/* as before: an unusable interval is no interval */
-	ev->n_with = num(st, "n_with");
-	if (!isfinite(ev->n_with))
-		ev->n_with = num(win, "count");
+	ev->n_with = fin(pr->stats.n_with);
 
 	/* the record agrees with itself: the check pd-validate and pd-store make
 	   (lib/pattern.h), so what one command accepts the others do */
@@ -352,6 +313,9 @@ static void render(const pd_matcher *m, pd_match_pattern *p)
 	pd_buf_add_json_string(&p->rec_tail, p->explain_lacks, strlen(p->explain_lacks));
 }
 
+static int add_read(pd_matcher *m, const cJSON *rec, pd_pattern *pr, const float *cen, int dim,
+		    pd_err *err);
+
 int pd_matcher_add(pd_matcher *m, const cJSON *rec, const float *cen, int dim, pd_err *err)
 {
 	const char *id = pd_json_str(rec, "id");
@@ -371,9 +335,22 @@ int pd_matcher_add(pd_matcher *m, const cJSON *rec, const float *cen, int dim, p
 	   comes as cen (from the record or the database) and is checked here */
 	if (pd_pattern_check(rec, 0, err) < 0)
 		return -1;
-	double radius = num(rec, "radius");
-	if (!isfinite(radius))
-		radius = num(rec, "semantic_radius");
+	/* the fields through lib/pattern's one reader (older records' aliases there) */
+	pd_pattern pr;
+	if (pd_pattern_read(rec, &pr, err) < 0) {
+		pd_pattern_release(&pr);
+		return -1;
+	}
+	int rc = add_read(m, rec, &pr, cen, dim, err);
+	pd_pattern_release(&pr);
+	return rc;
+}
+
+static int add_read(pd_matcher *m, const cJSON *rec, pd_pattern *pr, const float *cen, int dim,
+		    pd_err *err)
+{
+	const char *id = pr->id;
+	double radius = pr->radius;
 	if (!isfinite(radius) || radius < 0 || radius > 2)
 		return pd_err_set(err, PD_EREC, "pattern '%s' has no \"radius\" in [0, 2]", id);
 	if (!cen || dim <= 0)
@@ -389,7 +366,7 @@ int pd_matcher_add(pd_matcher *m, const cJSON *rec, const float *cen, int dim, p
 	if (!(norm > 0) || !isfinite(norm))
 		return pd_err_set(err, PD_EREC, "pattern '%s' has a zero centroid", id);
 	pd_err ferr;
-	pd_feature *f = pd_feature_from_json(fj, &ferr);
+	pd_feature *f = pd_feature_from_json(cJSON_GetObjectItemCaseSensitive(rec, "feature"), &ferr);
 	if (!f)
 		return pd_err_set(err, PD_EREC, "pattern '%s': feature: %s", id, ferr.msg);
 	pd_match_pattern tmp;
@@ -398,24 +375,22 @@ int pd_matcher_add(pd_matcher *m, const cJSON *rec, const float *cen, int dim, p
 	p->id = xstrdup(id);
 	p->feature = f;
 	p->node = -1;
-	const char *dir = pd_json_str(rec, "direction");
-	p->negative = dir && !strcmp(dir, "negative");
+	p->negative = pr->positive == 0;
 	evid ev;
-	if (pattern_stats(p, rec, &ev, err) < 0) {
+	if (pattern_stats(p, rec, pr, &ev, err) < 0) {
 		pattern_release(p);
 		return -1;
 	}
-	const char *s = pd_json_str(rec, "cluster");
-	p->cluster = s ? xstrdup(s) : NULL;
-	s = pd_json_str(rec, "level");
-	p->level = s ? xstrdup(s) : NULL;
+	/* the strings move from the reader's struct */
+	p->cluster = pr->cluster;
+	p->level = pr->level;
+	p->name = pr->name;
+	p->kind = pr->kind;
+	pr->cluster = pr->level = pr->name = pr->kind = NULL;
 	p->label = pd_cluster_label(cJSON_GetObjectItemCaseSensitive(rec, "label"));
-	s = pd_json_str(rec, "name");
-	p->name = s ? xstrdup(s) : NULL;
+	const char *status = pr->status;
 	p->status = status && strcmp(status, "validated") ? xstrdup(status) : NULL;
 	p->provisional = status && !strcmp(status, "provisional");
-	s = pd_json_str(rec, "kind");
-	p->kind = s ? xstrdup(s) : NULL;
 	p->radius = radius;
 	p->min_sim = (float)(1.0 - radius);
 	explanations(p, &ev);
@@ -449,8 +424,6 @@ int pd_matcher_add_line(pd_matcher *m, const char *line, size_t len, pd_err *err
 		return -1;
 	if (t == 0 || strcmp(type, "pattern"))
 		return 0;
-	const char *val;
-	size_t vlen;
 	float *cen = NULL;
 	size_t cap = 0;
 	int dim = 0, rc = -1;
@@ -461,19 +434,23 @@ int pd_matcher_add_line(pd_matcher *m, const char *line, size_t len, pd_err *err
 	/* the one validator first, so a bad centroid is named with its pattern */
 	if (!(status && !strcmp(status, "rejected")) && pd_pattern_check(rec, 0, err) < 0)
 		goto out;
-	int f = pd_json_find(line, len, "centroid_b64", &val, &vlen, err);
-	if (f < 0)
+	/* the centroid as lib/pattern's reader gives it (base64, an array re-encoded) */
+	pd_pattern pr;
+	if (pd_pattern_read(rec, &pr, err) < 0) {
+		pd_pattern_release(&pr);
 		goto out;
-	if (f == 1) {
-		if (pd_vec_parse_b64(val, vlen, &cen, &cap, &dim, err) < 0)
-			goto out;
-	} else {
-		f = pd_json_find(line, len, "centroid", &val, &vlen, err);
-		if (f < 0)
-			goto out;
-		if (f == 1 && pd_vec_parse_json(val, vlen, &cen, &cap, &dim, err) < 0)
-			goto out;
 	}
+	if (pr.centroid_b64) {
+		pd_buf q = PD_BUF_INIT;
+		pd_buf_add_json_string(&q, pr.centroid_b64, strlen(pr.centroid_b64));
+		int pr_rc = pd_vec_parse_b64(q.p, q.len, &cen, &cap, &dim, err);
+		pd_buf_release(&q);
+		if (pr_rc < 0) {
+			pd_pattern_release(&pr);
+			goto out;
+		}
+	}
+	pd_pattern_release(&pr);
 	rc = pd_matcher_add(m, rec, cen, dim, err);
 out:
 	cJSON_Delete(rec);

@@ -123,9 +123,10 @@ int pd_matcher_set_hier(pd_matcher *m, pd_hier *h, pd_err *err);
 
 /*
  * pd_matcher_add: one pattern record (rec, without its centroid) and its
- * centroid cen[0..dim).  Reads id, feature, radius (or semantic_radius),
- * direction, status, kind, cluster, level, label, name, stats,
- * performance_stats.  Returns 1 added, 0 skipped (status "rejected"), -1
+ * centroid cen[0..dim).  Reads id, feature, radius, direction, status,
+ * kind, cluster, level, label, name, stats and performance_stats through
+ * pd_pattern_read (pattern.h: older records' aliases, such as
+ * semantic_radius or stats.median_with, are read there).  Returns 1 added, 0 skipped (status "rejected"), -1
  * with err (PD_EREC): no id, a bad or missing feature, no finite radius in
  * [0,2], a centroid of another dimension than the patterns before, a zero
  * centroid, a repeated id, stats that contradict themselves (see above).
@@ -136,7 +137,7 @@ int pd_matcher_add(pd_matcher *m, const cJSON *rec, const float *cen, int dim, p
 
 /*
  * pd_matcher_add_line: a pattern record as a line of NDJSON, its centroid
- * as "centroid_b64" (or "centroid": a JSON array).  Lines of other types
+ * as pd_pattern_read gives it ("centroid_b64", or an older "centroid" array).  Lines of other types
  * are skipped (returns 0).  Same returns as pd_matcher_add.
  */
 int pd_matcher_add_line(pd_matcher *m, const char *line, size_t len, pd_err *err);

@@ -368,8 +368,10 @@ static void pair_in(const cJSON *o, const char *k, double *lo, double *hi)
 	const cJSON *x = item(o, k);
 	if (cJSON_IsArray(x) && cJSON_GetArraySize(x) == 2) {
 		const cJSON *a = cJSON_GetArrayItem(x, 0), *b = cJSON_GetArrayItem(x, 1);
-		*lo = cJSON_IsNumber(a) ? a->valuedouble : NAN;
-		*hi = cJSON_IsNumber(b) ? b->valuedouble : NAN;
+		if (cJSON_IsNumber(a) && cJSON_IsNumber(b)) {
+			*lo = a->valuedouble;
+			*hi = b->valuedouble;
+		}
 	}
 }
 
