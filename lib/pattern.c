@@ -1,5 +1,7 @@
 /*
- * pattern.c — one check and one wording of a pattern's effect (pattern.h).
+ * pattern.c — the pattern record (pattern.h): its struct, read by one
+ * reader (older records through the one compatibility path) and written by
+ * one writer in its canonical JSON; one check and one wording of its effect.
  *
  * pd-mine words its patterns here, pd-validate re-words them with what the
  * newer videos said, and pd-validate, pd-store and pd-match all refuse a

@@ -1,6 +1,7 @@
 /*
- * pattern.h — what a pattern record says, checked and put in words the same
- * way by every command that reads or writes one.
+ * pattern.h — what a pattern record says: its struct with one reader and
+ * one writer (below), checked and put in words the same way by every
+ * command that reads or writes one.
  *
  * The effect of a pattern is stated one way everywhere (DESIGN.md §2): the
  * multiplier `stats.effect` — the Hodges-Lehmann estimate of the shift of

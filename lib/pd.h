@@ -21,7 +21,7 @@
  *   kmeans, cluster  spherical k-means and the macro/meso/micro hierarchy
  *   text, features  tokens and the feature predicates (one implementation)
  *   stats    exact and rank tests, intervals  mine    mining inside clusters
- *   pattern  a pattern's effect: one check, one wording (mine, validate, store, match)
+ *   pattern  the pattern record: its struct, one reader, one writer; its check and wording
  *   fdr, validate, llm  the validation of patterns
  *   abtest   title experiments: the plan and the always-valid sequential test
  *   db, schema, cache, pinecone  PostgreSQL, its migrations, Redis, Pinecone
