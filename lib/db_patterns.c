@@ -9,7 +9,8 @@
  * active_clusters.  pd-store keeps each pattern and cluster record whole in
  * `record` (less its centroid, which is a pgvector column), so the matcher
  * reads the same fields it reads from a file, through the same readers
- * (pd_matcher_add, pd_hier_add_record).  pgvector prints float4 values
+ * (pd_matcher_add, which reads a pattern with lib/pattern's
+ * pd_pattern_read, and pd_hier_add_record).  pgvector prints float4 values
  * exactly (shortest round trip), so a stored centroid is the file's, bit for
  * bit, and a video is placed as pd-cluster placed it.  The video lookup is one prepared statement, so a lookup is
  * one round trip with no parse or plan on the server; the JSON is built by

@@ -37,7 +37,7 @@ pd_matcher *pd_matcher_new(void)
 	return m;
 }
 
-static void pattern_release(pd_pattern *p)
+static void pattern_release(pd_match_pattern *p)
 {
 	free(p->id);
 	free(p->cluster);
@@ -86,39 +86,10 @@ static uint64_t mix(uint64_t h, uint64_t v)
 	return h;
 }
 
-/* num: a finite number member of o, or NAN. */
-static double num(const cJSON *o, const char *key)
+/* a finite number, or NAN (a record's null is NAN already) */
+static double fin(double v)
 {
-	const cJSON *v = o ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
-	return cJSON_IsNumber(v) && isfinite(v->valuedouble) ? v->valuedouble : NAN;
-}
-
-static double first_num(const cJSON *o, const char *const *keys)
-{
-	for (; *keys; keys++) {
-		double v = num(o, *keys);
-		if (isfinite(v))
-			return v;
-	}
-	return NAN;
-}
-
-/* pair: a member [a, b] of two finite numbers into lo, hi (1), absent (0), else -1. */
-static int pair(const cJSON *o, const char *key, double *lo, double *hi)
-{
-	*lo = *hi = NAN;
-	const cJSON *ci = o ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
-	if (!ci || cJSON_IsNull(ci))
-		return 0;
-	if (!cJSON_IsArray(ci) || cJSON_GetArraySize(ci) != 2)
-		return -1;
-	const cJSON *a = cJSON_GetArrayItem(ci, 0), *b = cJSON_GetArrayItem(ci, 1);
-	if (!cJSON_IsNumber(a) || !cJSON_IsNumber(b) || !isfinite(a->valuedouble) ||
-	    !isfinite(b->valuedouble))
-		return -1;
-	*lo = a->valuedouble;
-	*hi = b->valuedouble;
-	return 1;
+	return isfinite(v) ? v : NAN;
 }
 
 /* What the explanations say besides the expected performance. */
@@ -129,33 +100,23 @@ typedef struct evid {
 } evid;
 
 /*
- * pattern_stats: the performance figures of a pattern from its stats
- * (match.h: with stats.effect, or the older computation).  Returns 0, or -1
- * with err when the record contradicts itself.
+ * pattern_stats: the performance figures of a pattern from its stats, as
+ * lib/pattern's reader gives them (pr; older records through its
+ * compatibility path), with stats.effect or the older computation
+ * (match.h).  Returns 0, or -1 with err when the record contradicts itself.
  */
-static int pattern_stats(pd_pattern *p, const cJSON *rec, evid *ev, pd_err *err)
+static int pattern_stats(pd_match_pattern *p, const cJSON *rec, const pd_pattern *pr, evid *ev,
+			 pd_err *err)
 {
-	const cJSON *st = cJSON_GetObjectItemCaseSensitive(rec, "stats");
-	const cJSON *ps = cJSON_GetObjectItemCaseSensitive(rec, "performance_stats");
-	const cJSON *win = ps ? cJSON_GetObjectItemCaseSensitive(ps, "within_radius") : NULL;
-	const cJSON *wout = ps ? cJSON_GetObjectItemCaseSensitive(ps, "outside_radius") : NULL;
-	static const char *const with_keys[] = { "median_perf_with", "median_with", NULL };
-	static const char *const without_keys[] = { "median_perf_without", "median_without", NULL };
-	double with = first_num(st, with_keys);
-	if (!isfinite(with))
-		with = num(win, "median");
+	double with = fin(pr->stats.median_with);
 	ev->perf_with = with;
-	p->perf_without = first_num(st, without_keys);
-	if (!isfinite(p->perf_without))
-		p->perf_without = num(wout, "median");
-	ev->lift = num(st, "lift");
-	if (!isfinite(ev->lift))
-		ev->lift = num(ps, "lift_ratio");
-	if (pair(st, "lift_ci", &ev->lo, &ev->hi) < 0)
+	p->perf_without = fin(pr->stats.median_without);
+	ev->lift = fin(pr->stats.lift);
+	ev->lo = fin(pr->stats.lift_lo);
+	ev->hi = fin(pr->stats.lift_hi);
+	if (!isfinite(ev->lo) || !isfinite(ev->hi))
 		ev->lo = ev->hi = NAN;	/* as before: an unusable interval is no interval */
-	ev->n_with = num(st, "n_with");
-	if (!isfinite(ev->n_with))
-		ev->n_with = num(win, "count");
+	ev->n_with = fin(pr->stats.n_with);
 
 	/* the record agrees with itself: the check pd-validate and pd-store make
 	   (lib/pattern.h), so what one command accepts the others do */
@@ -201,7 +162,7 @@ static int pattern_stats(pd_pattern *p, const cJSON *rec, evid *ev, pd_err *err)
 }
 
 /* The evidence clause shared by both explanations. */
-static void evidence(pd_buf *b, const pd_pattern *p, const evid *ev)
+static void evidence(pd_buf *b, const pd_match_pattern *p, const evid *ev)
 {
 	if (isfinite(p->effect)) {
 		pd_buf_printf(b, "%.2fx the performance of the niche's videos without it", p->effect);
@@ -231,7 +192,7 @@ static void evidence(pd_buf *b, const pd_pattern *p, const evid *ev)
 		pd_buf_printf(b, ", %.0f videos with it", ev->n_with);
 }
 
-static void explanations(pd_pattern *p, const evid *ev)
+static void explanations(pd_match_pattern *p, const evid *ev)
 {
 	pd_buf d = PD_BUF_INIT, b = PD_BUF_INIT;
 	pd_feature_describe(p->feature, &d);
@@ -279,7 +240,7 @@ static void add_str_or_null(pd_buf *b, const char *s)
 }
 
 /* ,"status":..,"kind":.. when the record has them */
-static void add_status_kind(pd_buf *b, const pd_pattern *p)
+static void add_status_kind(pd_buf *b, const pd_match_pattern *p)
 {
 	if (p->status) {
 		pd_buf_adds(b, ",\"status\":");
@@ -291,7 +252,7 @@ static void add_status_kind(pd_buf *b, const pd_pattern *p)
 	}
 }
 
-static void add_effect(pd_buf *b, const pd_pattern *p)
+static void add_effect(pd_buf *b, const pd_match_pattern *p)
 {
 	if (!isfinite(p->effect))
 		return;
@@ -301,7 +262,7 @@ static void add_effect(pd_buf *b, const pd_pattern *p)
 	add_interval(b, p->effect_lo, p->effect_hi);
 }
 
-static void render_tail(pd_buf *b, const pd_pattern *p, int has)
+static void render_tail(pd_buf *b, const pd_match_pattern *p, int has)
 {
 	pd_buf_adds(b, ",\"radius\":");
 	add_num(b, p->radius, "%.6g");
@@ -318,7 +279,7 @@ static void render_tail(pd_buf *b, const pd_pattern *p, int has)
 }
 
 /* render: the pre-rendered pieces of p's records (pd_matcher_finish). */
-static void render(const pd_matcher *m, pd_pattern *p)
+static void render(const pd_matcher *m, pd_match_pattern *p)
 {
 	const pd_cl_node *nd = p->node >= 0 ? &m->hier.node[p->node] : NULL;
 	const char *label = p->label ? p->label : nd ? nd->label : NULL;
@@ -352,6 +313,9 @@ static void render(const pd_matcher *m, pd_pattern *p)
 	pd_buf_add_json_string(&p->rec_tail, p->explain_lacks, strlen(p->explain_lacks));
 }
 
+static int add_read(pd_matcher *m, const cJSON *rec, pd_pattern *pr, const float *cen, int dim,
+		    pd_err *err);
+
 int pd_matcher_add(pd_matcher *m, const cJSON *rec, const float *cen, int dim, pd_err *err)
 {
 	const char *id = pd_json_str(rec, "id");
@@ -371,9 +335,22 @@ int pd_matcher_add(pd_matcher *m, const cJSON *rec, const float *cen, int dim, p
 	   comes as cen (from the record or the database) and is checked here */
 	if (pd_pattern_check(rec, 0, err) < 0)
 		return -1;
-	double radius = num(rec, "radius");
-	if (!isfinite(radius))
-		radius = num(rec, "semantic_radius");
+	/* the fields through lib/pattern's one reader (older records' aliases there) */
+	pd_pattern pr;
+	if (pd_pattern_read(rec, &pr, err) < 0) {
+		pd_pattern_release(&pr);
+		return -1;
+	}
+	int rc = add_read(m, rec, &pr, cen, dim, err);
+	pd_pattern_release(&pr);
+	return rc;
+}
+
+static int add_read(pd_matcher *m, const cJSON *rec, pd_pattern *pr, const float *cen, int dim,
+		    pd_err *err)
+{
+	const char *id = pr->id;
+	double radius = pr->radius;
 	if (!isfinite(radius) || radius < 0 || radius > 2)
 		return pd_err_set(err, PD_EREC, "pattern '%s' has no \"radius\" in [0, 2]", id);
 	if (!cen || dim <= 0)
@@ -389,33 +366,31 @@ int pd_matcher_add(pd_matcher *m, const cJSON *rec, const float *cen, int dim, p
 	if (!(norm > 0) || !isfinite(norm))
 		return pd_err_set(err, PD_EREC, "pattern '%s' has a zero centroid", id);
 	pd_err ferr;
-	pd_feature *f = pd_feature_from_json(fj, &ferr);
+	pd_feature *f = pd_feature_from_json(cJSON_GetObjectItemCaseSensitive(rec, "feature"), &ferr);
 	if (!f)
 		return pd_err_set(err, PD_EREC, "pattern '%s': feature: %s", id, ferr.msg);
-	pd_pattern tmp;
+	pd_match_pattern tmp;
 	memset(&tmp, 0, sizeof tmp);
-	pd_pattern *p = &tmp;
+	pd_match_pattern *p = &tmp;
 	p->id = xstrdup(id);
 	p->feature = f;
 	p->node = -1;
-	const char *dir = pd_json_str(rec, "direction");
-	p->negative = dir && !strcmp(dir, "negative");
+	p->negative = pr->positive == 0;
 	evid ev;
-	if (pattern_stats(p, rec, &ev, err) < 0) {
+	if (pattern_stats(p, rec, pr, &ev, err) < 0) {
 		pattern_release(p);
 		return -1;
 	}
-	const char *s = pd_json_str(rec, "cluster");
-	p->cluster = s ? xstrdup(s) : NULL;
-	s = pd_json_str(rec, "level");
-	p->level = s ? xstrdup(s) : NULL;
+	/* the strings move from the reader's struct */
+	p->cluster = pr->cluster;
+	p->level = pr->level;
+	p->name = pr->name;
+	p->kind = pr->kind;
+	pr->cluster = pr->level = pr->name = pr->kind = NULL;
 	p->label = pd_cluster_label(cJSON_GetObjectItemCaseSensitive(rec, "label"));
-	s = pd_json_str(rec, "name");
-	p->name = s ? xstrdup(s) : NULL;
+	const char *status = pr->status;
 	p->status = status && strcmp(status, "validated") ? xstrdup(status) : NULL;
 	p->provisional = status && !strcmp(status, "provisional");
-	s = pd_json_str(rec, "kind");
-	p->kind = s ? xstrdup(s) : NULL;
 	p->radius = radius;
 	p->min_sim = (float)(1.0 - radius);
 	explanations(p, &ev);
@@ -449,8 +424,6 @@ int pd_matcher_add_line(pd_matcher *m, const char *line, size_t len, pd_err *err
 		return -1;
 	if (t == 0 || strcmp(type, "pattern"))
 		return 0;
-	const char *val;
-	size_t vlen;
 	float *cen = NULL;
 	size_t cap = 0;
 	int dim = 0, rc = -1;
@@ -461,19 +434,23 @@ int pd_matcher_add_line(pd_matcher *m, const char *line, size_t len, pd_err *err
 	/* the one validator first, so a bad centroid is named with its pattern */
 	if (!(status && !strcmp(status, "rejected")) && pd_pattern_check(rec, 0, err) < 0)
 		goto out;
-	int f = pd_json_find(line, len, "centroid_b64", &val, &vlen, err);
-	if (f < 0)
+	/* the centroid as lib/pattern's reader gives it (base64, an array re-encoded) */
+	pd_pattern pr;
+	if (pd_pattern_read(rec, &pr, err) < 0) {
+		pd_pattern_release(&pr);
 		goto out;
-	if (f == 1) {
-		if (pd_vec_parse_b64(val, vlen, &cen, &cap, &dim, err) < 0)
-			goto out;
-	} else {
-		f = pd_json_find(line, len, "centroid", &val, &vlen, err);
-		if (f < 0)
-			goto out;
-		if (f == 1 && pd_vec_parse_json(val, vlen, &cen, &cap, &dim, err) < 0)
-			goto out;
 	}
+	if (pr.centroid_b64) {
+		pd_buf q = PD_BUF_INIT;
+		pd_buf_add_json_string(&q, pr.centroid_b64, strlen(pr.centroid_b64));
+		int pr_rc = pd_vec_parse_b64(q.p, q.len, &cen, &cap, &dim, err);
+		pd_buf_release(&q);
+		if (pr_rc < 0) {
+			pd_pattern_release(&pr);
+			goto out;
+		}
+	}
+	pd_pattern_release(&pr);
 	rc = pd_matcher_add(m, rec, cen, dim, err);
 out:
 	cJSON_Delete(rec);
@@ -549,7 +526,7 @@ fail:
 }
 
 /* where: "FILE:LINE: " for a pattern from a file, "" otherwise */
-static void where(const pd_matcher *m, const pd_pattern *p, char *buf, size_t cap)
+static void where(const pd_matcher *m, const pd_match_pattern *p, char *buf, size_t cap)
 {
 	if (m->src && p->line > 0)
 		snprintf(buf, cap, "%s:%ld: ", m->src, p->line);
@@ -574,7 +551,7 @@ int pd_matcher_finish(pd_matcher *m, pd_err *err)
 			pd_strmap_intern(m->node_ids, h->node[i].id, strlen(h->node[i].id), &added);
 		}
 		for (int j = 0; j < m->n; j++) {
-			pd_pattern *p = &m->pat[j];
+			pd_match_pattern *p = &m->pat[j];
 			where(m, p, at, sizeof at);
 			if (!p->cluster)
 				return pd_err_set(err, PD_EREC, "%spattern '%s' has no \"cluster\": with a "
@@ -613,7 +590,7 @@ int pd_matcher_finish(pd_matcher *m, pd_err *err)
 	   thresholds, the rendered records, the hierarchy), independent of order */
 	uint64_t hs = 0x9e3779b97f4a7c15ull;
 	for (int j = 0; j < m->n; j++) {
-		pd_pattern *p = &m->pat[j];
+		pd_match_pattern *p = &m->pat[j];
 		render(m, p);
 		uint64_t x = pd_hash64(p->id, strlen(p->id));
 		x = mix(x, pd_feature_key(p->feature));
@@ -848,7 +825,7 @@ void pd_match_write(const pd_matcher *m, const char *video_id, pd_match_hit *hit
 		pd_buf_adds(out, ",\"matches\":[");
 	}
 	for (int i = 0; i < nh; i++) {
-		const pd_pattern *p = &m->pat[hits[i].pat];
+		const pd_match_pattern *p = &m->pat[hits[i].pat];
 		const pd_buf *tail = hits[i].has ? &p->tail_has : &p->tail_lacks;
 		pd_buf_grow(out, 64 + vid.len + p->head.len + tail->len);
 		if (group) {
@@ -872,7 +849,7 @@ void pd_match_write(const pd_matcher *m, const char *video_id, pd_match_hit *hit
 		   change, so it is recommended only when asked */
 		int nr = 0;
 		for (int i = 0; i < nh; i++) {
-			const pd_pattern *p = &m->pat[hits[i].pat];
+			const pd_match_pattern *p = &m->pat[hits[i].pat];
 			if (!hits[i].has && !p->negative && isfinite(p->gain) && p->gain > 0 &&
 			    (!p->provisional || (recommend & PD_RECOMMEND_PROVISIONAL)) &&
 			    (!pd_feature_is_topic(p->feature) || (recommend & PD_RECOMMEND_TOPICS))) {
@@ -886,7 +863,7 @@ void pd_match_write(const pd_matcher *m, const char *video_id, pd_match_hit *hit
 		if (group)
 			pd_buf_adds(out, ",\"recommendations\":[");
 		for (int i = 0; i < nr; i++) {
-			const pd_pattern *p = &m->pat[hits[i].pat];
+			const pd_match_pattern *p = &m->pat[hits[i].pat];
 			if (group) {
 				pd_buf_adds(out, i ? ",{" : "{");
 			} else {

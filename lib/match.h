@@ -67,7 +67,7 @@
 #include "cluster.h"
 #include "strmap.h"
 
-typedef struct pd_pattern {
+typedef struct pd_match_pattern {
 	char *id, *cluster, *name;
 	char *level;		/* the record's "level", or NULL */
 	char *label;		/* the record's "label" (pd_cluster_label), or NULL */
@@ -91,13 +91,13 @@ typedef struct pd_pattern {
 	pd_buf head;		/* "pattern_id":"..","cluster":..,"level":..,"label":..,"similarity": */
 	pd_buf tail_has, tail_lacks;	/* ,"radius":..,"has_feature":..,..,"explanation":".." */
 	pd_buf rec_tail;	/* ,"expected_perf":..,"expected_gain":..,..,"explanation":".." */
-} pd_pattern;
+} pd_match_pattern;
 
 typedef struct pd_matcher {
 	int dim;		/* 0 until the first pattern (or the hierarchy) */
 	int n, cap;
 	float *cent;		/* n x dim, unit rows */
-	pd_pattern *pat;
+	pd_match_pattern *pat;
 	long skipped;		/* patterns not loaded because status "rejected" */
 	uint64_t hash;		/* of everything loaded, for cache keys (pd_matcher_finish) */
 	unsigned need;		/* what the features ask of a video (PD_NEED_*, features.h) */
@@ -123,9 +123,10 @@ int pd_matcher_set_hier(pd_matcher *m, pd_hier *h, pd_err *err);
 
 /*
  * pd_matcher_add: one pattern record (rec, without its centroid) and its
- * centroid cen[0..dim).  Reads id, feature, radius (or semantic_radius),
- * direction, status, kind, cluster, level, label, name, stats,
- * performance_stats.  Returns 1 added, 0 skipped (status "rejected"), -1
+ * centroid cen[0..dim).  Reads id, feature, radius, direction, status,
+ * kind, cluster, level, label, name, stats and performance_stats through
+ * pd_pattern_read (pattern.h: older records' aliases, such as
+ * semantic_radius or stats.median_with, are read there).  Returns 1 added, 0 skipped (status "rejected"), -1
  * with err (PD_EREC): no id, a bad or missing feature, no finite radius in
  * [0,2], a centroid of another dimension than the patterns before, a zero
  * centroid, a repeated id, stats that contradict themselves (see above).
@@ -136,7 +137,7 @@ int pd_matcher_add(pd_matcher *m, const cJSON *rec, const float *cen, int dim, p
 
 /*
  * pd_matcher_add_line: a pattern record as a line of NDJSON, its centroid
- * as "centroid_b64" (or "centroid": a JSON array).  Lines of other types
+ * as pd_pattern_read gives it ("centroid_b64", or an older "centroid" array).  Lines of other types
  * are skipped (returns 0).  Same returns as pd_matcher_add.
  */
 int pd_matcher_add_line(pd_matcher *m, const char *line, size_t len, pd_err *err);

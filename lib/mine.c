@@ -1478,44 +1478,6 @@ static void num(pd_buf *b, double v)
 		pd_buf_printf(b, "%.6g", v);
 }
 
-static void time_str(pd_buf *b, double t)
-{
-	char s[40];
-	if (!isfinite(t)) {
-		pd_buf_adds(b, "null");
-		return;
-	}
-	pd_time_format(t, s, sizeof s);
-	pd_buf_printf(b, "\"%s\"", s);
-}
-
-static void key(pd_buf *b, const char *k)
-{
-	pd_buf_printf(b, ",\"%s\":", k);
-}
-
-static void str(pd_buf *b, const char *s)
-{
-	pd_buf_add_json_string(b, s, strlen(s));
-}
-
-static void interval(pd_buf *b, double lo, double hi)
-{
-	pd_buf_addc(b, '[');
-	num(b, lo);
-	pd_buf_addc(b, ',');
-	num(b, hi);
-	pd_buf_addc(b, ']');
-}
-
-static void str_or_null(pd_buf *b, const char *s)
-{
-	if (s)
-		str(b, s);
-	else
-		pd_buf_adds(b, "null");
-}
-
 static const char *template_for(const pd_feature *f, const char *ftext, pd_buf *tmp)
 {
 	pd_buf_reset(tmp);
@@ -1542,6 +1504,7 @@ static const char *template_for(const pd_feature *f, const char *ftext, pd_buf *
 	return tmp->p;
 }
 
+/* One pattern record, written by lib/pattern's writer (the canonical JSON). */
 static void write_pattern(const pd_miner *m, const clu *c, const res *r, pd_buf *b)
 {
 	static const char *const lv[3] = { "macro", "meso", "micro" };
@@ -1553,108 +1516,79 @@ static void write_pattern(const pd_miner *m, const clu *c, const res *r, pd_buf 
 	pd_buf_adds(&idb, c->id);
 	pd_buf_addc(&idb, '\n');
 	pd_buf_adds(&idb, r->ftext);
-	double base = (double)(c->H) / (double)c->N;
+	char id[24];
+	snprintf(id, sizeof id, "p%016llx", (unsigned long long)pd_hash64(idb.p, idb.len));
 	pd_pattern_words pw = { f, c->label, c->level >= 0 ? lv[c->level] : NULL, r->dir > 0,
 				r->eff, r->eff_lo, r->eff_hi, m->o.ci_level, r->n, r->n_with, r->channels,
 				r->trend, r->win_from, r->win_to, r->btest, r->bheld };
 	pd_pattern_name(&pw, &name);
 	pd_pattern_sentence(&pw, &desc);
-	pd_buf_printf(b, "{\"type\":\"pattern\",\"id\":\"p%016llx\"",
-		      (unsigned long long)pd_hash64(idb.p, idb.len));
-	key(b, "pattern_type");
-	str(b, pd_feature_pattern_type(f));
-	pd_buf_adds(b, ",\"feature\":");
-	pd_buf_adds(b, r->ftext);
-	if (r->aliases) {
-		pd_buf_adds(b, ",\"aliases\":");
-		pd_buf_adds(b, r->aliases);
-	}
-	key(b, "direction");
-	str(b, r->dir > 0 ? "positive" : "negative");
-	key(b, "cluster");
-	str(b, c->id);
-	key(b, "level");
-	str_or_null(b, c->level >= 0 ? lv[c->level] : NULL);
-	key(b, "label");
-	str_or_null(b, c->label);
-	key(b, "kind");
-	str(b, r->trend ? "trend" : "evergreen");
-	pd_buf_adds(b, ",\"window\":{\"from\":");
-	time_str(b, r->win_from);
-	pd_buf_adds(b, ",\"to\":");
-	time_str(b, r->win_to);
-	pd_buf_adds(b, ",\"blocks\":");
-	num(b, r->blocks);
-	key(b, "testable"), num(b, r->btest);
-	key(b, "held"), num(b, r->bheld);
-	pd_buf_adds(b, ",\"superiority\":[");
-	for (int k = 0; k < r->blocks; k++) {
-		if (k)
-			pd_buf_addc(b, ',');
-		num(b, r->bps[k]);
-	}
-	pd_buf_adds(b, "]}");
-	key(b, "centroid_b64");
-	str_or_null(b, c->centroid);
-	key(b, "radius");
-	num(b, c->radius);
-	key(b, "name");
-	str(b, name.p);
-	key(b, "description");
-	str(b, desc.p);
-	pd_buf_adds(b, ",\"stats\":{\"n\":");
-	num(b, (double)r->n);
-	key(b, "n_with"), num(b, (double)r->n_with);
-	key(b, "high_with"), num(b, (double)r->a);
-	key(b, "high_without"), num(b, (double)r->c);
-	key(b, "base_rate"), num(b, base);
-	key(b, "effect"), num(b, r->eff);
-	key(b, "effect_ci"), interval(b, r->eff_lo, r->eff_hi);
-	key(b, "lift"), num(b, r->lift);
-	key(b, "lift_ci"), interval(b, r->lo, r->hi);
-	key(b, "median_perf_with"), num(b, r->med_with);
-	key(b, "median_perf_without"), num(b, r->med_without);
-	key(b, "p"), num(b, r->p);
-	key(b, "p_rank"), num(b, r->p_rank);
-	key(b, "channels"), num(b, r->channels);
-	key(b, "high_channels"), num(b, r->high_channels);
-	key(b, "top_channel");
-	str(b, r->top_channel >= 0 ? pd_strmap_key(m->channels, r->top_channel) : "");
-	key(b, "top_channel_share"), num(b, r->top_share);
-	key(b, "threshold"), num(b, m->o.threshold);
-	key(b, "quality"), num(b, r->quality);
-	pd_buf_adds(b, "},\"examples\":[");
+	char *ids[16], *titles[16];
 	for (int i = 0; i < r->nex; i++) {
-		if (i)
-			pd_buf_addc(b, ',');
-		str(b, m->strs.p + m->v[r->ex[i]].id);
+		ids[i] = m->strs.p + m->v[r->ex[i]].id;
+		titles[i] = m->strs.p + m->v[r->ex[i]].title;
 	}
-	pd_buf_adds(b, "],\"performance_stats\":{\"within_radius\":{\"avg\":");
-	num(b, r->avg_with);
-	key(b, "median"), num(b, r->med_with);
-	key(b, "count"), num(b, (double)r->n_with);
-	pd_buf_adds(b, "},\"outside_radius\":{\"avg\":");
-	num(b, r->avg_without);
-	key(b, "median"), num(b, r->med_without);
-	key(b, "count"), num(b, (double)(r->n - r->n_with));
-	pd_buf_addc(b, '}');
-	key(b, "lift_ratio"), num(b, r->eff);
-	pd_buf_adds(b, "},\"pattern_data\":{\"name\":");
-	str(b, name.p);
-	key(b, "description");
-	str(b, desc.p);
-	key(b, "template");
-	str(b, template_for(f, r->ftext, &tmp));
-	pd_buf_adds(b, ",\"examples\":[");
-	for (int i = 0; i < r->nex; i++) {
-		if (i)
-			pd_buf_addc(b, ',');
-		str(b, m->strs.p + m->v[r->ex[i]].title);
-	}
-	pd_buf_adds(b, "]");
-	key(b, "confidence"), num(b, 1 - r->p_rank);
-	key(b, "sample_size"), num(b, (double)r->n_with);
-	pd_buf_adds(b, "},\"status\":\"candidate\"}\n");
+	/* the struct borrows every string and array: nothing to release */
+	pd_pattern p;
+	pd_pattern_init(&p);
+	p.id = id;
+	p.pattern_type = (char *)pd_feature_pattern_type(f);
+	p.feature = r->ftext;
+	p.aliases = r->aliases;
+	p.positive = r->dir > 0;
+	p.cluster = c->id;
+	p.level = c->level >= 0 ? (char *)lv[c->level] : NULL;
+	p.label = c->label;
+	p.kind = (char *)(r->trend ? "trend" : "evergreen");
+	p.has_window = 1;
+	p.win_from = r->win_from;
+	p.win_to = r->win_to;
+	p.blocks = r->blocks;
+	p.testable = r->btest;
+	p.held = r->bheld;
+	p.nsup = r->blocks;
+	p.superiority = (double *)r->bps;
+	p.centroid_b64 = c->centroid;
+	p.radius = c->radius;
+	p.name = p.data.name = name.p;
+	p.description = p.data.description = desc.p;
+	p.stats.n = (double)r->n;
+	p.stats.n_with = (double)r->n_with;
+	p.stats.high_with = (double)r->a;
+	p.stats.high_without = (double)r->c;
+	p.stats.base_rate = (double)(c->H) / (double)c->N;
+	p.stats.effect = r->eff;
+	p.stats.effect_lo = r->eff_lo;
+	p.stats.effect_hi = r->eff_hi;
+	p.stats.lift = r->lift;
+	p.stats.lift_lo = r->lo;
+	p.stats.lift_hi = r->hi;
+	p.stats.median_with = r->med_with;
+	p.stats.median_without = r->med_without;
+	p.stats.p = r->p;
+	p.stats.p_rank = r->p_rank;
+	p.stats.channels = r->channels;
+	p.stats.high_channels = r->high_channels;
+	p.stats.top_channel = r->top_channel >= 0 ? (char *)pd_strmap_key(m->channels, r->top_channel) : (char *)"";
+	p.stats.top_channel_share = r->top_share;
+	p.stats.threshold = m->o.threshold;
+	p.stats.quality = r->quality;
+	p.nexamples = r->nex;
+	p.examples = ids;
+	p.within.avg = r->avg_with;
+	p.within.median = r->med_with;
+	p.within.count = (double)r->n_with;
+	p.outside.avg = r->avg_without;
+	p.outside.median = r->med_without;
+	p.outside.count = (double)(r->n - r->n_with);
+	p.lift_ratio = r->eff;
+	p.data.template_ = (char *)template_for(f, r->ftext, &tmp);
+	p.data.ntitles = r->nex;
+	p.data.titles = titles;
+	p.data.confidence = 1 - r->p_rank;
+	p.data.sample_size = (double)r->n_with;
+	p.status = (char *)"candidate";
+	pd_pattern_write(&p, b);
 	pd_buf_release(&idb);
 	pd_buf_release(&name);
 	pd_buf_release(&desc);

@@ -1,5 +1,7 @@
 /*
- * pattern.c — one check and one wording of a pattern's effect (pattern.h).
+ * pattern.c — the pattern record (pattern.h): its struct, read by one
+ * reader (older records through the one compatibility path) and written by
+ * one writer in its canonical JSON; one check and one wording of its effect.
  *
  * pd-mine words its patterns here, pd-validate re-words them with what the
  * newer videos said, and pd-validate, pd-store and pd-match all refuse a
@@ -10,6 +12,7 @@
 #include "record.h"
 #include "alloc.h"
 #include "vec.h"
+#include "timeutil.h"
 #include <math.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -281,3 +284,513 @@ void pd_pattern_name(const pd_pattern_words *w, pd_buf *out)
 		pd_buf_adds(out, "x)");
 	}
 }
+
+/* ---- the struct, its reader and its writer (pattern.h) ---- */
+
+void pd_pattern_init(pd_pattern *p)
+{
+	memset(p, 0, sizeof *p);
+	p->positive = -1;
+	p->win_from = p->win_to = p->blocks = p->testable = p->held = NAN;
+	p->radius = NAN;
+	double *st[] = { &p->stats.n, &p->stats.n_with, &p->stats.high_with, &p->stats.high_without,
+			 &p->stats.base_rate, &p->stats.effect, &p->stats.effect_lo, &p->stats.effect_hi,
+			 &p->stats.lift, &p->stats.lift_lo, &p->stats.lift_hi, &p->stats.median_with,
+			 &p->stats.median_without, &p->stats.p, &p->stats.p_rank, &p->stats.channels,
+			 &p->stats.high_channels, &p->stats.top_channel_share, &p->stats.threshold,
+			 &p->stats.quality, &p->within.avg, &p->within.median, &p->within.count,
+			 &p->outside.avg, &p->outside.median, &p->outside.count, &p->lift_ratio,
+			 &p->data.confidence, &p->data.sample_size };
+	for (size_t i = 0; i < sizeof st / sizeof *st; i++)
+		*st[i] = NAN;
+}
+
+static void free_strs(char **v, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void pd_pattern_release(pd_pattern *p)
+{
+	char *s[] = { p->id, p->pattern_type, p->feature, p->aliases, p->cluster, p->level, p->label,
+		      p->kind, p->centroid_b64, p->name, p->description, p->stats.top_channel,
+		      p->data.name, p->data.description, p->data.template_, p->status };
+	for (size_t i = 0; i < sizeof s / sizeof *s; i++)
+		free(s[i]);
+	free(p->superiority);
+	free_strs(p->examples, p->nexamples);
+	free_strs(p->data.titles, p->data.ntitles);
+	cJSON_Delete(p->stats.extra);
+	cJSON_Delete(p->extra);
+	pd_pattern_init(p);
+}
+
+static const cJSON *item(const cJSON *o, const char *k)
+{
+	return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, k) : NULL;
+}
+
+/* a string member, copied, or NULL */
+static char *str_dup(const cJSON *o, const char *k)
+{
+	const cJSON *x = item(o, k);
+	return cJSON_IsString(x) ? xstrdup(x->valuestring) : NULL;
+}
+
+/*
+ * a number member into *v: 1 present (a number, or null: NAN), 0 absent (or
+ * of another type), so the compatibility rules ask only when it is absent
+ */
+static int num_in(const cJSON *o, const char *k, double *v)
+{
+	const cJSON *x = item(o, k);
+	if (cJSON_IsNumber(x)) {
+		*v = x->valuedouble;
+		return 1;
+	}
+	if (cJSON_IsNull(x)) {
+		*v = NAN;
+		return 1;
+	}
+	return 0;
+}
+
+/* the first of keys present in o */
+static int num_first(const cJSON *o, const char *const *keys, double *v)
+{
+	for (; *keys; keys++)
+		if (num_in(o, *keys, v))
+			return 1;
+	return 0;
+}
+
+static void pair_in(const cJSON *o, const char *k, double *lo, double *hi)
+{
+	const cJSON *x = item(o, k);
+	if (cJSON_IsArray(x) && cJSON_GetArraySize(x) == 2) {
+		const cJSON *a = cJSON_GetArrayItem(x, 0), *b = cJSON_GetArrayItem(x, 1);
+		if (cJSON_IsNumber(a) && cJSON_IsNumber(b)) {
+			*lo = a->valuedouble;
+			*hi = b->valuedouble;
+		}
+	}
+}
+
+static char **strs_in(const cJSON *o, const char *k, int *n)
+{
+	const cJSON *x = item(o, k), *e;
+	*n = 0;
+	if (!cJSON_IsArray(x))
+		return NULL;
+	char **v = xcalloc((size_t)cJSON_GetArraySize(x) + 1, sizeof *v);
+	cJSON_ArrayForEach(e, x)
+		if (cJSON_IsString(e))
+			v[(*n)++] = xstrdup(e->valuestring);
+	return v;
+}
+
+/* a predicate as its canonical text, or as it was when it does not parse */
+static void feature_text(const cJSON *x, pd_buf *out)
+{
+	pd_err e;
+	pd_feature *f = pd_feature_from_json(x, &e);
+	if (f) {
+		pd_feature_canonical(f, out);
+		pd_feature_free(f);
+	} else {
+		char *t = cJSON_PrintUnformatted(x);
+		pd_buf_adds(out, t);
+		free(t);
+	}
+}
+
+/* members of o not named in known, copied in their order, or NULL */
+static cJSON *others(const cJSON *o, const char *const *known)
+{
+	cJSON *x = NULL;
+	const cJSON *m;
+	cJSON_ArrayForEach(m, o) {
+		int k = 0;
+		for (const char *const *q = known; *q && !k; q++)
+			k = m->string && !strcmp(m->string, *q);
+		if (k)
+			continue;
+		if (!x)
+			x = cJSON_CreateObject();
+		cJSON_AddItemToObject(x, m->string, cJSON_Duplicate(m, 1));
+	}
+	return x;
+}
+
+static const char *const top_known[] = {
+	"type", "id", "pattern_type", "feature", "aliases", "direction", "cluster", "level", "label",
+	"kind", "window", "centroid_b64", "radius", "name", "description", "stats", "examples",
+	"performance_stats", "pattern_data", "status",
+	/* read through the compatibility rules */
+	"semantic_radius", "centroid", NULL
+};
+
+static const char *const stats_known[] = {
+	"n", "n_with", "high_with", "high_without", "base_rate", "effect", "effect_ci", "lift",
+	"lift_ci", "median_perf_with", "median_perf_without", "p", "p_rank", "channels",
+	"high_channels", "top_channel", "top_channel_share", "threshold", "quality",
+	/* read through the compatibility rules */
+	"median_with", "median_without", NULL
+};
+
+int pd_pattern_read(const cJSON *rec, pd_pattern *p, pd_err *err)
+{
+	pd_pattern_init(p);
+	if (!cJSON_IsObject(rec))
+		return pd_err_set(err, PD_EREC, "pattern record is not a JSON object");
+	pd_buf b = PD_BUF_INIT;
+	p->id = str_dup(rec, "id");
+	p->pattern_type = str_dup(rec, "pattern_type");
+	const cJSON *x = item(rec, "feature");
+	if (x && !cJSON_IsNull(x)) {
+		feature_text(x, &b);
+		p->feature = pd_buf_detach(&b);
+	}
+	x = item(rec, "aliases");
+	if (cJSON_IsArray(x)) {
+		const cJSON *e;
+		pd_buf_addc(&b, '[');
+		cJSON_ArrayForEach(e, x) {
+			if (e != x->child)
+				pd_buf_addc(&b, ',');
+			feature_text(e, &b);
+		}
+		pd_buf_addc(&b, ']');
+		p->aliases = pd_buf_detach(&b);
+	}
+	const char *d = pd_json_str(rec, "direction");
+	p->positive = !d ? -1 : !strcmp(d, "positive") ? 1 : !strcmp(d, "negative") ? 0 : -1;
+	p->cluster = str_dup(rec, "cluster");
+	p->level = str_dup(rec, "level");
+	p->label = str_dup(rec, "label");
+	p->kind = str_dup(rec, "kind");
+	const cJSON *w = item(rec, "window");
+	if (cJSON_IsObject(w)) {
+		p->has_window = 1;
+		const char *t = pd_json_str(w, "from");
+		if (!t || pd_time_parse(t, &p->win_from) < 0)
+			p->win_from = NAN;
+		t = pd_json_str(w, "to");
+		if (!t || pd_time_parse(t, &p->win_to) < 0)
+			p->win_to = NAN;
+		num_in(w, "blocks", &p->blocks);
+		num_in(w, "testable", &p->testable);
+		num_in(w, "held", &p->held);
+		const cJSON *s = item(w, "superiority"), *e;
+		if (cJSON_IsArray(s)) {
+			p->superiority = xcalloc((size_t)cJSON_GetArraySize(s) + 1, sizeof *p->superiority);
+			cJSON_ArrayForEach(e, s)
+				p->superiority[p->nsup++] = cJSON_IsNumber(e) ? e->valuedouble : NAN;
+		}
+	}
+	p->centroid_b64 = str_dup(rec, "centroid_b64");
+	x = item(rec, "centroid");
+	if (!item(rec, "centroid_b64") && cJSON_IsArray(x)) {
+		char *t = cJSON_PrintUnformatted(x);
+		float *v = NULL;
+		size_t cap = 0;
+		int dim = 0;
+		pd_err e;
+		if (pd_vec_parse_json(t, strlen(t), &v, &cap, &dim, &e) == 0) {
+			pd_vec_add_b64(&b, v, dim);
+			p->centroid_b64 = pd_buf_detach(&b);
+		}
+		free(v);
+		free(t);
+	}
+	if (!num_in(rec, "radius", &p->radius))
+		num_in(rec, "semantic_radius", &p->radius);
+	p->name = str_dup(rec, "name");
+	p->description = str_dup(rec, "description");
+
+	const cJSON *st = item(rec, "stats");
+	const cJSON *ps = item(rec, "performance_stats");
+	const cJSON *win = item(ps, "within_radius"), *wout = item(ps, "outside_radius");
+	num_in(st, "n", &p->stats.n);
+	if (!num_in(st, "n_with", &p->stats.n_with))
+		num_in(win, "count", &p->stats.n_with);
+	num_in(st, "high_with", &p->stats.high_with);
+	num_in(st, "high_without", &p->stats.high_without);
+	num_in(st, "base_rate", &p->stats.base_rate);
+	num_in(st, "effect", &p->stats.effect);
+	pair_in(st, "effect_ci", &p->stats.effect_lo, &p->stats.effect_hi);
+	if (!num_in(st, "lift", &p->stats.lift))
+		num_in(ps, "lift_ratio", &p->stats.lift);
+	pair_in(st, "lift_ci", &p->stats.lift_lo, &p->stats.lift_hi);
+	static const char *const mw[] = { "median_perf_with", "median_with", NULL };
+	static const char *const mo[] = { "median_perf_without", "median_without", NULL };
+	if (!num_first(st, mw, &p->stats.median_with))
+		num_in(win, "median", &p->stats.median_with);
+	if (!num_first(st, mo, &p->stats.median_without))
+		num_in(wout, "median", &p->stats.median_without);
+	num_in(st, "p", &p->stats.p);
+	num_in(st, "p_rank", &p->stats.p_rank);
+	num_in(st, "channels", &p->stats.channels);
+	num_in(st, "high_channels", &p->stats.high_channels);
+	p->stats.top_channel = str_dup(st, "top_channel");
+	num_in(st, "top_channel_share", &p->stats.top_channel_share);
+	num_in(st, "threshold", &p->stats.threshold);
+	num_in(st, "quality", &p->stats.quality);
+	if (cJSON_IsObject(st))
+		p->stats.extra = others(st, stats_known);
+	p->examples = strs_in(rec, "examples", &p->nexamples);
+
+	if (cJSON_IsObject(ps)) {
+		num_in(win, "avg", &p->within.avg);
+		num_in(win, "median", &p->within.median);
+		num_in(win, "count", &p->within.count);
+		num_in(wout, "avg", &p->outside.avg);
+		num_in(wout, "median", &p->outside.median);
+		num_in(wout, "count", &p->outside.count);
+		num_in(ps, "lift_ratio", &p->lift_ratio);
+	} else {
+		/* pd 0.1: made from the stats, as pd_pattern_sql_perf does */
+		static const char *const aw[] = { "mean_with", "avg_with", "mean_perf_with", NULL };
+		static const char *const ao[] = { "mean_without", "avg_without", "mean_perf_without", NULL };
+		num_first(st, aw, &p->within.avg);
+		num_first(st, ao, &p->outside.avg);
+		static const char *const mw0[] = { "median_with", "median_perf_with", NULL };
+		static const char *const mo0[] = { "median_without", "median_perf_without", NULL };
+		num_first(st, mw0, &p->within.median);
+		num_first(st, mo0, &p->outside.median);
+		num_in(st, "n_with", &p->within.count);
+		if (!num_in(st, "n_without", &p->outside.count))
+			p->outside.count = p->stats.n - p->stats.n_with;
+		double a, c;
+		if (!num_in(st, "effect", &p->lift_ratio) && !num_in(st, "lift_ratio", &p->lift_ratio) &&
+		    num_in(st, "median_perf_with", &a) && num_in(st, "median_perf_without", &c) && c > 0)
+			p->lift_ratio = a / c;
+	}
+	const cJSON *pd = item(rec, "pattern_data");
+	if (cJSON_IsObject(pd)) {
+		p->data.name = str_dup(pd, "name");
+		p->data.description = str_dup(pd, "description");
+		p->data.template_ = str_dup(pd, "template");
+		p->data.titles = strs_in(pd, "examples", &p->data.ntitles);
+		num_in(pd, "confidence", &p->data.confidence);
+		num_in(pd, "sample_size", &p->data.sample_size);
+	} else {
+		/* older records: made from the record, as pd_pattern_sql_data does */
+		p->data.name = str_dup(rec, "name");
+		p->data.description = str_dup(rec, "description");
+		p->data.template_ = str_dup(rec, "template");
+		if (!p->data.template_)
+			p->data.template_ = str_dup(rec, "name");
+		double q;
+		const cJSON *c = item(rec, "confidence");
+		if (cJSON_IsNumber(c))
+			p->data.confidence = c->valuedouble;
+		else if (cJSON_IsNumber(item(st, "confidence")))
+			p->data.confidence = item(st, "confidence")->valuedouble;
+		else if (cJSON_IsNumber(item(st, "q")) && num_in(st, "q", &q))
+			p->data.confidence = 1 - q;
+		else if (cJSON_IsNumber(item(st, "p")))
+			p->data.confidence = 1 - p->stats.p;
+		p->data.sample_size = isfinite(p->stats.n_with) ? p->stats.n_with : p->stats.n;
+	}
+	p->status = str_dup(rec, "status");
+	p->extra = others(rec, top_known);
+	pd_buf_release(&b);
+	return 0;
+}
+
+/* ---- the writer ---- */
+
+static void w_num(pd_buf *b, double v)
+{
+	if (!isfinite(v))
+		pd_buf_adds(b, "null");
+	else if (v == floor(v) && fabs(v) < 1e15)
+		pd_buf_printf(b, "%lld", (long long)v);
+	else
+		pd_buf_printf(b, "%.6g", v);
+}
+
+static void w_key(pd_buf *b, const char *k)
+{
+	pd_buf_printf(b, ",\"%s\":", k);
+}
+
+static void w_str(pd_buf *b, const char *s)
+{
+	if (s)
+		pd_buf_add_json_string(b, s, strlen(s));
+	else
+		pd_buf_adds(b, "null");
+}
+
+static void w_time(pd_buf *b, double t)
+{
+	char s[40];
+	if (!isfinite(t)) {
+		pd_buf_adds(b, "null");
+		return;
+	}
+	pd_time_format(t, s, sizeof s);
+	pd_buf_printf(b, "\"%s\"", s);
+}
+
+static void w_interval(pd_buf *b, double lo, double hi)
+{
+	pd_buf_addc(b, '[');
+	w_num(b, lo);
+	pd_buf_addc(b, ',');
+	w_num(b, hi);
+	pd_buf_addc(b, ']');
+}
+
+static void w_strs(pd_buf *b, char *const *v, int n)
+{
+	pd_buf_addc(b, '[');
+	for (int i = 0; i < n; i++) {
+		if (i)
+			pd_buf_addc(b, ',');
+		w_str(b, v[i]);
+	}
+	pd_buf_addc(b, ']');
+}
+
+/* the members of o (an object), each as ,"key":value */
+static void w_others(pd_buf *b, const cJSON *o)
+{
+	const cJSON *m;
+	cJSON_ArrayForEach(m, o) {
+		pd_buf_addc(b, ',');
+		pd_buf_add_json_string(b, m->string, strlen(m->string));
+		pd_buf_addc(b, ':');
+		char *t = cJSON_PrintUnformatted(m);
+		pd_buf_adds(b, t);
+		free(t);
+	}
+}
+
+void pd_pattern_write(const pd_pattern *p, pd_buf *b)
+{
+	pd_buf_adds(b, "{\"type\":\"pattern\",\"id\":");
+	w_str(b, p->id);
+	w_key(b, "pattern_type");
+	w_str(b, p->pattern_type);
+	w_key(b, "feature");
+	pd_buf_adds(b, p->feature ? p->feature : "null");
+	if (p->aliases) {
+		w_key(b, "aliases");
+		pd_buf_adds(b, p->aliases);
+	}
+	w_key(b, "direction");
+	w_str(b, p->positive < 0 ? NULL : p->positive ? "positive" : "negative");
+	w_key(b, "cluster"), w_str(b, p->cluster);
+	w_key(b, "level"), w_str(b, p->level);
+	w_key(b, "label"), w_str(b, p->label);
+	w_key(b, "kind"), w_str(b, p->kind);
+	w_key(b, "window");
+	if (p->has_window) {
+		pd_buf_adds(b, "{\"from\":");
+		w_time(b, p->win_from);
+		w_key(b, "to"), w_time(b, p->win_to);
+		w_key(b, "blocks"), w_num(b, p->blocks);
+		w_key(b, "testable"), w_num(b, p->testable);
+		w_key(b, "held"), w_num(b, p->held);
+		w_key(b, "superiority");
+		pd_buf_addc(b, '[');
+		for (int k = 0; k < p->nsup; k++) {
+			if (k)
+				pd_buf_addc(b, ',');
+			w_num(b, p->superiority[k]);
+		}
+		pd_buf_adds(b, "]}");
+	} else {
+		pd_buf_adds(b, "null");
+	}
+	w_key(b, "centroid_b64"), w_str(b, p->centroid_b64);
+	w_key(b, "radius"), w_num(b, p->radius);
+	w_key(b, "name"), w_str(b, p->name);
+	w_key(b, "description"), w_str(b, p->description);
+	pd_buf_adds(b, ",\"stats\":{\"n\":");
+	w_num(b, p->stats.n);
+	w_key(b, "n_with"), w_num(b, p->stats.n_with);
+	w_key(b, "high_with"), w_num(b, p->stats.high_with);
+	w_key(b, "high_without"), w_num(b, p->stats.high_without);
+	w_key(b, "base_rate"), w_num(b, p->stats.base_rate);
+	w_key(b, "effect"), w_num(b, p->stats.effect);
+	w_key(b, "effect_ci"), w_interval(b, p->stats.effect_lo, p->stats.effect_hi);
+	w_key(b, "lift"), w_num(b, p->stats.lift);
+	w_key(b, "lift_ci"), w_interval(b, p->stats.lift_lo, p->stats.lift_hi);
+	w_key(b, "median_perf_with"), w_num(b, p->stats.median_with);
+	w_key(b, "median_perf_without"), w_num(b, p->stats.median_without);
+	w_key(b, "p"), w_num(b, p->stats.p);
+	w_key(b, "p_rank"), w_num(b, p->stats.p_rank);
+	w_key(b, "channels"), w_num(b, p->stats.channels);
+	w_key(b, "high_channels"), w_num(b, p->stats.high_channels);
+	w_key(b, "top_channel"), w_str(b, p->stats.top_channel);
+	w_key(b, "top_channel_share"), w_num(b, p->stats.top_channel_share);
+	w_key(b, "threshold"), w_num(b, p->stats.threshold);
+	w_key(b, "quality"), w_num(b, p->stats.quality);
+	w_others(b, p->stats.extra);
+	pd_buf_adds(b, "},\"examples\":");
+	w_strs(b, p->examples, p->nexamples);
+	pd_buf_adds(b, ",\"performance_stats\":{\"within_radius\":{\"avg\":");
+	w_num(b, p->within.avg);
+	w_key(b, "median"), w_num(b, p->within.median);
+	w_key(b, "count"), w_num(b, p->within.count);
+	pd_buf_adds(b, "},\"outside_radius\":{\"avg\":");
+	w_num(b, p->outside.avg);
+	w_key(b, "median"), w_num(b, p->outside.median);
+	w_key(b, "count"), w_num(b, p->outside.count);
+	pd_buf_addc(b, '}');
+	w_key(b, "lift_ratio"), w_num(b, p->lift_ratio);
+	pd_buf_adds(b, "},\"pattern_data\":{\"name\":");
+	w_str(b, p->data.name);
+	w_key(b, "description"), w_str(b, p->data.description);
+	w_key(b, "template"), w_str(b, p->data.template_);
+	w_key(b, "examples"), w_strs(b, p->data.titles, p->data.ntitles);
+	w_key(b, "confidence"), w_num(b, p->data.confidence);
+	w_key(b, "sample_size"), w_num(b, p->data.sample_size);
+	pd_buf_adds(b, "},\"status\":");
+	w_str(b, p->status);
+	w_others(b, p->extra);
+	pd_buf_adds(b, "}\n");
+}
+
+/* ---- the same rules in SQL, for pd-store's upsert (pattern.h) ---- */
+
+const char pd_pattern_sql_data[] =
+	"jsonb_build_object('name', s.record->'name', 'description', s.record->'description',"
+	"   'template', coalesce(s.record->'template', s.record->'name'),"
+	"   'examples', coalesce(s.record->'examples', '[]'::jsonb),"
+	"   'confidence', coalesce("
+	"     CASE WHEN jsonb_typeof(s.record->'confidence') = 'number' THEN s.record->'confidence' END,"
+	"     CASE WHEN jsonb_typeof(s.record->'pattern_data'->'confidence') = 'number'"
+	"      THEN s.record->'pattern_data'->'confidence' END,"
+	"     CASE WHEN jsonb_typeof(st->'confidence') = 'number' THEN st->'confidence' END,"
+	"     CASE WHEN jsonb_typeof(st->'q') = 'number' THEN to_jsonb(1 - (st->'q')::numeric) END,"
+	"     CASE WHEN jsonb_typeof(st->'p') = 'number' THEN to_jsonb(1 - (st->'p')::numeric) END),"
+	"   'sample_size', coalesce(st->'n_with', st->'n'))";
+
+/* the record's own performance_stats (pd-mine writes them: lift_ratio is
+   the effect multiplier, as in stats.effect), else made from its stats;
+   pd 0.1 records: their lift_ratio was a ratio of means, kept as stored */
+const char pd_pattern_sql_perf[] =
+	"coalesce(CASE WHEN jsonb_typeof(s.record->'performance_stats') = 'object'"
+	"   THEN s.record->'performance_stats' END, jsonb_build_object("
+	"   'within_radius', jsonb_build_object("
+	"     'avg', coalesce(st->'mean_with', st->'avg_with', st->'mean_perf_with'),"
+	"     'median', coalesce(st->'median_with', st->'median_perf_with'),"
+	"     'count', st->'n_with'),"
+	"   'outside_radius', jsonb_build_object("
+	"     'avg', coalesce(st->'mean_without', st->'avg_without', st->'mean_perf_without'),"
+	"     'median', coalesce(st->'median_without', st->'median_perf_without'),"
+	"     'count', coalesce(st->'n_without',"
+	"      CASE WHEN jsonb_typeof(st->'n') = 'number' AND jsonb_typeof(st->'n_with') = 'number'"
+	"       THEN to_jsonb((st->'n')::numeric - (st->'n_with')::numeric) END)),"
+	"   'lift_ratio', coalesce(st->'effect', st->'lift_ratio',"
+	"     CASE WHEN jsonb_typeof(st->'median_perf_with') = 'number'"
+	"      AND jsonb_typeof(st->'median_perf_without') = 'number'"
+	"      AND (st->>'median_perf_without')::numeric > 0"
+	"      THEN to_jsonb((st->>'median_perf_with')::numeric / (st->>'median_perf_without')::numeric) END)))";

@@ -20,7 +20,8 @@
  * mining   features (the feature predicates, one implementation), stats
  *          (exact and rank tests, intervals, Tweedie), mine (mining inside
  *          clusters), fdr, validate (the validation of patterns), pattern
- *          (a pattern's effect: one check, one wording), abtest (title
+ *          (the pattern record: its one reader and writer, its
+ *          check, its effect and wording), abtest (title
  *          experiments: plan and sequential test), match (patterns against
  *          videos and drafts)
  * storage  db (PostgreSQL connections and readers), db_patterns (the active

@@ -193,6 +193,14 @@ static void put_str(pd_buf *b, const cJSON *it)
 		pd_copy_text(b, it->valuestring, strlen(it->valuestring));
 }
 
+static void put_text(pd_buf *b, const char *t)
+{
+	if (t)
+		pd_copy_text(b, t, strlen(t));
+	else
+		pd_copy_null(b);
+}
+
 static void put_num(pd_buf *b, const cJSON *it)
 {
 	if (!it || !cJSON_IsNumber(it))
@@ -463,57 +471,29 @@ static const char upsert_clusters_sql[] =
 	" (excluded.level, excluded.parent, excluded.size, excluded.radius, excluded.centroid,"
 	" excluded.record)";
 
-/* The original guide's shapes: pattern_data and performance_stats from the record. */
-static const char upsert_patterns_sql[] =
+/*
+ * The original guide's shapes: pattern_data and performance_stats from the
+ * record, by lib/pattern's rules (pd_pattern_sql_data, pd_pattern_sql_perf:
+ * the compatibility path for older records lives there, not here).
+ */
+static const char upsert_patterns_head[] =
 	"WITH RECURSIVE anc AS ("
 	"  SELECT id AS start, id, parent, level, 0 AS depth FROM stage_clusters"
 	"  UNION ALL SELECT a.start, c.id, c.parent, c.level, a.depth + 1"
 	"  FROM anc a JOIN stage_clusters c ON c.id = a.parent WHERE a.depth < 8),"
 	" hier AS (SELECT start, jsonb_agg(jsonb_build_object('level', level, 'id', id)"
 	"  ORDER BY depth DESC) AS path FROM anc GROUP BY start),"
-	" src AS (SELECT s.*, s.record->'stats' AS st FROM stage_patterns s),"
-	" num AS (SELECT src.*,"
-	"  CASE WHEN jsonb_typeof(st->'n') = 'number' AND jsonb_typeof(st->'n_with') = 'number'"
-	"   THEN to_jsonb((st->'n')::numeric - (st->'n_with')::numeric) END AS n_without_calc"
-	"  FROM src)"
+	" src AS (SELECT s.*, s.record->'stats' AS st FROM stage_patterns s)"
 	" INSERT INTO patterns AS p (run_id, id, pattern_type, pattern_data, performance_stats,"
 	" centroid_embedding, semantic_radius, cluster_id, cluster_level, cluster_hierarchy,"
 	" feature, status, validation, record)"
-	" SELECT $1::bigint, s.id, s.pattern_type,"
-	"  jsonb_build_object('name', s.record->'name', 'description', s.record->'description',"
-	"   'template', coalesce(s.record->'template', s.record->'name'),"
-	"   'examples', coalesce(s.record->'examples', '[]'::jsonb),"
-	"   'confidence', coalesce("
-	"     CASE WHEN jsonb_typeof(s.record->'confidence') = 'number' THEN s.record->'confidence' END,"
-	"     CASE WHEN jsonb_typeof(s.record->'pattern_data'->'confidence') = 'number'"
-	"      THEN s.record->'pattern_data'->'confidence' END,"
-	"     CASE WHEN jsonb_typeof(st->'confidence') = 'number' THEN st->'confidence' END,"
-	"     CASE WHEN jsonb_typeof(st->'q') = 'number' THEN to_jsonb(1 - (st->'q')::numeric) END,"
-	"     CASE WHEN jsonb_typeof(st->'p') = 'number' THEN to_jsonb(1 - (st->'p')::numeric) END),"
-	"   'sample_size', coalesce(st->'n_with', st->'n')),"
-	/* the record's own performance_stats (pd-mine writes them: lift_ratio is
-	   the effect multiplier, as in stats.effect), else made from its stats;
-	   pd 0.1 records: their lift_ratio was a ratio of means, kept as stored */
-	"  coalesce(CASE WHEN jsonb_typeof(s.record->'performance_stats') = 'object'"
-	"   THEN s.record->'performance_stats' END, jsonb_build_object("
-	"   'within_radius', jsonb_build_object("
-	"     'avg', coalesce(st->'mean_with', st->'avg_with', st->'mean_perf_with'),"
-	"     'median', coalesce(st->'median_with', st->'median_perf_with'),"
-	"     'count', st->'n_with'),"
-	"   'outside_radius', jsonb_build_object("
-	"     'avg', coalesce(st->'mean_without', st->'avg_without', st->'mean_perf_without'),"
-	"     'median', coalesce(st->'median_without', st->'median_perf_without'),"
-	"     'count', coalesce(st->'n_without', n_without_calc)),"
-	"   'lift_ratio', coalesce(st->'effect', st->'lift_ratio',"
-	"     CASE WHEN jsonb_typeof(st->'median_perf_with') = 'number'"
-	"      AND jsonb_typeof(st->'median_perf_without') = 'number'"
-	"      AND (st->>'median_perf_without')::numeric > 0"
-	"      THEN to_jsonb((st->>'median_perf_with')::numeric / (st->>'median_perf_without')::numeric) END))),"
-	"  s.centroid, s.radius, s.cluster_id, s.cluster_level,"
+	" SELECT $1::bigint, s.id, s.pattern_type, ";
+static const char upsert_patterns_tail[] =
+	",  s.centroid, s.radius, s.cluster_id, s.cluster_level,"
 	"  CASE WHEN s.cluster_id IS NOT NULL THEN jsonb_build_object('level', s.cluster_level,"
 	"   'cluster', s.cluster_id, 'path', (SELECT path FROM hier WHERE start = s.cluster_id)) END,"
 	"  s.record->'feature', s.status, s.record->'validation', s.record"
-	" FROM num s"
+	" FROM src s"
 	" ON CONFLICT (run_id, id) DO UPDATE SET pattern_type = excluded.pattern_type,"
 	" pattern_data = excluded.pattern_data, performance_stats = excluded.performance_stats,"
 	" centroid_embedding = excluded.centroid_embedding,"
@@ -524,6 +504,15 @@ static const char upsert_patterns_sql[] =
 	" WHERE (p.pattern_type, p.centroid_embedding, p.semantic_radius, p.cluster_hierarchy,"
 	" p.status, p.record) IS DISTINCT FROM (excluded.pattern_type, excluded.centroid_embedding,"
 	" excluded.semantic_radius, excluded.cluster_hierarchy, excluded.status, excluded.record)";
+
+static void upsert_patterns_sql(pd_buf *b)
+{
+	pd_buf_adds(b, upsert_patterns_head);
+	pd_buf_adds(b, pd_pattern_sql_data);
+	pd_buf_adds(b, ", ");
+	pd_buf_adds(b, pd_pattern_sql_perf);
+	pd_buf_adds(b, upsert_patterns_tail);
+}
 
 static const char video_patterns_sql[] =
 	"INSERT INTO video_patterns (run_id, pattern_id, video_id, role)"
@@ -763,14 +752,24 @@ static int add_cluster_or_pattern(pd_store *s, int kind, const pd_record *r, con
 		pd_copy_jsonb(b, s->tmp.p, s->tmp.len);
 		s->nclusters++;
 	} else {
+		/* the columns from lib/pattern's reader (radius: or semantic_radius) */
+		pd_pattern p;
+		if (pd_pattern_read(r->json, &p, err) < 0) {
+			pd_pattern_release(&p);
+			return -1;
+		}
 		pd_buf *b = &s->pat_rows;
 		pd_copy_row(b, 8);
 		pd_copy_text(b, id, strlen(id));
-		put_str(b, str_item(r->json, "pattern_type"));
-		put_str(b, str_item(r->json, "cluster"));
-		put_str(b, str_item(r->json, "level"));
-		put_num(b, num_item(r->json, "radius"));
-		put_str(b, str_item(r->json, "status"));
+		put_text(b, p.pattern_type);
+		put_text(b, p.cluster);
+		put_text(b, p.level);
+		if (isfinite(p.radius))
+			pd_copy_float8(b, p.radius);
+		else
+			pd_copy_null(b);
+		put_text(b, p.status);
+		pd_pattern_release(&p);
 		if (cr > 0)
 			pd_copy_vector(b, s->cen, cdim);
 		else
@@ -1012,7 +1011,10 @@ static int finish(pd_store *s, double seconds, long long rin, long long rout, lo
 			  : exec_run(c, new_members ? insert_members_sql : upsert_members_sql, mrun,
 				     NULL, err);
 	long long chc = members < 0 ? -1 : exec_run(c, upsert_clusters_sql, run_id, NULL, err);
-	long long chp = chc < 0 ? -1 : exec_run(c, upsert_patterns_sql, run_id, NULL, err);
+	pd_buf psql = PD_BUF_INIT;
+	upsert_patterns_sql(&psql);
+	long long chp = chc < 0 ? -1 : exec_run(c, psql.p, run_id, NULL, err);
+	pd_buf_release(&psql);
 	long long chl = chp < 0 ? -1 : exec_run(c, video_patterns_sql, run_id, NULL, err);
 	long long chm = chl < 0 ? -1 : exec_run(c, upsert_metrics_sql, run_id, NULL, err);
 	if (chm < 0)

@@ -112,7 +112,7 @@ static void test_effect(void **state)
 	assert_int_equal(add_stats(m, "e1", "positive", "{\"effect\":1.5,\"effect_ci\":[1.2,1.9],"
 				   "\"median_perf_with\":3,\"median_perf_without\":2,\"lift\":9,"
 				   "\"lift_ci\":[8,10]}", &err), 1);
-	const pd_pattern *p = &m->pat[0];
+	const pd_match_pattern *p = &m->pat[0];
 	assert_true(fabs(p->exp_perf - 3) < 1e-12);
 	assert_true(fabs(p->exp_lo - 2.4) < 1e-12 && fabs(p->exp_hi - 3.8) < 1e-12);
 	assert_true(fabs(p->gain - 1) < 1e-12);
