@@ -15,14 +15,11 @@
  * The similarity that is written is computed in one fixed order (dot_fixed)
  * from the video and the pattern's unit centroid, once per distinct
  * centroid among a video's patterns (a cluster's patterns share it), so
- * answers are the same bytes whatever the batch.  The Pinecone fetch (the
- * last place an id's embedding is looked up) lives here too: lib/pinecone.c
- * only upserts.
+ * answers are the same bytes whatever the batch.
  */
 #include "pd.h"
 #include "match.h"
 #include "features.h"
-#include "http.h"
 #include "pattern.h"
 #include "blas.h"
 #include <math.h>
@@ -883,79 +880,4 @@ void pd_match_write(const pd_matcher *m, const char *video_id, pd_match_hit *hit
 	if (group)
 		pd_buf_adds(out, "}\n");
 	pd_buf_release(&vid);
-}
-
-int pd_match_pinecone_fetch(const char *id, float **out, size_t *cap, int *dim, pd_err *err)
-{
-	const char *key = getenv("PINECONE_API_KEY"), *host = getenv("PINECONE_INDEX_HOST");
-	const char *ns = getenv("PINECONE_NAMESPACE");
-	if (!key || !*key || !host || !*host)
-		return 0;
-	pd_buf url = PD_BUF_INIT, hdr = PD_BUF_INIT;
-	if (strncmp(host, "http://", 7) && strncmp(host, "https://", 8))
-		pd_buf_adds(&url, "https://");
-	pd_buf_adds(&url, host);
-	while (url.len && url.p[url.len - 1] == '/')
-		url.p[--url.len] = '\0';
-	pd_buf_adds(&url, "/vectors/fetch?ids=");
-	pd_http_escape(&url, id);
-	if (ns && *ns) {
-		pd_buf_adds(&url, "&namespace=");
-		pd_http_escape(&url, ns);
-	}
-	pd_buf_printf(&hdr, "Api-Key: %s", key);
-	const char *headers[2] = { hdr.p, NULL };
-	pd_http_opts o;
-	pd_http_opts_default(&o);
-	o.headers = headers;
-	pd_http_resp resp = PD_HTTP_RESP_INIT;
-	int rc = -1;
-	cJSON *j = NULL;
-	if (pd_http_request("GET", url.p, NULL, 0, NULL, &o, &resp, err) < 0)
-		goto out;
-	if (resp.status != 200) {
-		pd_err_set(err, PD_ESERVICE, "pinecone: fetch '%s': HTTP %ld", id, resp.status);
-		goto out;
-	}
-	j = cJSON_ParseWithLength(resp.body.p ? resp.body.p : "", resp.body.len);
-	const cJSON *vecs = j ? cJSON_GetObjectItemCaseSensitive(j, "vectors") : NULL;
-	if (!cJSON_IsObject(vecs)) {
-		pd_err_set(err, PD_ESERVICE, "pinecone: fetch '%s': answer has no \"vectors\" object",
-			   id);
-		goto out;
-	}
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(vecs, id);
-	if (!v) {
-		rc = 0;
-		goto out;
-	}
-	const cJSON *vals = cJSON_GetObjectItemCaseSensitive(v, "values");
-	int n = cJSON_IsArray(vals) ? cJSON_GetArraySize(vals) : 0;
-	if (n <= 0) {
-		pd_err_set(err, PD_ESERVICE, "pinecone: fetch '%s': no \"values\"", id);
-		goto out;
-	}
-	if ((size_t)n > *cap) {
-		*out = xreallocarray(*out, (size_t)n, sizeof **out);
-		*cap = (size_t)n;
-	}
-	int k = 0;
-	const cJSON *x;
-	cJSON_ArrayForEach(x, vals) {
-		if (!cJSON_IsNumber(x) || !isfinite(x->valuedouble) ||
-		    !isfinite((float)x->valuedouble)) {
-			pd_err_set(err, PD_EREC, "pinecone: vector '%s' has a value that is not a "
-				   "finite number", id);
-			goto out;
-		}
-		(*out)[k++] = (float)x->valuedouble;
-	}
-	*dim = n;
-	rc = 1;
-out:
-	cJSON_Delete(j);
-	pd_http_resp_release(&resp);
-	pd_buf_release(&url);
-	pd_buf_release(&hdr);
-	return rc;
 }

@@ -237,18 +237,6 @@ void pd_match_write(const pd_matcher *m, const char *video_id, pd_match_hit *hit
 
 /* ---- Pinecone, the last place an id's embedding is looked up ---- */
 
-/*
- * pd_match_pinecone_fetch: the vector stored under `id` in the Pinecone index
- * of the environment (PINECONE_API_KEY, PINECONE_INDEX_HOST, optional
- * PINECONE_NAMESPACE, as lib/pinecone.h reads them): GET
- * HOST/vectors/fetch?ids=ID[&namespace=NS] with header Api-Key, through
- * lib/http.h (429 and 5xx retried).  The floats go into *out (grown with
- * xrealloc; *cap floats held) and *dim.  Returns 1 found, 0 not found or
- * Pinecone not configured, -1 with err (PD_ESERVICE: no final answer, a
- * status other than 200, an answer that is not the documented shape; a
- * vector with a non-finite value is PD_EREC).
- */
-int pd_match_pinecone_fetch(const char *id, float **out, size_t *cap, int *dim, pd_err *err);
 
 /* ---- the database (lib/db_patterns.c) ---- */
 

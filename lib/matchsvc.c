@@ -20,6 +20,7 @@
 #include "pd.h"
 #include "matchsvc.h"
 #include "match.h"
+#include "pinecone.h"
 #include "cache.h"
 #include "db.h"
 #include "tfidf.h"
@@ -659,7 +660,7 @@ static int lookup(pd_msvc *ms, slot *s, const char *id, pd_err *err)
 		if (f == 0) {
 			/* Pinecone: the embedding only; the input's own fields stay */
 			int dim = 0;
-			f = pd_match_pinecone_fetch(id, &ms->pc_vec, &ms->pc_cap, &dim, err);
+			f = pd_pinecone_fetch(id, &ms->pc_vec, &ms->pc_cap, &dim, err);
 			if (f <= 0)
 				return f;
 			pd_record_set_emb(&s->r, ms->pc_vec, dim);

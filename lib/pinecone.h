@@ -1,5 +1,6 @@
 /*
- * pinecone.h — upserting embeddings to a Pinecone index over its REST API.
+ * pinecone.h — upserting embeddings to a Pinecone index over its REST API,
+ * and fetching one back (pd-match's last place to look an id's embedding up).
  *
  * Optional: configured by PINECONE_API_KEY and PINECONE_INDEX_HOST (the
  * index's data-plane host, "https://NAME-PROJECT.svc.REGION.pinecone.io";
@@ -31,5 +32,18 @@ int pd_pinecone_flush(pd_pinecone *pc, pd_err *err);
 /* pd_pinecone_count: vectors Pinecone confirmed so far. */
 long long pd_pinecone_count(const pd_pinecone *pc);
 void pd_pinecone_free(pd_pinecone *pc);
+
+/*
+ * pd_pinecone_fetch: the vector stored under `id` in the Pinecone index
+ * of the environment (PINECONE_API_KEY, PINECONE_INDEX_HOST, optional
+ * PINECONE_NAMESPACE, as lib/pinecone.h reads them): GET
+ * HOST/vectors/fetch?ids=ID[&namespace=NS] with header Api-Key, through
+ * lib/http.h (429 and 5xx retried).  The floats go into *out (grown with
+ * xrealloc; *cap floats held) and *dim.  Returns 1 found, 0 not found or
+ * Pinecone not configured, -1 with err (PD_ESERVICE: no final answer, a
+ * status other than 200, an answer that is not the documented shape; a
+ * vector with a non-finite value is PD_EREC).
+ */
+int pd_pinecone_fetch(const char *id, float **out, size_t *cap, int *dim, pd_err *err);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * fuzz_pinecone.c — libFuzzer target: Pinecone replies, with no network:
  * the input, split into replies at "===" lines (http_stub.c), answers
- * pd-match's fetch of a stored vector (pd_match_pinecone_fetch) and then
+ * pd-match's fetch of a stored vector (pd_pinecone_fetch) and then
  * pd-store's upserts of three vectors (pd_pinecone_add / _flush).  A
  * fetched vector must be finite and have a dimension; the upserts may be
  * confirmed only when Pinecone counted every vector.
@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t cap = 0;
 	int dim = 0;
 	fz_http_set(data, size);
-	int rc = pd_match_pinecone_fetch("vid-1", &v, &cap, &dim, &err);
+	int rc = pd_pinecone_fetch("vid-1", &v, &cap, &dim, &err);
 	if (rc == 1) {
 		if (dim < 1 || (size_t)dim > cap)
 			abort();
