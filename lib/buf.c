@@ -2,6 +2,7 @@
  * buf.c — growable byte buffer; see buf.h.
  */
 #include "buf.h"
+#include <math.h>
 #include "alloc.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,4 +133,14 @@ char *pd_buf_detach(pd_buf *b)
 	b->p = NULL;
 	b->len = b->cap = 0;
 	return s;
+}
+
+void pd_buf_add_num(pd_buf *b, double v)
+{
+	if (!isfinite(v))
+		pd_buf_adds(b, "null");
+	else if (v == floor(v) && fabs(v) < 1e15)
+		pd_buf_printf(b, "%lld", (long long)v);
+	else
+		pd_buf_printf(b, "%.6g", v);
 }

@@ -25,6 +25,12 @@ void pd_buf_printf(pd_buf *b, const char *fmt, ...) __attribute__((format(printf
 void pd_buf_vprintf(pd_buf *b, const char *fmt, va_list ap);
 /* pd_buf_add_json_string: s (n bytes of UTF-8) as a quoted, escaped JSON string. */
 void pd_buf_add_json_string(pd_buf *b, const char *s, size_t n);
+/*
+ * pd_buf_add_num: a number as pd's records write it: null when not finite,
+ * an integer below 1e15 in magnitude in plain digits ("3", never "3.0" or
+ * "-0"), anything else with 6 significant digits (%.6g).
+ */
+void pd_buf_add_num(pd_buf *b, double v);
 /* pd_buf_add_utf8: code point cp (at most 0x10FFFF) encoded as UTF-8. */
 void pd_buf_add_utf8(pd_buf *b, unsigned long cp);
 void pd_buf_reset(pd_buf *b);		/* length 0, memory kept */

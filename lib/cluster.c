@@ -1270,17 +1270,6 @@ void pd_cl_summaries_free(pd_cl_summary *s, int n)
 
 /* ---- writing: cluster records, drift records, a video's clusters ---- */
 
-/* a number as pd-cluster has always written it: integers plain, else 6 digits, null if not finite */
-static void write_num(pd_buf *b, double v)
-{
-	if (!isfinite(v))
-		pd_buf_adds(b, "null");
-	else if (v == floor(v) && fabs(v) < 1e15)
-		pd_buf_printf(b, "%.0f", v);
-	else
-		pd_buf_printf(b, "%.6g", v);
-}
-
 static void add_str(pd_buf *b, const char *s)
 {
 	pd_buf_add_json_string(b, s, strlen(s));
@@ -1299,17 +1288,17 @@ void pd_cluster_record_write(pd_buf *b, const pd_hier *h, int c, const pd_cl_sum
 	pd_buf_printf(b, ",\"size\":%zu,\"centroid_b64\":\"", s->size);
 	pd_vec_add_b64(b, h->cent + (size_t)c * h->d, h->d);
 	pd_buf_adds(b, "\",\"radius\":");
-	write_num(b, nd->radius);
+	pd_buf_add_num(b, nd->radius);
 	pd_buf_adds(b, ",\"radius_share\":");
-	write_num(b, h->radius_share);
+	pd_buf_add_num(b, h->radius_share);
 	pd_buf_adds(b, ",\"mean_sim\":");
-	write_num(b, nd->mean_sim);
+	pd_buf_add_num(b, nd->mean_sim);
 	pd_buf_printf(b, ",\"perf\":{\"n\":%d,\"median\":", s->nperf);
-	write_num(b, s->median);
+	pd_buf_add_num(b, s->median);
 	pd_buf_adds(b, ",\"mean_log\":");
-	write_num(b, s->mean_log);
+	pd_buf_add_num(b, s->mean_log);
 	pd_buf_adds(b, ",\"share_high\":");
-	write_num(b, s->share_high);
+	pd_buf_add_num(b, s->share_high);
 	pd_buf_printf(b, "},\"channels\":%d,\"label\":[", s->channels);
 	for (int k = 0; k < s->nlabel; k++) {
 		if (k)
@@ -1350,9 +1339,9 @@ void pd_drift_record_write(pd_buf *b, const pd_hier *h, int c, size_t n, size_t 
 	add_str(b, h->node[c].id);
 	pd_buf_printf(b, ",\"level\":\"%s\",\"n\":%zu,\"beyond_radius\":%zu,\"share\":",
 		      pd_level_name[h->node[c].level], n, beyond);
-	write_num(b, (double)beyond / (double)n);
+	pd_buf_add_num(b, (double)beyond / (double)n);
 	pd_buf_adds(b, ",\"radius\":");
-	write_num(b, h->node[c].radius);
+	pd_buf_add_num(b, h->node[c].radius);
 	pd_buf_adds(b, "}\n");
 }
 
@@ -1411,7 +1400,7 @@ int pd_cluster_video_write(pd_buf *out, const char *line, size_t len, int had_cl
 		add_str(out, h->node[nodes[L]].id);
 	}
 	pd_buf_adds(out, "},\"cluster_sim\":");
-	write_num(out, sim);
+	pd_buf_add_num(out, sim);
 	pd_buf_adds(out, "}\n");
 	return 0;
 }

@@ -1468,15 +1468,6 @@ int pd_miner_run(pd_miner *m, pd_err *err)
 
 /* ---- output ---- */
 
-static void num(pd_buf *b, double v)
-{
-	if (!isfinite(v))
-		pd_buf_adds(b, "null");
-	else if (v == floor(v) && fabs(v) < 1e15)
-		pd_buf_printf(b, "%lld", (long long)v);
-	else
-		pd_buf_printf(b, "%.6g", v);
-}
 
 static const char *template_for(const pd_feature *f, const char *ftext, pd_buf *tmp)
 {
@@ -1613,13 +1604,13 @@ void pd_miner_write_summary(pd_miner *m, pd_buf *out)
 		      m->counts.tests, m->counts.tests_topic, m->counts.clusters, m->o.shard_i, m->o.shard_n, m->counts.patterns,
 		      m->counts.videos, m->counts.videos_used, m->counts.holdout, m->counts.atoms);
 	pd_buf_adds(out, "\"threshold\":");
-	num(out, m->o.threshold);
+	pd_buf_add_num(out, m->o.threshold);
 	pd_buf_printf(out, ",\"min_cluster_size\":%d,\"alpha\":", m->o.min_cluster);
-	num(out, m->o.alpha);
+	pd_buf_add_num(out, m->o.alpha);
 	pd_buf_adds(out, ",\"z_hist\":{\"lo\":");
-	num(out, PD_ZHIST_LO);
+	pd_buf_add_num(out, PD_ZHIST_LO);
 	pd_buf_adds(out, ",\"width\":");
-	num(out, PD_ZHIST_WIDTH);
+	pd_buf_add_num(out, PD_ZHIST_WIDTH);
 	pd_buf_adds(out, ",\"counts\":[");
 	for (int b = 0; b < PD_ZHIST_BINS; b++)
 		pd_buf_printf(out, "%s%lld", b ? "," : "", m->counts.zhist[b]);

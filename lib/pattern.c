@@ -603,15 +603,6 @@ int pd_pattern_read(const cJSON *rec, pd_pattern *p, pd_err *err)
 
 /* ---- the writer ---- */
 
-static void w_num(pd_buf *b, double v)
-{
-	if (!isfinite(v))
-		pd_buf_adds(b, "null");
-	else if (v == floor(v) && fabs(v) < 1e15)
-		pd_buf_printf(b, "%lld", (long long)v);
-	else
-		pd_buf_printf(b, "%.6g", v);
-}
 
 static void w_key(pd_buf *b, const char *k)
 {
@@ -640,9 +631,9 @@ static void w_time(pd_buf *b, double t)
 static void w_interval(pd_buf *b, double lo, double hi)
 {
 	pd_buf_addc(b, '[');
-	w_num(b, lo);
+	pd_buf_add_num(b, lo);
 	pd_buf_addc(b, ',');
-	w_num(b, hi);
+	pd_buf_add_num(b, hi);
 	pd_buf_addc(b, ']');
 }
 
@@ -694,64 +685,64 @@ void pd_pattern_write(const pd_pattern *p, pd_buf *b)
 		pd_buf_adds(b, "{\"from\":");
 		w_time(b, p->win_from);
 		w_key(b, "to"), w_time(b, p->win_to);
-		w_key(b, "blocks"), w_num(b, p->blocks);
-		w_key(b, "testable"), w_num(b, p->testable);
-		w_key(b, "held"), w_num(b, p->held);
+		w_key(b, "blocks"), pd_buf_add_num(b, p->blocks);
+		w_key(b, "testable"), pd_buf_add_num(b, p->testable);
+		w_key(b, "held"), pd_buf_add_num(b, p->held);
 		w_key(b, "superiority");
 		pd_buf_addc(b, '[');
 		for (int k = 0; k < p->nsup; k++) {
 			if (k)
 				pd_buf_addc(b, ',');
-			w_num(b, p->superiority[k]);
+			pd_buf_add_num(b, p->superiority[k]);
 		}
 		pd_buf_adds(b, "]}");
 	} else {
 		pd_buf_adds(b, "null");
 	}
 	w_key(b, "centroid_b64"), w_str(b, p->centroid_b64);
-	w_key(b, "radius"), w_num(b, p->radius);
+	w_key(b, "radius"), pd_buf_add_num(b, p->radius);
 	w_key(b, "name"), w_str(b, p->name);
 	w_key(b, "description"), w_str(b, p->description);
 	pd_buf_adds(b, ",\"stats\":{\"n\":");
-	w_num(b, p->stats.n);
-	w_key(b, "n_with"), w_num(b, p->stats.n_with);
-	w_key(b, "high_with"), w_num(b, p->stats.high_with);
-	w_key(b, "high_without"), w_num(b, p->stats.high_without);
-	w_key(b, "base_rate"), w_num(b, p->stats.base_rate);
-	w_key(b, "effect"), w_num(b, p->stats.effect);
+	pd_buf_add_num(b, p->stats.n);
+	w_key(b, "n_with"), pd_buf_add_num(b, p->stats.n_with);
+	w_key(b, "high_with"), pd_buf_add_num(b, p->stats.high_with);
+	w_key(b, "high_without"), pd_buf_add_num(b, p->stats.high_without);
+	w_key(b, "base_rate"), pd_buf_add_num(b, p->stats.base_rate);
+	w_key(b, "effect"), pd_buf_add_num(b, p->stats.effect);
 	w_key(b, "effect_ci"), w_interval(b, p->stats.effect_lo, p->stats.effect_hi);
-	w_key(b, "lift"), w_num(b, p->stats.lift);
+	w_key(b, "lift"), pd_buf_add_num(b, p->stats.lift);
 	w_key(b, "lift_ci"), w_interval(b, p->stats.lift_lo, p->stats.lift_hi);
-	w_key(b, "median_perf_with"), w_num(b, p->stats.median_with);
-	w_key(b, "median_perf_without"), w_num(b, p->stats.median_without);
-	w_key(b, "p"), w_num(b, p->stats.p);
-	w_key(b, "p_rank"), w_num(b, p->stats.p_rank);
-	w_key(b, "channels"), w_num(b, p->stats.channels);
-	w_key(b, "high_channels"), w_num(b, p->stats.high_channels);
+	w_key(b, "median_perf_with"), pd_buf_add_num(b, p->stats.median_with);
+	w_key(b, "median_perf_without"), pd_buf_add_num(b, p->stats.median_without);
+	w_key(b, "p"), pd_buf_add_num(b, p->stats.p);
+	w_key(b, "p_rank"), pd_buf_add_num(b, p->stats.p_rank);
+	w_key(b, "channels"), pd_buf_add_num(b, p->stats.channels);
+	w_key(b, "high_channels"), pd_buf_add_num(b, p->stats.high_channels);
 	w_key(b, "top_channel"), w_str(b, p->stats.top_channel);
-	w_key(b, "top_channel_share"), w_num(b, p->stats.top_channel_share);
-	w_key(b, "threshold"), w_num(b, p->stats.threshold);
-	w_key(b, "quality"), w_num(b, p->stats.quality);
+	w_key(b, "top_channel_share"), pd_buf_add_num(b, p->stats.top_channel_share);
+	w_key(b, "threshold"), pd_buf_add_num(b, p->stats.threshold);
+	w_key(b, "quality"), pd_buf_add_num(b, p->stats.quality);
 	w_others(b, p->stats.extra);
 	pd_buf_adds(b, "},\"examples\":");
 	w_strs(b, p->examples, p->nexamples);
 	pd_buf_adds(b, ",\"performance_stats\":{\"within_radius\":{\"avg\":");
-	w_num(b, p->within.avg);
-	w_key(b, "median"), w_num(b, p->within.median);
-	w_key(b, "count"), w_num(b, p->within.count);
+	pd_buf_add_num(b, p->within.avg);
+	w_key(b, "median"), pd_buf_add_num(b, p->within.median);
+	w_key(b, "count"), pd_buf_add_num(b, p->within.count);
 	pd_buf_adds(b, "},\"outside_radius\":{\"avg\":");
-	w_num(b, p->outside.avg);
-	w_key(b, "median"), w_num(b, p->outside.median);
-	w_key(b, "count"), w_num(b, p->outside.count);
+	pd_buf_add_num(b, p->outside.avg);
+	w_key(b, "median"), pd_buf_add_num(b, p->outside.median);
+	w_key(b, "count"), pd_buf_add_num(b, p->outside.count);
 	pd_buf_addc(b, '}');
-	w_key(b, "lift_ratio"), w_num(b, p->lift_ratio);
+	w_key(b, "lift_ratio"), pd_buf_add_num(b, p->lift_ratio);
 	pd_buf_adds(b, "},\"pattern_data\":{\"name\":");
 	w_str(b, p->data.name);
 	w_key(b, "description"), w_str(b, p->data.description);
 	w_key(b, "template"), w_str(b, p->data.template_);
 	w_key(b, "examples"), w_strs(b, p->data.titles, p->data.ntitles);
-	w_key(b, "confidence"), w_num(b, p->data.confidence);
-	w_key(b, "sample_size"), w_num(b, p->data.sample_size);
+	w_key(b, "confidence"), pd_buf_add_num(b, p->data.confidence);
+	w_key(b, "sample_size"), pd_buf_add_num(b, p->data.sample_size);
 	pd_buf_adds(b, "},\"status\":");
 	w_str(b, p->status);
 	w_others(b, p->extra);
