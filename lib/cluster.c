@@ -20,6 +20,7 @@
  */
 #include "pd.h"
 #include "cluster.h"
+#include "stats.h"
 #include "sort.h"
 #include "kmeans.h"
 #include "strmap.h"
@@ -1235,7 +1236,7 @@ pd_cl_summary *pd_hier_summarise(const pd_hier *h, const int *memb, const pd_cl_
 		s->median = NAN;
 		if (np) {
 			qsort(perf, (size_t)np, sizeof *perf, cmp_double);
-			s->median = np % 2 ? perf[np / 2] : (perf[np / 2 - 1] + perf[np / 2]) / 2;
+			s->median = pd_median_sorted(perf, (size_t)np);
 		}
 		s->mean_log = nlog ? sumlog / nlog : NAN;
 		s->share_high = np ? (double)nhigh / np : NAN;

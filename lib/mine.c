@@ -690,8 +690,8 @@ static int evaluate(const pd_miner *m, clu *c, work *w, const int *mm, long n, l
 			so += pf;
 		}
 	}
-	double med_with = exp(pd_quantile_sorted(w->xs, (size_t)kx, 0.5));
-	double med_without = ky ? exp(pd_quantile_sorted(w->ys, (size_t)ky, 0.5)) : NAN;
+	double med_with = exp(pd_median_sorted(w->xs, (size_t)kx));
+	double med_without = ky ? exp(pd_median_sorted(w->ys, (size_t)ky)) : NAN;
 	double est, lo, hi;
 	pd_hl_shift(w->xs, (size_t)kx, w->ys, (size_t)ky, 1 - o->ci_level, &est, &lo, &hi);
 	int agrees = dir > 0 ? est > 0 && med_with > med_without : est < 0 && med_with < med_without;

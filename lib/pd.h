@@ -2,28 +2,28 @@
  * pd.h — libpd, the library behind the pd commands.
  *
  * One module per concern; each header says what it owns and who frees what.
- * This header includes the base; the others are included where needed.  By
- * layer, lower layers never call upper ones:
+ * This header includes the common ones; the others are included where needed.
+ * By layer (a module includes only its own layer or lower ones):
  *
  * base     alloc (aborts on exhaustion), err (the library never prints or
- *          exits), buf (byte buffer, number writer), strmap (strings to
+ *          exits), buf (byte buffer, the number writer), strmap (strings to
  *          indices), sort (qsort with a context), rng, version, timeutil
- *          (RFC 3339, ISO 8601 durations), banned
+ *          (RFC 3339, ISO 8601 durations), banned, blas (the one door to BLAS
+ *          and LAPACK), stats (exact and rank tests, intervals, the median,
+ *          Tweedie's formula: pure functions)
  * stream   input (capped, positioned lines; gzip), json (scanning without a
  *          tree), vec (embedding codec), record (one stream record), video
  *          (typed view of a video record), csvin (CSV exports to video
- *          records), perf (channel baselines, the age curve), synth (planted
- *          synthetic video sets)
- * model    blas (the one door to BLAS and LAPACK), text (tokens, stop words),
- *          embedtok, tfidf, svd (the local text model), kmeans, cluster (the
- *          macro/meso/micro hierarchy: placement, summaries, records)
- * mining   features (the feature predicates, one implementation), stats
- *          (exact and rank tests, intervals, Tweedie), mine (mining inside
- *          clusters), fdr, validate (the validation of patterns), pattern
- *          (the pattern record: its one reader and writer, its
- *          check, its effect and wording), abtest (title
- *          experiments: plan and sequential test), match (patterns against
- *          videos and drafts)
+ *          records), perf (channel baselines, the age curve)
+ * model    text (tokens, stop words), embedtok, tfidf, svd (the local text
+ *          model), kmeans, cluster (the macro/meso/micro hierarchy:
+ *          placement, summaries, records)
+ * mining   features (the feature predicates, one implementation), mine
+ *          (mining inside clusters), fdr, validate (the validation of
+ *          patterns), pattern (the pattern record: its one reader and writer,
+ *          its check, its effect and wording), abtest (title experiments:
+ *          plan and sequential test), match (patterns against videos and
+ *          drafts), synth (planted synthetic video sets)
  * storage  db (PostgreSQL connections and readers), db_patterns (the active
  *          run's patterns and clusters), schema (migrations), store (pd-store's
  *          run protocol), cache (Redis, the one door)

@@ -6,6 +6,7 @@
  * curve's knots from sorting all ln-ages once.
  */
 #include "perf.h"
+#include "stats.h"
 #include "alloc.h"
 #include <math.h>
 #include <stdlib.h>
@@ -38,11 +39,6 @@ static int cmp_vi(const void *a, const void *b)
 	if (x->v != y->v)
 		return x->v < y->v ? -1 : 1;
 	return (x->i > y->i) - (x->i < y->i);
-}
-
-static double median_sorted(const double *v, size_t n)
-{
-	return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 /* median of the sorted v[0..n) less element at sorted position k */
@@ -179,7 +175,7 @@ static void fit_age_curve(const double *l, const double *x, const pd_perf_in *in
 				tmp[q - s] = l[i] - pd_age_curve_eval(c, x[i]);
 			}
 			qsort(tmp, e - s, sizeof *tmp, cmp_double);
-			base[ch] = median_sorted(tmp, e - s);
+			base[ch] = pd_median_sorted(tmp, e - s);
 		}
 		/* the curve given the baselines: each bin's median residual */
 		for (int j = 0; j < kk; j++) {
@@ -187,7 +183,7 @@ static void fit_age_curve(const double *l, const double *x, const pd_perf_in *in
 			for (size_t u = a; u < b; u++)
 				tmp[u - a] = l[byx[u].i] - base[in[byx[u].i].channel];
 			qsort(tmp, b - a, sizeof *tmp, cmp_double);
-			c->g[j] = median_sorted(tmp, b - a);
+			c->g[j] = pd_median_sorted(tmp, b - a);
 			w[j] = (double)(b - a);
 		}
 		isotonic(c->g, w, kk);
@@ -295,7 +291,7 @@ void pd_perf_compute(const pd_perf_in *in, size_t n, int nch, int mode, int min_
 			if (k < (size_t)min_videos)
 				continue;
 			qsort(vals, k, sizeof *vals, cmp_double);
-			double med = median_sorted(vals, k);
+			double med = pd_median_sorted(vals, k);
 			for (size_t q = s; q < e; q++) {
 				pd_perf_out *o = &out[gr.idx[q]];
 				if (med > 0)

@@ -334,3 +334,10 @@ void pd_tweedie_post(const double beta[PD_TWEEDIE_DEGREE + 1], double zmin, doub
 	*mean = z >= 0 ? fmin(fmax(e, 0), z) : fmax(fmin(e, 0), z);
 	*var = fmax(1 + d2, 0.05);
 }
+
+double pd_median_sorted(const double *v, size_t n)
+{
+	if (n == 0)
+		return NAN;
+	return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}

@@ -89,6 +89,10 @@ void pd_hl_shift(const double *x, size_t nx, const double *y, size_t ny, double 
 /* pd_median / pd_quantile (type 7, linear): of v[0..n), which is sorted in place; NAN if n = 0. */
 double pd_median(double *v, size_t n);
 double pd_quantile(double *v, size_t n, double q);
+/* pd_median_sorted: the median of an already sorted v[0..n) (the mean of the
+   two middle values when n is even), v unchanged; NAN if n = 0.  pd's one
+   median: channel baselines, cluster summaries and pattern medians use it. */
+double pd_median_sorted(const double *v, size_t n);
 /* pd_quantile_sorted: the same of an already sorted array, v unchanged. */
 double pd_quantile_sorted(const double *v, size_t n, double q);
 /* pd_mean: the arithmetic mean; NAN if n = 0. */
