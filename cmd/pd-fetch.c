@@ -314,15 +314,17 @@ static void read_pg(const char *since)
 	cli_metric_num("db_rows", (double)n);
 }
 
-static void yt_video(void *ud, cJSON *video)
+/* a YouTube video: its record's head through the writer, as a CSV row's */
+static void yt_video(void *ud, const pd_video *v)
 {
 	cli.records_in++;
-	pd_record r = PD_RECORD_INIT;
-	r.json = video;
-	r.modified = 1;
-	const char *id = pd_json_str(video, "id");
-	take_ndjson_video(&r, id ? id : "youtube", 0, NULL, 0);
-	cJSON_Delete(video);
+	pd_buf b = PD_BUF_INIT;
+	pd_video_write_head(&b, v);
+	double age = age_of(v->published_at, v->observed_at);
+	if (add_video(b.p, b.len, v->id, v->channel_id ? v->channel_id : v->channel_title,
+		      v->views, age, NAN) < 0)
+		cli_reject(v->id, 0, NULL, 0, "duplicate video id '%s'", v->id);
+	pd_buf_release(&b);
 }
 
 static void yt_warn(void *ud, const char *channel, const char *msg)
@@ -346,7 +348,7 @@ static void read_youtube(const char **channels_in, int n, int max_videos)
 	memset(&o, 0, sizeof o);
 	o.max_videos = max_videos;
 	o.observed_at = observed;
-	o.on_video = yt_video;
+	o.on_record = yt_video;
 	o.on_warn = yt_warn;
 	o.http = &h;
 	pd_youtube_stats st;
