@@ -1,5 +1,13 @@
 /*
- * video.c — typed, checked access to video records; see video.h.
+ * video.c — typed, checked access to video records, and their one writer;
+ * see video.h.
+ *
+ * Every source of videos (lib/csvin.c, lib/db.c, lib/youtube.c, lib/synth.c)
+ * fills a pd_video and calls pd_video_write, and pd-fetch adds its derived
+ * fields with pd_video_write_tail, so the member order, the null/absent
+ * rules and the number forms live here alone.  Members the struct does not
+ * model (an export's other columns, a stored record's other fields, an
+ * embedding) travel as JSON text: `extra` and `rest`.
  */
 #include "video.h"
 #include "alloc.h"
