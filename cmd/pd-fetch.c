@@ -3,9 +3,10 @@
  * and write video records with their age-adjusted performance (lib/perf.h).
  *
  * Performance is relative to each channel, so every video is read before any
- * is written: records are kept as their JSON text (without the closing brace)
- * plus the few numbers the model needs, then written in input order with
- * age_days, perf and perf_basis appended.  Records of other types in NDJSON
+ * is written: records are kept as the head of their text (lib/video.h,
+ * pd_video_write_head: every member but the derived ones, no closing brace)
+ * plus the few numbers the model needs, then written in input order, the
+ * record finished by pd_video_write_tail with age_days, perf, perf_basis.  Records of other types in NDJSON
  * input pass through in place.
  */
 #include "cli.h"
@@ -15,6 +16,7 @@
 #include "../lib/perf.h"
 #include "../lib/strmap.h"
 #include "../lib/video.h"
+#include "../lib/vec.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,7 +133,8 @@ static int looks_like_csv_name(const char *name)
 	return (n > 4 && !strcmp(name + n - 4, ".csv")) || (n > 7 && !strcmp(name + n - 7, ".csv.gz"));
 }
 
-/* NDJSON video: check it, drop stale derived fields, keep its text */
+/* NDJSON video: check it, drop stale derived fields, keep the record's head
+ * (lib/video.h) as text: the members it has, in the canonical order */
 static void take_ndjson_video(pd_record *r, const char *file, long line, const char *raw, size_t len)
 {
 	pd_video v;
@@ -141,22 +144,33 @@ static void take_ndjson_video(pd_record *r, const char *file, long line, const c
 		return;
 	}
 	double age = !isnan(v.published_at) ? age_of(v.published_at, v.observed_at) : v.age_days;
-	const char *channel = v.channel_id ? v.channel_id : pd_json_str(r->json, "channel_title");
-	char *id = xstrdup(v.id), *ch = channel ? xstrdup(channel) : NULL;
-	double views = v.views, perf_in = v.perf;
+	const char *channel = v.channel_id ? v.channel_id : v.channel_title;
+	pd_buf extra = PD_BUF_INIT, rest = PD_BUF_INIT, b = PD_BUF_INIT;
+	pd_video_rest_from_json(r->json, &v, &extra, &rest);
+	if (r->dim > 0) {	/* taken out of the tree by pd_record_parse */
+		if (rest.len)
+			pd_buf_addc(&rest, ',');
+		if (r->emb_form == PD_EMB_JSON) {
+			pd_buf_adds(&rest, "\"embedding\":");
+			pd_vec_add_json(&rest, r->emb, r->dim);
+		} else {
+			pd_buf_adds(&rest, "\"embedding_b64\":\"");
+			pd_vec_add_b64(&rest, r->emb, r->dim);
+			pd_buf_addc(&rest, '"');
+		}
+	}
+	v.extra = extra.len ? extra.p : NULL;
+	v.extra_len = extra.len;
+	v.rest = rest.p;
+	v.rest_len = rest.len;
+	v.fields &= ~(unsigned)PD_VF_DERIVED;	/* stale: computed again */
+	pd_video_write_head(&b, &v);
+	if (add_video(b.p, b.len, v.id, channel, v.views, age, v.perf) < 0)
+		cli_reject(file, line, raw, len, "duplicate video id '%s'", v.id);
 	pd_video_release(&v);
-	static const char *const derived[] = { "age_days", "perf", "perf_basis", "perf_reason" };
-	for (size_t k = 0; k < sizeof derived / sizeof *derived; k++)
-		cJSON_DeleteItemFromObjectCaseSensitive(r->json, derived[k]);
-	r->modified = 1;
-	pd_buf b = PD_BUF_INIT;
-	pd_record_write(r, &b, PD_EMB_NONE);
-	/* drop "}\n" so the derived fields can be appended */
-	if (add_video(b.p, b.len - 2, id, ch, views, age, perf_in) < 0)
-		cli_reject(file, line, raw, len, "duplicate video id '%s'", id);
 	pd_buf_release(&b);
-	free(id);
-	free(ch);
+	pd_buf_release(&extra);
+	pd_buf_release(&rest);
 }
 
 /* the CSV fields --perf-mode needs ("a|b": either); see main */
@@ -300,15 +314,17 @@ static void read_pg(const char *since)
 	cli_metric_num("db_rows", (double)n);
 }
 
-static void yt_video(void *ud, cJSON *video)
+/* a YouTube video: its record's head through the writer, as a CSV row's */
+static void yt_video(void *ud, const pd_video *v)
 {
 	cli.records_in++;
-	pd_record r = PD_RECORD_INIT;
-	r.json = video;
-	r.modified = 1;
-	const char *id = pd_json_str(video, "id");
-	take_ndjson_video(&r, id ? id : "youtube", 0, NULL, 0);
-	cJSON_Delete(video);
+	pd_buf b = PD_BUF_INIT;
+	pd_video_write_head(&b, v);
+	double age = age_of(v->published_at, v->observed_at);
+	if (add_video(b.p, b.len, v->id, v->channel_id ? v->channel_id : v->channel_title,
+		      v->views, age, NAN) < 0)
+		cli_reject(v->id, 0, NULL, 0, "duplicate video id '%s'", v->id);
+	pd_buf_release(&b);
 }
 
 static void yt_warn(void *ud, const char *channel, const char *msg)
@@ -332,7 +348,7 @@ static void read_youtube(const char **channels_in, int n, int max_videos)
 	memset(&o, 0, sizeof o);
 	o.max_videos = max_videos;
 	o.observed_at = observed;
-	o.on_video = yt_video;
+	o.on_record = yt_video;
 	o.on_warn = yt_warn;
 	o.http = &h;
 	pd_youtube_stats st;
@@ -348,14 +364,6 @@ static void read_youtube(const char **channels_in, int n, int max_videos)
 	cli_metric_num("channels_ok", (double)st.channels_ok);
 	cli_metric_num("channels_failed", (double)st.channels_failed);
 	cli_metric_num("missing_videos", (double)st.missing);
-}
-
-static void write_num(pd_buf *b, double v)
-{
-	if (v == floor(v) && fabs(v) < 1e15)
-		pd_buf_printf(b, "%.0f", v);
-	else
-		pd_buf_printf(b, "%.6g", v);
 }
 
 int main(int argc, char **argv)
@@ -466,25 +474,15 @@ int main(int argc, char **argv)
 		}
 		pd_perf_out *o = &pout[k++];
 		pd_buf_add(&cli_out, it->text, it->len);
-		pd_buf_adds(&cli_out, ",\"age_days\":");
-		if (isnan(it->age_days))
-			pd_buf_adds(&cli_out, "null");
-		else
-			pd_buf_printf(&cli_out, "%.4f", it->age_days);
-		pd_buf_adds(&cli_out, ",\"perf\":");
-		if (isnan(o->perf)) {
-			pd_buf_adds(&cli_out, "null");
-		} else {
-			pd_buf_printf(&cli_out, "%.6g", o->perf);
-			with_perf++;
-		}
-		pd_buf_adds(&cli_out, ",\"perf_basis\":");
-		write_num(&cli_out, o->basis);
-		if (isnan(o->perf) && o->reason) {
-			pd_buf_adds(&cli_out, ",\"perf_reason\":");
-			pd_buf_add_json_string(&cli_out, o->reason, strlen(o->reason));
-		}
-		pd_buf_adds(&cli_out, "}\n");
+		pd_video d;	/* the derived fields, through the record's writer */
+		pd_video_init(&d);
+		d.age_days = it->age_days;
+		d.perf = o->perf;
+		d.perf_basis = o->basis;
+		d.perf_reason = isnan(o->perf) ? o->reason : NULL;
+		d.fields = PD_VF_DERIVED;
+		pd_video_write_tail(&cli_out, &d);
+		with_perf += !isnan(o->perf);
 		cli.records_out++;
 		cli_record_done();
 		free(it->text);

@@ -5,6 +5,7 @@
 #include "alloc.h"
 #include "json.h"
 #include "timeutil.h"
+#include "video.h"
 #include <csv.h>
 #include <ctype.h>
 #include <math.h>
@@ -83,6 +84,10 @@ struct pd_csv {
 	/* the row just completed or rejected */
 	pd_buf raw;
 	long row_line;
+	/* scratch of the record writer: tags (NUL-separated) and "extra" */
+	pd_buf tagtext, extra;
+	const char **tagp;
+	size_t tagcap;
 	/* a second parser, to read a line alone (looks_like_row) */
 	pd_csv *probe;
 	pd_buf probe_json;
@@ -190,6 +195,9 @@ void pd_csv_free(pd_csv *c)
 	free(c->hl);
 	pd_csv_free(c->probe);
 	pd_buf_release(&c->probe_json);
+	pd_buf_release(&c->tagtext);
+	pd_buf_release(&c->extra);
+	free(c->tagp);
 	free(c);
 }
 
@@ -361,56 +369,35 @@ static int parse_trending_date(const char *s, double *t)
 	return 0;
 }
 
-static void add_key(pd_buf *b, const char *k)
+/* add_tags: the tags of an export's "a|b|c" into v (c->tagtext holds them) */
+static void add_tags(pd_csv *c, pd_video *v, const char *s, int classic)
 {
-	pd_buf_addc(b, ',');
-	pd_buf_addc(b, '"');
-	pd_buf_adds(b, k);
-	pd_buf_adds(b, "\":");
-}
-
-static void add_str_or_null(pd_buf *b, const char *k, const char *v)
-{
-	add_key(b, k);
-	if (v)
-		pd_buf_add_json_string(b, v, strlen(v));
-	else
-		pd_buf_adds(b, "null");
-}
-
-static void add_num(pd_buf *b, const char *k, double v)
-{
-	add_key(b, k);
-	if (isnan(v))
-		pd_buf_adds(b, "null");
-	else if (v == floor(v) && fabs(v) < 1e15)
-		pd_buf_printf(b, "%.0f", v);
-	else
-		pd_buf_printf(b, "%.6g", v);
-}
-
-static void add_tags(pd_buf *b, const char *s, int classic)
-{
-	add_key(b, "tags");
-	pd_buf_addc(b, '[');
-	int first = 1;
+	pd_buf_reset(&c->tagtext);
+	int n = 0;
 	while (s && *s) {
 		const char *bar = strchr(s, '|');
-		size_t n = bar ? (size_t)(bar - s) : strlen(s);
+		size_t len = bar ? (size_t)(bar - s) : strlen(s);
 		const char *t = s;
 		/* classic exports (with trending_date) quote each tag: "tag1"|"tag2",
 		 * and "[none]" means none.  Otherwise a tag is kept as the export has it. */
-		if (classic && n >= 2 && t[0] == '"' && t[n - 1] == '"')
-			t++, n -= 2;
-		if (n && !(classic && n == 6 && !memcmp(t, "[none]", 6))) {
-			if (!first)
-				pd_buf_addc(b, ',');
-			pd_buf_add_json_string(b, t, n);
-			first = 0;
+		if (classic && len >= 2 && t[0] == '"' && t[len - 1] == '"')
+			t++, len -= 2;
+		if (len && !(classic && len == 6 && !memcmp(t, "[none]", 6))) {
+			pd_buf_add(&c->tagtext, t, len);
+			pd_buf_addc(&c->tagtext, 0);
+			n++;
 		}
 		s = bar ? bar + 1 : NULL;
 	}
-	pd_buf_addc(b, ']');
+	if ((size_t)n >= c->tagcap) {
+		c->tagcap = (size_t)n + 16;
+		c->tagp = xreallocarray(c->tagp, c->tagcap, sizeof *c->tagp);
+	}
+	const char *t = c->tagtext.p;
+	for (int i = 0; i < n; i++, t += strlen(t) + 1)
+		c->tagp[i] = t;
+	v->tags = c->tagp;
+	v->ntags = n;
 }
 
 static int convert(pd_csv *c, pd_buf *json, pd_csv_row *row, pd_err *err)
@@ -452,56 +439,49 @@ static int convert(pd_csv *c, pd_buf *json, pd_csv_row *row, pd_err *err)
 	if (!isnan(pub) && !isnan(obs) && obs < pub - 86400)
 		return pd_err_set(err, PD_EREC, "observed before it was published");
 
-	pd_buf_reset(json);
-	pd_buf_adds(json, "{\"type\":\"video\",\"id\":");
-	pd_buf_add_json_string(json, id, strlen(id));
-	add_str_or_null(json, "channel_id", fv(c, F_CHANNEL_ID));
-	add_str_or_null(json, "channel_title", fv(c, F_CHANNEL_TITLE));
-	add_str_or_null(json, "title", fv(c, F_TITLE));
-	add_str_or_null(json, "description", fv(c, F_DESCRIPTION));
-	add_tags(json, fv(c, F_TAGS), c->col[F_TRENDING_DATE] >= 0);
+	pd_video v;
+	pd_video_init(&v);
+	v.id = id;
+	v.channel_id = fv(c, F_CHANNEL_ID);
+	v.channel_title = fv(c, F_CHANNEL_TITLE);
+	v.title = fv(c, F_TITLE);
+	v.description = fv(c, F_DESCRIPTION);
+	add_tags(c, &v, fv(c, F_TAGS), c->col[F_TRENDING_DATE] >= 0);
 	const char *cat = fv(c, F_CATEGORY), *catid = fv(c, F_CATEGORY_ID);
 	if (!cat && catid)
 		cat = pd_category_name(atoi(catid));
-	add_str_or_null(json, "category", cat);
-	if (catid)
-		add_str_or_null(json, "category_id", catid);
-	if (fv(c, F_FORMAT))
-		add_str_or_null(json, "format", fv(c, F_FORMAT));
-	char tb[40];
-	add_key(json, "published_at");
-	if (isnan(pub)) {
-		pd_buf_adds(json, "null");
-	} else {
-		pd_time_format(pub, tb, sizeof tb);
-		pd_buf_add_json_string(json, tb, strlen(tb));
-	}
-	add_key(json, "observed_at");
-	if (isnan(obs)) {
-		pd_buf_adds(json, "null");
-	} else {
-		pd_time_format(obs, tb, sizeof tb);
-		pd_buf_add_json_string(json, tb, strlen(tb));
-	}
-	add_num(json, "duration_s", dur);
-	add_num(json, "views", views);
-	add_num(json, "likes", likes);
-	add_num(json, "comments", comments);
-	add_key(json, "is_short");
-	pd_buf_adds(json, isnan(dur) ? "null" : dur > 0 && dur <= 60 ? "true" : "false");
+	v.category = cat;
+	v.category_id = catid;
+	v.format = fv(c, F_FORMAT);
+	v.published_at = pub;
+	v.observed_at = obs;
+	v.duration_s = dur;
+	v.views = views;
+	v.likes = likes;
+	v.comments = comments;
+	v.is_short = isnan(dur) ? -1 : dur > 0 && dur <= 60;
+	v.fields = PD_VF_CHANNEL_ID | PD_VF_CHANNEL_TITLE | PD_VF_TITLE | PD_VF_DESCRIPTION |
+		   PD_VF_TAGS | PD_VF_CATEGORY | PD_VF_PUBLISHED_AT | PD_VF_OBSERVED_AT |
+		   PD_VF_DURATION_S | PD_VF_VIEWS | PD_VF_LIKES | PD_VF_COMMENTS | PD_VF_IS_SHORT |
+		   (catid ? PD_VF_CATEGORY_ID : 0) | (v.format ? PD_VF_FORMAT : 0);
 	/* every other column, so nothing is lost */
-	int any = 0;
+	pd_buf *x = &c->extra;
+	pd_buf_reset(x);
 	for (int i = 0; i < c->ncols; i++) {
 		if (c->is_known[i] || !c->fields[i].p || !c->fields[i].p[0])
 			continue;
-		pd_buf_adds(json, any ? "," : ",\"extra\":{");
-		pd_buf_add_json_string(json, c->header[i], strlen(c->header[i]));
-		pd_buf_addc(json, ':');
-		pd_buf_add_json_string(json, c->fields[i].p, c->flen[i]);
-		any = 1;
+		pd_buf_addc(x, x->len ? ',' : '{');
+		pd_buf_add_json_string(x, c->header[i], strlen(c->header[i]));
+		pd_buf_addc(x, ':');
+		pd_buf_add_json_string(x, c->fields[i].p, c->flen[i]);
 	}
-	if (any)
-		pd_buf_addc(json, '}');
+	if (x->len) {
+		pd_buf_addc(x, '}');
+		v.extra = x->p;
+		v.extra_len = x->len;
+	}
+	pd_buf_reset(json);
+	pd_video_write_head(json, &v);
 
 	row->id = id;
 	row->channel = fv(c, F_CHANNEL_ID) ? fv(c, F_CHANNEL_ID) : fv(c, F_CHANNEL_TITLE);

@@ -15,6 +15,7 @@
  */
 #include "pd.h"
 #include "db.h"
+#include "video.h"
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -397,15 +398,22 @@ enum {
 	RV_MESO, RV_MICRO, RV_CLUSTER_SIM, RV_OTHER, RV_EMBEDDING, RV_NCOLS
 };
 
-static const char read_videos_sql[] =
-	"SELECT id, channel_id, channel_title, title, description, array_to_json(tags)::text,"
-	" category, format, extract(epoch FROM published_at)::float8,"
-	" extract(epoch FROM observed_at)::float8, duration_s, views, likes, comments, is_short,"
-	" age_days, perf, perf_basis, perf_reason, extra::text, m.macro, m.meso,"
-	" m.micro, m.sim, other_fields::text, embedding::text"
+#define VIDEO_COLUMNS \
+	"SELECT id, channel_id, channel_title, title, description, array_to_json(tags)::text," \
+	" category, format, extract(epoch FROM published_at)::float8," \
+	" extract(epoch FROM observed_at)::float8, duration_s, views, likes, comments, is_short," \
+	" age_days, perf, perf_basis, perf_reason, extra::text, m.macro, m.meso," \
+	" m.micro, m.sim, other_fields::text, embedding::text" \
 	" FROM videos v LEFT JOIN active_video_clusters m ON m.video_id = v.id"
+
+static const char read_videos_sql[] =
+	VIDEO_COLUMNS
 	" WHERE $1::timestamptz IS NULL OR v.updated_at > $1::timestamptz"
 	" ORDER BY id COLLATE \"C\"";
+
+/* one video, as pd_db_read_videos reads it (pd_db_read_video) */
+static const char read_video_sql[] = VIDEO_COLUMNS " WHERE v.id = $1";
+#define READ_VIDEO_STMT "pd_read_video"
 
 /* JSON text s[0..n) appended without the whitespace outside strings. */
 static void add_compact(pd_buf *b, const char *s, size_t n)
@@ -428,119 +436,125 @@ static void add_compact(pd_buf *b, const char *s, size_t n)
 	}
 }
 
-static void add_str_field(pd_buf *b, PGresult *r, int col, const char *key)
+/* a text column, NULL when null */
+static const char *col_str(PGresult *r, int col)
+{
+	return PQgetisnull(r, 0, col) ? NULL : PQgetvalue(r, 0, col);
+}
+
+/* a number column (PostgreSQL's float text), NAN when null or not finite */
+static double col_num(PGresult *r, int col)
 {
 	if (PQgetisnull(r, 0, col))
-		return;
-	pd_buf_printf(b, ",\"%s\":", key);
-	pd_buf_add_json_string(b, PQgetvalue(r, 0, col), (size_t)PQgetlength(r, 0, col));
+		return NAN;
+	double d = strtod(PQgetvalue(r, 0, col), NULL);
+	return isfinite(d) ? d : NAN;
 }
 
-/* A number column as JSON: PostgreSQL's shortest-exact float text, or null. */
-static void add_num(pd_buf *b, PGresult *r, int col)
-{
-	const char *v = PQgetvalue(r, 0, col);
-	if (PQgetisnull(r, 0, col) || !*v || strchr("NIi", v[0]) || (v[0] == '-' && v[1] == 'I'))
-		pd_buf_adds(b, "null");
-	else
-		pd_buf_add(b, v, (size_t)PQgetlength(r, 0, col));
-}
-
-static void add_num_field(pd_buf *b, PGresult *r, int col, const char *key)
-{
-	if (PQgetisnull(r, 0, col))
-		return;
-	pd_buf_printf(b, ",\"%s\":", key);
-	add_num(b, r, col);
-}
-
-static void add_time_field(pd_buf *b, PGresult *r, int col, const char *key)
-{
-	if (PQgetisnull(r, 0, col))
-		return;
-	char t[40];
-	pd_time_format(strtod(PQgetvalue(r, 0, col), NULL), t, sizeof t);
-	pd_buf_printf(b, ",\"%s\":\"%s\"", key, t);
-}
-
-/* One row as a video record into b; -1 with err on a malformed embedding. */
+/*
+ * One row as a video record into b (lib/video.h's writer, without the
+ * newline); -1 with err on a malformed embedding.  Null columns are left
+ * out, except perf (null).  tags arrive as JSON text (array_to_json),
+ * other_fields as an object whose members follow cluster_sim.
+ */
 static int format_video(PGresult *r, pd_buf *b, float **emb, size_t *cap, pd_err *err)
 {
 	pd_buf_reset(b);
-	pd_buf_adds(b, "{\"type\":\"video\",\"id\":");
-	pd_buf_add_json_string(b, PQgetvalue(r, 0, RV_ID), (size_t)PQgetlength(r, 0, RV_ID));
-	add_str_field(b, r, RV_CHANNEL_ID, "channel_id");
-	add_str_field(b, r, RV_CHANNEL_TITLE, "channel_title");
-	add_str_field(b, r, RV_TITLE, "title");
-	add_str_field(b, r, RV_DESCRIPTION, "description");
-	if (!PQgetisnull(r, 0, RV_TAGS)) {
-		pd_buf_adds(b, ",\"tags\":");
-		add_compact(b, PQgetvalue(r, 0, RV_TAGS), (size_t)PQgetlength(r, 0, RV_TAGS));
-	}
-	add_str_field(b, r, RV_CATEGORY, "category");
-	add_str_field(b, r, RV_FORMAT, "format");
-	add_time_field(b, r, RV_PUBLISHED, "published_at");
-	add_time_field(b, r, RV_OBSERVED, "observed_at");
-	add_num_field(b, r, RV_DURATION, "duration_s");
-	add_num_field(b, r, RV_VIEWS, "views");
-	add_num_field(b, r, RV_LIKES, "likes");
-	add_num_field(b, r, RV_COMMENTS, "comments");
+	pd_video v;
+	pd_video_init(&v);
+	v.id = PQgetvalue(r, 0, RV_ID);
+	static const struct {
+		int col;
+		unsigned bit;
+	} present[] = {
+		{ RV_CHANNEL_ID, PD_VF_CHANNEL_ID }, { RV_CHANNEL_TITLE, PD_VF_CHANNEL_TITLE },
+		{ RV_TITLE, PD_VF_TITLE }, { RV_DESCRIPTION, PD_VF_DESCRIPTION },
+		{ RV_TAGS, PD_VF_TAGS }, { RV_CATEGORY, PD_VF_CATEGORY }, { RV_FORMAT, PD_VF_FORMAT },
+		{ RV_PUBLISHED, PD_VF_PUBLISHED_AT }, { RV_OBSERVED, PD_VF_OBSERVED_AT },
+		{ RV_DURATION, PD_VF_DURATION_S }, { RV_VIEWS, PD_VF_VIEWS }, { RV_LIKES, PD_VF_LIKES },
+		{ RV_COMMENTS, PD_VF_COMMENTS }, { RV_IS_SHORT, PD_VF_IS_SHORT },
+		{ RV_AGE, PD_VF_AGE_DAYS }, { RV_PERF_BASIS, PD_VF_PERF_BASIS },
+		{ RV_PERF_REASON, PD_VF_PERF_REASON }, { RV_CLUSTER_SIM, PD_VF_CLUSTER_SIM },
+	};
+	v.fields = PD_VF_PERF;
+	for (size_t i = 0; i < sizeof present / sizeof *present; i++)
+		if (!PQgetisnull(r, 0, present[i].col))
+			v.fields |= present[i].bit;
+	v.channel_id = col_str(r, RV_CHANNEL_ID);
+	v.channel_title = col_str(r, RV_CHANNEL_TITLE);
+	v.title = col_str(r, RV_TITLE);
+	v.description = col_str(r, RV_DESCRIPTION);
+	v.category = col_str(r, RV_CATEGORY);
+	v.format = col_str(r, RV_FORMAT);
+	v.published_at = col_num(r, RV_PUBLISHED);
+	v.observed_at = col_num(r, RV_OBSERVED);
+	v.duration_s = col_num(r, RV_DURATION);
+	v.views = col_num(r, RV_VIEWS);
+	v.likes = col_num(r, RV_LIKES);
+	v.comments = col_num(r, RV_COMMENTS);
 	if (!PQgetisnull(r, 0, RV_IS_SHORT))
-		pd_buf_printf(b, ",\"is_short\":%s",
-			      PQgetvalue(r, 0, RV_IS_SHORT)[0] == 't' ? "true" : "false");
-	add_num_field(b, r, RV_AGE, "age_days");
-	pd_buf_adds(b, ",\"perf\":");
-	add_num(b, r, RV_PERF);
-	add_num_field(b, r, RV_PERF_BASIS, "perf_basis");
-	add_str_field(b, r, RV_PERF_REASON, "perf_reason");
+		v.is_short = PQgetvalue(r, 0, RV_IS_SHORT)[0] == 't';
+	v.age_days = col_num(r, RV_AGE);
+	v.perf = col_num(r, RV_PERF);
+	v.perf_basis = (int)col_num(r, RV_PERF_BASIS);
+	v.perf_reason = col_str(r, RV_PERF_REASON);
+	v.cluster_sim = col_num(r, RV_CLUSTER_SIM);
+	for (int i = 0; i < 3; i++)
+		if ((v.cluster[i] = col_str(r, RV_MACRO + i)))
+			v.fields |= PD_VF_CLUSTER;
+	cJSON *tags = NULL;
+	if (!PQgetisnull(r, 0, RV_TAGS)) {
+		tags = cJSON_ParseWithLength(PQgetvalue(r, 0, RV_TAGS),
+					     (size_t)PQgetlength(r, 0, RV_TAGS));
+		int n = cJSON_GetArraySize(tags), k = 0;
+		v.tags = xcalloc((size_t)n + 1, sizeof *v.tags);
+		const cJSON *t;
+		cJSON_ArrayForEach(t, tags)
+			if (cJSON_IsString(t))
+				v.tags[k++] = t->valuestring;
+		v.ntags = k;
+	}
+	pd_buf extra = PD_BUF_INIT, rest = PD_BUF_INIT;
 	if (!PQgetisnull(r, 0, RV_EXTRA)) {
-		pd_buf_adds(b, ",\"extra\":");
-		add_compact(b, PQgetvalue(r, 0, RV_EXTRA), (size_t)PQgetlength(r, 0, RV_EXTRA));
+		add_compact(&extra, PQgetvalue(r, 0, RV_EXTRA), (size_t)PQgetlength(r, 0, RV_EXTRA));
+		v.extra = extra.p;
+		v.extra_len = extra.len;
 	}
-	if (!PQgetisnull(r, 0, RV_MACRO) || !PQgetisnull(r, 0, RV_MESO) ||
-	    !PQgetisnull(r, 0, RV_MICRO)) {
-		static const char *const lv[3] = { "macro", "meso", "micro" };
-		pd_buf_adds(b, ",\"cluster\":{");
-		int first = 1;
-		for (int i = 0; i < 3; i++) {
-			if (PQgetisnull(r, 0, RV_MACRO + i))
-				continue;
-			pd_buf_printf(b, "%s\"%s\":", first ? "" : ",", lv[i]);
-			pd_buf_add_json_string(b, PQgetvalue(r, 0, RV_MACRO + i),
-					       (size_t)PQgetlength(r, 0, RV_MACRO + i));
-			first = 0;
-		}
-		pd_buf_addc(b, '}');
-	}
-	add_num_field(b, r, RV_CLUSTER_SIM, "cluster_sim");
 	if (!PQgetisnull(r, 0, RV_OTHER)) {
 		const char *o = PQgetvalue(r, 0, RV_OTHER);
 		size_t on = (size_t)PQgetlength(r, 0, RV_OTHER);
 		/* the object's members, without its braces */
 		while (on && o[on - 1] != '}')
 			on--;
-		if (on >= 2 && o[0] == '{') {
-			size_t mark = b->len;
-			pd_buf_addc(b, ',');
-			add_compact(b, o + 1, on - 2);
-			if (b->len == mark + 1) {	/* empty object */
-				b->len = mark;
-				b->p[mark] = 0;
-			}
-		}
+		if (on >= 2 && o[0] == '{')
+			add_compact(&rest, o + 1, on - 2);
 	}
+	int ret = 0;
 	if (!PQgetisnull(r, 0, RV_EMBEDDING)) {
 		int dim = 0;
 		if (pd_vec_parse_json(PQgetvalue(r, 0, RV_EMBEDDING),
-				      (size_t)PQgetlength(r, 0, RV_EMBEDDING), emb, cap, &dim, err) < 0)
-			return pd_err_set(err, PD_ESERVICE, "video '%s': stored embedding: %s",
-					  PQgetvalue(r, 0, RV_ID), err ? err->msg : "malformed");
-		pd_buf_adds(b, ",\"embedding_b64\":\"");
-		pd_vec_add_b64(b, *emb, dim);
-		pd_buf_addc(b, '"');
+				      (size_t)PQgetlength(r, 0, RV_EMBEDDING), emb, cap, &dim, err) < 0) {
+			ret = pd_err_set(err, PD_ESERVICE, "video '%s': stored embedding: %s",
+					 PQgetvalue(r, 0, RV_ID), err ? err->msg : "malformed");
+		} else {
+			if (rest.len)
+				pd_buf_addc(&rest, ',');
+			pd_buf_adds(&rest, "\"embedding_b64\":\"");
+			pd_vec_add_b64(&rest, *emb, dim);
+			pd_buf_addc(&rest, '"');
+		}
 	}
-	pd_buf_addc(b, '}');
-	return 0;
+	v.rest = rest.p;
+	v.rest_len = rest.len;
+	if (ret == 0) {
+		pd_video_write(b, &v);
+		b->p[--b->len] = 0;	/* one record a call, as the callback's contract says */
+	}
+	free(v.tags);
+	cJSON_Delete(tags);
+	pd_buf_release(&extra);
+	pd_buf_release(&rest);
+	return ret;
 }
 
 int pd_db_read_videos(PGconn *c, const char *since,
@@ -594,5 +608,42 @@ int pd_db_read_videos(PGconn *c, const char *since,
 	}
 	pd_buf_release(&b);
 	free(emb);
+	return ret;
+}
+
+int pd_db_read_video(PGconn *c, const char *id, pd_buf *out, pd_err *err)
+{
+	const char *params[1] = { id };
+	pd_buf_reset(out);
+	PGresult *r = PQexecPrepared(c, READ_VIDEO_STMT, 1, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		int unprepared = state && !strcmp(state, "26000");
+		PQclear(r);
+		if (!unprepared)
+			return pd_db_error(c, "video lookup", err);
+		r = PQprepare(c, READ_VIDEO_STMT, read_video_sql, 1, NULL);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			PQclear(r);
+			return pd_db_error(c, "video lookup", err);
+		}
+		PQclear(r);
+		r = PQexecPrepared(c, READ_VIDEO_STMT, 1, params, NULL, NULL, 0);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+			PQclear(r);
+			return pd_db_error(c, "video lookup", err);
+		}
+	}
+	int ret = 0;
+	if (PQntuples(r) > 0) {
+		float *emb = NULL;
+		size_t cap = 0;
+		if (PQnfields(r) != RV_NCOLS)
+			ret = pd_err_set(err, PD_ESERVICE, "video lookup: unexpected columns");
+		else
+			ret = format_video(r, out, &emb, &cap, err) < 0 ? -1 : 1;
+		free(emb);
+	}
+	PQclear(r);
 	return ret;
 }

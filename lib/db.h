@@ -81,13 +81,13 @@ void pd_copy_vector(pd_buf *b, const float *v, int dim);	/* pgvector vector */
 /*
  * pd_db_read_videos: the stored videos as `video` records, one NDJSON line
  * each (no '\n'), in id order (C collation), only those whose row changed
- * after `since` (RFC 3339) when since is not NULL.  The fields are those
- * pd-fetch writes (type, id, channel_id, channel_title, title, description,
- * tags, category, format, published_at, observed_at, duration_s, views,
- * likes, comments, is_short, age_days, perf, perf_basis, perf_reason, extra,
- * cluster, cluster_sim, then any other fields the record had; the cluster
- * membership is the active run's, view active_video_clusters), the
- * embedding as embedding_b64.  Rows are streamed in single-row mode, so
+ * after `since` (RFC 3339) when since is not NULL, written by lib/video.h's
+ * pd_video_write in its canonical order: type, id, channel_id,
+ * channel_title, title, description, tags, category, format, published_at,
+ * observed_at, duration_s, views, likes, comments, is_short, extra, cluster,
+ * cluster_sim, then any other fields the record had, the embedding as
+ * embedding_b64, then age_days, perf, perf_basis, perf_reason (the cluster
+ * membership is the active run's, view active_video_clusters).  Rows are streamed in single-row mode, so
  * memory does not grow with the table.  cb(ud, json, len) is called for
  * each; a nonzero return stops the read (the rest is discarded) and is
  * returned.  The connection must not be used by cb.  Returns 0 when all
@@ -96,5 +96,12 @@ void pd_copy_vector(pd_buf *b, const float *v, int dim);	/* pgvector vector */
  */
 int pd_db_read_videos(PGconn *c, const char *since,
 		      int (*cb)(void *ud, const char *json, size_t len), void *ud, pd_err *err);
+/*
+ * pd_db_read_video: the stored video `id` as pd_db_read_videos writes it,
+ * into out (reset first; no '\n').  Returns 1 found, 0 no such video, -1
+ * with err (PD_ESERVICE).  Uses a prepared statement on the connection
+ * (prepared on first use, again after a DISCARD ALL).
+ */
+int pd_db_read_video(PGconn *c, const char *id, pd_buf *out, pd_err *err);
 
 #endif

@@ -130,70 +130,9 @@ fail:
 	return -1;
 }
 
-#define VIDEO_STMT "pd_match_video"
-static const char video_sql[] =
-	"SELECT json_strip_nulls(json_build_object('type', 'video', 'id', id,"
-	" 'channel_id', channel_id, 'channel_title', channel_title, 'title', title,"
-	" 'description', description, 'tags', tags, 'category', category, 'format', format,"
-	" 'published_at', to_char(published_at AT TIME ZONE 'UTC',"
-	"   'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-	" 'duration_s', duration_s, 'is_short', is_short, 'perf', perf))::text,"
-	" embedding::text FROM videos WHERE id = $1";
-
+/* the stored record as pd-fetch --pg reads it: one reader of a video row
+ * (lib/db.c), one writer of the record (lib/video.c) */
 int pd_db_video_record(PGconn *c, const char *id, pd_buf *out, pd_err *err)
 {
-	const char *params[1] = { id };
-	pd_buf_reset(out);
-	PGresult *r = PQexecPrepared(c, VIDEO_STMT, 1, params, NULL, NULL, 0);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-		int unprepared = state && !strcmp(state, "26000");
-		PQclear(r);
-		if (!unprepared)
-			return pd_db_error(c, "video lookup", err);
-		r = PQprepare(c, VIDEO_STMT, video_sql, 1, NULL);
-		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-			PQclear(r);
-			return pd_db_error(c, "video lookup", err);
-		}
-		PQclear(r);
-		r = PQexecPrepared(c, VIDEO_STMT, 1, params, NULL, NULL, 0);
-		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-			PQclear(r);
-			return pd_db_error(c, "video lookup", err);
-		}
-	}
-	if (PQntuples(r) == 0) {
-		PQclear(r);
-		return 0;
-	}
-	const char *j = PQgetvalue(r, 0, 0);
-	size_t n = strlen(j);
-	while (n && j[n - 1] != '}')
-		n--;
-	if (n < 2) {
-		PQclear(r);
-		return pd_err_set(err, PD_ESERVICE, "video lookup: unexpected row for '%s'", id);
-	}
-	pd_buf_add(out, j, n - 1);
-	if (!PQgetisnull(r, 0, 1)) {
-		const char *v = PQgetvalue(r, 0, 1);
-		float *e = NULL;
-		size_t cap = 0;
-		int dim = 0;
-		pd_err e2;
-		if (pd_vec_parse_json(v, strlen(v), &e, &cap, &dim, &e2) < 0) {
-			free(e);
-			PQclear(r);
-			return pd_err_set(err, PD_ESERVICE, "video '%s': stored embedding: %s", id,
-					  e2.msg);
-		}
-		pd_buf_adds(out, ",\"embedding_b64\":\"");
-		pd_vec_add_b64(out, e, dim);
-		pd_buf_addc(out, '"');
-		free(e);
-	}
-	pd_buf_addc(out, '}');
-	PQclear(r);
-	return 1;
+	return pd_db_read_video(c, id, out, err);
 }

@@ -261,11 +261,11 @@ long pd_db_read_clusters(PGconn *c, pd_hier *h, long long *run, pd_err *err);
 
 /*
  * pd_db_video_record: the stored video `id` as one compact `video` record
- * (no '\n') into out (reset first): id, channel_id, title, description,
- * tags, category, format, published_at, duration_s, is_short and the
- * embedding as embedding_b64 (absent when NULL).  Returns 1 found, 0 no
- * such video, -1 with err (PD_ESERVICE).  Uses a prepared statement on
- * the connection (prepared on first use).
+ * (no '\n') into out (reset first): the record pd_db_read_videos (db.h)
+ * gives for the row, every stored field and the embedding as embedding_b64
+ * (absent when NULL).  Returns 1 found, 0 no such video, -1 with err
+ * (PD_ESERVICE).  Uses a prepared statement on the connection (prepared on
+ * first use).
  */
 int pd_db_video_record(PGconn *c, const char *id, pd_buf *out, pd_err *err);
 

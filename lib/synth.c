@@ -2135,73 +2135,84 @@ void pd_synth_csv_row(const pd_synth_video *v, pd_buf *b)
 	pd_buf_adds(b, "false,pd-synth\r\n");
 }
 
-static void json_kv(pd_buf *b, const char *k, const char *s, size_t n)
+/* json_kv: ,"k":"s" into an object's text */
+static void json_kv(pd_buf *b, const char *k, const char *s)
 {
 	pd_buf_adds(b, ",\"");
 	pd_buf_adds(b, k);
 	pd_buf_adds(b, "\":");
-	pd_buf_add_json_string(b, s ? s : "", s ? n : 0);
+	pd_buf_add_json_string(b, s, strlen(s));
 }
 
+/* the record through lib/video's writer, with the CSV columns pd-fetch
+ * keeps as "extra" (strings), as pd-fetch would write the CSV row */
 void pd_synth_ndjson(const pd_synth_video *v, pd_buf *b)
 {
 	char t1[32], t2[32], t3[32], num[24];
 	fmt_time(v->published, t1);
 	fmt_time(v->observed, t2);
 	fmt_time(v->first_observed, t3);
-	pd_buf_adds(b, "{\"type\":\"video\",\"id\":");
-	pd_buf_add_json_string(b, v->id, strlen(v->id));
-	json_kv(b, "channel_id", v->channel_id, strlen(v->channel_id));
-	json_kv(b, "channel_title", v->channel_title, strlen(v->channel_title));
-	json_kv(b, "title", v->title.p, v->title.len);
-	if (v->description.len)
-		json_kv(b, "description", v->description.p, v->description.len);
-	else
-		pd_buf_adds(b, ",\"description\":null");	/* as pd-fetch reads an empty CSV field */
-	pd_buf_adds(b, ",\"tags\":[");
-	const char *t = v->tags.p;
-	size_t left = v->tags.len;
-	int first = 1;
-	while (t && left) {
-		const char *bar = memchr(t, '|', left);
-		size_t n = bar ? (size_t)(bar - t) : left;
-		if (!first)
-			pd_buf_addc(b, ',');
-		pd_buf_add_json_string(b, t, n);
-		first = 0;
-		if (!bar)
-			break;
-		left -= n + 1;
-		t = bar + 1;
+	pd_video r;
+	pd_video_init(&r);
+	r.id = v->id;
+	r.channel_id = v->channel_id;
+	r.channel_title = v->channel_title;
+	r.title = v->title.len ? v->title.p : "";
+	r.description = v->description.len ? v->description.p : NULL;	/* as pd-fetch reads an empty CSV field */
+	/* the tags, '|'-joined, as strings */
+	pd_buf tt = PD_BUF_INIT;
+	pd_buf_add(&tt, v->tags.p ? v->tags.p : "", v->tags.len);
+	int n = 0;
+	for (size_t i = 0; i < tt.len; i++)
+		n += tt.p[i] == '|';
+	const char **tags = xcalloc((size_t)n + 2, sizeof *tags);
+	n = 0;
+	if (tt.len) {
+		char *t = tt.p;
+		tags[n++] = t;
+		for (; *t; t++)
+			if (*t == '|') {
+				*t = 0;
+				tags[n++] = t + 1;
+			}
+		if (n > 1 && !*tags[n - 1])
+			n--;	/* "a|b|": no empty last tag */
 	}
-	pd_buf_addc(b, ']');
-	json_kv(b, "category", v->category, strlen(v->category));
-	json_kv(b, "category_id", v->category_id, strlen(v->category_id));
-	json_kv(b, "published_at", t1, strlen(t1));
-	json_kv(b, "observed_at", t2, strlen(t2));
-	pd_buf_adds(b, ",\"duration_s\":");
-	add_uint(b, (uint64_t)v->duration_s);
-	pd_buf_adds(b, ",\"views\":");
-	add_uint(b, (uint64_t)v->views);
-	pd_buf_adds(b, ",\"likes\":");
-	add_uint(b, (uint64_t)v->likes);
-	pd_buf_adds(b, ",\"comments\":");
-	add_uint(b, (uint64_t)v->comments);
-	pd_buf_adds(b, v->duration_s > 0 && v->duration_s <= 60 ? ",\"is_short\":true" : ",\"is_short\":false");
-	/* the other CSV columns, as pd-fetch keeps them ("extra", strings) */
-	pd_buf_adds(b, ",\"extra\":{\"first_observed_at\":");
-	pd_buf_add_json_string(b, t3, strlen(t3));
+	r.tags = tags;
+	r.ntags = n;
+	r.category = v->category;
+	r.category_id = v->category_id;
+	pd_time_parse(t1, &r.published_at);
+	pd_time_parse(t2, &r.observed_at);
+	r.duration_s = (double)(uint64_t)v->duration_s;
+	r.views = (double)(uint64_t)v->views;
+	r.likes = (double)(uint64_t)v->likes;
+	r.comments = (double)(uint64_t)v->comments;
+	r.is_short = v->duration_s > 0 && v->duration_s <= 60;
+	r.fields = PD_VF_CHANNEL_ID | PD_VF_CHANNEL_TITLE | PD_VF_TITLE | PD_VF_DESCRIPTION |
+		   PD_VF_TAGS | PD_VF_CATEGORY | PD_VF_CATEGORY_ID | PD_VF_PUBLISHED_AT |
+		   PD_VF_OBSERVED_AT | PD_VF_DURATION_S | PD_VF_VIEWS | PD_VF_LIKES |
+		   PD_VF_COMMENTS | PD_VF_IS_SHORT;
+	pd_buf x = PD_BUF_INIT;
+	pd_buf_adds(&x, "{\"first_observed_at\":");
+	pd_buf_add_json_string(&x, t3, strlen(t3));
 	snprintf(num, sizeof num, "%d", v->days_observed);
-	json_kv(b, "days_observed", num, strlen(num));
+	json_kv(&x, "days_observed", num);
 	snprintf(num, sizeof num, "%d", v->n_countries);
-	json_kv(b, "n_countries", num, strlen(num));
-	json_kv(b, "countries", v->countries, strlen(v->countries));
-	json_kv(b, "default_language", v->language, strlen(v->language));
-	json_kv(b, "audio_language", v->audio_language, strlen(v->audio_language));
-	pd_buf_adds(b, v->hd ? ",\"definition\":\"hd\"" : ",\"definition\":\"sd\"");
-	pd_buf_adds(b, v->caption ? ",\"caption\":\"true\"" : ",\"caption\":\"false\"");
-	pd_buf_adds(b, v->licensed ? ",\"licensed_content\":\"true\"" : ",\"licensed_content\":\"false\"");
-	pd_buf_adds(b, ",\"is_live\":\"false\",\"source\":\"pd-synth\"}}\n");
+	json_kv(&x, "n_countries", num);
+	json_kv(&x, "countries", v->countries);
+	json_kv(&x, "default_language", v->language);
+	json_kv(&x, "audio_language", v->audio_language);
+	json_kv(&x, "definition", v->hd ? "hd" : "sd");
+	json_kv(&x, "caption", v->caption ? "true" : "false");
+	json_kv(&x, "licensed_content", v->licensed ? "true" : "false");
+	pd_buf_adds(&x, ",\"is_live\":\"false\",\"source\":\"pd-synth\"}");
+	r.extra = x.p;
+	r.extra_len = x.len;
+	pd_video_write(b, &r);
+	free(tags);
+	pd_buf_release(&tt);
+	pd_buf_release(&x);
 }
 
 static void feature_json(const effect *e, pd_buf *b)

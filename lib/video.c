@@ -1,11 +1,20 @@
 /*
- * video.c — typed, checked access to video records; see video.h.
+ * video.c — typed, checked access to video records, and their one writer;
+ * see video.h.
+ *
+ * Every source of videos (lib/csvin.c, lib/db.c, lib/youtube.c, lib/synth.c)
+ * fills a pd_video and calls pd_video_write, and pd-fetch adds its derived
+ * fields with pd_video_write_tail, so the member order, the null/absent
+ * rules and the number forms live here alone.  Members the struct does not
+ * model (an export's other columns, a stored record's other fields, an
+ * embedding) travel as JSON text: `extra` and `rest`.
  */
 #include "video.h"
 #include "alloc.h"
 #include "json.h"
 #include "timeutil.h"
 #include <limits.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,9 +87,57 @@ static int opt_time(const vsrc *src, const char *key, double *out, pd_err *err)
 	return 0;
 }
 
-static int video_fill(const vsrc *src, pd_video *v, pd_err *err)
+/* the members pd_video_write writes from the struct, with their bits */
+static const struct vfield {
+	const char *key;
+	unsigned bit;
+	int type;		/* PD_JV_*: the type written (besides null) */
+} vfields[] = {
+	{ "channel_id", PD_VF_CHANNEL_ID, PD_JV_STRING },
+	{ "channel_title", PD_VF_CHANNEL_TITLE, PD_JV_STRING },
+	{ "title", PD_VF_TITLE, PD_JV_STRING }, { "description", PD_VF_DESCRIPTION, PD_JV_STRING },
+	{ "tags", PD_VF_TAGS, PD_JV_ARRAY }, { "category", PD_VF_CATEGORY, PD_JV_STRING },
+	{ "category_id", PD_VF_CATEGORY_ID, PD_JV_STRING }, { "format", PD_VF_FORMAT, PD_JV_STRING },
+	{ "published_at", PD_VF_PUBLISHED_AT, PD_JV_STRING },
+	{ "observed_at", PD_VF_OBSERVED_AT, PD_JV_STRING },
+	{ "duration_s", PD_VF_DURATION_S, PD_JV_NUMBER }, { "views", PD_VF_VIEWS, PD_JV_NUMBER },
+	{ "likes", PD_VF_LIKES, PD_JV_NUMBER }, { "comments", PD_VF_COMMENTS, PD_JV_NUMBER },
+	{ "is_short", PD_VF_IS_SHORT, PD_JV_TRUE }, { "cluster", PD_VF_CLUSTER, PD_JV_OBJECT },
+	{ "cluster_sim", PD_VF_CLUSTER_SIM, PD_JV_NUMBER },
+	{ "age_days", PD_VF_AGE_DAYS, PD_JV_NUMBER }, { "perf", PD_VF_PERF, PD_JV_NUMBER },
+	{ "perf_basis", PD_VF_PERF_BASIS, PD_JV_NUMBER },
+	{ "perf_reason", PD_VF_PERF_REASON, PD_JV_STRING },
+};
+
+/* a cluster object pd_video_write writes back: string macro/meso/micro only */
+static int cluster_plain(const cJSON *o)
+{
+	const cJSON *c;
+	int seen = 0;
+	cJSON_ArrayForEach(c, o) {
+		if (!cJSON_IsString(c) || !c->string)
+			return 0;
+		int k = !strcmp(c->string, "macro") ? 1 : !strcmp(c->string, "meso") ? 2 :
+			!strcmp(c->string, "micro") ? 4 : 0;
+		if (!k || (seen & k))
+			return 0;
+		seen |= k;
+	}
+	return 1;
+}
+#define NVFIELDS (sizeof vfields / sizeof *vfields)
+
+void pd_video_init(pd_video *v)
 {
 	memset(v, 0, sizeof *v);
+	v->published_at = v->observed_at = v->duration_s = NAN;
+	v->views = v->likes = v->comments = v->age_days = v->perf = v->cluster_sim = NAN;
+	v->is_short = -1;
+}
+
+static int video_fill(const vsrc *src, pd_video *v, pd_err *err)
+{
+	pd_video_init(v);
 	pd_jv id;
 	src->get(src->ctx, "id", &id);
 	if (id.t == PD_JV_ABSENT)
@@ -129,6 +186,37 @@ static int video_fill(const vsrc *src, pd_video *v, pd_err *err)
 	pd_jv h;
 	src->get(src->ctx, "holdout", &h);
 	v->holdout = h.t == PD_JV_TRUE;
+	/* members written back from the struct when they have the type
+	 * pd_video_write gives them; any other value stays in "rest" */
+	src->get(src->ctx, "channel_title", &h);
+	v->channel_title = h.t == PD_JV_STRING ? h.s : NULL;
+	src->get(src->ctx, "category_id", &h);
+	v->category_id = h.t == PD_JV_STRING ? h.s : NULL;
+	src->get(src->ctx, "perf_reason", &h);
+	v->perf_reason = h.t == PD_JV_STRING ? h.s : NULL;
+	src->get(src->ctx, "is_short", &h);
+	v->is_short = h.t == PD_JV_TRUE ? 1 : h.t == PD_JV_FALSE ? 0 : -1;
+	src->get(src->ctx, "cluster_sim", &h);
+	if (h.t == PD_JV_NUMBER)
+		v->cluster_sim = h.d;
+	src->get(src->ctx, "cluster", &h);
+	if (h.t == PD_JV_OBJECT && h.node && cluster_plain(h.node)) {	/* a tree only */
+		static const char *const lv[3] = { "macro", "meso", "micro" };
+		for (int i = 0; i < 3; i++) {
+			const cJSON *c = cJSON_GetObjectItemCaseSensitive(h.node, lv[i]);
+			v->cluster[i] = cJSON_IsString(c) ? c->valuestring : NULL;
+		}
+		v->fields |= PD_VF_CLUSTER;
+	}
+	for (size_t i = 0; i < NVFIELDS; i++) {
+		src->get(src->ctx, vfields[i].key, &h);
+		if (vfields[i].bit == PD_VF_CLUSTER || h.t == PD_JV_ABSENT)
+			continue;
+		int t = vfields[i].type;
+		if (h.t == PD_JV_NULL ? vfields[i].bit != PD_VF_TAGS && vfields[i].bit != PD_VF_PERF_BASIS :
+		    h.t == t || (t == PD_JV_TRUE && h.t == PD_JV_FALSE))
+			v->fields |= vfields[i].bit;
+	}
 	pd_jv tags;
 	src->get(src->ctx, "tags", &tags);
 	if (tags.t != PD_JV_ABSENT && tags.t != PD_JV_NULL) {
@@ -227,4 +315,187 @@ void pd_video_release(pd_video *v)
 	free(v->tags);
 	v->tags = NULL;
 	v->ntags = 0;
+}
+
+/* ---- the writer ---- */
+
+/* A number as JSON: whole numbers plainly, others exactly (as cJSON does). */
+static void add_number(pd_buf *b, double d)
+{
+	if (isnan(d) || isinf(d)) {
+		pd_buf_adds(b, "null");
+		return;
+	}
+	if (d == floor(d) && fabs(d) < 1e15) {
+		/* digits by hand: printf's %.0f is most of a pd-synth run's time */
+		char t[24], *e = t + sizeof t, *p = e;
+		long long n = (long long)d;
+		unsigned long long u = n < 0 ? 0ull - (unsigned long long)n : (unsigned long long)n;
+		do
+			*--p = (char)('0' + u % 10);
+		while (u /= 10);
+		if (n < 0 || (n == 0 && signbit(d)))
+			*--p = '-';
+		pd_buf_add(b, p, (size_t)(e - p));
+		return;
+	}
+	char t[40];
+	snprintf(t, sizeof t, "%.15g", d);
+	if (strtod(t, NULL) != d)
+		snprintf(t, sizeof t, "%.17g", d);
+	pd_buf_adds(b, t);
+}
+
+static void add_key(pd_buf *b, const char *k)
+{
+	pd_buf_adds(b, ",\"");
+	pd_buf_adds(b, k);
+	pd_buf_adds(b, "\":");
+}
+
+static void add_str(pd_buf *b, const pd_video *v, unsigned bit, const char *k, const char *s)
+{
+	if (!(v->fields & bit))
+		return;
+	add_key(b, k);
+	if (s)
+		pd_buf_add_json_string(b, s, strlen(s));
+	else
+		pd_buf_adds(b, "null");
+}
+
+static void add_num(pd_buf *b, const pd_video *v, unsigned bit, const char *k, double d)
+{
+	if (!(v->fields & bit))
+		return;
+	add_key(b, k);
+	add_number(b, d);
+}
+
+static void add_time(pd_buf *b, const pd_video *v, unsigned bit, const char *k, double t)
+{
+	if (!(v->fields & bit))
+		return;
+	add_key(b, k);
+	if (isnan(t)) {
+		pd_buf_adds(b, "null");
+		return;
+	}
+	char tb[40];
+	pd_time_format(t, tb, sizeof tb);
+	pd_buf_add_json_string(b, tb, strlen(tb));
+}
+
+void pd_video_write(pd_buf *b, const pd_video *v)
+{
+	pd_video_write_head(b, v);
+	pd_video_write_tail(b, v);
+}
+
+void pd_video_write_head(pd_buf *b, const pd_video *v)
+{
+	pd_buf_adds(b, "{\"type\":\"video\",\"id\":");
+	pd_buf_add_json_string(b, v->id ? v->id : "", v->id ? strlen(v->id) : 0);
+	add_str(b, v, PD_VF_CHANNEL_ID, "channel_id", v->channel_id);
+	add_str(b, v, PD_VF_CHANNEL_TITLE, "channel_title", v->channel_title);
+	add_str(b, v, PD_VF_TITLE, "title", v->title);
+	add_str(b, v, PD_VF_DESCRIPTION, "description", v->description);
+	if (v->fields & PD_VF_TAGS) {
+		pd_buf_adds(b, ",\"tags\":[");
+		for (int i = 0; i < v->ntags; i++) {
+			if (i)
+				pd_buf_addc(b, ',');
+			pd_buf_add_json_string(b, v->tags[i], strlen(v->tags[i]));
+		}
+		pd_buf_addc(b, ']');
+	}
+	add_str(b, v, PD_VF_CATEGORY, "category", v->category);
+	add_str(b, v, PD_VF_CATEGORY_ID, "category_id", v->category_id);
+	add_str(b, v, PD_VF_FORMAT, "format", v->format);
+	add_time(b, v, PD_VF_PUBLISHED_AT, "published_at", v->published_at);
+	add_time(b, v, PD_VF_OBSERVED_AT, "observed_at", v->observed_at);
+	add_num(b, v, PD_VF_DURATION_S, "duration_s", v->duration_s);
+	add_num(b, v, PD_VF_VIEWS, "views", v->views);
+	add_num(b, v, PD_VF_LIKES, "likes", v->likes);
+	add_num(b, v, PD_VF_COMMENTS, "comments", v->comments);
+	if (v->fields & PD_VF_IS_SHORT) {
+		add_key(b, "is_short");
+		pd_buf_adds(b, v->is_short < 0 ? "null" : v->is_short ? "true" : "false");
+	}
+	if (v->extra) {
+		add_key(b, "extra");
+		pd_buf_add(b, v->extra, v->extra_len);
+	}
+	if (v->fields & PD_VF_CLUSTER) {
+		static const char *const lv[3] = { "macro", "meso", "micro" };
+		add_key(b, "cluster");
+		pd_buf_addc(b, '{');
+		int first = 1;
+		for (int i = 0; i < 3; i++) {
+			if (!v->cluster[i])
+				continue;
+			pd_buf_printf(b, "%s\"%s\":", first ? "" : ",", lv[i]);
+			pd_buf_add_json_string(b, v->cluster[i], strlen(v->cluster[i]));
+			first = 0;
+		}
+		pd_buf_addc(b, '}');
+	}
+	add_num(b, v, PD_VF_CLUSTER_SIM, "cluster_sim", v->cluster_sim);
+	if (v->rest && v->rest_len) {
+		pd_buf_addc(b, ',');
+		pd_buf_add(b, v->rest, v->rest_len);
+	}
+}
+
+void pd_video_write_tail(pd_buf *b, const pd_video *v)
+{
+	if (v->fields & PD_VF_AGE_DAYS) {
+		add_key(b, "age_days");
+		if (isnan(v->age_days))
+			pd_buf_adds(b, "null");
+		else
+			pd_buf_printf(b, "%.4f", v->age_days);
+	}
+	if (v->fields & PD_VF_PERF) {
+		add_key(b, "perf");
+		if (isnan(v->perf))
+			pd_buf_adds(b, "null");
+		else
+			pd_buf_printf(b, "%.6g", v->perf);
+	}
+	if (v->fields & PD_VF_PERF_BASIS) {
+		add_key(b, "perf_basis");
+		pd_buf_printf(b, "%d", v->perf_basis);
+	}
+	if ((v->fields & PD_VF_PERF_REASON) && v->perf_reason)
+		add_str(b, v, PD_VF_PERF_REASON, "perf_reason", v->perf_reason);
+	pd_buf_adds(b, "}\n");
+}
+
+void pd_video_rest_from_json(const cJSON *o, const pd_video *v, pd_buf *extra, pd_buf *rest)
+{
+	const cJSON *m;
+	cJSON_ArrayForEach(m, o) {
+		const char *k = m->string;
+		if (!k || !strcmp(k, "type") || !strcmp(k, "id"))
+			continue;
+		int known = 0;
+		for (size_t i = 0; i < NVFIELDS && !known; i++)
+			known = !strcmp(k, vfields[i].key) && (v->fields & vfields[i].bit);
+		if (known)
+			continue;
+		char *s = cJSON_PrintUnformatted(m);
+		if (!s)
+			abort();	/* cJSON fails only on allocation */
+		if (!strcmp(k, "extra") && !extra->len) {
+			pd_buf_adds(extra, s);
+		} else {
+			if (rest->len)
+				pd_buf_addc(rest, ',');
+			pd_buf_add_json_string(rest, k, strlen(k));
+			pd_buf_addc(rest, ':');
+			pd_buf_adds(rest, s);
+		}
+		cJSON_free(s);
+	}
 }

@@ -19,6 +19,7 @@
 #include "pd.h"
 #include "youtube.h"
 #include "csvin.h"
+#include "video.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@ typedef struct yt_ctx {
 	const char *base, *key;
 	pd_http_opts http;
 	pd_youtube_stats *st;
+	pd_buf extra;			/* a record's "extra" text (pd_youtube_video_fill) */
 } yt_ctx;
 
 typedef struct yt_chan {
@@ -176,14 +178,6 @@ static int yt_get(yt_ctx *c, const char *endpoint, const char *query, const char
 
 /* ---- records ---- */
 
-static void add_str_or_null(cJSON *o, const char *key, const char *v)
-{
-	if (v)
-		cJSON_AddStringToObject(o, key, v);
-	else
-		cJSON_AddNullToObject(o, key);
-}
-
 /* a count the API sends as a decimal string (or, leniently, a number) */
 static double count_of(const cJSON *stats, const char *key)
 {
@@ -199,41 +193,38 @@ static double count_of(const cJSON *stats, const char *key)
 	return strtod(s, NULL);
 }
 
-static void add_num_or_null(cJSON *o, const char *key, double v)
+/* ,"k":"s" (or the first member, without the comma) into an object's text */
+static void extra_str(pd_buf *x, const char *k, const char *s)
 {
-	if (isnan(v))
-		cJSON_AddNullToObject(o, key);
-	else
-		cJSON_AddNumberToObject(o, key, v);
+	pd_buf_addc(x, x->len ? ',' : '{');
+	pd_buf_add_json_string(x, k, strlen(k));
+	pd_buf_addc(x, ':');
+	pd_buf_add_json_string(x, s, strlen(s));
 }
 
-cJSON *pd_youtube_video_record(const cJSON *item, const char *observed_at, pd_err *err)
+int pd_youtube_video_fill(const cJSON *item, const char *observed_at, pd_video *v,
+			  pd_buf *extra, pd_err *err)
 {
 	const char *id = pd_json_str(item, "id");
 	const cJSON *sn = cJSON_GetObjectItemCaseSensitive(item, "snippet");
 	const cJSON *stats = cJSON_GetObjectItemCaseSensitive(item, "statistics");
 	const cJSON *cd = cJSON_GetObjectItemCaseSensitive(item, "contentDetails");
-	if (!id || !id[0]) {
-		pd_err_set(err, PD_EREC, "videos.list item without an id");
-		return NULL;
-	}
-	if (!cJSON_IsObject(sn)) {
-		pd_err_set(err, PD_EREC, "videos.list item '%s' without a snippet", id);
-		return NULL;
-	}
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "type", "video");
-	cJSON_AddStringToObject(o, "id", id);
-	add_str_or_null(o, "channel_id", pd_json_str(sn, "channelId"));
-	add_str_or_null(o, "channel_title", pd_json_str(sn, "channelTitle"));
-	add_str_or_null(o, "title", pd_json_str(sn, "title"));
-	add_str_or_null(o, "description", pd_json_str(sn, "description"));
+	pd_video_init(v);
+	if (!id || !id[0])
+		return pd_err_set(err, PD_EREC, "videos.list item without an id");
+	if (!cJSON_IsObject(sn))
+		return pd_err_set(err, PD_EREC, "videos.list item '%s' without a snippet", id);
+	v->id = id;
+	v->channel_id = pd_json_str(sn, "channelId");
+	v->channel_title = pd_json_str(sn, "channelTitle");
+	v->title = pd_json_str(sn, "title");
+	v->description = pd_json_str(sn, "description");
 
-	cJSON *tags = cJSON_AddArrayToObject(o, "tags");
-	const cJSON *t;
-	cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(sn, "tags"))
+	const cJSON *tags = cJSON_GetObjectItemCaseSensitive(sn, "tags"), *t;
+	v->tags = xcalloc((size_t)cJSON_GetArraySize(tags) + 1, sizeof *v->tags);
+	cJSON_ArrayForEach(t, tags)
 		if (cJSON_IsString(t))
-			cJSON_AddItemToArray(tags, cJSON_CreateString(t->valuestring));
+			v->tags[v->ntags++] = t->valuestring;
 
 	const char *catid = pd_json_str(sn, "categoryId");
 	const char *cat = NULL;
@@ -244,25 +235,14 @@ cJSON *pd_youtube_video_record(const cJSON *item, const char *observed_at, pd_er
 		if (!cat)
 			cat = catid;
 	}
-	add_str_or_null(o, "category", cat);
-	add_str_or_null(o, "category_id", catid);
+	v->category = cat;
+	v->category_id = catid;
 
-	char tb[40];
-	double pub;
 	const char *ps = pd_json_str(sn, "publishedAt");
-	if (ps && pd_time_parse(ps, &pub) == 0) {
-		pd_time_format(pub, tb, sizeof tb);
-		cJSON_AddStringToObject(o, "published_at", tb);
-	} else {
-		cJSON_AddNullToObject(o, "published_at");
-	}
-	double obs;
-	if (observed_at && pd_time_parse(observed_at, &obs) == 0) {
-		pd_time_format(obs, tb, sizeof tb);
-		cJSON_AddStringToObject(o, "observed_at", tb);
-	} else {
-		cJSON_AddNullToObject(o, "observed_at");
-	}
+	if (!ps || pd_time_parse(ps, &v->published_at) != 0)
+		v->published_at = NAN;
+	if (!observed_at || pd_time_parse(observed_at, &v->observed_at) != 0)
+		v->observed_at = NAN;
 
 	const char *live = pd_json_str(sn, "liveBroadcastContent");
 	const char *ds = pd_json_str(cd, "duration");
@@ -272,41 +252,70 @@ cJSON *pd_youtube_video_record(const cJSON *item, const char *observed_at, pd_er
 	/* a broadcast that is live or upcoming has "P0D": its length is unknown */
 	if (dur == 0 && live && strcmp(live, "none") != 0)
 		dur = NAN;
-	add_num_or_null(o, "duration_s", dur);
-	add_num_or_null(o, "views", count_of(stats, "viewCount"));
-	add_num_or_null(o, "likes", count_of(stats, "likeCount"));
-	add_num_or_null(o, "comments", count_of(stats, "commentCount"));
-	if (isnan(dur))
-		cJSON_AddNullToObject(o, "is_short");
-	else
-		cJSON_AddBoolToObject(o, "is_short", dur > 0 && dur <= 60);
+	v->duration_s = dur;
+	v->views = count_of(stats, "viewCount");
+	v->likes = count_of(stats, "likeCount");
+	v->comments = count_of(stats, "commentCount");
+	v->is_short = isnan(dur) ? -1 : dur > 0 && dur <= 60;
+	v->fields = PD_VF_CHANNEL_ID | PD_VF_CHANNEL_TITLE | PD_VF_TITLE | PD_VF_DESCRIPTION |
+		    PD_VF_TAGS | PD_VF_CATEGORY | PD_VF_CATEGORY_ID | PD_VF_PUBLISHED_AT |
+		    PD_VF_OBSERVED_AT | PD_VF_DURATION_S | PD_VF_VIEWS | PD_VF_LIKES |
+		    PD_VF_COMMENTS | PD_VF_IS_SHORT;
 
-	cJSON *extra = cJSON_CreateObject();
+	pd_buf_reset(extra);
 	if (live)
-		cJSON_AddStringToObject(extra, "live_broadcast_content", live);
+		extra_str(extra, "live_broadcast_content", live);
 	const char *s;
 	if ((s = pd_json_str(cd, "definition")))
-		cJSON_AddStringToObject(extra, "definition", s);
+		extra_str(extra, "definition", s);
 	if ((s = pd_json_str(cd, "caption")))
-		cJSON_AddStringToObject(extra, "caption", s);
+		extra_str(extra, "caption", s);
 	const cJSON *lc = cJSON_GetObjectItemCaseSensitive(cd, "licensedContent");
-	if (cJSON_IsBool(lc))
-		cJSON_AddBoolToObject(extra, "licensed_content", cJSON_IsTrue(lc));
+	if (cJSON_IsBool(lc)) {
+		pd_buf_adds(extra, extra->len ? "," : "{");
+		pd_buf_adds(extra, cJSON_IsTrue(lc) ? "\"licensed_content\":true" :
+						      "\"licensed_content\":false");
+	}
 	if ((s = pd_json_str(sn, "defaultLanguage")))
-		cJSON_AddStringToObject(extra, "default_language", s);
+		extra_str(extra, "default_language", s);
 	if ((s = pd_json_str(sn, "defaultAudioLanguage")))
-		cJSON_AddStringToObject(extra, "default_audio_language", s);
+		extra_str(extra, "default_audio_language", s);
 	const cJSON *th = cJSON_GetObjectItemCaseSensitive(sn, "thumbnails");
 	const char *best = NULL;
 	static const char *const sizes[] = { "maxres", "standard", "high", "medium", "default" };
 	for (size_t i = 0; i < sizeof sizes / sizeof *sizes && !best; i++)
 		best = pd_json_str(cJSON_GetObjectItemCaseSensitive(th, sizes[i]), "url");
 	if (best)
-		cJSON_AddStringToObject(extra, "thumbnail", best);
-	if (cJSON_GetArraySize(extra) > 0)
-		cJSON_AddItemToObject(o, "extra", extra);
-	else
-		cJSON_Delete(extra);
+		extra_str(extra, "thumbnail", best);
+	if (extra->len) {
+		pd_buf_addc(extra, '}');
+		v->extra = extra->p;
+		v->extra_len = extra->len;
+	}
+	return 0;
+}
+
+/* the record as a tree: pd_video_write's text, parsed */
+static cJSON *record_tree(const pd_video *v)
+{
+	pd_buf b = PD_BUF_INIT;
+	pd_video_write(&b, v);
+	cJSON *o = cJSON_ParseWithLength(b.p, b.len);
+	pd_buf_release(&b);
+	if (!o)
+		abort();	/* the writer's JSON always parses: only allocation fails */
+	return o;
+}
+
+cJSON *pd_youtube_video_record(const cJSON *item, const char *observed_at, pd_err *err)
+{
+	pd_video v;
+	pd_buf extra = PD_BUF_INIT;
+	cJSON *o = NULL;
+	if (pd_youtube_video_fill(item, observed_at, &v, &extra, err) == 0)
+		o = record_tree(&v);
+	pd_video_release(&v);
+	pd_buf_release(&extra);
 	return o;
 }
 
@@ -543,27 +552,27 @@ static int fetch_videos(yt_ctx *c, yt_chan *ch, char **ids, int nids, pd_err *er
 				continue;
 			}
 			pd_err e;
-			cJSON *rec = pd_youtube_video_record(hit, o->observed_at, &e);
-			if (!rec) {
+			pd_video v;
+			if (pd_youtube_video_fill(hit, o->observed_at, &v, &c->extra, &e) < 0) {
+				pd_video_release(&v);
 				c->st->missing++;
 				continue;
 			}
-			double pub;
-			const char *ps = pd_json_str(rec, "published_at");
-			if (o->since > 0 && ps && pd_time_parse(ps, &pub) == 0 && pub < o->since) {
-				cJSON_Delete(rec);
+			if (o->since > 0 && !isnan(v.published_at) && v.published_at < o->since) {
+				pd_video_release(&v);
 				continue;
 			}
 			/* the channel as asked for, when the snippet lacks it */
-			if (!pd_json_str(rec, "channel_id") && ch->id)
-				pd_json_set(rec, "channel_id", cJSON_CreateString(ch->id));
-			if (!pd_json_str(rec, "channel_title") && ch->title)
-				pd_json_set(rec, "channel_title", cJSON_CreateString(ch->title));
+			if (!v.channel_id && ch->id)
+				v.channel_id = ch->id;
+			if (!v.channel_title && ch->title)
+				v.channel_title = ch->title;
 			c->st->videos++;
-			if (o->on_video)
-				o->on_video(o->ud, rec);
-			else
-				cJSON_Delete(rec);
+			if (o->on_record)
+				o->on_record(o->ud, &v);
+			else if (o->on_video)
+				o->on_video(o->ud, record_tree(&v));
+			pd_video_release(&v);
 		}
 		cJSON_Delete(resp);
 	}
@@ -636,5 +645,6 @@ int pd_youtube_fetch_channels(const char *const *channel_ids, int n, const pd_yo
 		free(chans[i].uploads);
 	}
 	free(chans);
+	pd_buf_release(&c.extra);
 	return rc;
 }

@@ -25,6 +25,7 @@
 #include <cjson/cJSON.h>
 #include "err.h"
 #include "http.h"
+#include "video.h"
 
 #define PD_YOUTUBE_DEFAULT_URL "https://www.googleapis.com/youtube/v3"
 
@@ -41,6 +42,9 @@ typedef struct pd_youtube_opts {
 	/* each video, in channel order then upload order (newest first); the
 	   callback owns the object (cJSON_Delete it) */
 	void (*on_video)(void *ud, cJSON *video);
+	/* or, when set (on_video is then not called), each video as the
+	   struct pd_video_write writes (lib/video.h); valid during the call */
+	void (*on_record)(void *ud, const pd_video *v);
 	/* a per-channel problem: the fetch goes on; channel is the id or
 	   handle as given, msg does not repeat it ("channel not found",
 	   "uploads cannot be listed: ...") */
@@ -70,7 +74,8 @@ int pd_youtube_fetch_channels(const char *const *channel_ids, int n, const pd_yo
 /*
  * pd_youtube_video_record: one videos.list item (with parts snippet,
  * statistics, contentDetails) as a new pd video record (the caller frees
- * it): type, id, channel_id, channel_title, title, description, tags ([]
+ * it), written by lib/video.h's pd_video_write and parsed: type, id,
+ * channel_id, channel_title, title, description, tags ([]
  * when none), category (the standard name of snippet.categoryId, or the id
  * itself when unknown), category_id, published_at, observed_at, duration_s
  * (null for a live or upcoming broadcast's P0D), views, likes, comments
@@ -79,6 +84,15 @@ int pd_youtube_fetch_channels(const char *const *channel_ids, int n, const pd_yo
  * Returns NULL with err (PD_EREC) when the item has no id or snippet.
  */
 cJSON *pd_youtube_video_record(const cJSON *item, const char *observed_at, pd_err *err);
+/*
+ * pd_youtube_video_fill: the same record as a pd_video for pd_video_write
+ * (pd_youtube_video_record is that writer's text as a tree): strings
+ * borrowed from item, "extra" written into the caller's buffer extra (reset
+ * first); pd_video_release(v) frees the tags array, also after a failure.
+ * Returns 0, or -1 with err as pd_youtube_video_record.
+ */
+int pd_youtube_video_fill(const cJSON *item, const char *observed_at, pd_video *v,
+			  pd_buf *extra, pd_err *err);
 
 /*
  * pd_youtube_error: the message of a failed API response (HTTP status and
