@@ -13,8 +13,8 @@
  *          Tweedie's formula: pure functions)
  * stream   input (capped, positioned lines; gzip), json (scanning without a
  *          tree), vec (embedding codec), record (one stream record), video
- *          (the video record: its struct, reader and one writer), csvin (CSV exports to video
- *          records), perf (channel baselines, the age curve)
+ *          (the video record: its struct, reader and one writer), csvin (CSV
+ *          exports to video records), perf (channel baselines, the age curve)
  * model    text (tokens, stop words), embedtok, tfidf, svd (the local text
  *          model), kmeans, cluster (the macro/meso/micro hierarchy:
  *          placement, summaries, records)
