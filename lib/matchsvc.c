@@ -19,6 +19,7 @@
  */
 #include "pd.h"
 #include "matchsvc.h"
+#include "abtest.h"
 #include "match.h"
 #include "pinecone.h"
 #include "cache.h"
@@ -820,23 +821,12 @@ static int take_draft(pd_msvc *ms, slot *s, const char *file, long lineno, const
 		reject(ms, file, lineno, line, len, "draft without a string \"title\"");
 		return 0;
 	}
-	const char *ref = pd_json_str(s->r.json, "ref");
-	if (!ref || !*ref)
-		ref = pd_json_str(s->r.json, "id");
-	if (ref && *ref) {
-		s->vid = xstrdup(ref);
-	} else {
-		/* a deterministic id: the title and what else decides the answer */
-		pd_buf k = PD_BUF_INIT;
-		pd_buf_adds(&k, title);
-		pd_buf_printf(&k, "\n%.17g\n", pd_json_num(s->r.json, "duration_s", NAN));
-		const char *pub = pd_json_str(s->r.json, "published_at");
-		pd_buf_adds(&k, pub ? pub : "");
-		char id[40];
-		snprintf(id, sizeof id, "draft:%016llx", (unsigned long long)pd_hash64(k.p, k.len));
-		pd_buf_release(&k);
-		s->vid = xstrdup(id);
-	}
+	/* "ref", "id", or a deterministic id from the title and what else decides
+	   the answer: the one naming of drafts, which pd-abtest shares */
+	pd_buf k = PD_BUF_INIT;
+	pd_err e;
+	pd_ab_draft_id(s->r.json, &k, &e);	/* cannot fail: the title is there */
+	s->vid = pd_buf_detach(&k);
 	pd_json_set(s->r.json, "id", cJSON_CreateString(s->vid));
 	if (s->r.dim == 0) {
 		if (!ms->model && !ms->use_oai) {
