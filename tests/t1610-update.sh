@@ -48,6 +48,11 @@ expect 'the clusters are those of the active run' '
 expect 'they are matched against the active patterns' '
 	f=$(ls "$S"/matches/update-*.ndjson) && grep "\"stage\":\"match\"" "$f" &&
 	jq -e -s "map(select(.type == \"metric\" and .stage == \"match\"))[0].videos_answered >= 110" "$f" >/dev/null'
+expect 'their matches are stored as predictions of the active run' '
+	n=$(q "select count(*) from predictions where run_id = $(active_run)") &&
+	f=$(ls "$S"/matches/update-*.ndjson) &&
+	m=$(jq -r "select(.type == \"match\") | [.video_id, .pattern_id] | @tsv" "$f" | sort -u | wc -l) &&
+	echo "$n predictions, $m (video, pattern) matches" && test "$m" -ge 40 && test "$n" = "$m"'
 expect 'new members are counted per micro cluster' '
 	test "$(awk -F"\t" "{ s += \$2 } END { print s }" "$S/current/growth.tsv")" -ge 100'
 expect 'the active run and state are unchanged' '
