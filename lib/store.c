@@ -741,12 +741,27 @@ static int video_direct(struct pd_store *s, const char *id, const pd_record *r, 
 	return 1;
 }
 
+/* A field of COPY's text output unescaped in place (\\, \t, \n, ...); its new length. */
+static size_t copy_unescape(char *f, size_t n)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		char ch = f[i];
+		if (ch == '\\' && i + 1 < n) {
+			ch = f[++i];
+			ch = ch == 't' ? '\t' : ch == 'n' ? '\n' : ch == 'r' ? '\r' : ch == 'b' ? '\b'
+			   : ch == 'f' ? '\f' : ch == 'v' ? '\v' : ch;
+		}
+		f[o++] = ch;
+	}
+	return o;
+}
+
 /*
- * load_hashes: the stored videos' content hashes, read once at the start
- * of a run (COPY TO: about a second per million videos), so a video whose
- * record did not change is not sent again.  Ids that COPY's text format
- * escapes (a backslash, a tab, a newline in them) are simply not found:
- * those videos are sent whole, as before.
+ * load_hashes: the ids of the stored videos and their content hashes, read
+ * once at the start of a run (COPY TO: about a second per million videos),
+ * so a video whose record did not change is not sent again, and one whose
+ * id is not held is copied straight into videos (video_direct).
  */
 static int load_hashes(pd_store *s, pd_err *err)
 {
@@ -768,7 +783,8 @@ static int load_hashes(pd_store *s, pd_err *err)
 	while ((n = PQgetCopyData(c, &row, 0)) > 0) {
 		char *tab = memchr(row, '\t', (size_t)n);
 		if (tab) {
-			int added, i = pd_strmap_intern(s->stored, row, (size_t)(tab - row), &added);
+			size_t idlen = copy_unescape(row, (size_t)(tab - row));
+			int added, i = pd_strmap_intern(s->stored, row, idlen, &added);
 			if ((size_t)i >= cap) {
 				cap = cap ? 2 * cap : 4096;
 				s->stored_hash = xreallocarray(s->stored_hash, cap, sizeof *s->stored_hash);
