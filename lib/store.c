@@ -3,10 +3,17 @@
  * COPY, upserts by stable id, per-run cluster membership, the active-set
  * switch, pruning, indexes, view refresh, the cache generation.
  *
- * Why staging: records are streamed by binary COPY into temporary tables as
- * they are read (videos go straight to the server, so a million of them
- * never sit in memory; clusters, patterns and metrics, few, are buffered and
- * copied at the end), then moved into the real tables by set-based SQL.
+ * Why staging: records are encoded for binary COPY into temporary tables
+ * as they are read, then moved into the real tables by set-based SQL.  A
+ * video whose id the database does not hold (the ids are read at the start,
+ * under the run's lock) skips that: its row is copied straight into videos
+ * as it is read, so a million new videos are written once, never sit in
+ * memory, and cost no INSERT ... ON CONFLICT.  Only one COPY can be under
+ * way on the connection: the staged videos stream to stage_videos until
+ * the first new one; from then on the staged rows (held videos, the
+ * memberships of the new ones) are kept by the client, spilled to a
+ * temporary file beyond 32 MB, and copied at the end, with the few
+ * clusters, patterns and metrics.
  *
  * Why a content hash per video: a videos row keeps the hash of the record
  * it was stored from (less the membership); the hashes are read once at the
@@ -674,6 +681,8 @@ struct pd_store {
 	uint64_t *stored_hash;	/* ... their content hash, by the map's index ... */
 	unsigned char *stored_has;	/* ... when they have one */
 	struct spool stage, members;	/* stage_videos, stage_members rows until the end */
+	pd_buf sv;		/* the COPY into stage_videos while stage_copy */
+	int stage_copy;		/* COPY into stage_videos under way (until the first direct row) */
 	int direct;		/* 1 COPY into videos under way (vb), 0 not yet, -1 never */
 	int dim_set;		/* the dimension fixed in this transaction already */
 	long long run_id;	/* the run's id, taken for the first videos row copied */
@@ -723,6 +732,12 @@ static int video_direct(struct pd_store *s, const char *id, const pd_record *r, 
 		if (*p < 0x20 || *p == '\\' || *p == 0x7f)
 			return 0;
 	if (!s->direct) {
+		/* one COPY at a time: the staged rows from here on are spooled */
+		if (s->stage_copy) {
+			s->stage_copy = 0;
+			if (pd_db_copy_end(s->db, &s->sv, err) < 0)
+				return -1;
+		}
 		/* the column's type first: typing it after the rows would rewrite them */
 		if (s->db_dim == 0 && !s->dim_set) {
 			if (pd_schema_set_dim(s->db, s->dim, err) < 0)
@@ -840,11 +855,13 @@ int pd_store_begin(pd_store **out, PGconn *c, const pd_store_opts *o, pd_err *er
 	int vi = d > 0 ? video_index_exists(c, err) : 0;
 	if (vi > 0)
 		s->direct = -1;
-	if (vi < 0 || load_hashes(s, err) < 0) {
+	if (vi < 0 || load_hashes(s, err) < 0 ||
+	    pd_db_copy_begin(c, "COPY stage_videos FROM STDIN (FORMAT binary)", &s->sv, err) < 0) {
 		pd_db_exec(c, "ROLLBACK", NULL);
 		pd_store_free(s);
 		return -1;
 	}
+	s->stage_copy = 1;
 	*out = s;
 	return 0;
 }
@@ -871,7 +888,7 @@ static int add_video(pd_store *s, const pd_record *r, const char *id, pd_err *er
 		s->dim = r->dim;
 	}
 	int fresh;
-	if (encode_video(s, r, &s->stage.b, &s->other, &fresh, err) < 0) {
+	if (encode_video(s, r, s->stage_copy ? &s->sv : &s->stage.b, &s->other, &fresh, err) < 0) {
 		if (err->code != PD_ESERVICE)
 			err->code = PD_EREC;
 		return -1;
@@ -879,6 +896,8 @@ static int add_video(pd_store *s, const pd_record *r, const char *id, pd_err *er
 	s->fresh_emb += fresh;
 	s->nvideos++;
 	if (s->direct == 1 && s->vb.len >= (4u << 20) && pd_db_copy_send(s->db, &s->vb, err) < 0)
+		return -1;
+	if (s->stage_copy && s->sv.len >= (4u << 20) && pd_db_copy_send(s->db, &s->sv, err) < 0)
 		return -1;
 	if (spool_check(&s->stage, err) < 0 || spool_check(&s->members, err) < 0)
 		return -1;
@@ -1094,7 +1113,10 @@ static int finish(pd_store *s, double seconds, long long rin, long long rout, lo
 		  pd_store_result *res, pd_err *err)
 {
 	PGconn *c = s->db;
-	if ((s->direct == 1 && pd_db_copy_end(c, &s->vb, err) < 0) ||
+	int sc = s->stage_copy;
+	s->stage_copy = 0;
+	if ((sc && pd_db_copy_end(c, &s->sv, err) < 0) ||
+	    (s->direct == 1 && pd_db_copy_end(c, &s->vb, err) < 0) ||
 	    copy_spool(c, "COPY stage_videos FROM STDIN (FORMAT binary)", &s->stage, err) < 0 ||
 	    copy_spool(c, "COPY stage_members FROM STDIN (FORMAT binary)", &s->members, err) < 0 ||
 	    copy_buffered(c, "COPY stage_clusters FROM STDIN (FORMAT binary)", &s->cl_rows, err) < 0 ||
@@ -1344,7 +1366,7 @@ void pd_store_free(pd_store *s)
 	if (!s)
 		return;
 	if (s->state == 0) {
-		if (s->direct == 1)
+		if (s->direct == 1 || s->stage_copy)
 			pd_db_copy_abort(s->db, "run abandoned");
 		pd_db_exec(s->db, "ROLLBACK", NULL);
 	} else if (s->state == 1)
@@ -1356,6 +1378,7 @@ void pd_store_free(pd_store *s)
 	free(s->stored_hash);
 	free(s->stored_has);
 	spool_free(&s->stage);
+	pd_buf_release(&s->sv);
 	spool_free(&s->members);
 	pd_buf_release(&s->vb);
 	pd_buf_release(&s->other);
