@@ -1259,9 +1259,6 @@ static int finish(pd_store *s, double seconds, long long rin, long long rout, lo
 	res->refresh_seconds = -1;
 	if (s->o.refresh && res->changed) {
 		double t = mono_s();
-		/* the views' joins and sorts (median, distinct channels) in memory */
-		if (s->nvideos >= 10000 && pd_db_exec(c, "SET LOCAL work_mem = '256MB'", err) < 0)
-			return -1;
 		if (pd_schema_refresh_views(c, err) < 0)
 			return -1;
 		res->refresh_seconds = mono_s() - t;
