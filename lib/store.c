@@ -3,10 +3,17 @@
  * COPY, upserts by stable id, per-run cluster membership, the active-set
  * switch, pruning, indexes, view refresh, the cache generation.
  *
- * Why staging: records are streamed by binary COPY into temporary tables as
- * they are read (videos go straight to the server, so a million of them
- * never sit in memory; clusters, patterns and metrics, few, are buffered and
- * copied at the end), then moved into the real tables by set-based SQL.
+ * Why staging: records are encoded for binary COPY into temporary tables
+ * as they are read, then moved into the real tables by set-based SQL.  A
+ * video whose id the database does not hold (the ids are read at the start,
+ * under the run's lock) skips that: its row is copied straight into videos
+ * as it is read, so a million new videos are written once, never sit in
+ * memory, and cost no INSERT ... ON CONFLICT.  Only one COPY can be under
+ * way on the connection: the staged videos stream to stage_videos until
+ * the first new one; from then on the staged rows (held videos, the
+ * memberships of the new ones) are kept by the client, spilled to a
+ * temporary file beyond 32 MB, and copied at the end, with the few
+ * clusters, patterns and metrics.
  *
  * Why a content hash per video: a videos row keeps the hash of the record
  * it was stored from (less the membership); the hashes are read once at the
@@ -34,8 +41,10 @@
 #include "video.h"
 #include "strmap.h"
 #include "pattern.h"
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -60,6 +69,8 @@ static const char stage_sql[] =
 	" perf_basis int4, perf_reason text, extra jsonb, cluster_macro text, cluster_meso text,"
 	" cluster_micro text, cluster_sim float8, other_fields jsonb, embedding vector,"
 	" content_hash int8, unchanged bool) ON COMMIT DROP;"
+	"CREATE TEMP TABLE stage_members (id text, macro text, meso text, micro text, sim float8)"
+	" ON COMMIT DROP;"
 	"CREATE TEMP TABLE stage_clusters (id text, level text, parent text, size int4,"
 	" radius float8, centroid vector, record jsonb) ON COMMIT DROP;"
 	"CREATE TEMP TABLE stage_patterns (id text, pattern_type text, cluster_id text,"
@@ -76,6 +87,7 @@ enum {
 	V_PERF, V_PERF_BASIS, V_PERF_REASON, V_EXTRA, V_CLUSTER, V_CLUSTER_SIM, V_NKEYS
 };
 #define V_NCOLS 28	/* V_CLUSTER is 3 columns, then other_fields, embedding, content_hash, unchanged */
+#define V_NDIRECT 24	/* a videos row: id, the video's 20 columns, embedding, content_hash, run_id */
 
 static const char *const vkeys[V_NKEYS] = {
 	"id", "channel_id", "channel_title", "title", "description", "tags", "category", "format",
@@ -236,16 +248,21 @@ static void put_time(pd_buf *b, const cJSON *it)
 
 struct pd_store;
 static int video_unchanged(const struct pd_store *st, const char *id, uint64_t hash);
+static int video_direct(struct pd_store *st, const char *id, const pd_record *r, pd_buf **b,
+			pd_buf **members, pd_err *err);
+static long long st_run_id(const struct pd_store *st);
 
 /*
  * encode_video: the video record r as one stage_videos row into b: whole,
  * or, when the videos row stored for its id came from a record with the
  * same content hash (the record less its membership), only its id and
- * membership, marked unchanged (its row is not written again).  *fresh_emb
- * is set when the row is whole and carries an embedding.  Returns 0, or -1
- * with err for a record the database could not take.
+ * membership, marked unchanged (its row is not written again).  A video
+ * whose id the database does not hold (video_direct) is a videos row
+ * instead, copied straight into the table, its membership a stage_members
+ * row.  *fresh_emb is set when the row is whole and carries an embedding.
+ * Returns 0, or -1 with err for a record the database could not take.
  */
-static int encode_video(const struct pd_store *st, const pd_record *r, pd_buf *b, pd_buf *other,
+static int encode_video(struct pd_store *st, const pd_record *r, pd_buf *b, pd_buf *other,
 			int *fresh_emb, pd_err *err)
 {
 	struct vscan s;
@@ -276,8 +293,22 @@ static int encode_video(const struct pd_store *st, const pd_record *r, pd_buf *b
 		return 0;
 	}
 	*fresh_emb = r->dim > 0;
+	pd_buf *members = NULL;
+	if (s.item[V_ID]) {
+		int d = video_direct(st, s.item[V_ID]->valuestring, r, &b, &members, err);
+		if (d < 0)
+			return -1;
+	}
+	if (members && (cl || s.item[V_CLUSTER_SIM])) {
+		pd_copy_row(members, 5);
+		put_str(members, s.item[V_ID]);
+		put_str(members, cl ? cJSON_GetObjectItemCaseSensitive(cl, "macro") : NULL);
+		put_str(members, cl ? cJSON_GetObjectItemCaseSensitive(cl, "meso") : NULL);
+		put_str(members, cl ? cJSON_GetObjectItemCaseSensitive(cl, "micro") : NULL);
+		put_num(members, s.item[V_CLUSTER_SIM]);
+	}
 
-	pd_copy_row(b, V_NCOLS);
+	pd_copy_row(b, members ? V_NDIRECT : V_NCOLS);
 	put_str(b, s.item[V_ID]);
 	put_str(b, s.item[V_CHANNEL_ID]);
 	put_str(b, s.item[V_CHANNEL_TITLE]);
@@ -312,10 +343,12 @@ static int encode_video(const struct pd_store *st, const pd_record *r, pd_buf *b
 		pd_copy_jsonb(b, s.raw[V_EXTRA], s.rawlen[V_EXTRA]);
 	else
 		pd_copy_null(b);
-	put_str(b, cl ? cJSON_GetObjectItemCaseSensitive(cl, "macro") : NULL);
-	put_str(b, cl ? cJSON_GetObjectItemCaseSensitive(cl, "meso") : NULL);
-	put_str(b, cl ? cJSON_GetObjectItemCaseSensitive(cl, "micro") : NULL);
-	put_num(b, s.item[V_CLUSTER_SIM]);
+	if (!members) {
+		put_str(b, cl ? cJSON_GetObjectItemCaseSensitive(cl, "macro") : NULL);
+		put_str(b, cl ? cJSON_GetObjectItemCaseSensitive(cl, "meso") : NULL);
+		put_str(b, cl ? cJSON_GetObjectItemCaseSensitive(cl, "micro") : NULL);
+		put_num(b, s.item[V_CLUSTER_SIM]);
+	}
 	if (other->len)
 		pd_copy_jsonb(b, other->p, other->len);
 	else
@@ -325,7 +358,10 @@ static int encode_video(const struct pd_store *st, const pd_record *r, pd_buf *b
 	else
 		pd_copy_null(b);
 	pd_copy_int8(b, (int64_t)s.hash);
-	pd_copy_bool(b, 0);
+	if (members)
+		pd_copy_int8(b, st_run_id(st));
+	else
+		pd_copy_bool(b, 0);
 	return 0;
 }
 
@@ -438,19 +474,20 @@ static const char upsert_videos_sql[] =
 	" RETURNING updated_at = now() AS changed)"
 	" SELECT count(*) FILTER (WHERE changed), count(*) FROM w";
 
+/* The run's memberships: those of staged videos, and those of videos copied straight in. */
+#define RUN_MEMBERS \
+	" SELECT $1::bigint, id, cluster_macro, cluster_meso, cluster_micro, cluster_sim" \
+	" FROM stage_videos" \
+	" WHERE num_nonnulls(cluster_macro, cluster_meso, cluster_micro, cluster_sim) > 0" \
+	" UNION ALL SELECT $1::bigint, id, macro, meso, micro, sim FROM stage_members"
+
 /* A new discovery run's membership: its own rows, nothing to compare with. */
 static const char insert_members_sql[] =
-	"INSERT INTO video_clusters (run_id, video_id, macro, meso, micro, sim)"
-	" SELECT $1::bigint, id, cluster_macro, cluster_meso, cluster_micro, cluster_sim"
-	" FROM stage_videos"
-	" WHERE num_nonnulls(cluster_macro, cluster_meso, cluster_micro, cluster_sim) > 0";
+	"INSERT INTO video_clusters (run_id, video_id, macro, meso, micro, sim)" RUN_MEMBERS;
 
 /* Videos placed in an existing hierarchy: a record without a level keeps the stored one. */
 static const char upsert_members_sql[] =
-	"INSERT INTO video_clusters AS m (run_id, video_id, macro, meso, micro, sim)"
-	" SELECT $1::bigint, id, cluster_macro, cluster_meso, cluster_micro, cluster_sim"
-	" FROM stage_videos"
-	" WHERE num_nonnulls(cluster_macro, cluster_meso, cluster_micro, cluster_sim) > 0"
+	"INSERT INTO video_clusters AS m (run_id, video_id, macro, meso, micro, sim)" RUN_MEMBERS
 	" ON CONFLICT (run_id, video_id) DO UPDATE SET"
 	" macro = coalesce(excluded.macro, m.macro), meso = coalesce(excluded.meso, m.meso),"
 	" micro = coalesce(excluded.micro, m.micro), sim = coalesce(excluded.sim, m.sim)"
@@ -557,6 +594,64 @@ static int has_nul_escape(const char *s, size_t n)
 
 /* ---- the run ------------------------------------------------------------ */
 
+/*
+ * A spool: rows of a staging table kept until the end of the run (only one
+ * COPY can be under way on the connection: the one into videos), in memory
+ * up to SPOOL_MEM, the rest in a temporary file.
+ */
+#define SPOOL_MEM (32u << 20)
+struct spool {
+	pd_buf b;
+	FILE *f;
+};
+
+static int spool_check(struct spool *sp, pd_err *err)
+{
+	if (sp->b.len < SPOOL_MEM)
+		return 0;
+	if (!sp->f && !(sp->f = tmpfile()))
+		return pd_err_set(err, PD_ESERVICE, "staging file: %s", strerror(errno));
+	if (fwrite(sp->b.p, 1, sp->b.len, sp->f) != sp->b.len)
+		return pd_err_set(err, PD_ESERVICE, "staging file: %s", strerror(errno));
+	pd_buf_reset(&sp->b);
+	return 0;
+}
+
+static void spool_free(struct spool *sp)
+{
+	if (sp->f)
+		fclose(sp->f);
+	pd_buf_release(&sp->b);
+}
+
+/* COPY the spooled rows (sql: COPY ... FROM STDIN (FORMAT binary)). */
+static int copy_spool(PGconn *c, const char *sql, struct spool *sp, pd_err *err)
+{
+	pd_buf b = PD_BUF_INIT;
+	int rc = -1;
+	if (pd_db_copy_begin(c, sql, &b, err) < 0)
+		goto out;
+	if (sp->f) {
+		if (fflush(sp->f) != 0 || fseek(sp->f, 0, SEEK_SET) != 0) {
+			pd_err_set(err, PD_ESERVICE, "staging file: %s", strerror(errno));
+			pd_db_copy_abort(c, "staging file");
+			goto out;
+		}
+		char chunk[1 << 16];
+		size_t n;
+		while ((n = fread(chunk, 1, sizeof chunk, sp->f)) > 0) {
+			pd_buf_add(&b, chunk, n);
+			if (b.len >= (4u << 20) && pd_db_copy_send(c, &b, err) < 0)
+				goto out;
+		}
+	}
+	pd_buf_add(&b, sp->b.p, sp->b.len);
+	rc = pd_db_copy_end(c, &b, err) < 0 ? -1 : 0;
+out:
+	pd_buf_release(&b);
+	return rc;
+}
+
 struct pd_store {
 	PGconn *db;
 	pd_store_opts o;
@@ -571,36 +666,115 @@ struct pd_store {
 	size_t cencap;
 	int reindex;		/* build the video index after the commit */
 	long long fresh_emb;	/* whole rows staged with an embedding */
-	pd_strmap *stored;	/* the stored videos' ids with a content hash ... */
-	uint64_t *stored_hash;	/* ... and the hash, by the map's index */
+	pd_strmap *stored;	/* the stored videos' ids ... */
+	uint64_t *stored_hash;	/* ... their content hash, by the map's index ... */
+	unsigned char *stored_has;	/* ... when they have one */
+	struct spool stage, members;	/* stage_videos, stage_members rows until the end */
+	pd_buf sv;		/* the COPY into stage_videos while stage_copy */
+	int stage_copy;		/* COPY into stage_videos under way (until the first direct row) */
+	int direct;		/* 1 COPY into videos under way (vb), 0 not yet, -1 never */
+	int dim_set;		/* the dimension fixed in this transaction already */
+	long long run_id;	/* the run's id, taken for the first videos row copied */
+	long long ndirect;	/* videos rows copied straight into videos */
 };
 
+static long long st_run_id(const struct pd_store *s)
+{
+	return s->run_id;
+}
+
 static long long query_num(PGconn *c, const char *sql, const char *p1, pd_err *err);
+static int video_index_exists(PGconn *c, pd_err *err);
 
 static int video_unchanged(const struct pd_store *s, const char *id, uint64_t hash)
 {
 	if (!s->stored)
 		return 0;
 	int i = pd_strmap_find(s->stored, id, strlen(id));
-	return i >= 0 && s->stored_hash[i] == hash;
+	return i >= 0 && s->stored_has[i] && s->stored_hash[i] == hash;
+}
+
+/* The columns of a videos row as copied straight in (encode_video, V_NDIRECT). */
+static const char copy_videos_sql[] =
+	"COPY videos (id, " VCOLS("") ", embedding, content_hash, run_id) FROM STDIN (FORMAT binary)";
+
+/*
+ * video_direct: does the video id go straight into videos?  When the
+ * database does not hold it (its ids were all read at the start, under the
+ * lock that makes runs take turns) and the embedding dimension is fixed:
+ * then *b is the COPY into videos, started here for the first one (the run
+ * id taken for it), and *members the membership spool.  Not when the video
+ * index exists (an HNSW insertion per row is the slow path: those runs stage
+ * and drop the index first), nor for an id that COPY's text output escapes
+ * (it could be stored under a form load_hashes did not recognise).
+ * Returns 1 direct, 0 staged, -1 with err.
+ */
+static int video_direct(struct pd_store *s, const char *id, const pd_record *r, pd_buf **b,
+			pd_buf **members, pd_err *err)
+{
+	(void)r;
+	/* (a halfvec column, beyond 2,000 dimensions, takes the staged vector by a cast) */
+	if (s->direct < 0 || s->dim == 0 || s->dim > 2000 ||
+	    (s->stored && pd_strmap_find(s->stored, id, strlen(id)) >= 0))
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+		if (*p < 0x20 || *p == '\\' || *p == 0x7f)
+			return 0;
+	if (!s->direct) {
+		/* one COPY at a time: the staged rows from here on are spooled */
+		if (s->stage_copy) {
+			s->stage_copy = 0;
+			if (pd_db_copy_end(s->db, &s->sv, err) < 0)
+				return -1;
+		}
+		/* the column's type first: typing it after the rows would rewrite them */
+		if (s->db_dim == 0 && !s->dim_set) {
+			if (pd_schema_set_dim(s->db, s->dim, err) < 0)
+				return -1;
+			s->dim_set = 1;
+		}
+		s->run_id = query_num(s->db, "SELECT nextval(pg_get_serial_sequence('discovery_runs',"
+				      " 'run_id'))", NULL, err);
+		if (s->run_id < 0 || pd_db_copy_begin(s->db, copy_videos_sql, &s->vb, err) < 0)
+			return -1;
+		s->direct = 1;
+	}
+	*b = &s->vb;
+	*members = &s->members.b;
+	s->ndirect++;
+	return 1;
+}
+
+/* A field of COPY's text output unescaped in place (\\, \t, \n, ...); its new length. */
+static size_t copy_unescape(char *f, size_t n)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		char ch = f[i];
+		if (ch == '\\' && i + 1 < n) {
+			ch = f[++i];
+			ch = ch == 't' ? '\t' : ch == 'n' ? '\n' : ch == 'r' ? '\r' : ch == 'b' ? '\b'
+			   : ch == 'f' ? '\f' : ch == 'v' ? '\v' : ch;
+		}
+		f[o++] = ch;
+	}
+	return o;
 }
 
 /*
- * load_hashes: the stored videos' content hashes, read once at the start
- * of a run (COPY TO: about a second per million videos), so a video whose
- * record did not change is not sent again.  Ids that COPY's text format
- * escapes (a backslash, a tab, a newline in them) are simply not found:
- * those videos are sent whole, as before.
+ * load_hashes: the ids of the stored videos and their content hashes, read
+ * once at the start of a run (COPY TO: about a second per million videos),
+ * so a video whose record did not change is not sent again, and one whose
+ * id is not held is copied straight into videos (video_direct).
  */
 static int load_hashes(pd_store *s, pd_err *err)
 {
 	PGconn *c = s->db;
-	long long any = query_num(c, "SELECT count(*) FROM (SELECT 1 FROM videos"
-				  " WHERE content_hash IS NOT NULL LIMIT 1) x", NULL, err);
+	long long any = query_num(c, "SELECT count(*) FROM (SELECT 1 FROM videos LIMIT 1) x", NULL,
+				  err);
 	if (any <= 0)
 		return (int)any;
-	PGresult *r = PQexec(c, "COPY (SELECT id, content_hash FROM videos"
-			     " WHERE content_hash IS NOT NULL) TO STDOUT");
+	PGresult *r = PQexec(c, "COPY (SELECT id, content_hash FROM videos) TO STDOUT");
 	if (PQresultStatus(r) != PGRES_COPY_OUT) {
 		PQclear(r);
 		return pd_db_error(c, "database: reading content hashes", err);
@@ -613,12 +787,15 @@ static int load_hashes(pd_store *s, pd_err *err)
 	while ((n = PQgetCopyData(c, &row, 0)) > 0) {
 		char *tab = memchr(row, '\t', (size_t)n);
 		if (tab) {
-			int added, i = pd_strmap_intern(s->stored, row, (size_t)(tab - row), &added);
+			size_t idlen = copy_unescape(row, (size_t)(tab - row));
+			int added, i = pd_strmap_intern(s->stored, row, idlen, &added);
 			if ((size_t)i >= cap) {
 				cap = cap ? 2 * cap : 4096;
 				s->stored_hash = xreallocarray(s->stored_hash, cap, sizeof *s->stored_hash);
+				s->stored_has = xreallocarray(s->stored_has, cap, 1);
 			}
-			s->stored_hash[i] = (uint64_t)strtoll(tab + 1, NULL, 10);
+			s->stored_has[i] = tab[1] != '\\';	/* \N: no hash */
+			s->stored_hash[i] = s->stored_has[i] ? (uint64_t)strtoll(tab + 1, NULL, 10) : 0;
 		}
 		PQfreemem(row);
 	}
@@ -664,11 +841,16 @@ int pd_store_begin(pd_store **out, PGconn *c, const pd_store_opts *o, pd_err *er
 	s->vids = pd_strmap_new();
 	s->cids = pd_strmap_new();
 	s->pids = pd_strmap_new();
-	if (load_hashes(s, err) < 0 || pd_db_copy_begin(c, "COPY stage_videos FROM STDIN (FORMAT binary)", &s->vb, err) < 0) {
+	int vi = d > 0 ? video_index_exists(c, err) : 0;
+	if (vi > 0)
+		s->direct = -1;
+	if (vi < 0 || load_hashes(s, err) < 0 ||
+	    pd_db_copy_begin(c, "COPY stage_videos FROM STDIN (FORMAT binary)", &s->sv, err) < 0) {
 		pd_db_exec(c, "ROLLBACK", NULL);
 		pd_store_free(s);
 		return -1;
 	}
+	s->stage_copy = 1;
 	*out = s;
 	return 0;
 }
@@ -695,13 +877,18 @@ static int add_video(pd_store *s, const pd_record *r, const char *id, pd_err *er
 		s->dim = r->dim;
 	}
 	int fresh;
-	if (encode_video(s, r, &s->vb, &s->other, &fresh, err) < 0) {
-		err->code = PD_EREC;
+	if (encode_video(s, r, s->stage_copy ? &s->sv : &s->stage.b, &s->other, &fresh, err) < 0) {
+		if (err->code != PD_ESERVICE)
+			err->code = PD_EREC;
 		return -1;
 	}
 	s->fresh_emb += fresh;
 	s->nvideos++;
-	if (s->vb.len >= (1u << 20) && pd_db_copy_send(s->db, &s->vb, err) < 0)
+	if (s->direct == 1 && s->vb.len >= (4u << 20) && pd_db_copy_send(s->db, &s->vb, err) < 0)
+		return -1;
+	if (s->stage_copy && s->sv.len >= (4u << 20) && pd_db_copy_send(s->db, &s->sv, err) < 0)
+		return -1;
+	if (spool_check(&s->stage, err) < 0 || spool_check(&s->members, err) < 0)
 		return -1;
 	return 0;
 }
@@ -925,7 +1112,12 @@ static int finish(pd_store *s, double seconds, long long rin, long long rout, lo
 		  pd_store_result *res, pd_err *err)
 {
 	PGconn *c = s->db;
-	if (pd_db_copy_end(c, &s->vb, err) < 0 ||
+	int sc = s->stage_copy;
+	s->stage_copy = 0;
+	if ((sc && pd_db_copy_end(c, &s->sv, err) < 0) ||
+	    (s->direct == 1 && pd_db_copy_end(c, &s->vb, err) < 0) ||
+	    copy_spool(c, "COPY stage_videos FROM STDIN (FORMAT binary)", &s->stage, err) < 0 ||
+	    copy_spool(c, "COPY stage_members FROM STDIN (FORMAT binary)", &s->members, err) < 0 ||
 	    copy_buffered(c, "COPY stage_clusters FROM STDIN (FORMAT binary)", &s->cl_rows, err) < 0 ||
 	    copy_buffered(c, "COPY stage_patterns FROM STDIN (FORMAT binary)", &s->pat_rows, err) < 0 ||
 	    copy_buffered(c, "COPY stage_metrics FROM STDIN (FORMAT binary)", &s->met_rows, err) < 0)
@@ -941,7 +1133,7 @@ static int finish(pd_store *s, double seconds, long long rin, long long rout, lo
 	double tw = mono_s();
 
 	/* The embedding dimension is fixed by the first run that has one. */
-	if (s->db_dim == 0 && s->dim > 0 && pd_schema_set_dim(c, s->dim, err) < 0)
+	if (s->db_dim == 0 && !s->dim_set && s->dim > 0 && pd_schema_set_dim(c, s->dim, err) < 0)
 		return -1;
 	uint64_t hash = mix(s->hash, (uint64_t)s->dim);
 	char hashhex[24], dimtxt[16];
@@ -955,16 +1147,21 @@ static int finish(pd_store *s, double seconds, long long rin, long long rout, lo
 				  " ORDER BY run_id DESC LIMIT 1", 0, NULL, err);
 	if (!q)
 		return -1;
-	if (PQntuples(q) && !strcmp(PQgetvalue(q, 0, 1), hashhex)) {
+	if (!s->ndirect && PQntuples(q) && !strcmp(PQgetvalue(q, 0, 1), hashhex)) {
 		snprintf(run_id, sizeof run_id, "%s", PQgetvalue(q, 0, 0));
 		reused = 1;
 	}
 	PQclear(q);
 	if (!reused) {
-		const char *p[4] = { discovery ? "superseded" : "loaded", hashhex,
-				     s->dim > 0 ? dimtxt : NULL, s->o.program };
-		q = pd_db_query(c, "INSERT INTO discovery_runs (status, content_hash, embedding_dim,"
-				" program) VALUES ($1, $2, $3::int, $4) RETURNING run_id", 4, p, err);
+		char rid[24];
+		snprintf(rid, sizeof rid, "%lld", s->run_id);
+		const char *p[5] = { discovery ? "superseded" : "loaded", hashhex,
+				     s->dim > 0 ? dimtxt : NULL, s->o.program, s->run_id ? rid : NULL };
+		/* the run id taken for the videos copied straight in, else the next one */
+		q = pd_db_query(c, "INSERT INTO discovery_runs (run_id, status, content_hash,"
+				" embedding_dim, program) VALUES (coalesce($5::bigint,"
+				" nextval(pg_get_serial_sequence('discovery_runs', 'run_id'))),"
+				" $1, $2, $3::int, $4) RETURNING run_id", 5, p, err);
 		if (!q)
 			return -1;
 		snprintf(run_id, sizeof run_id, "%s", PQgetvalue(q, 0, 0));
@@ -1003,8 +1200,8 @@ static int finish(pd_store *s, double seconds, long long rin, long long rout, lo
 	q = pd_db_query(c, upsert_videos_sql, 1, p1, err);
 	if (!q)
 		return -1;
-	long long changed = strtoll(PQgetvalue(q, 0, 0), NULL, 10);
-	res->videos_written = strtoll(PQgetvalue(q, 0, 1), NULL, 10);
+	long long changed = strtoll(PQgetvalue(q, 0, 0), NULL, 10) + s->ndirect;
+	res->videos_written = strtoll(PQgetvalue(q, 0, 1), NULL, 10) + s->ndirect;
 	PQclear(q);
 	int new_members = discovery && !reused;
 	long long members = s->nvideos == 0 ? 0
@@ -1168,7 +1365,8 @@ void pd_store_free(pd_store *s)
 	if (!s)
 		return;
 	if (s->state == 0) {
-		pd_db_copy_abort(s->db, "run abandoned");
+		if (s->direct == 1 || s->stage_copy)
+			pd_db_copy_abort(s->db, "run abandoned");
 		pd_db_exec(s->db, "ROLLBACK", NULL);
 	} else if (s->state == 1)
 		pd_db_exec(s->db, "ROLLBACK", NULL);
@@ -1177,6 +1375,10 @@ void pd_store_free(pd_store *s)
 	pd_strmap_free(s->pids);
 	pd_strmap_free(s->stored);
 	free(s->stored_hash);
+	free(s->stored_has);
+	spool_free(&s->stage);
+	pd_buf_release(&s->sv);
+	spool_free(&s->members);
 	pd_buf_release(&s->vb);
 	pd_buf_release(&s->other);
 	pd_buf_release(&s->tmp);

@@ -3,10 +3,12 @@
  * patterns and metric records written to PostgreSQL as one discovery run.
  *
  *   pd_store_begin    one transaction (an advisory lock: one run at a time),
- *                     temporary staging tables, the binary COPY of videos
- *                     under way
+ *                     temporary staging tables, the stored videos' ids and
+ *                     content hashes read
  *   pd_store_add      one record: checked (a record that would half-write is
- *                     refused, PD_EREC, and the run goes on), encoded, staged
+ *                     refused, PD_EREC, and the run goes on), encoded, and
+ *                     copied straight into videos (an id not held yet) or
+ *                     staged
  *   pd_store_finish   staging ended; the run's row (or the latest run again
  *                     when the content hash says the input is the same),
  *                     upserts by stable id touching only changed rows, the
@@ -72,7 +74,7 @@ typedef struct pd_store_result {
 	long long runs_pruned;
 	int embedding_dim;
 	int changed;		/* anything changed (views refreshed, caches bumped) */
-	double load_seconds;	/* from begin to the end of staging (reading, COPY) */
+	double load_seconds;	/* from begin to the end of staging (reading, COPY, new videos rows) */
 	double write_seconds;	/* staging to tables (upserts, membership, switch) */
 	int hnsw_built;		/* centroid indexes built in the transaction */
 	double hnsw_seconds;

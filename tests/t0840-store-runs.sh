@@ -75,6 +75,31 @@ expect '--keep-runs prunes the old runs'\'' memberships' '
 	tail -n 1 "$OUT" | jq -e ".run_id == 5 and .videos_changed == 1 and .runs_pruned == 4" &&
 	test "$(q "select count(*), min(run_id) from video_clusters")" = "60|5"'
 
+# videos the database does not hold are copied straight into videos, the
+# held ones staged: a run of both (and of an id with a backslash and a tab,
+# which the ids read at the start would not show as held) stores each once
+printf '%s\n' \
+	'{"type":"video","id":"fresh1","channel_id":"ch9","title":"Fresh","views":7,"cluster":{"macro":"m0","meso":"m0.s1","micro":"m0.s1.u1"},"cluster_sim":0.8}' \
+	"$(sed -n 2p "$TMP/rerun.ndjson")" \
+	'{"type":"video","id":"odd\\id\t1","title":"Odd","cluster":{"macro":"m1"}}' >"$TMP/mixed.ndjson"
+IN=$TMP/mixed.ndjson run pd-store --no-passthrough
+expect 'new videos copied straight in, held ones staged: each stored once, memberships joined' '
+	check_status 0 &&
+	tail -n 1 "$OUT" | jq -e ".run_id == 6 and .run == \"loaded\" and .videos == 3 and .videos_changed == 2
+		and .memberships == 2" &&
+	test "$(q "select run_id, title, views from videos where id = ${Q}fresh1${Q}")" = "6|Fresh|7" &&
+	test "$(q "select title from videos where id = E${Q}odd\\\\id\\t1${Q}")" = Odd &&
+	test "$(q "select count(*) from videos")" = 63 &&
+	test "$(q "select run_id, micro, sim from active_video_clusters where video_id = ${Q}fresh1${Q}")" = "5|m0.s1.u1|0.8" &&
+	test "$(q "select run_id, macro from active_video_clusters where video_id = E${Q}odd\\\\id\\t1${Q}")" = "5|m1"'
+x3=$(xmins)
+IN=$TMP/mixed.ndjson run pd-store --no-passthrough
+expect 'the same mixed input again is the same run: nothing written' '
+	check_status 0 &&
+	tail -n 1 "$OUT" | jq -e ".run_id == 6 and .run == \"repeat\" and .videos_changed == 0
+		and .memberships == 0" &&
+	test "$(xmins)" = "$x3" && test "$(q "select count(*) from discovery_runs")" = 2'
+
 # ---- migration from schema 2, with data ------------------------------------
 store_db_drop
 store_db t0840_mig

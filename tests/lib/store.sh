@@ -107,15 +107,18 @@ PYEOF
 }
 
 # wait_store_backend: until a pd-store session on the test database is in
-# the middle of its run: its transaction open and the COPY of the videos
-# under way (checked, not slept for), at most ~30 s; 1 if it never is.
+# the middle of its run: its transaction open, holding the lock that makes
+# runs take turns ("pdst", taken at the start of a run; the records read
+# since are staged in the client or copied, checked, not slept for), at
+# most ~30 s; 1 if it never is.
 wait_store_backend() {
 	local i
 	for i in $(seq 600); do
-		[ "$(psql "$DATABASE_URL" -qAtX -c "select count(*) from pg_stat_activity
-			where application_name = 'pd-store' and xact_start is not null
-			and state = 'active' and query like 'COPY stage_videos %'
-			and datname = current_database()")" -ge 1 ] 2>/dev/null && return 0
+		[ "$(psql "$DATABASE_URL" -qAtX -c "select count(*) from pg_stat_activity a
+			join pg_locks l on l.pid = a.pid and l.locktype = 'advisory' and l.granted
+			 and l.objid = 1885631348
+			where a.application_name = 'pd-store' and a.xact_start is not null
+			and a.datname = current_database()")" -ge 1 ] 2>/dev/null && return 0
 		sleep 0.05
 	done
 	return 1
