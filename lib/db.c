@@ -17,6 +17,7 @@
 #include "db.h"
 #include "video.h"
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -496,7 +497,8 @@ static int format_video(PGresult *r, pd_buf *b, float **emb, size_t *cap, pd_err
 		v.is_short = PQgetvalue(r, 0, RV_IS_SHORT)[0] == 't';
 	v.age_days = col_num(r, RV_AGE);
 	v.perf = col_num(r, RV_PERF);
-	v.perf_basis = (int)col_num(r, RV_PERF_BASIS);
+	double basis = col_num(r, RV_PERF_BASIS);	/* NaN when NULL: no cast of it */
+	v.perf_basis = basis >= 0 && basis <= INT_MAX ? (int)basis : 0;
 	v.perf_reason = col_str(r, RV_PERF_REASON);
 	v.cluster_sim = col_num(r, RV_CLUSTER_SIM);
 	for (int i = 0; i < 3; i++)
