@@ -121,7 +121,7 @@ int pd_words_split(pd_words *w, const char *s, size_t n)
 {
 	pd_buf_reset(&w->text);
 	w->n = 0;
-	int inword = 0, nonlatin = 0;
+	int inword = 0, nonlatin = 0, prev_bad = 0;
 	size_t start = 0;
 	pd_buf_grow(&w->text, n + 1);
 	for (size_t i = 0, l; i <= n; i += l) {
@@ -132,8 +132,17 @@ int pd_words_split(pd_words *w, const char *s, size_t n)
 			c = decode((const unsigned char *)s, n, i, &l);
 			cls = cp_class(c);
 		}
-		if (cls == 2)
-			continue;
+		if (cls == 2) {
+			/* an apostrophe inside a word is dropped ("it's" -> "its"), but
+			   not beside a malformed byte: dropping it there could join the
+			   bytes on its two sides into a valid character the text never had */
+			size_t l2;
+			int next_bad = i + l < n && (decode((const unsigned char *)s, n, i + l, &l2) & 0x80000000u);
+			if (!prev_bad && !next_bad)
+				continue;
+			cls = 1;
+		}
+		prev_bad = i < n && (c & 0x80000000u);
 		if (cls == 1) {
 			if (inword) {
 				if (w->n == w->cap) {

@@ -178,19 +178,23 @@ static int yt_get(yt_ctx *c, const char *endpoint, const char *query, const char
 
 /* ---- records ---- */
 
-/* a count the API sends as a decimal string (or, leniently, a number) */
+/* a count the API sends as a decimal string (or, leniently, a number);
+   unknown (NAN) when it is none, or beyond what a video record may hold (9e15,
+   lib/video.c), so that every record written here is one pd reads */
 static double count_of(const cJSON *stats, const char *key)
 {
 	const cJSON *x = cJSON_GetObjectItemCaseSensitive(stats, key);
-	if (cJSON_IsNumber(x))
-		return x->valuedouble >= 0 ? x->valuedouble : NAN;
-	if (!cJSON_IsString(x) || !x->valuestring[0])
-		return NAN;
-	const char *s = x->valuestring;
-	for (const char *p = s; *p; p++)
-		if (*p < '0' || *p > '9')
-			return NAN;
-	return strtod(s, NULL);
+	double v = NAN;
+	if (cJSON_IsNumber(x)) {
+		v = x->valuedouble;
+	} else if (cJSON_IsString(x) && x->valuestring[0]) {
+		const char *s = x->valuestring;
+		for (const char *p = s; *p; p++)
+			if (*p < '0' || *p > '9')
+				return NAN;
+		v = strtod(s, NULL);
+	}
+	return v >= 0 && v <= 9e15 ? v : NAN;
 }
 
 /* ,"k":"s" (or the first member, without the comma) into an object's text */
