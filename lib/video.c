@@ -45,10 +45,6 @@ static int opt_str(const vsrc *src, const char *key, const char **out, pd_err *e
 	return 0;
 }
 
-/* The largest count taken: it fits PostgreSQL's bigint and a double exactly
- * (2^53 is 9.007e15), and is far above any real view count. */
-#define COUNT_MAX 9e15
-
 static int opt_count(const vsrc *src, const char *key, double *out, pd_err *err)
 {
 	pd_jv v;
@@ -58,8 +54,8 @@ static int opt_count(const vsrc *src, const char *key, double *out, pd_err *err)
 		return 0;
 	if (v.t != PD_JV_NUMBER || !isfinite(v.d) || v.d < 0)
 		return pd_err_set(err, PD_EREC, "'%s' is not a non-negative number", key);
-	if (v.d > COUNT_MAX)
-		return pd_err_set(err, PD_EREC, "'%s' is over %g: %g", key, COUNT_MAX, v.d);
+	if (v.d > PD_VIDEO_COUNT_MAX)
+		return pd_err_set(err, PD_EREC, "'%s' is over %g: %g", key, PD_VIDEO_COUNT_MAX, v.d);
 	*out = v.d;
 	return 0;
 }

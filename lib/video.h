@@ -24,6 +24,11 @@
  */
 #ifndef PD_VIDEO_H
 #define PD_VIDEO_H
+
+/* The largest count (views, likes, comments) a video record may hold: it fits
+ * PostgreSQL's bigint and a double exactly (2^53 is 9.007e15), and is far
+ * above any real view count. */
+#define PD_VIDEO_COUNT_MAX 9e15
 #include <cjson/cJSON.h>
 #include "err.h"
 #include "buf.h"

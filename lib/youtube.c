@@ -179,8 +179,8 @@ static int yt_get(yt_ctx *c, const char *endpoint, const char *query, const char
 /* ---- records ---- */
 
 /* a count the API sends as a decimal string (or, leniently, a number);
-   unknown (NAN) when it is none, or beyond what a video record may hold (9e15,
-   lib/video.c), so that every record written here is one pd reads */
+   unknown (NAN) when it is none, or beyond what a video record may hold
+   (PD_VIDEO_COUNT_MAX), so that every record written here is one pd reads */
 static double count_of(const cJSON *stats, const char *key)
 {
 	const cJSON *x = cJSON_GetObjectItemCaseSensitive(stats, key);
@@ -194,7 +194,7 @@ static double count_of(const cJSON *stats, const char *key)
 				return NAN;
 		v = strtod(s, NULL);
 	}
-	return v >= 0 && v <= 9e15 ? v : NAN;
+	return v >= 0 && v <= PD_VIDEO_COUNT_MAX ? v : NAN;
 }
 
 /* ,"k":"s" (or the first member, without the comma) into an object's text */
