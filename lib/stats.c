@@ -184,6 +184,90 @@ double pd_mann_whitney(const double *x, size_t nx, const double *y, size_t ny, i
 	return pd_mw_from_ranks(rs, nx, ny, tie, greater, u);
 }
 
+typedef struct gsum {
+	int g;
+	double s10, s01;	/* summed placements of the group's x, y */
+	long m, n;		/* its x, y */
+} gsum;
+
+static int cmp_gsum(const void *a, const void *b)
+{
+	int x = ((const gsum *)a)->g, y = ((const gsum *)b)->g;
+	return (x > y) - (x < y);
+}
+
+double pd_mann_whitney_clustered(const double *x, const int *gx, size_t nx, const double *y,
+				 const int *gy, size_t ny, int greater, double *theta)
+{
+	if (theta)
+		*theta = NAN;
+	if (nx < 2 || ny < 2)
+		return 1;
+	size_t n = nx + ny;
+	double *all = xmalloc(n * sizeof *all), *rank = xmalloc(n * sizeof *rank);
+	double *rx = xmalloc(nx * sizeof *rx), *ry = xmalloc(ny * sizeof *ry);
+	memcpy(all, x, nx * sizeof *all);
+	memcpy(all + nx, y, ny * sizeof *all);
+	pd_midranks(all, n, rank);
+	pd_midranks(x, nx, rx);
+	pd_midranks(y, ny, ry);
+	/* placements: the share of the other side below (ties half) */
+	gsum *gs = xmalloc(n * sizeof *gs);
+	double M = (double)nx, N = (double)ny, auc = 0;
+	for (size_t i = 0; i < nx; i++) {
+		double v = (rank[i] - rx[i]) / N;
+		gs[i] = (gsum){ gx[i], v, 0, 1, 0 };
+		auc += v;
+	}
+	for (size_t j = 0; j < ny; j++)
+		gs[nx + j] = (gsum){ gy[j], 0, 1 - (rank[nx + j] - ry[j]) / M, 0, 1 };
+	auc /= M;
+	qsort(gs, n, sizeof *gs, cmp_gsum);
+	/* merge each group's rows into one */
+	size_t ng = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (ng && gs[ng - 1].g == gs[i].g) {
+			gs[ng - 1].s10 += gs[i].s10;
+			gs[ng - 1].s01 += gs[i].s01;
+			gs[ng - 1].m += gs[i].m;
+			gs[ng - 1].n += gs[i].n;
+		} else {
+			gs[ng++] = gs[i];
+		}
+	}
+	double s10 = 0, s01 = 0, s11 = 0;
+	long i10 = 0, i01 = 0;
+	for (size_t i = 0; i < ng; i++) {
+		double a = gs[i].s10 - (double)gs[i].m * auc, b = gs[i].s01 - (double)gs[i].n * auc;
+		s10 += a * a;
+		s01 += b * b;
+		s11 += a * b;
+		i10 += gs[i].m > 0;
+		i01 += gs[i].n > 0;
+	}
+	free(all);
+	free(rank);
+	free(rx);
+	free(ry);
+	free(gs);
+	if (i10 < 2 || i01 < 2)
+		return 1;
+	double groups = (double)ng;
+	s10 *= (double)i10 / ((double)(i10 - 1) * M);
+	s01 *= (double)i01 / ((double)(i01 - 1) * N);
+	s11 *= groups / (groups - 1);
+	double var = s10 / M + s01 / N + 2 * s11 / (M * N);
+	if (theta)
+		*theta = auc;
+	if (!(var > 0))
+		return 1;
+	double t = (auc - 0.5) / sqrt(var);
+	if (!greater)
+		t = -t;
+	/* Student's t on the groups of the smaller side: few groups, heavy tails */
+	return gsl_cdf_tdist_Q(t, (double)((i10 < i01 ? i10 : i01) - 1));
+}
+
 /* how many differences x_i - y_j are <= d (x, y ascending) */
 static double count_le(const double *x, size_t nx, const double *y, size_t ny, double d)
 {

@@ -59,6 +59,20 @@ double pd_mann_whitney(const double *x, size_t nx, const double *y, size_t ny, i
 		       double *u);
 
 /*
+ * pd_mann_whitney_clustered: the same one-sided question when videos come in
+ * groups that are not independent of one another (a channel's videos): the
+ * probability of superiority theta = P(x > y) + P(x = y) / 2 with
+ * Obuchowski's (1997) variance for clustered data, built from each group's
+ * summed placement values, so that a group counts as one unit of evidence
+ * however many videos it holds.  gx[i] / gy[j] name x[i]'s / y[j]'s group
+ * (any ints).  z = (theta - 1/2) / se, p from the normal.  Returns 1 when
+ * either side has fewer than two groups or the variance is 0; *theta (may be
+ * NULL) gets theta, NAN then.  Works on copies; the inputs are unchanged.
+ */
+double pd_mann_whitney_clustered(const double *x, const int *gx, size_t nx, const double *y,
+				 const int *gy, size_t ny, int greater, double *theta);
+
+/*
  * pd_mw_from_ranks: the same test from precomputed mid-ranks: rank_sum_x is
  * the sum of x's mid-ranks in the pooled sample of N = nx + ny, tie_term the
  * sum over tie groups of (t^3 - t) in the pooled sample.  For callers that

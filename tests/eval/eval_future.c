@@ -27,7 +27,8 @@
  * are tested on the future exactly as pd's.
  *
  * Prints a readable report, then one line `eval {json}` with the figures.
- * Per-pattern results go to $EVAL_DETAIL (NDJSON) when that is set.
+ * Per-pattern results (every candidate, rejected ones too) go to
+ * $EVAL_DETAIL (NDJSON) when that is set.
  */
 #include "../../lib/pd.h"
 #include "../../lib/features.h"
@@ -45,6 +46,8 @@ static const char *const LEV[NLEV] = { "macro", "meso", "micro" };
 
 typedef struct vrec {
 	double perf, published;
+	int ch;			/* channel index */
+	uint64_t vh;		/* a hash of the video id, for the video-level placebo */
 	int cl[NLEV];		/* cluster index per level, -1 */
 	pd_vfeat *vf;
 } vrec;
@@ -60,7 +63,7 @@ typedef struct cinfo {
 	char *parent_id;
 } cinfo;
 
-static pd_strmap *cmap;
+static pd_strmap *cmap, *chmap;
 static cinfo *cl;
 static int ncl, capcl;
 
@@ -158,6 +161,10 @@ static void read_videos(const char *path, vset *out)
 			vrec *r = &out->v[out->n++];
 			r->perf = v.perf;
 			r->published = v.published_at;
+			const char *ch = v.channel_id ? v.channel_id : "";
+			int added;
+			r->ch = pd_strmap_intern(chmap, ch, strlen(ch), &added);
+			r->vh = pd_hash64(v.id ? v.id : "", v.id ? strlen(v.id) : 0);
 			for (int l = 0; l < NLEV; l++) {
 				const char *id = jstr(c, LEV[l]);
 				r->cl[l] = id ? cluster_index(id) : -1;
@@ -174,30 +181,66 @@ static void read_videos(const char *path, vset *out)
 
 typedef struct result {
 	int testable, replicated, agrees;
+	int replicated_cl;	/* by the channel-clustered rank test */
 	long n1, n0;
 	double p, ps;		/* one-sided p, probability of superiority */
+	double p_cl;
 } result;
 
-/* the future test of feature f (direction positive) in cluster k at level lev */
-static void future_test(const vset *fut, const pd_feature *f, int k, int lev, int positive,
-			double until, result *r)
+static uint64_t mix64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+/*
+ * Placebo features: a quarter of the cluster's channels (PLACEBO_CHANNEL) or
+ * of its videos (PLACEBO_VIDEO), drawn by a hash salted with the pattern's
+ * index.  They carry no effect, so the share of them that "replicate" is the
+ * future test's chance level: 5% if the test is right, more if videos of one
+ * channel are not independent of one another.
+ */
+enum { PLACEBO_NONE, PLACEBO_CHANNEL, PLACEBO_VIDEO };
+
+static int has_feature(const vrec *v, const pd_feature *f, int placebo, uint64_t salt)
+{
+	if (placebo == PLACEBO_CHANNEL)
+		return (mix64((uint64_t)v->ch ^ mix64(salt)) & 3) == 0;
+	if (placebo == PLACEBO_VIDEO)
+		return (mix64(v->vh ^ mix64(salt)) & 3) == 0;
+	return pd_feature_has(f, v->vf);
+}
+
+/*
+ * The future test of feature f (direction positive) in cluster k at level
+ * lev: the one-sided rank test, and beside it the same question with a
+ * channel's videos as one unit of evidence (pd_mann_whitney_clustered).
+ */
+static void future_test_as(const vset *fut, const pd_feature *f, int placebo, uint64_t salt, int k,
+			   int lev, int positive, double until, result *r)
 {
 	size_t n = fut->n;
 	double *x = xmalloc((n + 1) * sizeof *x), *y = xmalloc((n + 1) * sizeof *y);
+	int *gx = xmalloc((n + 1) * sizeof *gx), *gy = xmalloc((n + 1) * sizeof *gy);
 	size_t nx = 0, ny = 0;
 	for (size_t i = 0; i < n; i++) {
 		const vrec *v = &fut->v[i];
 		if (v->cl[lev] != k || (isfinite(until) && !(v->published < until)))
 			continue;
-		if (pd_feature_has(f, v->vf))
+		if (has_feature(v, f, placebo, salt)) {
+			gx[nx] = v->ch;
 			x[nx++] = v->perf;
-		else
+		} else {
+			gy[ny] = v->ch;
 			y[ny++] = v->perf;
+		}
 	}
 	memset(r, 0, sizeof *r);
 	r->n1 = (long)nx;
 	r->n0 = (long)ny;
-	r->p = 1;
+	r->p = r->p_cl = 1;
 	r->ps = NAN;
 	if (nx >= 5 && ny >= 5) {
 		double u;
@@ -206,9 +249,19 @@ static void future_test(const vset *fut, const pd_feature *f, int k, int lev, in
 		r->ps = u / ((double)nx * (double)ny);
 		r->agrees = positive ? r->ps > 0.5 : r->ps < 0.5;
 		r->replicated = r->p < 0.05;
+		r->p_cl = pd_mann_whitney_clustered(x, gx, nx, y, gy, ny, positive, NULL);
+		r->replicated_cl = r->p_cl < 0.05;
 	}
 	free(x);
 	free(y);
+	free(gx);
+	free(gy);
+}
+
+static void future_test(const vset *fut, const pd_feature *f, int k, int lev, int positive,
+			double until, result *r)
+{
+	future_test_as(fut, f, PLACEBO_NONE, 0, k, lev, positive, until, r);
 }
 
 /* ---- the guide's heuristic ---- */
@@ -332,7 +385,7 @@ static size_t baseline(const vset *train, bpat **out)
 /* ---- report ---- */
 
 typedef struct tally {
-	long n, testable, replicated, agrees, big, big_rep, big_agree;
+	long n, testable, replicated, agrees, big, big_rep, big_agree, replicated_cl;
 } tally;
 
 static void tally_add(tally *t, const result *r)
@@ -342,6 +395,7 @@ static void tally_add(tally *t, const result *r)
 		return;
 	t->testable++;
 	t->replicated += r->replicated;
+	t->replicated_cl += r->replicated_cl;
 	t->agrees += r->agrees;
 	if (r->n1 >= 20) {
 		t->big++;
@@ -358,15 +412,17 @@ static double share(long a, long b)
 static void tally_print(const char *what, const tally *t)
 {
 	printf("%-34s %5ld patterns, %5ld testable, %5ld replicate (%5.1f%%), direction agrees %5.1f%%;"
-	       " with >= 20 future videos with the feature: %ld, %ld replicate, %ld agree\n",
+	       " with >= 20 future videos with the feature: %ld, %ld replicate, %ld agree;"
+	       " by the channel-clustered test %ld replicate (%.1f%%)\n",
 	       what, t->n, t->testable, t->replicated, 100 * share(t->replicated, t->testable),
-	       100 * share(t->agrees, t->testable), t->big, t->big_rep, t->big_agree);
+	       100 * share(t->agrees, t->testable), t->big, t->big_rep, t->big_agree, t->replicated_cl,
+	       100 * share(t->replicated_cl, t->testable));
 }
 
 static void tally_json(const char *k, const tally *t)
 {
-	printf("\"%s\":{\"patterns\":%ld,\"testable\":%ld,\"replicated\":%ld,\"agree\":%ld}", k, t->n,
-	       t->testable, t->replicated, t->agrees);
+	printf("\"%s\":{\"patterns\":%ld,\"testable\":%ld,\"replicated\":%ld,\"agree\":%ld,\"replicated_cl\":%ld}",
+	       k, t->n, t->testable, t->replicated, t->agrees, t->replicated_cl);
 }
 
 int main(int argc, char **argv)
@@ -383,6 +439,7 @@ int main(int argc, char **argv)
 	}
 	const char *label = argc > 6 ? argv[6] : "";
 	cmap = pd_strmap_new();
+	chmap = pd_strmap_new();
 	read_clusters(argv[1]);
 	vset train = { 0 }, fut = { 0 };
 	read_videos(argv[2], &train);
@@ -426,6 +483,18 @@ int main(int argc, char **argv)
 				ebin_rep[b] += r.replicated;
 				ebin_sum[b] += cf0->valuedouble;
 			}
+			if (detail) {
+				const char *name = jstr(j, "name");
+				fprintf(detail, "{\"run\":\"%s\",\"id\":\"%s\",\"status\":\"%s\",\"kind\":\"%s\",\"level\":\"%s\","
+					"\"n1\":%ld,\"n0\":%ld,\"p\":%.4g,\"ps\":%.4g,\"testable\":%d,\"replicated\":%d,\"name\":",
+					label, jstr(j, "id"), status, kind ? kind : "", LEV[lev], r.n1, r.n0, r.p,
+					isfinite(r.ps) ? r.ps : -1, r.testable, r.replicated);
+				cJSON *s = cJSON_CreateString(name ? name : "");
+				char *t = cJSON_PrintUnformatted(s);
+				fprintf(detail, "%s}\n", t);
+				free(t);
+				cJSON_Delete(s);
+			}
 			if (!validated && !provisional)
 				goto next;
 			if (r.testable && cJSON_IsNumber(cf0)) {
@@ -451,18 +520,6 @@ int main(int argc, char **argv)
 			} else {
 				tally_add(&prov, &r);
 			}
-			if (detail) {
-				const char *name = jstr(j, "name");
-				fprintf(detail, "{\"run\":\"%s\",\"id\":\"%s\",\"status\":\"%s\",\"kind\":\"%s\",\"level\":\"%s\","
-					"\"n1\":%ld,\"n0\":%ld,\"p\":%.4g,\"ps\":%.4g,\"testable\":%d,\"replicated\":%d,\"name\":",
-					label, jstr(j, "id"), status, kind ? kind : "", LEV[lev], r.n1, r.n0, r.p,
-					isfinite(r.ps) ? r.ps : -1, r.testable, r.replicated);
-				cJSON *s = cJSON_CreateString(name ? name : "");
-				char *t = cJSON_PrintUnformatted(s);
-				fprintf(detail, "%s}\n", t);
-				free(t);
-				cJSON_Delete(s);
-			}
 		}
 	next:
 		pd_feature_free(feat);
@@ -487,11 +544,16 @@ int main(int argc, char **argv)
 	/* the guide's heuristic */
 	bpat *bp;
 	size_t nb = baseline(&train, &bp);
-	tally base = { 0 };
+	tally base = { 0 }, plc = { 0 }, plv = { 0 };
 	for (size_t i = 0; i < nb; i++) {
 		result r;
 		future_test(&fut, bp[i].f, bp[i].k, bp[i].lev, 1, NAN, &r);
 		tally_add(&base, &r);
+		/* placebos in the same clusters */
+		future_test_as(&fut, NULL, PLACEBO_CHANNEL, i, bp[i].k, bp[i].lev, 1, NAN, &r);
+		tally_add(&plc, &r);
+		future_test_as(&fut, NULL, PLACEBO_VIDEO, i, bp[i].k, bp[i].lev, 1, NAN, &r);
+		tally_add(&plv, &r);
 		pd_feature_free(bp[i].f);
 	}
 	free(bp);
@@ -501,6 +563,8 @@ int main(int argc, char **argv)
 	tally_print("pd validated, trend (first 4 weeks)", &tr);
 	tally_print("pd provisional", &prov);
 	tally_print("guide's heuristic (no tests)", &base);
+	tally_print("placebo: a quarter of the channels", &plc);
+	tally_print("placebo: a quarter of the videos", &plv);
 	printf("meso clusters (>= 30 videos) with a validated pattern of their own or a child's: %ld of %ld (%.1f%%)\n",
 	       meso_cov, meso, 100 * share(meso_cov, meso));
 	printf("calibration (validated, testable): stated confidence bin, patterns, mean stated, observed replication\n");
@@ -526,6 +590,10 @@ int main(int argc, char **argv)
 	tally_json("provisional", &prov);
 	putchar(',');
 	tally_json("baseline", &base);
+	putchar(',');
+	tally_json("placebo_channel", &plc);
+	putchar(',');
+	tally_json("placebo_video", &plv);
 	printf(",\"meso\":%ld,\"meso_covered\":%ld,\"calibration\":[", meso, meso_cov);
 	for (int b = 0, first = 1; b < 5; b++)
 		if (cbin_n[b]) {

@@ -221,6 +221,63 @@ static void tweedie_known_families(void **state)
 	assert_int_equal(pd_tweedie_fit(h, 64, -8, 0.25, beta), -1);
 }
 
+/*
+ * The clustered rank test: with every video its own group it is DeLong's
+ * test, written out here by counting pairs; with every video copied five
+ * times into its own group it gives the same theta and the same p (five
+ * copies are one unit of evidence), while the ordinary test, which counts
+ * the copies as videos, is far more sure.
+ */
+static void mann_whitney_clustered(void **state)
+{
+	double x[] = { 1.83, 0.50, 1.62, 2.48, 1.68, 1.88, 1.55, 3.06, 1.30, 2.0, 2.0 };
+	double y[] = { 0.878, 0.647, 0.598, 2.05, 1.06, 1.29, 1.06, 3.14, 1.29, 2.0 };
+	enum { NX = 11, NY = 10, K = 5 };
+	int gx[NX], gy[NY];
+	for (int i = 0; i < NX; i++)
+		gx[i] = i;
+	for (int j = 0; j < NY; j++)
+		gy[j] = NX + j;
+	double v10[NX], v01[NY], th = 0;
+	for (int i = 0; i < NX; i++) {
+		v10[i] = 0;
+		for (int j = 0; j < NY; j++)
+			v10[i] += (x[i] > y[j] ? 1 : x[i] == y[j] ? 0.5 : 0) / NY;
+		th += v10[i] / NX;
+	}
+	for (int j = 0; j < NY; j++) {
+		v01[j] = 0;
+		for (int i = 0; i < NX; i++)
+			v01[j] += (x[i] > y[j] ? 1 : x[i] == y[j] ? 0.5 : 0) / NX;
+	}
+	double s10 = 0, s01 = 0;
+	for (int i = 0; i < NX; i++)
+		s10 += (v10[i] - th) * (v10[i] - th) / (NX - 1);
+	for (int j = 0; j < NY; j++)
+		s01 += (v01[j] - th) * (v01[j] - th) / (NY - 1);
+	double z = (th - 0.5) / sqrt(s10 / NX + s01 / NY), pz = 0.5 * erfc(z / sqrt(2));
+	double t1, p1 = pd_mann_whitney_clustered(x, gx, NX, y, gy, NY, 1, &t1);
+	assert_true(fabs(t1 - th) < 1e-12);
+	assert_true(fabs(p1 - pz) < 1e-12);
+	assert_true(fabs(pd_mann_whitney_clustered(x, gx, NX, y, gy, NY, 0, NULL) - (1 - pz)) < 1e-12);
+	double xk[NX * K], yk[NY * K];
+	int gxk[NX * K], gyk[NY * K];
+	for (int c = 0; c < K; c++) {
+		for (int i = 0; i < NX; i++)
+			xk[c * NX + i] = x[i], gxk[c * NX + i] = gx[i];
+		for (int j = 0; j < NY; j++)
+			yk[c * NY + j] = y[j], gyk[c * NY + j] = gy[j];
+	}
+	double tk, pk = pd_mann_whitney_clustered(xk, gxk, NX * K, yk, gyk, NY * K, 1, &tk);
+	assert_true(fabs(tk - th) < 1e-12);
+	assert_true(fabs(pk - p1) < 1e-9);
+	double pm = pd_mann_whitney(xk, NX * K, yk, NY * K, 1, NULL);
+	assert_true(p1 > 0.01 && pm < p1 / 20);
+	/* one group on a side: nothing to say */
+	int one[NX] = { 0 };
+	assert_true(pd_mann_whitney_clustered(x, one, NX, y, gy, NY, 1, &t1) == 1.0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -229,6 +286,7 @@ int main(void)
 		cmocka_unit_test(lift_and_interval),
 		cmocka_unit_test(wilson_interval),
 		cmocka_unit_test(mann_whitney_against_direct),
+		cmocka_unit_test(mann_whitney_clustered),
 		cmocka_unit_test(quantiles),
 		cmocka_unit_test(hodges_lehmann_against_direct),
 		cmocka_unit_test(tweedie_known_families),
