@@ -50,6 +50,8 @@ static const char usage[] =
 	"                        test replication (default 5)\n"
 	"      --replication-alpha P  holdout rank-test p needed to replicate (default\n"
 	"                        0.05; 1: the direction alone)\n"
+	"      --replication-test T  plain (each video one unit) or channels (a\n"
+	"                        channel's videos one unit; default plain)\n"
 	"      --require-replication  reject patterns whose replication could not be\n"
 	"                        tested (default: provisional)\n"
 	"      --max-channel-share S  most of the videos with the feature one channel may\n"
@@ -80,7 +82,7 @@ static const char usage[] =
 	"Exit status: 0 all records read, 1 some rejected, 2 usage error,\n"
 	"3 a service or I/O failure.\n";
 
-enum { OPT_FDR = CLI_OPT_FIRST_OWN, OPT_FDR_METHOD, OPT_FDR_TEST, OPT_MIN_HOLDOUT, OPT_REP_ALPHA, OPT_REQ_REP,
+enum { OPT_FDR = CLI_OPT_FIRST_OWN, OPT_FDR_METHOD, OPT_FDR_TEST, OPT_MIN_HOLDOUT, OPT_REP_ALPHA, OPT_REP_TEST, OPT_REQ_REP,
        OPT_MAX_SHARE, OPT_STAB_ALPHA, OPT_OVERLAP, OPT_FORM_BUDGET, OPT_NEXT_RATIO, OPT_TZ, OPT_KEEP, OPT_LLM, OPT_NO_LLM,
        OPT_LLM_BATCH, OPT_LLM_CONC, OPT_LLM_TIMEOUT, OPT_LLM_CACHE, OPT_LLM_REJECT, OPT_SEED };
 
@@ -90,6 +92,7 @@ static const struct option longopts[] = {
 	{ "fdr-test", required_argument, NULL, OPT_FDR_TEST },
 	{ "min-holdout", required_argument, NULL, OPT_MIN_HOLDOUT },
 	{ "replication-alpha", required_argument, NULL, OPT_REP_ALPHA },
+	{ "replication-test", required_argument, NULL, OPT_REP_TEST },
 	{ "require-replication", no_argument, NULL, OPT_REQ_REP },
 	{ "max-channel-share", required_argument, NULL, OPT_MAX_SHARE },
 	{ "stability-alpha", required_argument, NULL, OPT_STAB_ALPHA },
@@ -277,6 +280,11 @@ int main(int argc, char **argv)
 			break;
 		case OPT_REP_ALPHA:
 			o.replication_alpha = cli_parse_double("--replication-alpha", optarg, 1e-12, 1);
+			break;
+		case OPT_REP_TEST:
+			if (strcmp(optarg, "plain") && strcmp(optarg, "channels"))
+				cli_usage_error("--replication-test takes plain or channels, not '%s'", optarg);
+			o.replication_clustered = !strcmp(optarg, "channels");
 			break;
 		case OPT_REQ_REP: o.require_replication = 1; break;
 		case OPT_MAX_SHARE:

@@ -457,6 +457,7 @@ static void pat_table(const pd_validator *v, const pat *p, int holdout, const iv
 typedef struct rtest {
 	long n1, n0;
 	double p, ps;		/* p, probability of superiority U / (n1 n0) */
+	double p_cl;		/* p of the channel-clustered test (only when asked) */
 } rtest;
 
 static void pat_rank(const pd_validator *v, const pat *p, int holdout, const ivec *with,
@@ -466,6 +467,8 @@ static void pat_rank(const pd_validator *v, const pat *p, int holdout, const ive
 	for (int k = 0; k < p->nck; k++)
 		cap += v->cl[p->ck[k]].members.n;
 	double *x = xmalloc(cap * sizeof *x), *y = xmalloc(cap * sizeof *y);
+	int clustered = holdout && v->o.replication_clustered;
+	int *gx = clustered ? xmalloc(cap * sizeof *gx) : NULL, *gy = clustered ? xmalloc(cap * sizeof *gy) : NULL;
 	size_t nx = 0, ny = 0;
 	for (int k = 0; k < p->nck; k++) {
 		const ivec *m = &v->cl[p->ck[k]].members;
@@ -478,10 +481,17 @@ static void pat_rank(const pd_validator *v, const pat *p, int holdout, const ive
 			if (q->holdout != holdout || (skip_channel >= 0 && q->channel == skip_channel) ||
 			    (excl && excl[vi]))
 				continue;
-			if (j < with->n && with->v[j] == vi)
+			/* a video without a channel is a group of its own */
+			int g = q->channel >= 0 ? q->channel : -2 - vi;
+			if (j < with->n && with->v[j] == vi) {
+				if (gx)
+					gx[nx] = g;
 				x[nx++] = q->perf;
-			else
+			} else {
+				if (gy)
+					gy[ny] = g;
 				y[ny++] = q->perf;
+			}
 		}
 	}
 	t->n1 = (long)nx;
@@ -489,8 +499,11 @@ static void pat_rank(const pd_validator *v, const pat *p, int holdout, const ive
 	double u = 0;
 	t->p = pd_mann_whitney(x, nx, y, ny, p->positive, &u);
 	t->ps = nx && ny ? u / ((double)nx * (double)ny) : NAN;
+	t->p_cl = clustered ? pd_mann_whitney_clustered(x, gx, nx, y, gy, ny, p->positive, NULL) : NAN;
 	free(x);
 	free(y);
+	free(gx);
+	free(gy);
 }
 
 /* the rank test's verdict: the stated side, and p <= alpha */
@@ -505,6 +518,8 @@ static cJSON *rtest_json(const rtest *t)
 	cJSON_AddNumberToObject(o, "n_with", (double)t->n1);
 	cJSON_AddNumberToObject(o, "n_without", (double)t->n0);
 	cJSON_AddNumberToObject(o, "p_rank", rnd(t->p));
+	if (!isnan(t->p_cl))
+		cJSON_AddNumberToObject(o, "p_channels", rnd(t->p_cl));
 	if (isfinite(t->ps))
 		cJSON_AddNumberToObject(o, "superiority", rnd(t->ps));
 	else
@@ -601,6 +616,9 @@ static cJSON *check_holdout(pd_validator *v, pat *p, int have_holdout)
 		return o;
 	}
 	p->hold_tested = 1;
+	/* the channel-clustered p when asked: a channel's videos count as one */
+	if (v->o.replication_clustered)
+		t.p = t.p_cl;
 	int ok = rank_holds(p, &t, v->o.replication_alpha);
 	cJSON_AddBoolToObject(o, "replicated", ok);
 	p->replicated = ok;

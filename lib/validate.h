@@ -56,6 +56,7 @@ typedef struct pd_validate_opts {
 	int min_holdout;		/* holdout videos with the feature for a replication test (5) */
 	double replication_alpha;	/* holdout p needed besides the direction (1: direction only) */
 	int require_replication;	/* reject patterns whose replication was not tested */
+	int replication_clustered;	/* the holdout test counts a channel's videos as one unit */
 	double max_channel_share;	/* (0.5) */
 	double stability_alpha;		/* p without the top channel (0.05) */
 	double overlap;			/* share of a weaker pattern's videos in a stronger's (0.8) */

@@ -125,6 +125,69 @@ static pd_validator *validator(const char *pat, const char *meso_id, double test
 	return v;
 }
 
+/*
+ * Holdout replication counted by channel: 10 newer "zebra" videos at 3x the
+ * perf of 10 newer others, but all ten from two channels, against others
+ * from ten channels.  The plain rank test, every video a unit, replicates;
+ * the channel-clustered test (--replication-test channels) sees two units of
+ * evidence on that side and does not.
+ */
+static const char *holdout_by_channels(int clustered, pd_validate_summary *sum, pd_validator **out)
+{
+	char *pat = mined_pattern();
+	pd_validate_opts o;
+	pd_validate_opts_default(&o);
+	o.replication_clustered = clustered;
+	pd_validator *v = pd_validator_new(&o);
+	pd_err err;
+	for (int i = 0; i < 60; i++) {
+		cJSON *j;
+		if (i < 40) {
+			j = video(i);
+		} else {
+			char line[512];
+			int zebra = i % 2 == 0, k = (i - 40) / 2;
+			snprintf(line, sizeof line,
+				 "{\"type\":\"video\",\"id\":\"h%02d\",\"channel_id\":\"%s%d\",\"title\":\"%s\","
+				 "\"published_at\":\"2026-07-%02dT12:00:00Z\",\"perf\":%.4f,\"holdout\":true,"
+				 "\"cluster\":{\"macro\":\"m1\",\"meso\":\"m1.1\",\"micro\":\"m1.1.1\"}}",
+				 i, zebra ? "hz" : "ho", zebra ? k % 2 : k, zebra ? "zebra" : "other", 1 + k,
+				 (zebra ? 3 : 1) * (1.00 + 0.01 * k));
+			j = cJSON_Parse(line);
+		}
+		assert_int_equal(pd_validator_add_video(v, j, &err), 0);
+		cJSON_Delete(j);
+	}
+	for (int l = 0; l < 3; l++) {
+		cJSON *c = cluster(l);
+		pd_validator_add_cluster(v, c);
+		cJSON_Delete(c);
+	}
+	assert_int_equal(pd_validator_add_pattern(v, cJSON_Parse(pat), &err), 0);
+	free(pat);
+	pd_validator_add_tests(v, 3, 3);
+	assert_int_equal(pd_validator_run(v, sum), 0);
+	*out = v;
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(pd_validator_pattern(v, 0), "status");
+	return s->valuestring;
+}
+
+static void replication_by_channels(void **state)
+{
+	pd_validate_summary sum;
+	pd_validator *v;
+	assert_string_equal(holdout_by_channels(0, &sum, &v), "validated");
+	assert_int_equal(sum.holdout_videos, 20);
+	pd_validator_free(v);
+	assert_string_equal(holdout_by_channels(1, &sum, &v), "rejected");
+	const cJSON *val = cJSON_GetObjectItemCaseSensitive(pd_validator_pattern(v, 0), "validation");
+	const cJSON *rk = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(val, "holdout"), "rank");
+	double pp = pd_json_num(rk, "p_rank", NAN), pc = pd_json_num(rk, "p_channels", NAN);
+	assert_true(pp < 0.001 && pc > 0.05);
+	pd_validator_free(v);
+}
+
 static const char *status(pd_validator *v, size_t i)
 {
 	const cJSON *s = cJSON_GetObjectItemCaseSensitive(pd_validator_pattern(v, i), "status");
@@ -208,6 +271,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(bh_and_provisional),
 		cmocka_unit_test(redundancy),
+		cmocka_unit_test(replication_by_channels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
