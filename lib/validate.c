@@ -461,13 +461,12 @@ typedef struct rtest {
 } rtest;
 
 static void pat_rank(const pd_validator *v, const pat *p, int holdout, const ivec *with,
-		     int skip_channel, const unsigned char *excl, rtest *t)
+		     int skip_channel, const unsigned char *excl, int clustered, rtest *t)
 {
 	size_t cap = with->n + 1;
 	for (int k = 0; k < p->nck; k++)
 		cap += v->cl[p->ck[k]].members.n;
 	double *x = xmalloc(cap * sizeof *x), *y = xmalloc(cap * sizeof *y);
-	int clustered = holdout && v->o.replication_clustered;
 	int *gx = clustered ? xmalloc(cap * sizeof *gx) : NULL, *gy = clustered ? xmalloc(cap * sizeof *gy) : NULL;
 	size_t nx = 0, ny = 0;
 	for (int k = 0; k < p->nck; k++) {
@@ -594,7 +593,7 @@ static cJSON *check_holdout(pd_validator *v, pat *p, int have_holdout)
 {
 	pat_table(v, p, 1, &p->hold_with, -1, NULL, &p->hold);
 	rtest t;
-	pat_rank(v, p, 1, &p->hold_with, -1, NULL, &t);
+	pat_rank(v, p, 1, &p->hold_with, -1, NULL, v->o.replication_clustered, &t);
 	cJSON *o = table_json(&p->hold);
 	cJSON_AddItemToObject(o, "rank", rtest_json(&t));
 	p->hold_p = t.p;
@@ -708,7 +707,7 @@ static cJSON *check_channels(pd_validator *v, pat *p)
 		       pd_strmap_key(v->channels, top), 100 * share, 100 * v->o.max_channel_share);
 	}
 	rtest t;
-	pat_rank(v, p, 0, w, top, NULL, &t);
+	pat_rank(v, p, 0, w, top, NULL, 0, &t);
 	cJSON_AddItemToObject(o, "without_top", rtest_json(&t));
 	if (!rank_holds(p, &t, v->o.stability_alpha)) {
 		stable = 0;
@@ -782,7 +781,7 @@ static int explained(const pd_validator *v, const pat *a, const pat *b, unsigned
 	for (size_t i = 0; i < a->mine_with.n; i++)
 		mark[a->mine_with.v[i]] = 1;
 	rtest t;
-	pat_rank(v, b, 0, &b->mine_with, -1, mark, &t);
+	pat_rank(v, b, 0, &b->mine_with, -1, mark, 0, &t);
 	for (size_t i = 0; i < a->mine_with.n; i++)
 		mark[a->mine_with.v[i]] = 0;
 	return !rank_holds(b, &t, v->o.stability_alpha);
@@ -931,7 +930,7 @@ static void proxies(pd_validator *v)
 		   step (the same videos, an overlapping n-gram), not a proxy test */
 		if (best >= 0 && covered > 0 && b->mine_with.n - covered >= (size_t)v->o.min_holdout) {
 			rtest t, back;
-			pat_rank(v, b, 0, &b->mine_with, -1, mark, &t);
+			pat_rank(v, b, 0, &b->mine_with, -1, mark, 0, &t);
 			/* and the other way: the stronger pattern must keep its effect
 			   without b's videos, or b is what explains it (a topic's tag
 			   is no proxy of the Shorts that do well inside the topic) */
@@ -943,7 +942,7 @@ static void proxies(pd_validator *v)
 			}
 			for (size_t j = 0; j < b->mine_with.n; j++)
 				mark[b->mine_with.v[j]] = 1;
-			pat_rank(v, a, 0, &a->mine_with, -1, mark, &back);
+			pat_rank(v, a, 0, &a->mine_with, -1, mark, 0, &back);
 			for (size_t j = 0; j < b->mine_with.n; j++)
 				mark[b->mine_with.v[j]] = 0;
 			for (size_t u = 0; u < used.n; u++) {
@@ -1237,8 +1236,14 @@ int pd_validator_run(pd_validator *v, pd_validate_summary *sum)
 			sum->rej_channel++;
 		/* for the replication share (below): passing FDR and the channel checks */
 		pre[i] = p->q <= v->o.fdr && channel_ok && p->hold_tested;
-		/* mining counts as re-counted here, next to pd-mine's */
+		/* mining counts as re-counted here, next to pd-mine's, and the mining
+		   rank test with a channel's videos as one unit */
 		cJSON *mine = table_json(&p->mine);
+		if (p->mine_with.n) {
+			rtest mr;
+			pat_rank(v, p, 0, &p->mine_with, -1, NULL, 1, &mr);
+			cJSON_AddNumberToObject(mine, "p_channels", rnd(mr.p_cl));
+		}
 		cJSON_AddItemToObject(val, "mining", mine);
 		pd_json_set(p->rec, "validation", val);
 

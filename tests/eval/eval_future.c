@@ -486,9 +486,10 @@ int main(int argc, char **argv)
 			if (detail) {
 				const char *name = jstr(j, "name");
 				fprintf(detail, "{\"run\":\"%s\",\"id\":\"%s\",\"status\":\"%s\",\"kind\":\"%s\",\"level\":\"%s\","
-					"\"n1\":%ld,\"n0\":%ld,\"p\":%.4g,\"ps\":%.4g,\"testable\":%d,\"replicated\":%d,\"name\":",
+					"\"n1\":%ld,\"n0\":%ld,\"p\":%.4g,\"ps\":%.4g,\"p_cl\":%.4g,\"testable\":%d,"
+					"\"replicated\":%d,\"replicated_cl\":%d,\"name\":",
 					label, jstr(j, "id"), status, kind ? kind : "", LEV[lev], r.n1, r.n0, r.p,
-					isfinite(r.ps) ? r.ps : -1, r.testable, r.replicated);
+					isfinite(r.ps) ? r.ps : -1, r.p_cl, r.testable, r.replicated, r.replicated_cl);
 				cJSON *s = cJSON_CreateString(name ? name : "");
 				char *t = cJSON_PrintUnformatted(s);
 				fprintf(detail, "%s}\n", t);
