@@ -51,7 +51,7 @@ static const char usage[] =
 	"      --tz OFFSET       time zone of weekday and hour features: Z, +HH:MM, -HH:MM\n"
 	"                        (default Z)\n"
 	"      --holdout F|DATE  leave the newest videos out of mining and mark them\n"
-	"                        \"holdout\":true: a fraction (default 0.2; 0: none) or\n"
+	"                        \"holdout\":true: a fraction (default 0.3; 0: none) or\n"
 	"                        those published at or after DATE (RFC 3339)\n"
 	"      --time-blocks N   publication-time blocks of the evergreen/trend check\n"
 	"                        (default 4, 2 to 8)\n"

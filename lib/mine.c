@@ -55,7 +55,7 @@ void pd_mine_opts_default(pd_mine_opts *o)
 	o->shard_i = 1;
 	o->shard_n = 1;
 	o->holdout_before = NAN;
-	o->holdout_fraction = 0.2;
+	o->holdout_fraction = 0.3;
 	o->time_blocks = 4;
 }
 

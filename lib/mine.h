@@ -18,7 +18,7 @@
  * same videos become one pattern with "aliases", and the best `top` per
  * cluster and direction by quality (the lower bound of the effect's
  * interval; for negative patterns the inverse of the upper bound) remain.
- * By default the newest fifth of the videos is held out (holdout_fraction).
+ * By default the newest 30% of the videos are held out (holdout_fraction).
  *
  * Ownership: the miner copies what it keeps from the videos and clusters it
  * is given (ids, titles for examples, centroids as base64 text).

@@ -984,7 +984,7 @@ static void plan_times(pd_synth *s, pd_rng *r, pd_rng *r2)
 
 /* plan_trends: a share of the meso-level effects become trends, each with a
  * window of 20-30% of the publish span, most of it before the last fifth
- * (where pd-mine --holdout 0.2 looks for replication) */
+ * (pd-mine holds out the newest 30% by default to look for replication) */
 static void plan_trends(pd_synth *s, pd_rng *r)
 {
 	s->ntrend = 0;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # pd-validate end to end on planted synthetic data: pd-synth (known effects)
-# -> pd-fetch -> clusters from the truth -> pd-mine --holdout 0.2 ->
+# -> pd-fetch -> clusters from the truth -> pd-mine --holdout 0.3 ->
 # pd-validate.  Measures the share of planted effects kept and the share of
 # kept patterns that are false, over five seeds, and prints them as TAP
 # comments.  A kept pattern is true when its cluster is the planted topic or
@@ -93,7 +93,7 @@ for s in 1 2 3 4 5; do
 	pd-synth --videos 20000 --seed $s --format ndjson --truth "$TMP/truth.$s" >"$TMP/synth.$s" &&
 	pd-fetch --now 2026-06-01T00:00:00Z "$TMP/synth.$s" >"$TMP/fetched.$s" &&
 	/usr/bin/python3 "$TMP/addcl.py" "$TMP/truth.$s" "$TMP/fetched.$s" >"$TMP/cl.$s" &&
-	pd-mine --holdout 0.2 "$TMP/cl.$s" >"$TMP/mined.$s" || ok_all=0
+	pd-mine --holdout 0.3 "$TMP/cl.$s" >"$TMP/mined.$s" || ok_all=0
 	run pd-validate --keep-rejected "$TMP/mined.$s"
 	[ "$status" = 0 ] || ok_all=0
 	cp "$OUT" "$TMP/val.$s"
