@@ -22,6 +22,7 @@
 #include "../lib/http.h"
 #include "../lib/llm.h"
 #include "../lib/mine.h"
+#include "../lib/pattern.h"
 #include "../lib/validate.h"
 #include <math.h>
 #include <stdlib.h>
@@ -432,10 +433,13 @@ int main(int argc, char **argv)
 		validated += (size_t)passed;
 		if (!passed && !pd_validator_provisional(v, i) && !keep)
 			continue;
-		char *t = cJSON_PrintUnformatted(pd_validator_pattern(v, i));
-		pd_buf_adds(&cli_out, t);
-		pd_buf_addc(&cli_out, '\n');
-		free(t);
+		/* through the one writer of pattern records */
+		pd_pattern pat;
+		pd_err perr;
+		if (pd_pattern_read(pd_validator_pattern(v, i), &pat, &perr) != 0)
+			cli_fatal(3, "pattern %zu: %s", i, perr.msg);
+		pd_pattern_write(&pat, &cli_out);
+		pd_pattern_release(&pat);
 		cli.records_out++;
 		cli_record_done();
 		written++;
