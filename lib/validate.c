@@ -66,6 +66,7 @@ typedef struct pat {
 	char *ngram;		/* value of an ngram feature, or NULL */
 	int positive;
 	double p, threshold, q, confidence;
+	double p_cl;		/* the mining rank test with a channel's videos as one unit, NAN */
 	double weight;		/* of the weighted BH step */
 	int ck[3], nck;
 	int root;
@@ -366,6 +367,7 @@ int pd_validator_add_pattern(pd_validator *v, cJSON *rec, pd_err *err)
 	if (!(p->threshold > 0))
 		p->threshold = 2.0;
 	p->redundant_of = -1;
+	p->p_cl = NAN;
 	p->reasons = cJSON_CreateArray();
 	const char *level = pd_json_str(rec, "level");
 	int l = -1;
@@ -1007,7 +1009,10 @@ static double eff_size(double n1, double n0)
  * `ratio` times the mining test's videos, gives p < 0.05 in its direction
  * (what pd's evaluation calls "replicates").
  *
- * The mining test's z is corrected for selection first: the pattern was kept
+ * The mining test's z is that of the less significant of its two p values,
+ * the plain rank test's and the one that counts a channel's videos as one
+ * unit (a feature carried by a few channels is weaker evidence than its
+ * video count says), and it is corrected for selection: the pattern was kept
  * because its z was large among the run's many tests, and Tweedie's formula,
  * read off the histogram of all of them (sh), gives the posterior N(E, V) of
  * its true standardised effect mu (without a histogram, E = z, V = 1:
@@ -1018,7 +1023,10 @@ static double eff_size(double n1, double n0)
  */
 static double confidence(const pat *p, const shrink *sh, double ratio, cJSON *why)
 {
-	double z = -pd_norm_quantile(clamp01(p->p, 1e-300, 1 - 1e-16));
+	/* the evidence of the mining test as a channel's videos allow it: the
+	   less significant of the plain and the channel-clustered p */
+	int by_channels = isfinite(p->p_cl) && p->p_cl > p->p;
+	double z = -pd_norm_quantile(clamp01(by_channels ? p->p_cl : p->p, 1e-300, 1 - 1e-16));
 	double e = z, var = 1;
 	if (sh->ok)
 		pd_tweedie_post(sh->beta, sh->zmin, sh->zmax, z, &e, &var);
@@ -1037,6 +1045,7 @@ static double confidence(const pat *p, const shrink *sh, double ratio, cJSON *wh
 	if (why) {
 		cJSON_AddStringToObject(why, "method", sh->ok ? "tweedie" : "goodman");
 		cJSON_AddNumberToObject(why, "z", rnd(z));
+		cJSON_AddStringToObject(why, "z_from", by_channels ? "channels" : "videos");
 		cJSON_AddNumberToObject(why, "mu_mining", rnd(e_mine));
 		cJSON_AddNumberToObject(why, "var_mining", rnd(v_mine));
 		if (rh > 0) {
@@ -1242,6 +1251,7 @@ int pd_validator_run(pd_validator *v, pd_validate_summary *sum)
 		if (p->mine_with.n) {
 			rtest mr;
 			pat_rank(v, p, 0, &p->mine_with, -1, NULL, 1, &mr);
+			p->p_cl = mr.p_cl;
 			cJSON_AddNumberToObject(mine, "p_channels", rnd(mr.p_cl));
 		}
 		cJSON_AddItemToObject(val, "mining", mine);
