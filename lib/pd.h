@@ -17,7 +17,8 @@
  *          exports to video records), perf (channel baselines, the age curve)
  * model    text (tokens, stop words), embedtok, tfidf, svd (the local text
  *          model), kmeans, cluster (the macro/meso/micro hierarchy:
- *          placement, summaries, records)
+ *          placement, summaries, records), clusterio (pd-cluster's stream:
+ *          each line examined, the two readings of training)
  * mining   features (the feature predicates, one implementation), mine
  *          (mining inside clusters), fdr, validate (the validation of
  *          patterns), pattern (the pattern record: its one reader and writer,
