@@ -14,7 +14,9 @@
  * stream   input (capped, positioned lines; gzip), json (scanning without a
  *          tree), vec (embedding codec), record (one stream record), video
  *          (the video record: its struct, reader and one writer), csvin (CSV
- *          exports to video records), perf (channel baselines, the age curve)
+ *          exports to video records), perf (channel baselines, the age curve),
+ *          vidset (the videos of one fetch: in order, duplicates refused,
+ *          perf, the derived fields written)
  * model    text (tokens, stop words), embedtok, tfidf, svd (the local text
  *          model), kmeans, cluster (the macro/meso/micro hierarchy:
  *          placement, summaries, records), clusterio (pd-cluster's stream:
