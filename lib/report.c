@@ -680,10 +680,12 @@ static void fp(pd_buf *b, double p)
 /* data-v: the sort key of a numeric cell (NaN sorts first ascending). */
 static void td_num(pd_buf *b, double v)
 {
+	pd_buf_adds(b, "<td class=n data-v=\"");
 	if (isnan(v))
-		pd_buf_adds(b, "<td class=n data-v=\"-1e308\">");
+		pd_buf_adds(b, "-1e308");
 	else
-		pd_buf_printf(b, "<td class=n data-v=\"%.6g\">", v);
+		pd_buf_add_num(b, v);
+	pd_buf_adds(b, "\">");
 }
 
 /* ---------- SVG ---------- */

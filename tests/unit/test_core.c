@@ -1,6 +1,7 @@
 /*
  * test_core.c — unit tests of the core modules: the embedding codec, the
- * JSON scanner, records, input lines, times and durations, perf.
+ * JSON scanner, records, input lines, times and durations, perf, the number
+ * writer and its variants (buf.h).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -413,6 +414,42 @@ static void strmap(void **state)
 	pd_strmap_free(m);
 }
 
+/* the number writer and its two variants (buf.h) */
+static void numbers(void **state)
+{
+	(void)state;
+	static const struct {
+		double v;
+		const char *num, *exact, *fixed2;
+	} c[] = {
+		{ 3, "3", "3", "3.00" },
+		{ -0.0, "0", "-0", "-0.00" },
+		{ -42, "-42", "-42", "-42.00" },
+		{ 1e6, "1000000", "1000000", "1000000.00" },
+		{ 123456789012345, "123456789012345", "123456789012345", "123456789012345.00" },
+		{ 1e15, "1e+15", "1e+15", "1000000000000000.00" },
+		{ 0.1, "0.1", "0.1", "0.10" },
+		{ 1.0 / 3, "0.333333", "0.33333333333333331", "0.33" },
+		{ 2.5e-7, "2.5e-07", "2.5e-07", "0.00" },
+		{ NAN, "null", "null", "null" },
+		{ INFINITY, "null", "null", "null" },
+	};
+	for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
+		pd_buf b = PD_BUF_INIT;
+		pd_buf_add_num(&b, c[i].v);
+		assert_string_equal(b.p, c[i].num);
+		pd_buf_reset(&b);
+		pd_buf_add_num_exact(&b, c[i].v);
+		assert_string_equal(b.p, c[i].exact);
+		if (isfinite(c[i].v))
+			assert_true(strtod(b.p, NULL) == c[i].v);
+		pd_buf_reset(&b);
+		pd_buf_add_num_fixed(&b, c[i].v, 2);
+		assert_string_equal(b.p, c[i].fixed2);
+		pd_buf_release(&b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -429,6 +466,7 @@ int main(void)
 		cmocka_unit_test(times),
 		cmocka_unit_test(perf_planted),
 		cmocka_unit_test(strmap),
+		cmocka_unit_test(numbers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
