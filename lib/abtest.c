@@ -764,19 +764,9 @@ void pd_ab_analyzer_add_video(pd_ab_analyzer *a, const pd_video *v, const char *
 }
 
 /* reject: result r is bad, for the reason fmt says */
-static void reject(const pd_ab_report *rep, pd_ab_analyzer *a, const ab_result *r,
-		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void reject(const pd_ab_report *rep, pd_ab_analyzer *a, const ab_result *r,
-		   const char *fmt, ...)
-{
-	char msg[600];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (rep && rep->reject)
-		rep->reject(rep->ud, pd_strmap_key(a->files, r->file), r->line, r->raw, r->len, msg);
-}
+#define reject(rep, a, r, ...) \
+	pd_rejectf((rep) ? (rep)->reject : NULL, (rep) ? (rep)->ud : NULL, \
+		   pd_strmap_key((a)->files, (r)->file), (r)->line, (r)->raw, (r)->len, __VA_ARGS__)
 
 /* match result r to its unit and apply it; 0, or -1 after reporting why not */
 static int apply_result(pd_ab_analyzer *a, ab_result *r, const pd_ab_report *rep)
@@ -877,12 +867,10 @@ static void unit_outcome(pd_ab_analyzer *a, ab_unit *u, const pd_ab_report *rep)
 	if (a->o.min_age > 0 && !(v->age_days >= a->o.min_age))
 		return;
 	if (!(v->perf > 0)) {
-		char msg[600];
-		snprintf(msg, sizeof msg, "%s:%ld: video '%s' has perf 0: left out of experiment '%s' "
-			 "(its log is undefined)", pd_strmap_key(a->files, v->file), v->line, vid,
+		pd_warnf(rep ? rep->warn : NULL, rep ? rep->ud : NULL,
+			 "%s:%ld: video '%s' has perf 0: left out of experiment '%s' (its log is "
+			 "undefined)", pd_strmap_key(a->files, v->file), v->line, vid,
 			 pd_strmap_key(a->exps, u->exp));
-		if (rep && rep->warn)
-			rep->warn(rep->ud, msg);
 		u->state = 2;
 		return;
 	}

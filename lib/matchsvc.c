@@ -119,31 +119,9 @@ static double mono_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void warn(pd_msvc *ms, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warn(pd_msvc *ms, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (ms->io.warn)
-		ms->io.warn(ms->io.ud, msg);
-}
-
-/* reject: a bad input, reported with its place (cli_reject's 1024-byte message) */
-static void reject(pd_msvc *ms, const char *file, long lineno, const char *line, size_t len,
-		   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-static void reject(pd_msvc *ms, const char *file, long lineno, const char *line, size_t len,
-		   const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	ms->io.reject(ms->io.ud, file, lineno, line, len, msg);
-}
+/* a warning and a rejected input, to the caller's functions (err.h) */
+#define warn(ms, ...) pd_warnf((ms)->io.warn, (ms)->io.ud, __VA_ARGS__)
+#define reject(ms, ...) pd_rejectf((ms)->io.reject, (ms)->io.ud, __VA_ARGS__)
 
 /* ---- services ---- */
 

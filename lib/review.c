@@ -33,20 +33,8 @@ char *pd_review_default_cache_file(void)
 	return pd_buf_detach(&b);
 }
 
-static void warn(const pd_review_opts *o, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void warn(const pd_review_opts *o, const char *fmt, ...)
-{
-	if (!o->on_warn)
-		return;
-	pd_buf b = PD_BUF_INIT;
-	va_list ap;
-	va_start(ap, fmt);
-	pd_buf_vprintf(&b, fmt, ap);
-	va_end(ap);
-	o->on_warn(o->ud, b.p);
-	pd_buf_release(&b);
-}
+/* a warning, to the caller's function (err.h) */
+#define warn(o, ...) pd_warnf((o)->on_warn, (o)->ud, __VA_ARGS__)
 
 /* apply: pattern rec's verdict vd (taken over) from model */
 static void apply(pd_validator *v, size_t i, cJSON *vd, int cached, const char *model,

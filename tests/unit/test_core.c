@@ -1,7 +1,7 @@
 /*
  * test_core.c — unit tests of the core modules: the embedding codec, the
  * JSON scanner, records, input lines, times and durations, perf, the number
- * writer and its variants (buf.h).
+ * writer and its variants (buf.h), warnings and rejections handed over (err.h).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -450,6 +450,43 @@ static void numbers(void **state)
 	}
 }
 
+/* warnings and rejections handed to the caller's function (err.h) */
+static char said[2048];
+static long said_line;
+static void on_warn(void *ud, const char *msg)
+{
+	*(int *)ud += 1;
+	snprintf(said, sizeof said, "%s", msg);
+}
+static void on_reject(void *ud, const char *file, long line, const char *raw, size_t len,
+		      const char *msg)
+{
+	*(int *)ud += 1;
+	said_line = line;
+	snprintf(said, sizeof said, "%s|%.*s|%s", file, (int)len, raw, msg);
+}
+
+static void messages(void **state)
+{
+	(void)state;
+	int n = 0;
+	pd_warnf(NULL, &n, "nobody hears %d", 1);
+	pd_rejectf(NULL, &n, "f", 1, "x", 1, "nobody hears %d", 2);
+	assert_int_equal(n, 0);
+	pd_warnf(on_warn, &n, "video '%s' has %d", "v1", 3);
+	assert_int_equal(n, 1);
+	assert_string_equal(said, "video 'v1' has 3");
+	pd_rejectf(on_reject, &n, "a.ndjson", 7, "{raw}xx", 5, "bad '%s'", "k");
+	assert_int_equal(n, 2);
+	assert_int_equal(said_line, 7);
+	assert_string_equal(said, "a.ndjson|{raw}|bad 'k'");
+	char big[1500];
+	memset(big, 'a', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	pd_warnf(on_warn, &n, "%s", big);
+	assert_int_equal(strlen(said), 1023);	/* cut, not overrun */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -467,6 +504,7 @@ int main(void)
 		cmocka_unit_test(perf_planted),
 		cmocka_unit_test(strmap),
 		cmocka_unit_test(numbers),
+		cmocka_unit_test(messages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
