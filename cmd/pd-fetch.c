@@ -43,11 +43,7 @@ static const char usage[] =
 	"      --now TIME        the time age is measured to when observed_at is missing\n"
 	"                        (default: now)\n"
 	"\n"
-	"Common options:\n"
-	CLI_COMMON_HELP
-	"\n"
-	"Exit status: 0 all records read, 1 some rejected, 2 usage error,\n"
-	"3 a service or I/O failure.\n";
+	CLI_RECORDS_HELP_END("a service or I/O failure");
 
 enum { OPT_FORMAT = CLI_OPT_FIRST_OWN, OPT_MAP, OPT_PG, OPT_SINCE, OPT_YT, OPT_MAXV,
        OPT_PERF_MODE, OPT_MIN_CH, OPT_NOW };

@@ -72,11 +72,7 @@ static const char usage[] =
 	"      --llm-reject      reject patterns the model judges not meaningful\n"
 	"      --seed N          seed of the retry jitter (default 1)\n"
 	"\n"
-	"Common options:\n"
-	CLI_COMMON_HELP
-	"\n"
-	"Exit status: 0 all records read, 1 some rejected, 2 usage error,\n"
-	"3 a service or I/O failure.\n";
+	CLI_RECORDS_HELP_END("a service or I/O failure");
 
 enum { OPT_FDR = CLI_OPT_FIRST_OWN, OPT_FDR_METHOD, OPT_FDR_TEST, OPT_MIN_HOLDOUT, OPT_REP_ALPHA, OPT_REQ_REP,
        OPT_MAX_SHARE, OPT_STAB_ALPHA, OPT_OVERLAP, OPT_FORM_BUDGET, OPT_NEXT_RATIO, OPT_TZ, OPT_KEEP, OPT_LLM, OPT_NO_LLM,
