@@ -753,6 +753,20 @@ static int ready(pd_msvc *ms, pd_err *err)
 	return 0;
 }
 
+/* embed_title: slot s, without an embedding, embedded from its title: now
+   with the local model, or with the batch by the provider; 0 when there is
+   neither */
+static int embed_title(pd_msvc *ms, slot *s)
+{
+	if (ms->model)
+		embed_text(ms, s);
+	else if (ms->use_oai)
+		s->pending = 1;
+	else
+		return 0;
+	return 1;
+}
+
 /* take_video: a video record (not a draft) on the full path; 1, 0, -1 as pd_msvc_take */
 static int take_video(pd_msvc *ms, slot *s, const char *file, long lineno, const char *line,
 		      size_t len, pd_err *err)
@@ -774,18 +788,11 @@ static int take_video(pd_msvc *ms, slot *s, const char *file, long lineno, const
 		reject(ms, file, lineno, line, len, "video '%s': stored record: %s", s->vid, err->msg);
 		return 0;
 	}
-	if (s->r.dim == 0) {
-		if (!(ms->model || ms->use_oai) || !pd_json_str(s->r.json, "title")) {
-			reject(ms, file, lineno, line, len,
-			       "video '%s' has no embedding and is not stored%s", s->vid,
-			       ms->model || ms->use_oai ? "" :
-			       " (no --embed-model or PD_EMBED_URL for its title)");
-			return 0;
-		}
-		if (ms->model)
-			embed_text(ms, s);
-		else
-			s->pending = 1;
+	if (s->r.dim == 0 && (!pd_json_str(s->r.json, "title") || !embed_title(ms, s))) {
+		reject(ms, file, lineno, line, len, "video '%s' has no embedding and is not stored%s",
+		       s->vid, ms->model || ms->use_oai ? "" :
+		       " (no --embed-model or PD_EMBED_URL for its title)");
+		return 0;
 	}
 	return 1;
 }
@@ -806,17 +813,11 @@ static int take_draft(pd_msvc *ms, slot *s, const char *file, long lineno, const
 	pd_ab_draft_id(s->r.json, &k, &e);	/* cannot fail: the title is there */
 	s->vid = pd_buf_detach(&k);
 	pd_json_set(s->r.json, "id", cJSON_CreateString(s->vid));
-	if (s->r.dim == 0) {
-		if (!ms->model && !ms->use_oai) {
-			reject(ms, file, lineno, line, len,
-			       "draft '%s' has no embedding and no --embed-model or PD_EMBED_URL "
-			       "was given", s->vid);
-			return 0;
-		}
-		if (ms->model)
-			embed_text(ms, s);
-		else
-			s->pending = 1;
+	if (s->r.dim == 0 && !embed_title(ms, s)) {
+		reject(ms, file, lineno, line, len,
+		       "draft '%s' has no embedding and no --embed-model or PD_EMBED_URL "
+		       "was given", s->vid);
+		return 0;
 	}
 	return 1;
 }
