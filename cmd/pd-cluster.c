@@ -295,8 +295,6 @@ static void out_release(cli_chunk *c, void *ud)
 
 static const cli_ahead_ops out_ahead = { NULL, out_prepare, NULL, out_use, out_release, 1 };
 
-/* ---- main ---- */
-
 int main(int argc, char **argv)
 {
 	cli_init("pd-cluster", "cluster", usage);
