@@ -177,6 +177,14 @@ void pd_buf_add_num_exact(pd_buf *b, double v)
 	pd_buf_adds(b, t);
 }
 
+void pd_buf_add_num_sig(pd_buf *b, double v, int digits)
+{
+	if (!isfinite(v))
+		pd_buf_adds(b, "null");
+	else
+		pd_buf_printf(b, "%.*g", digits, v);
+}
+
 void pd_buf_add_num_fixed(pd_buf *b, double v, int decimals)
 {
 	if (!isfinite(v))
