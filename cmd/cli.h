@@ -56,6 +56,12 @@ enum {
 	"      --help            show this help and exit\n" \
 	"      --version         show version information and exit\n"
 
+/* The end of --help for a command that reads records: the common options
+ * and the exit statuses, failure3 saying what 3 is ("an I/O failure"). */
+#define CLI_RECORDS_HELP_END(failure3) \
+	"Common options:\n" CLI_COMMON_HELP "\n" \
+	"Exit status: 0 all records read, 1 some rejected, 2 usage error,\n3 " failure3 ".\n"
+
 typedef struct cli_state {
 	const char *prog;		/* "pd-fetch" */
 	const char *stage;		/* "fetch", for the metric record */

@@ -51,11 +51,7 @@ static const char usage[] =
 	"      --min-age DAYS    count a video record once its age_days is at least DAYS\n"
 	"                        (default 0)\n"
 	"\n"
-	"Common options:\n"
-	CLI_COMMON_HELP
-	"\n"
-	"Exit status: 0 all records read, 1 some rejected, 2 usage error,\n"
-	"3 an I/O failure.\n";
+	CLI_RECORDS_HELP_END("an I/O failure");
 
 enum { OPT_SEED = CLI_OPT_FIRST_OWN, OPT_BLOCK, OPT_EXP, OPT_PATTERN, OPT_WITHIN, OPT_ALPHA,
        OPT_PREFER, OPT_TAU, OPT_MIN_AGE };

@@ -2,21 +2,19 @@
  * pd-fetch — read videos from CSV, NDJSON, PostgreSQL or the YouTube Data API
  * and write video records with their age-adjusted performance (lib/perf.h).
  *
- * Performance is relative to each channel, so every video is read before any
- * is written: records are kept as the head of their text (lib/video.h,
- * pd_video_write_head: every member but the derived ones, no closing brace)
- * plus the few numbers the model needs, then written in input order, the
- * record finished by pd_video_write_tail with age_days, perf, perf_basis.  Records of other types in NDJSON
- * input pass through in place.
+ * Performance is relative to each channel, so every video is read into a
+ * set (lib/vidset.h: kept as the head of its record's text, in input order,
+ * duplicates refused) before any is written; the records are then written
+ * in input order, each finished with age_days, perf and perf_basis.
+ * Records of other types in NDJSON input pass through in place.  This file
+ * is the sources' options and messages.
  */
 #include "cli.h"
 #include "../lib/csvin.h"
 #include "../lib/db.h"
 #include "../lib/youtube.h"
 #include "../lib/perf.h"
-#include "../lib/strmap.h"
-#include "../lib/video.h"
-#include "../lib/vec.h"
+#include "../lib/vidset.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,11 +43,7 @@ static const char usage[] =
 	"      --now TIME        the time age is measured to when observed_at is missing\n"
 	"                        (default: now)\n"
 	"\n"
-	"Common options:\n"
-	CLI_COMMON_HELP
-	"\n"
-	"Exit status: 0 all records read, 1 some rejected, 2 usage error,\n"
-	"3 a service or I/O failure.\n";
+	CLI_RECORDS_HELP_END("a service or I/O failure");
 
 enum { OPT_FORMAT = CLI_OPT_FIRST_OWN, OPT_MAP, OPT_PG, OPT_SINCE, OPT_YT, OPT_MAXV,
        OPT_PERF_MODE, OPT_MIN_CH, OPT_NOW };
@@ -68,64 +62,13 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-/* One output item: a video to complete, or a record passed through. */
-typedef struct item {
-	char *text;		/* record text; for videos without the closing brace */
-	size_t len;
-	int is_video;
-	int channel;		/* -1 none */
-	double views, age_days, perf_in;
-} item;
-
-static item *items;
-static size_t nitems, citems;
-static pd_strmap *channels, *ids;
-static double now_t;
-static unsigned long long dup_count;
-
-static item *new_item(void)
-{
-	if (nitems == citems) {
-		citems = citems ? citems * 2 : 4096;
-		items = xreallocarray(items, citems, sizeof *items);
-	}
-	item *it = &items[nitems++];
-	memset(it, 0, sizeof *it);
-	it->channel = -1;
-	it->views = it->age_days = it->perf_in = NAN;
-	return it;
-}
-
-static double age_of(double pub, double obs)
-{
-	if (isnan(pub))
-		return NAN;
-	double end = isnan(obs) ? now_t : obs;
-	double a = (end - pub) / 86400.0;
-	return a < 0 ? 0 : a;
-}
-
-/* add_video: keep a video's text and numbers; -1 if its id was seen before */
-static int add_video(const char *text, size_t len, const char *id, const char *channel,
-		     double views, double age, double perf_in)
-{
-	int added;
-	pd_strmap_intern(ids, id, strlen(id), &added);
-	if (!added) {
-		dup_count++;
-		return -1;
-	}
-	item *it = new_item();
-	it->text = xmemdup(text, len);
-	it->len = len;
-	it->is_video = 1;
-	if (channel && *channel)
-		it->channel = pd_strmap_intern(channels, channel, strlen(channel), NULL);
-	it->views = views;
-	it->age_days = age;
-	it->perf_in = perf_in;
-	return 0;
-}
+/* what the readers share */
+typedef struct fetch {
+	pd_vidset *set;
+	const char *perf_fields;	/* the CSV fields --perf-mode needs ("a|b": either) */
+	pd_record rec;			/* reused by the database's rows */
+	long rows;
+} fetch;
 
 static int looks_like_csv_name(const char *name)
 {
@@ -133,68 +76,34 @@ static int looks_like_csv_name(const char *name)
 	return (n > 4 && !strcmp(name + n - 4, ".csv")) || (n > 7 && !strcmp(name + n - 7, ".csv.gz"));
 }
 
-/* NDJSON video: check it, drop stale derived fields, keep the record's head
- * (lib/video.h) as text: the members it has, in the canonical order */
-static void take_ndjson_video(pd_record *r, const char *file, long line, const char *raw, size_t len)
+/* take_record: an NDJSON video, parsed into r, into the set */
+static void take_record(fetch *f, const pd_record *r, const char *file, long line, const char *raw,
+			size_t len)
 {
-	pd_video v;
 	pd_err err;
-	if (pd_video_from_json(r->json, &v, &err) < 0) {
+	if (pd_vidset_add_record(f->set, r, &err) < 0)
 		cli_reject(file, line, raw, len, "%s", err.msg);
-		return;
-	}
-	double age = !isnan(v.published_at) ? age_of(v.published_at, v.observed_at) : v.age_days;
-	const char *channel = v.channel_id ? v.channel_id : v.channel_title;
-	pd_buf extra = PD_BUF_INIT, rest = PD_BUF_INIT, b = PD_BUF_INIT;
-	pd_video_rest_from_json(r->json, &v, &extra, &rest);
-	if (r->dim > 0) {	/* taken out of the tree by pd_record_parse */
-		if (rest.len)
-			pd_buf_addc(&rest, ',');
-		if (r->emb_form == PD_EMB_JSON) {
-			pd_buf_adds(&rest, "\"embedding\":");
-			pd_vec_add_json(&rest, r->emb, r->dim);
-		} else {
-			pd_buf_adds(&rest, "\"embedding_b64\":\"");
-			pd_vec_add_b64(&rest, r->emb, r->dim);
-			pd_buf_addc(&rest, '"');
-		}
-	}
-	v.extra = extra.len ? extra.p : NULL;
-	v.extra_len = extra.len;
-	v.rest = rest.p;
-	v.rest_len = rest.len;
-	v.fields &= ~(unsigned)PD_VF_DERIVED;	/* stale: computed again */
-	pd_video_write_head(&b, &v);
-	if (add_video(b.p, b.len, v.id, channel, v.views, age, v.perf) < 0)
-		cli_reject(file, line, raw, len, "duplicate video id '%s'", v.id);
-	pd_video_release(&v);
-	pd_buf_release(&b);
-	pd_buf_release(&extra);
-	pd_buf_release(&rest);
 }
-
-/* the CSV fields --perf-mode needs ("a|b": either); see main */
-static const char *perf_fields = "";
 
 /* csv_results: r, the first result of a pd_csv call on file name, and all
  * that follow it (pd_csv_next) */
-static void csv_results(pd_csv *csv, int r, const char *name, pd_buf *json, pd_csv_row *row,
-			pd_err *err)
+static void csv_results(fetch *f, pd_csv *csv, int r, const char *name, pd_buf *json,
+			pd_csv_row *row, pd_err *err)
 {
 	for (; r != 0; r = pd_csv_next(csv, json, row, err)) {
 		size_t rl;
 		const char *raw;
 		if (r == 1) {
-			double age = age_of(row->published_at, row->observed_at);
-			if (add_video(json->p, json->len, row->id, row->channel, row->views, age,
-				      row->perf_in) < 0) {
+			double age = pd_vidset_age(f->set, row->published_at, row->observed_at);
+			if (pd_vidset_add(f->set, json->p, json->len, row->id, row->channel, row->views,
+					  age, row->perf_in) < 0) {
 				raw = pd_csv_raw(csv, &rl);
 				cli_reject(name, pd_csv_row_line(csv), raw, rl,
 					   "duplicate video id '%s'", row->id);
 			}
 		} else if (r == 2) {
 			/* the header: perf needs these, else it is null for every video */
-			if (pd_csv_check_header(csv, perf_fields, err) < 0)
+			if (pd_csv_check_header(csv, f->perf_fields, err) < 0)
 				cli_warn("%s:%ld: every perf will be null: %s", name,
 					 pd_csv_row_line(csv), err->msg);
 		} else if (r < 0) {
@@ -206,7 +115,7 @@ static void csv_results(pd_csv *csv, int r, const char *name, pd_buf *json, pd_c
 	}
 }
 
-static void read_inputs(int argc, char **argv, int format, pd_csv *csv)
+static void read_inputs(fetch *f, int argc, char **argv, int format, pd_csv *csv)
 {
 	pd_input *in = cli_open_input(argc, argv);
 	const char *line;
@@ -223,7 +132,7 @@ static void read_inputs(int argc, char **argv, int format, pd_csv *csv)
 			if (cur && is_csv) {
 				pd_err err;
 				pd_csv_row row;
-				csv_results(csv, pd_csv_finish(csv, &json, &row, &err), cur, &json,
+				csv_results(f, csv, pd_csv_finish(csv, &json, &row, &err), cur, &json,
 					    &row, &err);
 			}
 			cur = name;
@@ -239,7 +148,7 @@ static void read_inputs(int argc, char **argv, int format, pd_csv *csv)
 		if (is_csv) {
 			pd_err err;
 			pd_csv_row row;
-			csv_results(csv, pd_csv_feed(csv, line, len, lineno, &json, &row, &err), name,
+			csv_results(f, csv, pd_csv_feed(csv, line, len, lineno, &json, &row, &err), name,
 				    &json, &row, &err);
 			continue;
 		}
@@ -249,9 +158,7 @@ static void read_inputs(int argc, char **argv, int format, pd_csv *csv)
 		pd_err err;
 		int t = pd_json_type(line, len, type, sizeof type, &err);
 		if (t == 1 && strcmp(type, "video") != 0) {
-			item *it = new_item();
-			it->text = xmemdup(line, len);
-			it->len = len;
+			pd_vidset_add_other(f->set, line, len);
 			continue;
 		}
 		if (pd_record_parse(&rec, line, len, &err) < 0) {
@@ -263,68 +170,56 @@ static void read_inputs(int argc, char **argv, int format, pd_csv *csv)
 				   rec.dim, cli.dim);
 			continue;
 		}
-		take_ndjson_video(&rec, name, lineno, line, len);
+		take_record(f, &rec, name, lineno, line, len);
 	}
 	if (cur && is_csv) {
 		pd_err err;
 		pd_csv_row row;
-		csv_results(csv, pd_csv_finish(csv, &json, &row, &err), cur, &json, &row, &err);
+		csv_results(f, csv, pd_csv_finish(csv, &json, &row, &err), cur, &json, &row, &err);
 	}
 	pd_record_release(&rec);
 	pd_buf_release(&json);
 	pd_input_free(in);
 }
 
-/* take_line: one NDJSON video line from a service (PostgreSQL rows) */
-static pd_record svc_rec = PD_RECORD_INIT;
-static void take_line(const char *where, long n, const char *line, size_t len)
-{
-	pd_err err;
-	if (pd_record_parse(&svc_rec, line, len, &err) < 0) {
-		cli_reject(where, n, line, len, "%s", err.msg);
-		return;
-	}
-	take_ndjson_video(&svc_rec, where, n, line, len);
-}
-
+/* pg_row: one video of the database, an NDJSON line */
 static int pg_row(void *ud, const char *json, size_t len)
 {
-	long *n = ud;
+	fetch *f = ud;
+	pd_err err;
 	cli.records_in++;
-	take_line("DATABASE_URL", ++*n, json, len);
-	if (cli.progress && (*n & 4095) == 0)
-		cli_progress("videos read", (unsigned long long)*n, 0);
+	long n = ++f->rows;
+	if (pd_record_parse(&f->rec, json, len, &err) < 0)
+		cli_reject("DATABASE_URL", n, json, len, "%s", err.msg);
+	else
+		take_record(f, &f->rec, "DATABASE_URL", n, json, len);
+	if (cli.progress && (n & 4095) == 0)
+		cli_progress("videos read", (unsigned long long)n, 0);
 	return 0;
 }
 
-static void read_pg(const char *since)
+static void read_pg(fetch *f, const char *since)
 {
 	pd_err err;
 	pd_db_set_program("pd-fetch");
 	PGconn *c = pd_db_connect(NULL, &err);
 	if (!c)
 		cli_fatal(3, "%s", err.msg);
-	long n = 0;
-	if (pd_db_read_videos(c, since, pg_row, &n, &err) < 0) {
+	if (pd_db_read_videos(c, since, pg_row, f, &err) < 0) {
 		/* what was read is still written; the status says it is incomplete */
 		cli_error("%s", err.msg);
 		cli.status = 3;
 	}
 	PQfinish(c);
-	cli_metric_num("db_rows", (double)n);
+	cli_metric_num("db_rows", (double)f->rows);
 }
 
 /* a YouTube video: its record's head through the writer, as a CSV row's */
 static void yt_video(void *ud, const pd_video *v)
 {
 	cli.records_in++;
-	pd_buf b = PD_BUF_INIT;
-	pd_video_write_head(&b, v);
-	double age = age_of(v->published_at, v->observed_at);
-	if (add_video(b.p, b.len, v->id, v->channel_id ? v->channel_id : v->channel_title,
-		      v->views, age, NAN) < 0)
+	if (pd_vidset_add_video(((fetch *)ud)->set, v, NAN) < 0)
 		cli_reject(v->id, 0, NULL, 0, "duplicate video id '%s'", v->id);
-	pd_buf_release(&b);
 }
 
 static void yt_warn(void *ud, const char *channel, const char *msg)
@@ -337,18 +232,19 @@ static void yt_retry(void *ud, int attempt, long status, double wait_s, const ch
 	cli_warn("youtube: %s; retry %d in %.1f s", why, attempt, wait_s);
 }
 
-static void read_youtube(const char **channels_in, int n, int max_videos)
+static void read_youtube(fetch *f, double now, const char **channels_in, int n, int max_videos)
 {
 	pd_http_opts h;
 	pd_http_opts_default(&h);
 	h.on_retry = yt_retry;
 	char observed[40];
-	pd_time_format(now_t, observed, sizeof observed);
+	pd_time_format(now, observed, sizeof observed);
 	pd_youtube_opts o;
 	memset(&o, 0, sizeof o);
 	o.max_videos = max_videos;
 	o.observed_at = observed;
 	o.on_record = yt_video;
+	o.ud = f;
 	o.on_warn = yt_warn;
 	o.http = &h;
 	pd_youtube_stats st;
@@ -375,7 +271,7 @@ int main(int argc, char **argv)
 	int nyt = 0;
 	long max_videos = 0;
 	pd_csv *csv = pd_csv_new();
-	now_t = (double)time(NULL);
+	double now = (double)time(NULL);
 	int c;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		pd_err err;
@@ -412,7 +308,7 @@ int main(int argc, char **argv)
 			min_videos = (int)cli_parse_long("--min-channel-videos", optarg, 2, 1000000);
 			break;
 		case OPT_NOW:
-			if (pd_time_parse(optarg, &now_t) < 0)
+			if (pd_time_parse(optarg, &now) < 0)
 				cli_usage_error("--now takes an RFC 3339 time, not '%s'", optarg);
 			break;
 		default:
@@ -420,7 +316,8 @@ int main(int argc, char **argv)
 				cli_usage_error("unknown option");
 		}
 	}
-	perf_fields = mode == PD_PERF_KEEP ? "perf" :
+	fetch f = { NULL, "", PD_RECORD_INIT, 0 };
+	f.perf_fields = mode == PD_PERF_KEEP ? "perf" :
 		      mode == PD_PERF_MEAN ? "views,channel_id|channel_title" :
 		      "views,channel_id|channel_title,published_at";
 	if (since && !use_pg)
@@ -428,69 +325,41 @@ int main(int argc, char **argv)
 	if (max_videos && !nyt)
 		cli_usage_error("--max-videos goes with --youtube-channel");
 	cli_after_options();
-	channels = pd_strmap_new();
-	ids = pd_strmap_new();
+	f.set = pd_vidset_new(now);
 
 	if (!use_pg && !nyt) {
-		read_inputs(argc - optind, argv + optind, format, csv);
+		read_inputs(&f, argc - optind, argv + optind, format, csv);
 	} else {
 		if (optind < argc)
 			cli_usage_error("FILE operands do not go with --pg or --youtube-channel");
 		if (use_pg && nyt)
 			cli_usage_error("--pg and --youtube-channel are separate sources: run pd-fetch twice");
 		if (use_pg)
-			read_pg(since);
+			read_pg(&f, since);
 		else
-			read_youtube(yt, nyt, (int)max_videos);
+			read_youtube(&f, now, yt, nyt, (int)max_videos);
 	}
 	free(yt);
 	pd_csv_free(csv);
 
-	/* performance */
-	size_t nv = 0;
-	for (size_t i = 0; i < nitems; i++)
-		nv += items[i].is_video;
-	pd_perf_in *pin = xcalloc(nv + 1, sizeof *pin);
-	pd_perf_out *pout = xcalloc(nv + 1, sizeof *pout);
-	for (size_t i = 0, k = 0; i < nitems; i++) {
-		if (!items[i].is_video)
-			continue;
-		pin[k].channel = items[i].channel;
-		pin[k].views = items[i].views;
-		pin[k].age_days = items[i].age_days;
-		pin[k].perf_in = items[i].perf_in;
-		k++;
-	}
 	pd_age_curve curve;
-	pd_perf_compute(pin, nv, pd_strmap_size(channels), mode, min_videos, pout, &curve);
-
-	size_t with_perf = 0;
-	for (size_t i = 0, k = 0; i < nitems; i++) {
-		item *it = &items[i];
-		if (!it->is_video) {
-			cli_passthrough(it->text, it->len);
-			free(it->text);
+	pd_vidset_perf(f.set, mode, min_videos, &curve);
+	for (size_t i = 0; i < pd_vidset_count(f.set); i++) {
+		const char *line;
+		size_t len;
+		if (!pd_vidset_get(f.set, i, &cli_out, &line, &len)) {
+			cli_passthrough(line, len);
 			continue;
 		}
-		pd_perf_out *o = &pout[k++];
-		pd_buf_add(&cli_out, it->text, it->len);
-		pd_video d;	/* the derived fields, through the record's writer */
-		pd_video_init(&d);
-		d.age_days = it->age_days;
-		d.perf = o->perf;
-		d.perf_basis = o->basis;
-		d.perf_reason = isnan(o->perf) ? o->reason : NULL;
-		d.fields = PD_VF_DERIVED;
-		pd_video_write_tail(&cli_out, &d);
-		with_perf += !isnan(o->perf);
 		cli.records_out++;
 		cli_record_done();
-		free(it->text);
 	}
-	cli_metric_num("videos", (double)nv);
-	cli_metric_num("channels", pd_strmap_size(channels));
-	cli_metric_num("with_perf", (double)with_perf);
-	cli_metric_num("duplicates", (double)dup_count);
+	pd_vidset_stats st;
+	pd_vidset_get_stats(f.set, &st);
+	cli_metric_num("videos", (double)st.videos);
+	cli_metric_num("channels", (double)st.channels);
+	cli_metric_num("with_perf", (double)st.with_perf);
+	cli_metric_num("duplicates", (double)st.duplicates);
 	cli_metric_str("perf_mode", mode == PD_PERF_AGE ? "age" : mode == PD_PERF_MEAN ? "mean" :
 				    mode == PD_PERF_MEDIAN ? "median" : "keep");
 	if (mode == PD_PERF_AGE && curve.k > 0) {
@@ -504,11 +373,7 @@ int main(int argc, char **argv)
 		}
 		pd_json_set(cli.metric, "age_curve", arr);
 	}
-	free(pin);
-	free(pout);
-	free(items);
-	pd_strmap_free(channels);
-	pd_strmap_free(ids);
-	pd_record_release(&svc_rec);
+	pd_vidset_free(f.set);
+	pd_record_release(&f.rec);
 	return cli_finish();
 }

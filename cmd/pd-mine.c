@@ -60,11 +60,7 @@ static const char usage[] =
 	"                        their patterns and mine_summary, not the input records\n"
 	"      --threads N       worker threads (default 2)\n"
 	"\n"
-	"Common options:\n"
-	CLI_COMMON_HELP
-	"\n"
-	"Exit status: 0 all records read, 1 some rejected, 2 usage error,\n"
-	"3 an I/O failure.\n";
+	CLI_RECORDS_HELP_END("an I/O failure");
 
 enum { OPT_THR = CLI_OPT_FIRST_OWN, OPT_MINC, OPT_MINH, OPT_MINS, OPT_MINCH, OPT_ALPHA, OPT_CONF,
        OPT_TOP, OPT_NGRAM, OPT_NOPAIRS, OPT_POOL, OPT_NEG, OPT_EX, OPT_TZ, OPT_HOLD, OPT_SHARD,

@@ -14,20 +14,18 @@
  * The mine_summary records of a sharded run (pd-mine --shard i/n, n > 1)
  * are held back and written as one, the record the unsharded run would
  * have written (lib/mine.h pd_mine_summary_merge), after the other records;
- * the FDR counts the tests of all of them either way.
+ * the FDR counts the tests of all of them either way.  Which records feed
+ * the validator is lib/valfeed.h's; the review, lib/review.h's.
  */
 #include "cli.h"
-#include "../lib/cache.h"
 #include "../lib/fdr.h"
-#include "../lib/http.h"
-#include "../lib/llm.h"
-#include "../lib/mine.h"
 #include "../lib/pattern.h"
+#include "../lib/review.h"
+#include "../lib/valfeed.h"
 #include "../lib/validate.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static const char usage[] =
 	"Usage: pd-validate [OPTION]... [FILE]...\n"
@@ -77,11 +75,7 @@ static const char usage[] =
 	"      --llm-reject      reject patterns the model judges not meaningful\n"
 	"      --seed N          seed of the retry jitter (default 1)\n"
 	"\n"
-	"Common options:\n"
-	CLI_COMMON_HELP
-	"\n"
-	"Exit status: 0 all records read, 1 some rejected, 2 usage error,\n"
-	"3 a service or I/O failure.\n";
+	CLI_RECORDS_HELP_END("a service or I/O failure");
 
 enum { OPT_FDR = CLI_OPT_FIRST_OWN, OPT_FDR_METHOD, OPT_FDR_TEST, OPT_MIN_HOLDOUT, OPT_REP_ALPHA, OPT_REP_TEST, OPT_REQ_REP,
        OPT_MAX_SHARE, OPT_STAB_ALPHA, OPT_OVERLAP, OPT_FORM_BUDGET, OPT_NEXT_RATIO, OPT_TZ, OPT_KEEP, OPT_LLM, OPT_NO_LLM,
@@ -116,143 +110,33 @@ static const struct option longopts[] = {
 
 static void on_retry(void *ud, int attempt, long status, double wait_s, const char *why)
 {
+	(void)ud;
 	(void)status;	/* `why` names it */
-	if (!cli.quiet)
-		cli_warn("llm: retry %d in %.1fs (%s)", attempt, wait_s, why);
+	cli_warn("llm: retry %d in %.1fs (%s)", attempt, wait_s, why);
 }
 
-typedef struct llm_opts {
-	int on, reject, batch, conc;
-	double timeout_s;
-	const char *cache_file;
-	unsigned long long seed;
-} llm_opts;
-
-static char *default_cache_file(void)
+static void on_warn(void *ud, const char *msg)
 {
-	const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	pd_buf b = PD_BUF_INIT;
-	if (x && *x)
-		pd_buf_printf(&b, "%s/pd", x);
-	else if (home && *home)
-		pd_buf_printf(&b, "%s/.cache/pd", home);
-	else
-		return NULL;
-	/* make the directory (and ~/.cache) if missing; failure only means no file cache */
-	if (!(x && *x)) {
-		char *parent = xstrndup(b.p, b.len - 3);
-		mkdir(parent, 0700);
-		free(parent);
-	}
-	mkdir(b.p, 0700);
-	pd_buf_adds(&b, "/llm-cache.ndjson");
-	return pd_buf_detach(&b);
+	(void)ud;
+	cli_warn("%s", msg);
 }
 
-static void llm_review(pd_validator *v, const llm_opts *lo)
+/* the LLM review (lib/review.h), its figures in the metric record */
+static void llm_review(pd_validator *v, pd_review_opts *lo)
 {
-	size_t np = pd_validator_npatterns(v), n = 0;
-	size_t *idx = xcalloc(np + 1, sizeof *idx);
-	cJSON **items = xcalloc(np + 1, sizeof *items);
-	for (size_t i = 0; i < np; i++)
-		if (pd_validator_passed(v, i)) {
-			idx[n] = i;
-			items[n++] = pd_validator_review_item(v, i);
-		}
+	lo->url = getenv("PD_LLM_URL");
+	lo->model = getenv("PD_LLM_MODEL");
+	lo->api_key = getenv("PD_LLM_API_KEY");
+	lo->on_retry = on_retry;
+	lo->on_warn = on_warn;
+	pd_review_stats st;
 	pd_err err;
-	pd_cache *cache = pd_cache_open(NULL, 0, 0, &err);
-	if (!cache && err.code != PD_OK && !cli.quiet)
-		cli_warn("redis: %s; caching LLM verdicts in a file", err.msg);
-	char *deffile = lo->cache_file ? NULL : default_cache_file();
-	pd_llm_config c = { 0 };
-	c.url = getenv("PD_LLM_URL");
-	c.model = getenv("PD_LLM_MODEL");
-	if (!c.model || !*c.model)
-		c.model = "gpt-4o-mini";
-	c.api_key = getenv("PD_LLM_API_KEY");
-	c.batch = lo->batch;
-	c.concurrency = lo->conc;
-	c.timeout_ms = (long)(lo->timeout_s * 1000);
-	c.max_retries = -1;
-	c.reask = 1;
-	c.cache = cache;
-	c.cache_file = lo->cache_file ? lo->cache_file : deffile;
-	c.seed = lo->seed;
-	c.on_retry = on_retry;
-	pd_llm_result *res = xcalloc(n + 1, sizeof *res);
-	pd_llm_stats st = { 0 };
-	if (pd_llm_review(&c, items, n, res, &st, &err) < 0)
+	if (pd_review_patterns(v, lo, &st, &err) < 0)
 		cli_fatal(2, "%s", err.msg);
-	if (pd_cache_take_error(cache, &err) && !cli.quiet)
-		cli_warn("redis: %s; LLM verdicts not cached", err.msg);
-	const char *first = NULL;
-	for (size_t k = 0; k < n; k++) {
-		cJSON *rec = pd_validator_pattern(v, idx[k]);
-		cJSON *val = cJSON_GetObjectItemCaseSensitive(rec, "validation");
-		if (!res[k].verdict) {
-			pd_json_set(val, "llm", cJSON_CreateString("unavailable"));
-			pd_json_set(val, "llm_error", cJSON_CreateString(res[k].reason));
-			if (!first)
-				first = res[k].reason;
-			continue;
-		}
-		cJSON *vd = res[k].verdict;
-		res[k].verdict = NULL;
-		cJSON_AddBoolToObject(vd, "cached", res[k].cached);
-		cJSON_AddStringToObject(vd, "model", c.model);
-		const char *name = pd_json_str(vd, "name"), *desc = pd_json_str(vd, "description");
-		pd_json_set(rec, "name", cJSON_CreateString(name));
-		pd_json_set(rec, "description", cJSON_CreateString(desc));
-		cJSON *pdj = cJSON_GetObjectItemCaseSensitive(rec, "pattern_data");
-		if (cJSON_IsObject(pdj)) {
-			pd_json_set(pdj, "name", cJSON_CreateString(name));
-			pd_json_set(pdj, "description", cJSON_CreateString(desc));
-		}
-		int meaningful = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(vd, "is_meaningful"));
-		pd_json_set(val, "llm", vd);
-		if (lo->reject && !meaningful) {
-			pd_buf b = PD_BUF_INIT;
-			pd_buf_printf(&b, "llm: judged not meaningful (%s)",
-				      pd_json_str(vd, "why_it_works"));
-			pd_validator_reject(v, idx[k], b.p);
-			pd_buf_release(&b);
-		}
-	}
-	if (first && !cli.quiet)
-		cli_warn("llm: no review for %lu of %zu patterns (%s); their statistical verdict "
-			 "stands", st.unavailable, n, first);
 	cli_metric_num("llm_requests", (double)st.requests);
 	cli_metric_num("llm_cache_hits", (double)st.cache_hits);
 	cli_metric_num("llm_verdicts", (double)st.verdicts);
 	cli_metric_num("llm_unavailable", (double)st.unavailable);
-	pd_llm_results_release(res, n);
-	free(res);
-	for (size_t k = 0; k < n; k++)
-		cJSON_Delete(items[k]);
-	free(items);
-	free(idx);
-	free(deffile);
-	pd_cache_free(cache);
-}
-
-/* a mine_summary's z_hist, for confidence's selection correction; a bad one
-   is named and left out (the run's confidence then goes without it) */
-static void add_zhist(pd_validator *v, const cJSON *zh, pd_input *in)
-{
-	if (!zh)
-		return;
-	const cJSON *c = cJSON_GetObjectItemCaseSensitive(zh, "counts");
-	double counts[PD_VALIDATE_ZH_MAX];
-	int n = cJSON_IsArray(c) ? cJSON_GetArraySize(c) : 0, ok = n > 0 && n <= PD_VALIDATE_ZH_MAX;
-	for (int b = 0; ok && b < n; b++) {
-		const cJSON *x = cJSON_GetArrayItem(c, b);
-		ok = cJSON_IsNumber(x);
-		counts[b] = ok ? x->valuedouble : 0;
-	}
-	if (!ok || pd_validator_add_zhist(v, counts, n, pd_json_num(zh, "lo", NAN),
-					  pd_json_num(zh, "width", NAN)) != 0)
-		cli_warn("%s:%ld: mine_summary's z_hist is not a histogram like the others; "
-			 "confidence goes without the selection correction", CLI_POS(in));
 }
 
 int main(int argc, char **argv)
@@ -261,7 +145,12 @@ int main(int argc, char **argv)
 	pd_validate_opts o;
 	pd_validate_opts_default(&o);
 	int keep = 0, llm_flag = 0, no_llm = 0;
-	llm_opts lo = { 0, 0, 8, 4, 60, NULL, 1 };
+	pd_review_opts lo;
+	memset(&lo, 0, sizeof lo);
+	lo.batch = 8;
+	lo.concurrency = 4;
+	lo.timeout_s = 60;
+	lo.seed = 1;
 	int c;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
@@ -306,7 +195,7 @@ int main(int argc, char **argv)
 		case OPT_NO_LLM: no_llm = 1; break;
 		case OPT_LLM_BATCH: lo.batch = (int)cli_parse_long("--llm-batch", optarg, 1, 1000); break;
 		case OPT_LLM_CONC:
-			lo.conc = (int)cli_parse_long("--llm-concurrency", optarg, 1, 256);
+			lo.concurrency = (int)cli_parse_long("--llm-concurrency", optarg, 1, 256);
 			break;
 		case OPT_LLM_TIMEOUT:
 			lo.timeout_s = cli_parse_double("--llm-timeout", optarg, 0.001, 86400);
@@ -326,105 +215,45 @@ int main(int argc, char **argv)
 		cli_usage_error("--llm and --no-llm exclude each other");
 	if (llm_flag && !(url && *url))
 		cli_usage_error("--llm needs PD_LLM_URL (an OpenAI-compatible endpoint)");
-	lo.on = !no_llm && url && *url;
+	int llm_on = !no_llm && url && *url;
 	cli_after_options();
 
 	pd_validator *v = pd_validator_new(&o);
+	pd_valfeed *feed = pd_valfeed_new(v);
 	pd_input *in = cli_open_input(argc - optind, argv + optind);
 	const char *line;
 	size_t len;
-	pd_record rec = PD_RECORD_INIT;
-	int summaries = 0;
-	cJSON **shards = NULL;	/* mine_summary records of shards, merged at the end */
-	char **shard_lines = NULL;
-	size_t nshards = 0;
 	while (cli_next_line(in, &line, &len)) {
-		char type[32];
-		pd_err err;
-		int t = pd_json_type(line, len, type, sizeof type, &err);
-		if (t == 1 && strcmp(type, "video") && strcmp(type, "pattern") &&
-		    strcmp(type, "mine_summary") && strcmp(type, "cluster")) {
-			cli_passthrough(line, len);
-			continue;
-		}
-		if (pd_record_parse(&rec, line, len, &err) < 0) {
+		pd_err err, warn;
+		int r = pd_valfeed_line(feed, line, len, &err, &warn);
+		if (warn.code)
+			cli_warn("%s:%ld: %s", CLI_POS(in), warn.msg);
+		if (r == PD_VALFEED_REJECT)
 			cli_reject(CLI_POS(in), line, len, "%s", err.msg);
-			continue;
-		}
-		if (!strcmp(rec.type, "pattern")) {
-			cJSON *j = rec.json;
-			rec.json = NULL;
-			if (pd_validator_add_pattern(v, j, &err) < 0)
-				cli_reject(CLI_POS(in), line, len, "%s", err.msg);
-			continue;
-		}
-		if (!strcmp(rec.type, "video")) {
-			if (pd_validator_add_video(v, rec.json, &err) < 0) {
-				cli_reject(CLI_POS(in), line, len, "%s", err.msg);
-				continue;
-			}
-		} else if (!strcmp(rec.type, "cluster")) {
-			pd_validator_add_cluster(v, rec.json);
-		} else if (!strcmp(rec.type, "mine_summary")) {
-			const cJSON *tj = cJSON_GetObjectItemCaseSensitive(rec.json, "tests");
-			if (!cJSON_IsNumber(tj) || !(tj->valuedouble >= 0) ||
-			    tj->valuedouble != floor(tj->valuedouble)) {
-				cli_reject(CLI_POS(in), line, len,
-					   "mine_summary has no \"tests\" count (a whole number)");
-				continue;
-			}
-			const cJSON *tt = cJSON_GetObjectItemCaseSensitive(rec.json, "tests_topic");
-			pd_validator_add_tests(v, tj->valuedouble,
-					       cJSON_IsNumber(tt) && tt->valuedouble >= 0 &&
-							       tt->valuedouble <= tj->valuedouble
-						       ? tt->valuedouble : NAN);
-			add_zhist(v, cJSON_GetObjectItemCaseSensitive(rec.json, "z_hist"), in);
-			summaries++;
-			int si, sn;
-			if (pd_mine_summary_shard(rec.json, &si, &sn) == 0 && sn > 1) {
-				shards = xreallocarray(shards, nshards + 1, sizeof *shards);
-				shard_lines = xreallocarray(shard_lines, nshards + 1, sizeof *shard_lines);
-				shards[nshards] = rec.json;
-				shard_lines[nshards++] = xstrndup(line, len);
-				rec.json = NULL;
-				continue;
-			}
-		}
-		cli_passthrough(line, len);
+		else if (r == PD_VALFEED_PASS)
+			cli_passthrough(line, len);
 	}
-	pd_record_release(&rec);
-	free(rec.emb);
 	pd_input_free(in);
-	if (nshards) {
-		pd_err err;
-		cJSON *merged = pd_mine_summary_merge((const cJSON *const *)shards, nshards, &err);
-		if (merged) {
-			char *t = cJSON_PrintUnformatted(merged);
-			cli_passthrough(t, strlen(t));
-			free(t);
-			cJSON_Delete(merged);
-		} else {
-			if (!cli.quiet)
-				cli_warn("%s; they are written as they came, unmerged", err.msg);
-			for (size_t i = 0; i < nshards; i++)
-				cli_passthrough(shard_lines[i], strlen(shard_lines[i]));
-		}
-		for (size_t i = 0; i < nshards; i++) {
-			cJSON_Delete(shards[i]);
-			free(shard_lines[i]);
-		}
-		free(shards);
-		free(shard_lines);
-	}
+	/* the summaries of a sharded run, as one */
+	pd_buf held = PD_BUF_INIT;
+	pd_err warn;
+	size_t nheld = pd_valfeed_finish(feed, &held, &warn);
+	if (warn.code)
+		cli_warn("%s", warn.msg);
+	if (nheld)
+		cli_write_lines(held.p, held.len, nheld);
+	pd_buf_release(&held);
+	int summaries = pd_valfeed_summaries(feed);
+	pd_valfeed_free(feed);
 
 	pd_validate_summary s;
 	pd_validator_run(v, &s);
-	if (!summaries && s.patterns && !cli.quiet)
+	if (!summaries && s.patterns)
 		cli_warn("no mine_summary records: FDR over the %zu patterns alone (too lenient "
 			 "when pd-mine tested more)", s.patterns);
-	if (s.patterns && !s.holdout_videos && !cli.quiet)
+	if (s.patterns && !s.holdout_videos)
 		cli_warn("no holdout videos: replication not tested (run pd-mine with --holdout)");
-	if (lo.on && s.validated)
+	if (llm_on && s.validated)
 		llm_review(v, &lo);
 
 	size_t written = 0, validated = 0;

@@ -173,15 +173,7 @@ const char *pd_ab_decision_name(int decision)
 	return decision == PD_AB_WINNER ? "Winner" : decision == PD_AB_PREFERRED ? "Preferred" : "None";
 }
 
-/* ---- writing numbers ---- */
-
-static void add_num(pd_buf *b, double v)
-{
-	if (isfinite(v))
-		pd_buf_printf(b, "%.6g", v);
-	else
-		pd_buf_adds(b, "null");
-}
+/* ---- writing (numbers: buf.h pd_buf_add_num) ---- */
 
 static void add_str(pd_buf *b, const char *s)
 {
@@ -199,9 +191,9 @@ static void add_interval(pd_buf *b, double lo, double hi, int as_ratio)
 	}
 	/* an unbounded side is null (JSON has no infinity), on both scales */
 	pd_buf_addc(b, '[');
-	add_num(b, as_ratio && isfinite(lo) ? exp(lo) : lo);
+	pd_buf_add_num(b, as_ratio && isfinite(lo) ? exp(lo) : lo);
 	pd_buf_addc(b, ',');
-	add_num(b, as_ratio && isfinite(hi) ? exp(hi) : hi);
+	pd_buf_add_num(b, as_ratio && isfinite(hi) ? exp(hi) : hi);
 	pd_buf_addc(b, ']');
 }
 
@@ -772,19 +764,9 @@ void pd_ab_analyzer_add_video(pd_ab_analyzer *a, const pd_video *v, const char *
 }
 
 /* reject: result r is bad, for the reason fmt says */
-static void reject(const pd_ab_report *rep, pd_ab_analyzer *a, const ab_result *r,
-		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void reject(const pd_ab_report *rep, pd_ab_analyzer *a, const ab_result *r,
-		   const char *fmt, ...)
-{
-	char msg[600];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (rep && rep->reject)
-		rep->reject(rep->ud, pd_strmap_key(a->files, r->file), r->line, r->raw, r->len, msg);
-}
+#define reject(rep, a, r, ...) \
+	pd_rejectf((rep) ? (rep)->reject : NULL, (rep) ? (rep)->ud : NULL, \
+		   pd_strmap_key((a)->files, (r)->file), (r)->line, (r)->raw, (r)->len, __VA_ARGS__)
 
 /* match result r to its unit and apply it; 0, or -1 after reporting why not */
 static int apply_result(pd_ab_analyzer *a, ab_result *r, const pd_ab_report *rep)
@@ -885,12 +867,10 @@ static void unit_outcome(pd_ab_analyzer *a, ab_unit *u, const pd_ab_report *rep)
 	if (a->o.min_age > 0 && !(v->age_days >= a->o.min_age))
 		return;
 	if (!(v->perf > 0)) {
-		char msg[600];
-		snprintf(msg, sizeof msg, "%s:%ld: video '%s' has perf 0: left out of experiment '%s' "
-			 "(its log is undefined)", pd_strmap_key(a->files, v->file), v->line, vid,
+		pd_warnf(rep ? rep->warn : NULL, rep ? rep->ud : NULL,
+			 "%s:%ld: video '%s' has perf 0: left out of experiment '%s' (its log is "
+			 "undefined)", pd_strmap_key(a->files, v->file), v->line, vid,
 			 pd_strmap_key(a->exps, u->exp));
-		if (rep && rep->warn)
-			rep->warn(rep->ud, msg);
 		u->state = 2;
 		return;
 	}
@@ -952,33 +932,33 @@ static void write_analysis(pd_ab_analyzer *a, int ei, const int *units, int n, p
 	pd_buf_printf(out, "],\"n_treatment\":%ld,\"n_control\":%ld,\"n_pending\":%ld,"
 		      "\"n_excluded\":%ld", e.n_t, e.n_c, pending, excluded);
 	pd_buf_adds(out, ",\"mean_treatment\":");
-	add_num(out, e.mean_t);
+	pd_buf_add_num(out, e.mean_t);
 	pd_buf_adds(out, ",\"mean_control\":");
-	add_num(out, e.mean_c);
+	pd_buf_add_num(out, e.mean_c);
 	pd_buf_adds(out, ",\"sd\":");
-	add_num(out, e.sd);
+	pd_buf_add_num(out, e.sd);
 	pd_buf_adds(out, ",\"effect\":");
-	add_num(out, e.effect);
+	pd_buf_add_num(out, e.effect);
 	pd_buf_adds(out, ",\"se\":");
-	add_num(out, e.se);
+	pd_buf_add_num(out, e.se);
 	pd_buf_adds(out, ",\"effect_ci\":");
 	add_interval(out, e.lo, e.hi, 0);
 	pd_buf_adds(out, ",\"ratio\":");
-	add_num(out, exp(e.effect));
+	pd_buf_add_num(out, exp(e.effect));
 	pd_buf_adds(out, ",\"ratio_ci\":");
 	add_interval(out, e.lo, e.hi, 1);
 	pd_buf_adds(out, ",\"confidence\":");
-	add_num(out, 1 - o->alpha);
+	pd_buf_add_num(out, 1 - o->alpha);
 	pd_buf_adds(out, ",\"p_always_valid\":");
-	add_num(out, e.p);
+	pd_buf_add_num(out, e.p);
 	pd_buf_printf(out, ",\"decision\":\"%s\",\"arm\":", pd_ab_decision_name(d));
 	add_str(out, arm >= 0 ? pd_ab_arm_name(arm) : NULL);
 	pd_buf_adds(out, ",\"test\":\"msprt-t\",\"tau\":");
-	add_num(out, o->tau);
+	pd_buf_add_num(out, o->tau);
 	pd_buf_adds(out, ",\"alpha\":");
-	add_num(out, o->alpha);
+	pd_buf_add_num(out, o->alpha);
 	pd_buf_adds(out, ",\"prefer\":");
-	add_num(out, o->prefer);
+	pd_buf_add_num(out, o->prefer);
 	pd_buf_adds(out, "}\n");
 	free(m);
 }

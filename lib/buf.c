@@ -135,12 +135,60 @@ char *pd_buf_detach(pd_buf *b)
 	return s;
 }
 
+/* a whole number below 1e15 in magnitude: its digits, by hand (printf's
+   are most of a pd-synth run's time); "-0" only when neg_zero */
+static void add_whole(pd_buf *b, double d, int neg_zero)
+{
+	char t[24], *e = t + sizeof t, *p = e;
+	long long n = (long long)d;
+	unsigned long long u = n < 0 ? 0ull - (unsigned long long)n : (unsigned long long)n;
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (n < 0 || (neg_zero && n == 0 && signbit(d)))
+		*--p = '-';
+	pd_buf_add(b, p, (size_t)(e - p));
+}
+
 void pd_buf_add_num(pd_buf *b, double v)
 {
 	if (!isfinite(v))
 		pd_buf_adds(b, "null");
 	else if (v == floor(v) && fabs(v) < 1e15)
-		pd_buf_printf(b, "%lld", (long long)v);
+		add_whole(b, v, 0);
 	else
 		pd_buf_printf(b, "%.6g", v);
+}
+
+void pd_buf_add_num_exact(pd_buf *b, double v)
+{
+	if (!isfinite(v)) {
+		pd_buf_adds(b, "null");
+		return;
+	}
+	if (v == floor(v) && fabs(v) < 1e15) {
+		add_whole(b, v, 1);
+		return;
+	}
+	char t[40];
+	snprintf(t, sizeof t, "%.15g", v);
+	if (strtod(t, NULL) != v)
+		snprintf(t, sizeof t, "%.17g", v);
+	pd_buf_adds(b, t);
+}
+
+void pd_buf_add_num_sig(pd_buf *b, double v, int digits)
+{
+	if (!isfinite(v))
+		pd_buf_adds(b, "null");
+	else
+		pd_buf_printf(b, "%.*g", digits, v);
+}
+
+void pd_buf_add_num_fixed(pd_buf *b, double v, int decimals)
+{
+	if (!isfinite(v))
+		pd_buf_adds(b, "null");
+	else
+		pd_buf_printf(b, "%.*f", decimals, v);
 }

@@ -31,6 +31,17 @@ void pd_buf_add_json_string(pd_buf *b, const char *s, size_t n);
  * "-0"), anything else with 6 significant digits (%.6g).
  */
 void pd_buf_add_num(pd_buf *b, double v);
+/*
+ * The variants, for the fields whose precision is part of their record
+ * (video.h, match.h), each null when not finite: pd_buf_add_num_exact, a
+ * number that reads back as the same double (a whole number below 1e15 in
+ * plain digits, "-0" kept; else the shorter of %.15g and %.17g that reads
+ * back exactly); pd_buf_add_num_sig, digits significant digits (%.*g, whole
+ * numbers too); pd_buf_add_num_fixed, a fixed number of decimals (%.*f).
+ */
+void pd_buf_add_num_exact(pd_buf *b, double v);
+void pd_buf_add_num_sig(pd_buf *b, double v, int digits);
+void pd_buf_add_num_fixed(pd_buf *b, double v, int decimals);
 /* pd_buf_add_utf8: code point cp (at most 0x10FFFF) encoded as UTF-8. */
 void pd_buf_add_utf8(pd_buf *b, unsigned long cp);
 void pd_buf_reset(pd_buf *b);		/* length 0, memory kept */

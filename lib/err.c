@@ -25,3 +25,28 @@ void pd_err_clear(pd_err *err)
 		err->msg[0] = '\0';
 	}
 }
+
+void pd_warnf(pd_warn_fn fn, void *ud, const char *fmt, ...)
+{
+	if (!fn)
+		return;
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	fn(ud, msg);
+}
+
+void pd_rejectf(pd_reject_fn fn, void *ud, const char *file, long line, const char *raw,
+		size_t len, const char *fmt, ...)
+{
+	if (!fn)
+		return;
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	fn(ud, file, line, raw, len, msg);
+}

@@ -8,6 +8,7 @@
  */
 #ifndef PD_ERR_H
 #define PD_ERR_H
+#include <stddef.h>
 
 /* Codes double as exit statuses where that makes sense (DESIGN.md §5). */
 enum pd_code {
@@ -26,5 +27,18 @@ typedef struct pd_err {
 int pd_err_set(pd_err *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void pd_err_clear(pd_err *err);
+
+/*
+ * Besides an error, a library function may have a warning to give or a bad
+ * record to reject and go on: it hands each to the caller's function (NULL:
+ * nothing is said), the message formatted here (cut at 1023 bytes), so that
+ * cmd/ says it its way (cli_warn, cli_reject) and a test can collect it.
+ */
+typedef void (*pd_warn_fn)(void *ud, const char *msg);
+typedef void (*pd_reject_fn)(void *ud, const char *file, long line, const char *raw, size_t len,
+			     const char *msg);
+void pd_warnf(pd_warn_fn fn, void *ud, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void pd_rejectf(pd_reject_fn fn, void *ud, const char *file, long line, const char *raw,
+		size_t len, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 
 #endif

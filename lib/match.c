@@ -206,22 +206,14 @@ static void explanations(pd_match_pattern *p, const evid *ev)
 }
 
 /* A number as JSON: null when not finite. */
-static void add_num(pd_buf *b, double v, const char *fmt)
-{
-	if (isfinite(v))
-		pd_buf_printf(b, fmt, v);
-	else
-		pd_buf_adds(b, "null");
-}
-
 /* [lo,hi], or null when either is unknown */
 static void add_interval(pd_buf *b, double lo, double hi)
 {
 	if (isfinite(lo) && isfinite(hi)) {
 		pd_buf_addc(b, '[');
-		add_num(b, lo, "%.4g");
+		pd_buf_add_num_sig(b, lo, 4);
 		pd_buf_addc(b, ',');
-		add_num(b, hi, "%.4g");
+		pd_buf_add_num_sig(b, hi, 4);
 		pd_buf_addc(b, ']');
 	} else {
 		pd_buf_adds(b, "null");
@@ -254,7 +246,7 @@ static void add_effect(pd_buf *b, const pd_match_pattern *p)
 	if (!isfinite(p->effect))
 		return;
 	pd_buf_adds(b, ",\"effect\":");
-	add_num(b, p->effect, "%.4g");
+	pd_buf_add_num_sig(b, p->effect, 4);
 	pd_buf_adds(b, ",\"effect_ci\":");
 	add_interval(b, p->effect_lo, p->effect_hi);
 }
@@ -262,11 +254,11 @@ static void add_effect(pd_buf *b, const pd_match_pattern *p)
 static void render_tail(pd_buf *b, const pd_match_pattern *p, int has)
 {
 	pd_buf_adds(b, ",\"radius\":");
-	add_num(b, p->radius, "%.6g");
+	pd_buf_add_num(b, p->radius);
 	pd_buf_adds(b, has ? ",\"has_feature\":true" : ",\"has_feature\":false");
 	add_status_kind(b, p);
 	pd_buf_adds(b, ",\"expected_perf\":");
-	add_num(b, p->exp_perf, "%.4g");
+	pd_buf_add_num_sig(b, p->exp_perf, 4);
 	pd_buf_adds(b, ",\"expected_perf_ci\":");
 	add_interval(b, p->exp_lo, p->exp_hi);
 	add_effect(b, p);
@@ -298,11 +290,11 @@ static void render(const pd_matcher *m, pd_match_pattern *p)
 	render_tail(&p->tail_lacks, p, 0);
 	add_status_kind(&p->rec_tail, p);
 	pd_buf_adds(&p->rec_tail, ",\"expected_perf\":");
-	add_num(&p->rec_tail, p->exp_perf, "%.4g");
+	pd_buf_add_num_sig(&p->rec_tail, p->exp_perf, 4);
 	pd_buf_adds(&p->rec_tail, ",\"expected_perf_ci\":");
 	add_interval(&p->rec_tail, p->exp_lo, p->exp_hi);
 	pd_buf_adds(&p->rec_tail, ",\"expected_gain\":");
-	add_num(&p->rec_tail, p->gain, "%.4g");
+	pd_buf_add_num_sig(&p->rec_tail, p->gain, 4);
 	pd_buf_adds(&p->rec_tail, ",\"expected_gain_ci\":");
 	add_interval(&p->rec_tail, p->gain_lo, p->gain_hi);
 	add_effect(&p->rec_tail, p);

@@ -119,31 +119,9 @@ static double mono_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void warn(pd_msvc *ms, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warn(pd_msvc *ms, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (ms->io.warn)
-		ms->io.warn(ms->io.ud, msg);
-}
-
-/* reject: a bad input, reported with its place (cli_reject's 1024-byte message) */
-static void reject(pd_msvc *ms, const char *file, long lineno, const char *line, size_t len,
-		   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-static void reject(pd_msvc *ms, const char *file, long lineno, const char *line, size_t len,
-		   const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	ms->io.reject(ms->io.ud, file, lineno, line, len, msg);
-}
+/* a warning and a rejected input, to the caller's functions (err.h) */
+#define warn(ms, ...) pd_warnf((ms)->io.warn, (ms)->io.ud, __VA_ARGS__)
+#define reject(ms, ...) pd_rejectf((ms)->io.reject, (ms)->io.ud, __VA_ARGS__)
 
 /* ---- services ---- */
 
@@ -775,6 +753,20 @@ static int ready(pd_msvc *ms, pd_err *err)
 	return 0;
 }
 
+/* embed_title: slot s, without an embedding, embedded from its title: now
+   with the local model, or with the batch by the provider; 0 when there is
+   neither */
+static int embed_title(pd_msvc *ms, slot *s)
+{
+	if (ms->model)
+		embed_text(ms, s);
+	else if (ms->use_oai)
+		s->pending = 1;
+	else
+		return 0;
+	return 1;
+}
+
 /* take_video: a video record (not a draft) on the full path; 1, 0, -1 as pd_msvc_take */
 static int take_video(pd_msvc *ms, slot *s, const char *file, long lineno, const char *line,
 		      size_t len, pd_err *err)
@@ -796,18 +788,11 @@ static int take_video(pd_msvc *ms, slot *s, const char *file, long lineno, const
 		reject(ms, file, lineno, line, len, "video '%s': stored record: %s", s->vid, err->msg);
 		return 0;
 	}
-	if (s->r.dim == 0) {
-		if (!(ms->model || ms->use_oai) || !pd_json_str(s->r.json, "title")) {
-			reject(ms, file, lineno, line, len,
-			       "video '%s' has no embedding and is not stored%s", s->vid,
-			       ms->model || ms->use_oai ? "" :
-			       " (no --embed-model or PD_EMBED_URL for its title)");
-			return 0;
-		}
-		if (ms->model)
-			embed_text(ms, s);
-		else
-			s->pending = 1;
+	if (s->r.dim == 0 && (!pd_json_str(s->r.json, "title") || !embed_title(ms, s))) {
+		reject(ms, file, lineno, line, len, "video '%s' has no embedding and is not stored%s",
+		       s->vid, ms->model || ms->use_oai ? "" :
+		       " (no --embed-model or PD_EMBED_URL for its title)");
+		return 0;
 	}
 	return 1;
 }
@@ -828,17 +813,11 @@ static int take_draft(pd_msvc *ms, slot *s, const char *file, long lineno, const
 	pd_ab_draft_id(s->r.json, &k, &e);	/* cannot fail: the title is there */
 	s->vid = pd_buf_detach(&k);
 	pd_json_set(s->r.json, "id", cJSON_CreateString(s->vid));
-	if (s->r.dim == 0) {
-		if (!ms->model && !ms->use_oai) {
-			reject(ms, file, lineno, line, len,
-			       "draft '%s' has no embedding and no --embed-model or PD_EMBED_URL "
-			       "was given", s->vid);
-			return 0;
-		}
-		if (ms->model)
-			embed_text(ms, s);
-		else
-			s->pending = 1;
+	if (s->r.dim == 0 && !embed_title(ms, s)) {
+		reject(ms, file, lineno, line, len,
+		       "draft '%s' has no embedding and no --embed-model or PD_EMBED_URL "
+		       "was given", s->vid);
+		return 0;
 	}
 	return 1;
 }

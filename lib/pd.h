@@ -14,13 +14,17 @@
  * stream   input (capped, positioned lines; gzip), json (scanning without a
  *          tree), vec (embedding codec), record (one stream record), video
  *          (the video record: its struct, reader and one writer), csvin (CSV
- *          exports to video records), perf (channel baselines, the age curve)
+ *          exports to video records), perf (channel baselines, the age curve),
+ *          vidset (the videos of one fetch: in order, duplicates refused,
+ *          perf, the derived fields written)
  * model    text (tokens, stop words), embedtok, tfidf, svd (the local text
  *          model), kmeans, cluster (the macro/meso/micro hierarchy:
- *          placement, summaries, records)
+ *          placement, summaries, records), clusterio (pd-cluster's stream:
+ *          each line examined, the two readings of training)
  * mining   features (the feature predicates, one implementation), mine
  *          (mining inside clusters), fdr, validate (the validation of
- *          patterns), pattern (the pattern record: its one reader and writer,
+ *          patterns), valfeed (pd-validate's stream into a validator),
+ *          pattern (the pattern record: its one reader and writer,
  *          its check, its effect and wording), abtest (title experiments:
  *          plan and sequential test), match (patterns against videos and
  *          drafts), synth (planted synthetic video sets)
@@ -32,7 +36,8 @@
  *          chat), pinecone (upsert and fetch)
  * service  what joins the layers for one command: matchsvc (pd-match's
  *          session: batching, caches, reloads, lookups), track (predictions
- *          and their outcomes), report (the HTML report)
+ *          and their outcomes), report (the HTML report), review (the
+ *          language model's review of validated patterns)
  */
 #ifndef PD_H
 #define PD_H

@@ -680,10 +680,21 @@ static void fp(pd_buf *b, double p)
 /* data-v: the sort key of a numeric cell (NaN sorts first ascending). */
 static void td_num(pd_buf *b, double v)
 {
+	pd_buf_adds(b, "<td class=n data-v=\"");
 	if (isnan(v))
-		pd_buf_adds(b, "<td class=n data-v=\"-1e308\">");
+		pd_buf_adds(b, "-1e308");
 	else
-		pd_buf_printf(b, "<td class=n data-v=\"%.6g\">", v);
+		pd_buf_add_num(b, v);
+	pd_buf_adds(b, "\">");
+}
+
+/* td: a numeric cell: its sort key, v as fmt writes it, then `after` (the
+   cell's end, or a unit and the end) */
+static void td(pd_buf *b, double v, void (*fmt)(pd_buf *, double), const char *after)
+{
+	td_num(b, v);
+	fmt(b, v);
+	pd_buf_adds(b, after);
 }
 
 /* ---------- SVG ---------- */
@@ -922,9 +933,7 @@ static void pattern_row(pd_buf *b, const pd_report *r, const rpat *p, int show_n
 	pd_buf_printf(b, "</td><td data-v=\"%d\">", p->repl);
 	replication(b, p);
 	pd_buf_adds(b, "</td>");
-	td_num(b, p->conf);
-	fpct(b, p->conf);
-	pd_buf_adds(b, "</td></tr>\n");
+	td(b, p->conf, fpct, "</td></tr>\n");
 }
 
 static void section_summary(pd_buf *b, const pd_report *r)
@@ -1040,11 +1049,8 @@ static void section_status_kind(pd_buf *b, const pd_report *r)
 		pd_buf_printf(b, "<tr data-status=\"%s\"><td data-v=\"%d\">", sts[i], i);
 		badge(b, sts[i], sts[i]);
 		pd_buf_adds(b, "</td>");
-		for (int k = 0; k < 3; k++) {
-			td_num(b, (double)t[i][k]);
-			fint(b, (double)t[i][k]);
-			pd_buf_adds(b, t[i][k] == 1 ? " pattern</td>" : " patterns</td>");
-		}
+		for (int k = 0; k < 3; k++)
+			td(b, (double)t[i][k], fint, t[i][k] == 1 ? " pattern</td>" : " patterns</td>");
 		td_num(b, (double)s);
 		pd_buf_adds(b, "<b>");
 		fint(b, (double)s);
@@ -1230,15 +1236,9 @@ static void section_niches(pd_buf *b, const pd_report *r, const pd_report_opts *
 			pd_buf_adds(b, "</code></td><td>");
 			esc(b, c->level);
 			pd_buf_adds(b, "</td>");
-			td_num(b, c->size);
-			fint(b, c->size);
-			pd_buf_adds(b, " videos</td>");
-			td_num(b, c->median);
-			fx(b, c->median);
-			pd_buf_adds(b, "</td>");
-			td_num(b, c->channels);
-			fint(b, c->channels);
-			pd_buf_adds(b, "</td></tr>\n");
+			td(b, c->size, fint, " videos</td>");
+			td(b, c->median, fx, "</td>");
+			td(b, c->channels, fint, "</td></tr>\n");
 		}
 		pd_buf_adds(b, "</tbody></table>\n");
 		if (nwo > ecap) {
@@ -1347,9 +1347,7 @@ static void section_times(pd_buf *b, const pd_report *r, const pd_report_opts *o
 		pd_buf_adds(b, "\"></span>");
 		esc(b, m->stage);
 		pd_buf_adds(b, "</td>");
-		td_num(b, m->seconds);
-		fsec(b, m->seconds);
-		pd_buf_adds(b, "</td>");
+		td(b, m->seconds, fsec, "</td>");
 		double add = isnan(m->seconds) ? NA : m->seconds - prev > 0 ? m->seconds - prev : 0;
 		td_num(b, add);
 		if (!isnan(add))
@@ -1358,19 +1356,11 @@ static void section_times(pd_buf *b, const pd_report *r, const pd_report_opts *o
 		pd_buf_adds(b, "</td>");
 		if (!isnan(m->seconds))
 			prev = m->seconds;
-		td_num(b, m->rin);
-		fint(b, m->rin);
-		pd_buf_adds(b, "</td>");
-		td_num(b, m->rout);
-		fint(b, m->rout);
-		pd_buf_adds(b, "</td>");
-		td_num(b, m->rej);
-		fint(b, m->rej);
-		pd_buf_adds(b, "</td>");
+		td(b, m->rin, fint, "</td>");
+		td(b, m->rout, fint, "</td>");
+		td(b, m->rej, fint, "</td>");
 		double tp = m->seconds > 0 && !isnan(m->rin) ? m->rin / m->seconds : NA;
-		td_num(b, tp);
-		fint(b, tp);
-		pd_buf_adds(b, isnan(tp) ? "</td></tr>\n" : " records/s</td></tr>\n");
+		td(b, tp, fint, isnan(tp) ? "</td></tr>\n" : " records/s</td></tr>\n");
 	}
 	pd_buf_adds(b, "</tbody></table>\n");
 	/* every run: the table of stage times, and the run's total as a chart */
@@ -1414,13 +1404,9 @@ static void section_times(pd_buf *b, const pd_report *r, const pd_report_opts *o
 			pd_buf_adds(b, "</td>");
 			for (int s = 0; s < ns; s++) {
 				double v = run_stage_seconds(r, u, st[s]);
-				td_num(b, v);
-				fsec(b, v);
-				pd_buf_adds(b, "</td>");
+				td(b, v, fsec, "</td>");
 			}
-			td_num(b, longest);
-			fsec(b, longest);
-			pd_buf_adds(b, "</td></tr>\n");
+			td(b, longest, fsec, "</td></tr>\n");
 			lab[k] = r->runs[u].id;
 			tot[k++] = longest;
 		}
@@ -1479,14 +1465,10 @@ static void section_runs(pd_buf *b, const pd_report *r, const pd_report_opts *o)
 		pd_buf_adds(b, "</td><td>");
 		esc(b, u->started);
 		pd_buf_adds(b, "</td>");
-		td_num(b, u->seconds);
-		fsec(b, u->seconds);
-		pd_buf_adds(b, "</td>");
+		td(b, u->seconds, fsec, "</td>");
 		double f[4] = { u->videos, u->clusters, u->patterns, u->rejected };
 		for (int j = 0; j < 4; j++) {
-			td_num(b, f[j]);
-			fint(b, f[j]);
-			pd_buf_adds(b, "</td>");
+			td(b, f[j], fint, "</td>");
 		}
 		pd_buf_adds(b, "</tr>\n");
 	}
@@ -1516,12 +1498,8 @@ static void section_cache(pd_buf *b, const pd_report *r)
 		pd_buf_adds(b, "<h3>Redis (whole server, since it started)</h3>\n<table><thead><tr>"
 			    "<th class=n>Hits</th><th class=n>Misses</th><th>Hit rate</th></tr>"
 			    "</thead><tbody><tr id=redis-row>");
-		td_num(b, (double)r->rhits);
-		fint(b, (double)r->rhits);
-		pd_buf_adds(b, " lookups</td>");
-		td_num(b, (double)r->rmisses);
-		fint(b, (double)r->rmisses);
-		pd_buf_adds(b, " lookups</td><td>");
+		td(b, (double)r->rhits, fint, " lookups</td>");
+		td(b, (double)r->rmisses, fint, " lookups</td><td>");
 		rate_bar(b, (double)r->rhits, (double)r->rmisses);
 		pd_buf_adds(b, "</td></tr></tbody></table>\n");
 	} else if (r->redis_state == -1) {
@@ -1549,12 +1527,8 @@ static void section_cache(pd_buf *b, const pd_report *r)
 			pd_buf_adds(b, "</td><td>");
 			esc(b, m->stage);
 			pd_buf_adds(b, "</td>");
-			td_num(b, m->chits);
-			fint(b, m->chits);
-			pd_buf_adds(b, " lookups</td>");
-			td_num(b, m->cmiss);
-			fint(b, m->cmiss);
-			pd_buf_adds(b, " lookups</td><td>");
+			td(b, m->chits, fint, " lookups</td>");
+			td(b, m->cmiss, fint, " lookups</td><td>");
 			rate_bar(b, isnan(m->chits) ? 0 : m->chits, isnan(m->cmiss) ? 0 : m->cmiss);
 			pd_buf_adds(b, "</td></tr>\n");
 		}
@@ -1658,15 +1632,9 @@ static void section_track(pd_buf *b, const pd_report *r)
 			pd_buf_adds(b, "</span>");
 		}
 		pd_buf_adds(b, "</td>");
-		td_num(b, n);
-		fint(b, n);
-		pd_buf_adds(b, n == 1 ? " run</td>" : " runs</td>");
-		td_num(b, l->pred);
-		fx(b, l->pred);
-		pd_buf_adds(b, "</td>");
-		td_num(b, l->act);
-		fx(b, l->act);
-		pd_buf_adds(b, "</td>");
+		td(b, n, fint, n == 1 ? " run</td>" : " runs</td>");
+		td(b, l->pred, fx, "</td>");
+		td(b, l->act, fx, "</td>");
 		double ratio = l->pred > 0 ? l->act / l->pred : NA;
 		td_num(b, ratio);
 		if (!isnan(ratio))
@@ -1675,9 +1643,7 @@ static void section_track(pd_buf *b, const pd_report *r)
 		if (!isnan(ratio))
 			pd_buf_adds(b, "</span>");
 		pd_buf_adds(b, "</td>");
-		td_num(b, l->videos);
-		fint(b, l->videos);
-		pd_buf_adds(b, " videos</td><td>");
+		td(b, l->videos, fint, " videos</td><td>");
 		svg_spark(b, x, n);
 		pd_buf_adds(b, "</td></tr>\n");
 	}

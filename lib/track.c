@@ -453,7 +453,8 @@ enum { R_PATTERN, R_RUN, R_PRED, R_N, R_PENDING, R_NWITH, R_NWITHOUT, R_NINT, R_
        R_MRATIO, R_EXP, R_MWITH, R_MWITHOUT, R_WWRATIO, R_EFFECT, R_DIR, R_PBEATS, R_RANKP,
        R_REASON, R_FIRST, R_LAST };
 
-/* A numeric column as JSON: null when NULL, else rounded to 6 significant digits. */
+/* A numeric column as JSON: null when NULL, else as every record's numbers (buf.h
+   pd_buf_add_num: 6 significant digits, whole numbers in plain digits). */
 static void add_col(pd_buf *b, const PGresult *r, int row, int col, int integer)
 {
 	if (PQgetisnull(r, row, col)) {
@@ -465,11 +466,7 @@ static void add_col(pd_buf *b, const PGresult *r, int row, int col, int integer)
 		pd_buf_adds(b, v);
 		return;
 	}
-	double d = strtod(v, NULL);
-	if (!isfinite(d))
-		pd_buf_adds(b, "null");
-	else
-		pd_buf_printf(b, "%.6g", d);
+	pd_buf_add_num(b, strtod(v, NULL));
 }
 
 static void add_str_col(pd_buf *b, const PGresult *r, int row, int col)

@@ -315,33 +315,6 @@ void pd_video_release(pd_video *v)
 
 /* ---- the writer ---- */
 
-/* A number as JSON: whole numbers plainly, others exactly (as cJSON does). */
-static void add_number(pd_buf *b, double d)
-{
-	if (isnan(d) || isinf(d)) {
-		pd_buf_adds(b, "null");
-		return;
-	}
-	if (d == floor(d) && fabs(d) < 1e15) {
-		/* digits by hand: printf's %.0f is most of a pd-synth run's time */
-		char t[24], *e = t + sizeof t, *p = e;
-		long long n = (long long)d;
-		unsigned long long u = n < 0 ? 0ull - (unsigned long long)n : (unsigned long long)n;
-		do
-			*--p = (char)('0' + u % 10);
-		while (u /= 10);
-		if (n < 0 || (n == 0 && signbit(d)))
-			*--p = '-';
-		pd_buf_add(b, p, (size_t)(e - p));
-		return;
-	}
-	char t[40];
-	snprintf(t, sizeof t, "%.15g", d);
-	if (strtod(t, NULL) != d)
-		snprintf(t, sizeof t, "%.17g", d);
-	pd_buf_adds(b, t);
-}
-
 static void add_key(pd_buf *b, const char *k)
 {
 	pd_buf_adds(b, ",\"");
@@ -365,7 +338,7 @@ static void add_num(pd_buf *b, const pd_video *v, unsigned bit, const char *k, d
 	if (!(v->fields & bit))
 		return;
 	add_key(b, k);
-	add_number(b, d);
+	pd_buf_add_num_exact(b, d);
 }
 
 static void add_time(pd_buf *b, const pd_video *v, unsigned bit, const char *k, double t)
@@ -447,17 +420,11 @@ void pd_video_write_tail(pd_buf *b, const pd_video *v)
 {
 	if (v->fields & PD_VF_AGE_DAYS) {
 		add_key(b, "age_days");
-		if (isnan(v->age_days))
-			pd_buf_adds(b, "null");
-		else
-			pd_buf_printf(b, "%.4f", v->age_days);
+		pd_buf_add_num_fixed(b, v->age_days, 4);
 	}
 	if (v->fields & PD_VF_PERF) {
 		add_key(b, "perf");
-		if (isnan(v->perf))
-			pd_buf_adds(b, "null");
-		else
-			pd_buf_printf(b, "%.6g", v->perf);
+		pd_buf_add_num(b, v->perf);
 	}
 	if (v->fields & PD_VF_PERF_BASIS) {
 		add_key(b, "perf_basis");

@@ -72,10 +72,12 @@ enum {
 void pd_video_init(pd_video *v);
 /*
  * pd_video_write: v as one record "{...}\n" appended to b, members in the
- * canonical order above, those of v->fields (id and type always).  Numbers:
- * whole numbers below 1e15 without a fraction, others the shortest of %.15g
- * and %.17g that reads back exactly; age_days with four decimals and perf
- * with six significant digits (pd-fetch's model precision).  perf_reason is
+ * canonical order above, those of v->fields (id and type always).  Numbers
+ * exactly (buf.h pd_buf_add_num_exact: whole numbers below 1e15 without a
+ * fraction, others the shortest of %.15g and %.17g that reads back
+ * exactly); age_days with four decimals (pd_buf_add_num_fixed) and perf as
+ * every record's numbers, six significant digits (pd_buf_add_num; pd-fetch's
+ * model precision).  perf_reason is
  * written only when set and not NULL.
  */
 void pd_video_write(pd_buf *b, const pd_video *v);

@@ -388,56 +388,50 @@ expect '--unbuffered: an over-long line is rejected whole, the next one answered
 	cmp "$TMP/long.rej" <(head -n 1 "$TMP/long.ndjson") &&
 	test "$(jq -r .type "$OUT" | tr "\n" " ")" = "match_error match_group "'
 
+# refused DESC REGEX ARG...: pd-match ARG... on the example videos is a usage
+# error (exit 2) whose message matches REGEX
+refused() {
+	local desc=$1
+	_re=$2
+	shift 2
+	run pd-match "$@" "$EX/match-videos.ndjson"
+	expect "$desc" 'check_status 2 && grep -q -- "$_re" "$ERR"'
+}
+
 # bad pattern files
 printf '%s\n' '{"type":"pattern","id":"a","feature":{"kind":"short"},"centroid":[1,0],"radius":0.1}' \
 	'{"type":"pattern","id":"b","feature":{"kind":"nope"},"centroid":[1,0],"radius":0.1}' >"$TMP/badp.ndjson"
-run pd-match --patterns "$TMP/badp.ndjson" "$EX/match-videos.ndjson"
-expect 'a bad pattern: usage error naming FILE:LINE' '
-	check_status 2 && grep -q "badp.ndjson:2: pattern .b.: feature" "$ERR"'
+refused 'a bad pattern: usage error naming FILE:LINE' "badp.ndjson:2: pattern .b.: feature" \
+	--patterns "$TMP/badp.ndjson"
 printf '%s\n' '{"type":"pattern","id":"a","feature":{"kind":"short"},"centroid":[1,0],"radius":0.1}' \
 	'{"type":"pattern","id":"c","feature":{"kind":"short"},"centroid":[1,0,0],"radius":0.1}' >"$TMP/badp2.ndjson"
-run pd-match --patterns "$TMP/badp2.ndjson" "$EX/match-videos.ndjson"
-expect 'patterns of mixed dimensions: usage error' 'check_status 2 && grep -q ":2: .*3 dimensions" "$ERR"'
-# stats that contradict themselves: a bad pattern record (lib/pattern.h's check)
-jq -c 'if .id == "p-mid" then .direction = "negative" else . end' "$P" >"$TMP/contra1.ndjson"
-run pd-match --patterns "$TMP/contra1.ndjson" --clusters "$C" "$EX/match-videos.ndjson"
-expect 'effect > 1 with direction negative: usage error naming FILE:LINE' '
-	check_status 2 && grep -q "contra1.ndjson:2: pattern .p-mid.: stats: a negative pattern with effect 1.4" "$ERR"'
-jq -c 'if .id == "p-mid" then .stats.median_perf_with = 0.9 else . end' "$P" >"$TMP/contra2.ndjson"
-run pd-match --patterns "$TMP/contra2.ndjson" --clusters "$C" "$EX/match-videos.ndjson"
-expect 'median_perf_with below median_perf_without for a positive pattern: usage error naming FILE:LINE' '
-	check_status 2 && grep -q "contra2.ndjson:2: pattern .p-mid.: stats: a positive pattern whose median perf with the feature (0.9) is lower than without (1)" "$ERR"'
-jq -c 'if .id == "p-mid" then .stats.effect_ci = [1.5, 1.8] else . end' "$P" >"$TMP/contra3.ndjson"
-run pd-match --patterns "$TMP/contra3.ndjson" --clusters "$C" "$EX/match-videos.ndjson"
-expect 'an effect interval that excludes its estimate: usage error naming FILE:LINE' '
-	check_status 2 && grep -q "contra3.ndjson:2: .*effect_ci \[1.5, 1.8\] does not hold effect 1.4" "$ERR"'
-jq -c 'if .id == "p-howto" then .stats.median_perf_with = 0.9 else . end' "$P" >"$TMP/contra4.ndjson"
-run pd-match --patterns "$TMP/contra4.ndjson" --clusters "$C" "$EX/match-videos.ndjson"
-expect 'an older record (no effect) whose medians contradict its direction: refused too, as pd-store does' '
-	check_status 2 && grep -q "contra4.ndjson:1: pattern .p-howto.: stats: a positive pattern whose median perf" "$ERR"'
-jq -c 'if .id == "p-short" then .cluster = "c-gone" else . end' "$P" >"$TMP/nocl.ndjson"
-run pd-match --patterns "$TMP/nocl.ndjson" --clusters "$C" "$EX/match-videos.ndjson"
-expect 'a pattern whose cluster is not in the hierarchy: usage error naming FILE:LINE' '
-	check_status 2 && grep -q "nocl.ndjson:4: pattern .p-short.: cluster .c-gone. is not in the hierarchy" "$ERR"'
-jq -c 'if .id == "p-short" then .level = "meso" else . end' "$P" >"$TMP/lvl.ndjson"
-run pd-match --patterns "$TMP/lvl.ndjson" --clusters "$C" "$EX/match-videos.ndjson"
-expect 'a pattern of another level than its cluster: usage error naming FILE:LINE' '
-	check_status 2 && grep -q "lvl.ndjson:4: .*level .meso., but cluster .c-tips. is a micro cluster" "$ERR"'
+refused 'patterns of mixed dimensions: usage error' ":2: .*3 dimensions" --patterns "$TMP/badp2.ndjson"
+# patterns the jq edit makes bad, refused with the message named: stats
+# that contradict themselves (lib/pattern.h's check), a cluster that is not
+# there or of another level; NAME|EDIT|WHAT|MESSAGE
+while IFS='|' read -r name edit what re; do
+	jq -c "$edit" "$P" >"$TMP/$name.ndjson"
+	refused "$what" "$name.ndjson:$re" --patterns "$TMP/$name.ndjson" --clusters "$C"
+done <<'EOF'
+contra1|if .id == "p-mid" then .direction = "negative" else . end|effect > 1 with direction negative: usage error naming FILE:LINE|2: pattern .p-mid.: stats: a negative pattern with effect 1.4
+contra2|if .id == "p-mid" then .stats.median_perf_with = 0.9 else . end|median_perf_with below median_perf_without for a positive pattern: usage error naming FILE:LINE|2: pattern .p-mid.: stats: a positive pattern whose median perf with the feature (0.9) is lower than without (1)
+contra3|if .id == "p-mid" then .stats.effect_ci = [1.5, 1.8] else . end|an effect interval that excludes its estimate: usage error naming FILE:LINE|2: .*effect_ci \[1.5, 1.8\] does not hold effect 1.4
+contra4|if .id == "p-howto" then .stats.median_perf_with = 0.9 else . end|an older record (no effect) whose medians contradict its direction: refused too, as pd-store does|1: pattern .p-howto.: stats: a positive pattern whose median perf
+nocl|if .id == "p-short" then .cluster = "c-gone" else . end|a pattern whose cluster is not in the hierarchy: usage error naming FILE:LINE|4: pattern .p-short.: cluster .c-gone. is not in the hierarchy
+lvl|if .id == "p-short" then .level = "meso" else . end|a pattern of another level than its cluster: usage error naming FILE:LINE|4: .*level .meso., but cluster .c-tips. is a micro cluster
+EOF
 { cat "$P"; echo '{"type":"cluster","id":"x","level":"macro"}'; } >"$TMP/badcl.ndjson"
-run pd-match --patterns "$TMP/badcl.ndjson" "$EX/match-videos.ndjson"
-expect 'a bad cluster record in the pattern file: usage error naming FILE:LINE' '
-	check_status 2 && grep -q "badcl.ndjson:6: a cluster record needs id, level and centroid" "$ERR"'
+refused 'a bad cluster record in the pattern file: usage error naming FILE:LINE' \
+	"badcl.ndjson:6: a cluster record needs id, level and centroid" --patterns "$TMP/badcl.ndjson"
 grep -v '"id":"food.grill"' "$C" >"$TMP/orphan.ndjson"
-run pd-match --patterns "$P" --clusters "$TMP/orphan.ndjson" "$EX/match-videos.ndjson"
-expect 'a hierarchy that does not hold (--clusters): usage error naming the cluster' '
-	check_status 2 && grep -q "orphan.ndjson: cluster .c-grill.: parent .food.grill. is not a meso cluster" "$ERR"'
-run pd-match --patterns "$P" --clusters "$TMP/none.ndjson" "$EX/match-videos.ndjson"
-expect 'a missing --clusters file: usage error' 'check_status 2 && grep -q "none.ndjson" "$ERR"'
+refused 'a hierarchy that does not hold (--clusters): usage error naming the cluster' \
+	"orphan.ndjson: cluster .c-grill.: parent .food.grill. is not a meso cluster" \
+	--patterns "$P" --clusters "$TMP/orphan.ndjson"
+refused 'a missing --clusters file: usage error' "none.ndjson" --patterns "$P" --clusters "$TMP/none.ndjson"
 jq -c '.centroid = [1, 0, 0]' "$C" >"$TMP/c3.ndjson"
-run pd-match --patterns "$P" --clusters "$TMP/c3.ndjson" "$EX/match-videos.ndjson"
-expect 'a hierarchy of another dimension than the patterns: usage error' 'check_status 2 && grep -q "3 dimensions" "$ERR"'
-run pd-match --patterns "$TMP/none.ndjson" "$EX/match-videos.ndjson"
-expect 'a missing pattern file: usage error' 'check_status 2 && grep -q "none.ndjson" "$ERR"'
+refused 'a hierarchy of another dimension than the patterns: usage error' "3 dimensions" \
+	--patterns "$P" --clusters "$TMP/c3.ndjson"
+refused 'a missing pattern file: usage error' "none.ndjson" --patterns "$TMP/none.ndjson"
 run pd-match --tz 25:00 --patterns "$P"
 expect 'a bad --tz: usage error' 'check_status 2'
 : >"$TMP/empty-patterns.ndjson"

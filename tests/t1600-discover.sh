@@ -6,9 +6,7 @@
 . "$(dirname "$0")/lib/tap.sh"
 . "$PD_TOP/tests/lib/services.sh"
 . "$PD_TOP/tests/lib/store.sh"
-pd_services_up || { echo "1..0 # SKIP no database/redis"; exit 0; }
-store_db pd_t1600 || { echo "1..0 # SKIP cannot create a database"; exit 0; }
-trap 'store_db_drop; pd_services_down; rm -rf "$TMP"' EXIT
+store_db_or_skip pd_t1600
 
 D=$PD_TOP/scripts/pd-discover
 S=$TMP/state

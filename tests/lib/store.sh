@@ -3,6 +3,7 @@
 #
 #   store_db NAME      create database NAME on the test server (with pgvector)
 #                      and export DATABASE_URL pointing at it; 1 when no server
+#   store_db_or_skip NAME  the same with the services started, or the file skipped
 #   gen_stream ARGS    write a synthetic stream to stdout (see gen_py below):
 #                      --videos N --dim D --seed S --variant V [--dup] [--bad-dim]
 
@@ -17,6 +18,15 @@ store_db() {
 	DATABASE_URL="${base%/*}/$1$query"
 	export DATABASE_URL ADMIN_URL
 	STORE_DB=$1
+}
+
+# store_db_or_skip NAME: the private services up (tests/lib/services.sh) and
+# database NAME made, both gone at exit; the whole file skipped when either
+# cannot be
+store_db_or_skip() {
+	pd_services_up || { echo "1..0 # SKIP no database/redis"; exit 0; }
+	store_db "$1" || { echo "1..0 # SKIP cannot create a database"; exit 0; }
+	trap 'store_db_drop; pd_services_down; rm -rf "$TMP"' EXIT
 }
 
 store_db_drop() {

@@ -1,6 +1,7 @@
 /*
  * test_core.c — unit tests of the core modules: the embedding codec, the
- * JSON scanner, records, input lines, times and durations, perf.
+ * JSON scanner, records, input lines, times and durations, perf, the number
+ * writer and its variants (buf.h), warnings and rejections handed over (err.h).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -413,6 +414,83 @@ static void strmap(void **state)
 	pd_strmap_free(m);
 }
 
+/* the number writer and its two variants (buf.h) */
+static void numbers(void **state)
+{
+	(void)state;
+	static const struct {
+		double v;
+		const char *num, *exact, *fixed2, *sig4;
+	} c[] = {
+		{ 3, "3", "3", "3.00", "3" },
+		{ -0.0, "0", "-0", "-0.00", "-0" },
+		{ -42, "-42", "-42", "-42.00", "-42" },
+		{ 1e6, "1000000", "1000000", "1000000.00", "1e+06" },
+		{ 123456789012345, "123456789012345", "123456789012345", "123456789012345.00",
+		  "1.235e+14" },
+		{ 1e15, "1e+15", "1e+15", "1000000000000000.00", "1e+15" },
+		{ 0.1, "0.1", "0.1", "0.10", "0.1" },
+		{ 1.0 / 3, "0.333333", "0.33333333333333331", "0.33", "0.3333" },
+		{ 2.5e-7, "2.5e-07", "2.5e-07", "0.00", "2.5e-07" },
+		{ NAN, "null", "null", "null", "null" },
+		{ INFINITY, "null", "null", "null", "null" },
+	};
+	for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
+		pd_buf b = PD_BUF_INIT;
+		pd_buf_add_num(&b, c[i].v);
+		assert_string_equal(b.p, c[i].num);
+		pd_buf_reset(&b);
+		pd_buf_add_num_exact(&b, c[i].v);
+		assert_string_equal(b.p, c[i].exact);
+		if (isfinite(c[i].v))
+			assert_true(strtod(b.p, NULL) == c[i].v);
+		pd_buf_reset(&b);
+		pd_buf_add_num_fixed(&b, c[i].v, 2);
+		assert_string_equal(b.p, c[i].fixed2);
+		pd_buf_reset(&b);
+		pd_buf_add_num_sig(&b, c[i].v, 4);
+		assert_string_equal(b.p, c[i].sig4);
+		pd_buf_release(&b);
+	}
+}
+
+/* warnings and rejections handed to the caller's function (err.h) */
+static char said[2048];
+static long said_line;
+static void on_warn(void *ud, const char *msg)
+{
+	*(int *)ud += 1;
+	snprintf(said, sizeof said, "%s", msg);
+}
+static void on_reject(void *ud, const char *file, long line, const char *raw, size_t len,
+		      const char *msg)
+{
+	*(int *)ud += 1;
+	said_line = line;
+	snprintf(said, sizeof said, "%s|%.*s|%s", file, (int)len, raw, msg);
+}
+
+static void messages(void **state)
+{
+	(void)state;
+	int n = 0;
+	pd_warnf(NULL, &n, "nobody hears %d", 1);
+	pd_rejectf(NULL, &n, "f", 1, "x", 1, "nobody hears %d", 2);
+	assert_int_equal(n, 0);
+	pd_warnf(on_warn, &n, "video '%s' has %d", "v1", 3);
+	assert_int_equal(n, 1);
+	assert_string_equal(said, "video 'v1' has 3");
+	pd_rejectf(on_reject, &n, "a.ndjson", 7, "{raw}xx", 5, "bad '%s'", "k");
+	assert_int_equal(n, 2);
+	assert_int_equal(said_line, 7);
+	assert_string_equal(said, "a.ndjson|{raw}|bad 'k'");
+	char big[1500];
+	memset(big, 'a', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	pd_warnf(on_warn, &n, "%s", big);
+	assert_int_equal(strlen(said), 1023);	/* cut, not overrun */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -429,6 +507,8 @@ int main(void)
 		cmocka_unit_test(times),
 		cmocka_unit_test(perf_planted),
 		cmocka_unit_test(strmap),
+		cmocka_unit_test(numbers),
+		cmocka_unit_test(messages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
