@@ -93,17 +93,34 @@ static char *mined_pattern(void)
 	return pd_buf_detach(&b);
 }
 
-/* a validator fed the videos, clusters and patterns (pattern text, and its
-   copy at the meso level under id meso_id when given), tests from the summary */
-static pd_validator *validator(const char *pat, const char *meso_id, double tests,
-			       pd_validate_summary *sum)
+/* a newer video of the holdout: i in [40, 60); the even ones have "zebra"
+   at 3x the perf and come from two channels, the others each from its own */
+static cJSON *holdout_video(int i)
 {
-	pd_validate_opts o;
-	pd_validate_opts_default(&o);
-	pd_validator *v = pd_validator_new(&o);
+	char line[512];
+	int zebra = i % 2 == 0, k = (i - 40) / 2;
+	snprintf(line, sizeof line,
+		 "{\"type\":\"video\",\"id\":\"h%02d\",\"channel_id\":\"%s%d\",\"title\":\"%s\","
+		 "\"published_at\":\"2026-07-%02dT12:00:00Z\",\"perf\":%.4f,\"holdout\":true,"
+		 "\"cluster\":{\"macro\":\"m1\",\"meso\":\"m1.1\",\"micro\":\"m1.1.1\"}}",
+		 i, zebra ? "hz" : "ho", zebra ? k % 2 : k, zebra ? "zebra" : "other", 1 + k,
+		 (zebra ? 3 : 1) * (1.00 + 0.01 * k));
+	cJSON *j = cJSON_Parse(line);
+	assert_non_null(j);
+	return j;
+}
+
+/* a validator with options o fed the 40 videos (and the 20 newer ones of
+   holdout_video when holdout), the clusters and the patterns (pattern text,
+   and its copy at the meso level under id meso_id when given), tests from
+   the summary */
+static pd_validator *validator_with(const pd_validate_opts *o, int holdout, const char *pat,
+				    const char *meso_id, double tests, pd_validate_summary *sum)
+{
+	pd_validator *v = pd_validator_new(o);
 	pd_err err;
-	for (int i = 0; i < 40; i++) {
-		cJSON *j = video(i);
+	for (int i = 0; i < (holdout ? 60 : 40); i++) {
+		cJSON *j = i < 40 ? video(i) : holdout_video(i);
 		assert_int_equal(pd_validator_add_video(v, j, &err), 0);
 		cJSON_Delete(j);
 	}
@@ -125,6 +142,14 @@ static pd_validator *validator(const char *pat, const char *meso_id, double test
 	return v;
 }
 
+static pd_validator *validator(const char *pat, const char *meso_id, double tests,
+			       pd_validate_summary *sum)
+{
+	pd_validate_opts o;
+	pd_validate_opts_default(&o);
+	return validator_with(&o, 0, pat, meso_id, tests, sum);
+}
+
 /*
  * Holdout replication counted by channel: 10 newer "zebra" videos at 3x the
  * perf of 10 newer others, but all ten from two channels, against others
@@ -138,37 +163,9 @@ static const char *holdout_by_channels(int clustered, pd_validate_summary *sum, 
 	pd_validate_opts o;
 	pd_validate_opts_default(&o);
 	o.replication_clustered = clustered;
-	pd_validator *v = pd_validator_new(&o);
-	pd_err err;
-	for (int i = 0; i < 60; i++) {
-		cJSON *j;
-		if (i < 40) {
-			j = video(i);
-		} else {
-			char line[512];
-			int zebra = i % 2 == 0, k = (i - 40) / 2;
-			snprintf(line, sizeof line,
-				 "{\"type\":\"video\",\"id\":\"h%02d\",\"channel_id\":\"%s%d\",\"title\":\"%s\","
-				 "\"published_at\":\"2026-07-%02dT12:00:00Z\",\"perf\":%.4f,\"holdout\":true,"
-				 "\"cluster\":{\"macro\":\"m1\",\"meso\":\"m1.1\",\"micro\":\"m1.1.1\"}}",
-				 i, zebra ? "hz" : "ho", zebra ? k % 2 : k, zebra ? "zebra" : "other", 1 + k,
-				 (zebra ? 3 : 1) * (1.00 + 0.01 * k));
-			j = cJSON_Parse(line);
-		}
-		assert_int_equal(pd_validator_add_video(v, j, &err), 0);
-		cJSON_Delete(j);
-	}
-	for (int l = 0; l < 3; l++) {
-		cJSON *c = cluster(l);
-		pd_validator_add_cluster(v, c);
-		cJSON_Delete(c);
-	}
-	assert_int_equal(pd_validator_add_pattern(v, cJSON_Parse(pat), &err), 0);
+	*out = validator_with(&o, 1, pat, NULL, 3, sum);
 	free(pat);
-	pd_validator_add_tests(v, 3, 3);
-	assert_int_equal(pd_validator_run(v, sum), 0);
-	*out = v;
-	const cJSON *s = cJSON_GetObjectItemCaseSensitive(pd_validator_pattern(v, 0), "status");
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(pd_validator_pattern(*out, 0), "status");
 	return s->valuestring;
 }
 
