@@ -515,6 +515,8 @@ static cJSON *rtest_json(const rtest *t)
 static void collect(pd_validator *v)
 {
 	pd_vfeat *vf = pd_vfeat_new();
+	pd_record r = PD_RECORD_INIT;	/* the text scanned without a tree (record.h) */
+	pd_jobj o = PD_JOBJ_INIT;
 	for (size_t i = 0; i < v->nv; i++) {
 		vid *x = &v->vids[i];
 		int any = 0;
@@ -524,11 +526,15 @@ static void collect(pd_validator *v)
 		}
 		if (!any)
 			continue;
-		cJSON *j = cJSON_Parse(x->text);
+		cJSON *j = NULL;
 		pd_video pv;
-		if (!j || pd_video_from_json(j, &pv, NULL) < 0) {	/* checked when added */
-			cJSON_Delete(j);
-			continue;
+		if (pd_record_scan(&r, &o, x->text, strlen(x->text)) != 0 ||
+		    pd_video_from_jobj(&o, &pv, NULL) < 0) {
+			j = cJSON_Parse(x->text);	/* outside the scan's subset */
+			if (!j || pd_video_from_json(j, &pv, NULL) < 0) {	/* checked when added */
+				cJSON_Delete(j);
+				continue;
+			}
 		}
 		pd_vfeat_extract(vf, &pv, v->o.tz_offset_s);
 		for (int k = 0; k < x->nck; k++) {
@@ -543,6 +549,8 @@ static void collect(pd_validator *v)
 		cJSON_Delete(j);
 	}
 	pd_vfeat_free(vf);
+	pd_record_release(&r);
+	pd_jobj_release(&o);
 }
 
 static void reason(pat *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
