@@ -325,6 +325,7 @@ int main(int argc, char **argv)
 	const char *line;
 	size_t len;
 	pd_record rec = PD_RECORD_INIT;
+	pd_jobj jo = PD_JOBJ_INIT;	/* a video scanned without a tree (record.h) */
 	int summaries = 0;
 	cJSON **shards = NULL;	/* mine_summary records of shards, merged at the end */
 	char **shard_lines = NULL;
@@ -336,6 +337,14 @@ int main(int argc, char **argv)
 		if (t == 1 && strcmp(type, "video") && strcmp(type, "pattern") &&
 		    strcmp(type, "mine_summary") && strcmp(type, "cluster")) {
 			cli_passthrough(line, len);
+			continue;
+		}
+		if (t == 1 && !strcmp(type, "video") && pd_record_scan(&rec, &jo, line, len) == 0) {
+			/* the common case, without a tree */
+			if (pd_validator_add_video_scanned(v, &jo, &err) < 0)
+				cli_reject(CLI_POS(in), line, len, "%s", err.msg);
+			else
+				cli_passthrough(line, len);
 			continue;
 		}
 		if (pd_record_parse(&rec, line, len, &err) < 0) {
@@ -385,6 +394,7 @@ int main(int argc, char **argv)
 	}
 	pd_record_release(&rec);
 	free(rec.emb);
+	pd_jobj_release(&jo);
 	pd_input_free(in);
 	if (nshards) {
 		pd_err err;
