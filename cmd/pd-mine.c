@@ -198,6 +198,7 @@ int main(int argc, char **argv)
 	const char *line;
 	size_t len;
 	pd_record r = PD_RECORD_INIT;
+	pd_jobj jo = PD_JOBJ_INIT;	/* a video scanned without a tree (record.h) */
 	char type[32];
 	while (cli_next_record(in, &line, &len, type)) {
 		pd_err err;
@@ -205,7 +206,8 @@ int main(int argc, char **argv)
 		int mark = 0;
 		if (strcmp(type, "video") == 0) {
 			pd_video v;
-			if (pd_record_parse(&r, line, len, &err) < 0) {
+			int scanned = pd_record_scan(&r, &jo, line, len) == 0;
+			if (!scanned && pd_record_parse(&r, line, len, &err) < 0) {
 				cli_reject(CLI_POS(in), line, len, "%s", err.msg);
 				continue;
 			}
@@ -214,11 +216,16 @@ int main(int argc, char **argv)
 					   r.dim, cli.dim);
 				continue;
 			}
-			if (pd_video_from_json(r.json, &v, &err) < 0) {
+			if ((scanned ? pd_video_from_jobj(&jo, &v, &err) : pd_video_from_json(r.json, &v, &err)) < 0) {
 				cli_reject(CLI_POS(in), line, len, "%s", err.msg);
 				continue;
 			}
-			const cJSON *cl = cJSON_GetObjectItemCaseSensitive(r.json, "cluster");
+			/* scanned: the cluster member's own text parsed (a few ids) */
+			cJSON *clown = NULL;
+			pd_jv cjv;
+			if (scanned && pd_jobj_get(&jo, "cluster", &cjv))
+				clown = cJSON_ParseWithLength(cjv.raw, cjv.rawlen);
+			const cJSON *cl = scanned ? clown : cJSON_GetObjectItemCaseSensitive(r.json, "cluster");
 			const char *ids[3] = { NULL, NULL, NULL };
 			if (cl && !cJSON_IsNull(cl)) {
 				static const char *const lv[3] = { "macro", "meso", "micro" };
@@ -232,6 +239,7 @@ int main(int argc, char **argv)
 				}
 				if (bad) {
 					pd_video_release(&v);
+					cJSON_Delete(clown);
 					cli_reject(CLI_POS(in), line, len,
 						   "'cluster' is not an object of string ids (macro, meso, micro)");
 					continue;
@@ -242,6 +250,7 @@ int main(int argc, char **argv)
 			seq = pd_miner_add_video(m, &v, ids);
 			mark = pd_miner_is_holdout(m, seq) == 1;
 			pd_video_release(&v);
+			cJSON_Delete(clown);
 		} else if (strcmp(type, "cluster") == 0) {
 			if (pd_record_parse(&r, line, len, &err) < 0) {
 				cli_reject(CLI_POS(in), line, len, "%s", err.msg);
@@ -279,6 +288,7 @@ int main(int argc, char **argv)
 		}
 	}
 	pd_record_release(&r);
+	pd_jobj_release(&jo);
 	pd_input_free(in);
 
 	pd_miner_holdout(m);

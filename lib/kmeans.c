@@ -1,12 +1,11 @@
 /*
  * kmeans.c — spherical k-means (see kmeans.h).
  *
- * Lloyd's iteration with the assignment step as blocked sgemm (rows of X in
- * blocks small enough that the block's similarity matrix stays in cache-ish
- * memory) and the update step as fixed-order sums (8 float lanes), so the result
- * does not depend on how many threads OpenBLAS uses: OpenBLAS splits an sgemm
- * over rows and columns of the result, never over the inner dimension, so
- * every element is computed the same way whatever the thread count.
+ * Lloyd's iteration with the assignment step as blocked products (rows of X
+ * in blocks whose similarities stay in cache; below) and the update step as
+ * fixed-order sums (8 float lanes), so the result does not depend on the
+ * thread count: every similarity is computed the same way whichever thread
+ * or block holds its row.
  *
  * Seeding is greedy k-means++ (Arthur & Vassilvitskii; the greedy trials as
  * in scikit-learn): each new centre is the best of 2 + ln k candidates drawn
@@ -206,42 +205,256 @@ static size_t block_rows(int k)
 	return b;
 }
 
-void pd_km_assign_blas(const float *X, size_t n, int d, const float *C, int k, int *assign,
-		       float *sim, int exact)
+/*
+ * The assignment's similarity matrix.  Where the CPU has FMA, pd's own
+ * kernel makes it: C is packed into panels of 16 centroids laid out by
+ * dimension, and each similarity is one chain of fused multiply-adds over
+ * the dimensions in increasing order, so the AVX-512 and the AVX2 kernel
+ * (16 or 8 lanes, one centroid per lane) give the same bits, whatever the
+ * blocking or the thread count.  OpenBLAS's sgemm is the fallback: the
+ * OpenBLAS of Debian 12 picks its generic SSE3 kernels (Prescott) on CPUs it
+ * does not know, such as recent Xeons, which made the macro level of a 1M
+ * clustering (every video against some 300 centroids) 4x slower than this.
+ * The memberships do not depend on the kernel (near ties are decided by
+ * pd_km_nearest); the similarities differ from sgemm's in the last bits.
+ */
+#define PANEL 16
+
+/* Cp (ceil(k/16) panels of d x 16 floats): Cp[q][p][l] = C[16 q + l][p], 0
+   past k */
+static float *pack_panels(const float *C, int k, int d)
 {
-	size_t B = block_rows(k);
+	int np = (k + PANEL - 1) / PANEL;
+	float *Cp = xcalloc((size_t)np * PANEL * (size_t)d, sizeof *Cp);
+	for (int j = 0; j < k; j++) {
+		float *dst = Cp + (size_t)(j / PANEL) * PANEL * d + j % PANEL;
+		const float *src = C + (size_t)j * d;
+		for (int p = 0; p < d; p++)
+			dst[(size_t)p * PANEL] = src[p];
+	}
+	return Cp;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+/* T (R rows of kp floats) := rows X[0..R) against panels [q0, q1) of Cp */
+#define KERN512(R)								\
+__attribute__((target("avx512f,fma")))						\
+static void sims512_##R(const float *X, int d, const float *Cp, int q0, int q1,	\
+			 float *T, int kp)					\
+{										\
+	int q = q0;								\
+	for (; q + 2 <= q1; q += 2) {						\
+		const float *b = Cp + (size_t)q * PANEL * d;			\
+		__m512 a0[R], a1[R];						\
+		_Pragma("GCC unroll 8") for (int r = 0; r < R; r++)					\
+			a0[r] = a1[r] = _mm512_setzero_ps();			\
+		for (int p = 0; p < d; p++) {					\
+			__m512 b0 = _mm512_loadu_ps(b + (size_t)p * PANEL);	\
+			__m512 b1 = _mm512_loadu_ps(b + (size_t)(d + p) * PANEL); \
+			_Pragma("GCC unroll 8") for (int r = 0; r < R; r++) {				\
+				__m512 x = _mm512_set1_ps(X[(size_t)r * d + p]); \
+				a0[r] = _mm512_fmadd_ps(x, b0, a0[r]);		\
+				a1[r] = _mm512_fmadd_ps(x, b1, a1[r]);		\
+			}							\
+		}								\
+		_Pragma("GCC unroll 8") for (int r = 0; r < R; r++) {					\
+			_mm512_storeu_ps(T + (size_t)r * kp + q * PANEL, a0[r]); \
+			_mm512_storeu_ps(T + (size_t)r * kp + (q + 1) * PANEL, a1[r]); \
+		}								\
+	}									\
+	for (; q < q1; q++) {							\
+		const float *b = Cp + (size_t)q * PANEL * d;			\
+		__m512 a0[R];							\
+		_Pragma("GCC unroll 8") for (int r = 0; r < R; r++)					\
+			a0[r] = _mm512_setzero_ps();				\
+		for (int p = 0; p < d; p++) {					\
+			__m512 b0 = _mm512_loadu_ps(b + (size_t)p * PANEL);	\
+			_Pragma("GCC unroll 8") for (int r = 0; r < R; r++)				\
+				a0[r] = _mm512_fmadd_ps(_mm512_set1_ps(X[(size_t)r * d + p]), \
+							b0, a0[r]);		\
+		}								\
+		_Pragma("GCC unroll 8") for (int r = 0; r < R; r++)					\
+			_mm512_storeu_ps(T + (size_t)r * kp + q * PANEL, a0[r]); \
+	}									\
+}
+KERN512(8)
+KERN512(1)
+
+/* the same sums, each panel as two 8-lane halves */
+#define KERN256(R)								\
+__attribute__((target("avx2,fma")))						\
+static void sims256_##R(const float *X, int d, const float *Cp, int q0, int q1,	\
+			 float *T, int kp)					\
+{										\
+	for (int q = q0; q < q1; q++) {						\
+		const float *b = Cp + (size_t)q * PANEL * d;			\
+		__m256 a0[R], a1[R];						\
+		_Pragma("GCC unroll 8") for (int r = 0; r < R; r++)					\
+			a0[r] = a1[r] = _mm256_setzero_ps();			\
+		for (int p = 0; p < d; p++) {					\
+			__m256 b0 = _mm256_loadu_ps(b + (size_t)p * PANEL);	\
+			__m256 b1 = _mm256_loadu_ps(b + (size_t)p * PANEL + 8);	\
+			_Pragma("GCC unroll 8") for (int r = 0; r < R; r++) {				\
+				__m256 x = _mm256_set1_ps(X[(size_t)r * d + p]); \
+				a0[r] = _mm256_fmadd_ps(x, b0, a0[r]);		\
+				a1[r] = _mm256_fmadd_ps(x, b1, a1[r]);		\
+			}							\
+		}								\
+		_Pragma("GCC unroll 8") for (int r = 0; r < R; r++) {					\
+			_mm256_storeu_ps(T + (size_t)r * kp + q * PANEL, a0[r]); \
+			_mm256_storeu_ps(T + (size_t)r * kp + q * PANEL + 8, a1[r]); \
+		}								\
+	}									\
+}
+KERN256(6)
+KERN256(1)
+#endif
+
+/* which kernel makes the similarity matrix: 2 AVX-512, 1 AVX2, 0 sgemm */
+static int sims_kind = -1;
+static pthread_once_t sims_once = PTHREAD_ONCE_INIT;
+
+static void pick_sims(void)
+{
+	sims_kind = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+		sims_kind = __builtin_cpu_supports("avx512f") ? 2 : 1;
+#endif
+}
+
+int pd_km_set_sims_kernel(int kind)
+{
+	pthread_once(&sims_once, pick_sims);
+	int have = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+		have = __builtin_cpu_supports("avx512f") ? 2 : 1;
+#endif
+	if (kind < 0)
+		kind = have;
+	if (kind > have)
+		return 0;
+	sims_kind = kind;
+	return 1;
+}
+
+/* T (n rows of kp floats, kp = 16 ceil(k/16)) := X (n x d) against Cp */
+static void sims_rows(const float *X, size_t n, int d, const float *Cp, int k, float *T, int kp)
+{
+	int np = (k + PANEL - 1) / PANEL;
+	size_t i = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+	if (sims_kind == 2) {
+		for (; i + 8 <= n; i += 8)
+			sims512_8(X + i * (size_t)d, d, Cp, 0, np, T + i * (size_t)kp, kp);
+		for (; i < n; i++)
+			sims512_1(X + i * (size_t)d, d, Cp, 0, np, T + i * (size_t)kp, kp);
+	} else {
+		for (; i + 6 <= n; i += 6)
+			sims256_6(X + i * (size_t)d, d, Cp, 0, np, T + i * (size_t)kp, kp);
+		for (; i < n; i++)
+			sims256_1(X + i * (size_t)d, d, Cp, 0, np, T + i * (size_t)kp, kp);
+	}
+#else
+	(void)X; (void)n; (void)d; (void)Cp; (void)np; (void)T; (void)kp; (void)i;
+#endif
+}
+
+/* one range of rows of pd_km_assign_blas: S has room for B x kp floats */
+typedef struct assign_job {
+	const float *X, *C, *Cp;
+	size_t r0, r1;
+	int d, k, exact;
+	int *assign;
+	float *sim;
+} assign_job;
+
+static void *assign_range(void *ud)
+{
+	const assign_job *j = ud;
+	int d = j->d, k = j->k;
+	int kp = j->Cp ? (k + PANEL - 1) / PANEL * PANEL : k;
+	size_t B = j->Cp ? (size_t)65536 / (size_t)kp : block_rows(k);
+	if (B < 8)
+		B = 8;
+	if (B > 512)
+		B = j->Cp ? 512 : B;
 	/* Two float dot products of unit vectors differ by at most about
 	   d * 2^-24 whatever their order of summation; a margin four times that
 	   between the best and the second best means pd_km_nearest agrees. */
 	float eps = 4.0f * (float)d * 5.9604645e-8f;
-	float *S = xmalloc(B * (size_t)k * sizeof *S);
-	for (size_t r0 = 0; r0 < n; r0 += B) {
-		size_t nb = n - r0 < B ? n - r0 : B;
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, k, d, 1.0f,
-			    X + r0 * (size_t)d, d, C, d, 0.0f, S, k);
+	float *S = xmalloc(B * (size_t)kp * sizeof *S);
+	for (size_t r0 = j->r0; r0 < j->r1; r0 += B) {
+		size_t nb = j->r1 - r0 < B ? j->r1 - r0 : B;
+		if (j->Cp)
+			sims_rows(j->X + r0 * (size_t)d, nb, d, j->Cp, k, S, kp);
+		else
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, k, d, 1.0f,
+				    j->X + r0 * (size_t)d, d, j->C, d, 0.0f, S, k);
 		for (size_t i = 0; i < nb; i++) {
-			const float *row = S + i * (size_t)k;
+			const float *row = S + i * (size_t)kp;
 			int best = 0;
 			float bs = row[0], second = -INFINITY;
-			for (int j = 1; j < k; j++) {
-				if (row[j] > bs) {
+			for (int c = 1; c < k; c++) {
+				if (row[c] > bs) {
 					second = bs;
-					bs = row[j];
-					best = j;
-				} else if (row[j] > second) {
-					second = row[j];
+					bs = row[c];
+					best = c;
+				} else if (row[c] > second) {
+					second = row[c];
 				}
 			}
-			const float *x = X + (r0 + i) * (size_t)d;
+			const float *x = j->X + (r0 + i) * (size_t)d;
 			if (bs - second <= eps)
-				best = pd_km_nearest(x, C, k, d, NULL);	/* a near tie: decide exactly */
-			if (assign)
-				assign[r0 + i] = best;
-			if (sim)
-				sim[r0 + i] = exact ? pd_km_dot(x, C + (size_t)best * d, d) : row[best];
+				best = pd_km_nearest(x, j->C, k, d, NULL);	/* a near tie: decide exactly */
+			if (j->assign)
+				j->assign[r0 + i] = best;
+			if (j->sim)
+				j->sim[r0 + i] = j->exact ? pd_km_dot(x, j->C + (size_t)best * d, d) : row[best];
 		}
 	}
 	free(S);
+	return NULL;
+}
+
+void pd_km_assign_blas(const float *X, size_t n, int d, const float *C, int k, int *assign,
+		       float *sim, int exact)
+{
+	pthread_once(&sims_once, pick_sims);
+	float *Cp = sims_kind ? pack_panels(C, k, d) : NULL;
+	/* with our kernel, large products are spread over as many threads as
+	   OpenBLAS was given (rows are independent: the answers are the same) */
+	int nt = 1;
+	if (Cp && (double)n * k * d >= (double)(1 << 24)) {
+		nt = openblas_get_num_threads();
+		if (nt > 64)
+			nt = 64;
+		if ((size_t)nt > n / 64)
+			nt = (int)(n / 64);
+		if (nt < 1)
+			nt = 1;
+	}
+	assign_job job[64];
+	pthread_t tid[64];
+	int started[64] = { 0 };
+	for (int t = 0; t < nt; t++) {
+		job[t] = (assign_job){ X, C, Cp, n * (size_t)t / (size_t)nt,
+				       n * (size_t)(t + 1) / (size_t)nt, d, k, exact, assign, sim };
+		if (t > 0)
+			started[t] = pthread_create(&tid[t], NULL, assign_range, &job[t]) == 0;
+	}
+	assign_range(&job[0]);
+	for (int t = 1; t < nt; t++) {
+		if (started[t])
+			pthread_join(tid[t], NULL);
+		else
+			assign_range(&job[t]);
+	}
+	free(Cp);
 }
 
 /* draw an index with probability w[i] / total (total > 0) */

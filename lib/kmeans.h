@@ -7,7 +7,7 @@
  * distance 1 - cos(x, centroid).  Seeding is k-means++ (D^2 sampling, where
  * for unit vectors the squared Euclidean distance is 2 (1 - cos)) with a few
  * greedy trials per centre, from a pd_rng seeded by the caller.  Assignment
- * steps are blocked sgemm products X_block * C^T.
+ * steps are blocked products X_block * C^T (pd_km_assign_blas).
  *
  * Reproducibility: every random choice comes from the seed; sums are taken in
  * a fixed order; ties go to the lower index.  Final memberships
@@ -69,6 +69,13 @@ void pd_km_dots(const float *x, const float *C, int k, int d, float *out);
    called while another thread clusters. */
 int pd_km_set_kernel(int generic);
 
+/* pd_km_set_sims_kernel: the kernel of pd_km_assign_blas's similarities,
+   chosen for the CPU at first use: kind 2 AVX-512, 1 AVX2 (both with FMA:
+   the same bits), 0 OpenBLAS's sgemm, -1 the CPU's best; returns 0 (and
+   changes nothing) if the CPU lacks it.  For tests and benches; not to be
+   called while another thread clusters. */
+int pd_km_set_sims_kernel(int kind);
+
 /*
  * pd_km_nearest: the index in [0,k) of the row of C (k x d) most similar to
  * x, ties to the lower index; *sim (may be NULL) gets the similarity.
@@ -80,12 +87,15 @@ int pd_km_nearest(const float *x, const float *C, int k, int d, float *sim);
 /*
  * pd_km_assign_blas: for each row of X (n x d), the most similar row of C
  * (k x d) into assign and its similarity into sim (either may be NULL), by
- * blocked sgemm.  The membership is the same as pd_km_nearest's, bit for
- * bit: when the best and second best sgemm similarities are closer than the
- * rounding error of a d-term dot product can explain, the row is decided by
- * pd_km_nearest.  With exact, the similarity reported is pd_km_dot's; else
- * sgemm's, which can differ from it in the last bits (and does not depend
- * on the BLAS thread count either).
+ * blocks of products: each similarity one chain of fused multiply-adds over
+ * the dimensions in order (AVX2 or AVX-512: the same bits), or OpenBLAS's
+ * sgemm on CPUs without FMA.  Large products are spread over as many
+ * threads as OpenBLAS is given (openblas_get_num_threads).  The membership
+ * is the same as pd_km_nearest's, bit for bit: when the best and second
+ * best similarities are closer than the rounding error of a d-term dot
+ * product can explain, the row is decided by pd_km_nearest.  With exact,
+ * the similarity reported is pd_km_dot's; else the kernel's, which can
+ * differ from it in the last bits (and does not depend on the thread count).
  */
 void pd_km_assign_blas(const float *X, size_t n, int d, const float *C, int k,
 		       int *assign, float *sim, int exact);

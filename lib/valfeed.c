@@ -13,6 +13,7 @@
 struct pd_valfeed {
 	pd_validator *v;
 	pd_record rec;
+	pd_jobj jo;		/* a video scanned without a tree (record.h) */
 	int summaries;
 	cJSON **shards;		/* mine_summary records of shards, merged at the end */
 	char **shard_lines;
@@ -23,8 +24,10 @@ pd_valfeed *pd_valfeed_new(pd_validator *v)
 {
 	pd_valfeed *f = xcalloc(1, sizeof *f);
 	pd_record r0 = PD_RECORD_INIT;
+	pd_jobj j0 = PD_JOBJ_INIT;
 	f->v = v;
 	f->rec = r0;
+	f->jo = j0;
 	return f;
 }
 
@@ -47,6 +50,7 @@ void pd_valfeed_free(pd_valfeed *f)
 		return;
 	pd_record_release(&f->rec);
 	free(f->rec.emb);
+	pd_jobj_release(&f->jo);
 	drop_shards(f);
 	free(f);
 }
@@ -111,6 +115,10 @@ int pd_valfeed_line(pd_valfeed *f, const char *line, size_t len, pd_err *err, pd
 	if (t == 1 && strcmp(type, "video") && strcmp(type, "pattern") &&
 	    strcmp(type, "mine_summary") && strcmp(type, "cluster"))
 		return PD_VALFEED_PASS;
+	/* the common case, a video, without a tree */
+	if (t == 1 && !strcmp(type, "video") && pd_record_scan(&f->rec, &f->jo, line, len) == 0)
+		return pd_validator_add_video_scanned(f->v, &f->jo, err) < 0 ? PD_VALFEED_REJECT
+									     : PD_VALFEED_PASS;
 	if (pd_record_parse(&f->rec, line, len, err) < 0)
 		return PD_VALFEED_REJECT;
 	const char *rt = f->rec.type;

@@ -194,16 +194,11 @@ static int ckey(pd_validator *v, const char *level, const char *id)
 
 static const char *const levels[3] = { "macro", "meso", "micro" };
 
-int pd_validator_add_video(pd_validator *v, const cJSON *rec, pd_err *err)
+/* the cluster keys of a video's cluster object c (may be NULL) into ck;
+   returns how many */
+static int video_ckeys(pd_validator *v, const cJSON *c, int ck[3])
 {
-	pd_video pv;
-	if (pd_video_from_json(rec, &pv, err) < 0)
-		return -1;
-	v->videos_seen++;
-	if (pv.holdout)
-		v->holdout_seen++;
-	int ck[3], nck = 0;
-	const cJSON *c = cJSON_GetObjectItemCaseSensitive(rec, "cluster");
+	int nck = 0;
 	if (cJSON_IsObject(c)) {
 		int prev = -1;
 		for (int l = 0; l < 3; l++) {
@@ -217,30 +212,95 @@ int pd_validator_add_video(pd_validator *v, const cJSON *rec, pd_err *err)
 			ck[nck++] = k;
 		}
 	}
-	int usable = nck > 0 && !isnan(pv.perf);
+	return nck;
+}
+
+/* a video read (pv, its cluster object c), counted and, when usable, kept
+   with the JSON text text() makes of it */
+static void video_add(pd_validator *v, const pd_video *pv, const cJSON *c,
+		      char *(*text)(const void *), const void *src)
+{
+	v->videos_seen++;
+	if (pv->holdout)
+		v->holdout_seen++;
+	int ck[3];
+	int nck = video_ckeys(v, c, ck);
+	int usable = nck > 0 && !isnan(pv->perf);
 	if (usable) {
 		if (v->nv == v->cv) {
 			v->cv = v->cv ? v->cv * 2 : 1024;
 			v->vids = xreallocarray(v->vids, v->cv, sizeof *v->vids);
 		}
 		vid *x = &v->vids[v->nv];
-		x->text = cJSON_PrintUnformatted(rec);
-		x->channel = pv.channel_id && *pv.channel_id
-				     ? pd_strmap_intern(v->channels, pv.channel_id,
-							strlen(pv.channel_id), NULL)
+		x->text = text(src);
+		x->channel = pv->channel_id && *pv->channel_id
+				     ? pd_strmap_intern(v->channels, pv->channel_id,
+							strlen(pv->channel_id), NULL)
 				     : -1;
-		x->perf = pv.perf;
-		x->holdout = pv.holdout;
+		x->perf = pv->perf;
+		x->holdout = pv->holdout;
 		memcpy(x->ck, ck, sizeof ck);
 		x->nck = nck;
 		int added;
-		int idx = pd_strmap_intern(v->vids_by_id, pv.id, strlen(pv.id), &added);
+		int idx = pd_strmap_intern(v->vids_by_id, pv->id, strlen(pv->id), &added);
 		(void)idx;	/* dense: equals v->nv for a new id */
 		if (added)
 			v->nv++;
 		else
 			free(x->text);	/* a repeated id: the first one counts */
 	}
+}
+
+static char *tree_text(const void *src)
+{
+	return cJSON_PrintUnformatted(src);
+}
+
+int pd_validator_add_video(pd_validator *v, const cJSON *rec, pd_err *err)
+{
+	pd_video pv;
+	if (pd_video_from_json(rec, &pv, err) < 0)
+		return -1;
+	video_add(v, &pv, cJSON_GetObjectItemCaseSensitive(rec, "cluster"), tree_text, rec);
+	pd_video_release(&pv);
+	return 0;
+}
+
+/* the scanned members (the embedding left out) as one object text: parsed,
+   the same tree as pd_record_parse's */
+static char *scan_text(const void *src)
+{
+	const pd_jobj *o = src;
+	size_t n = 3;	/* braces and the NUL */
+	for (int i = 0; i < o->n; i++)
+		n += o->m[i].keylen + o->m[i].vallen + 4;
+	char *t = xmalloc(n), *p = t;	/* exactly: every kept video holds one */
+	*p++ = '{';
+	for (int i = 0; i < o->n; i++) {
+		if (i)
+			*p++ = ',';
+		*p++ = '"';
+		memcpy(p, o->m[i].key, o->m[i].keylen);
+		p += o->m[i].keylen;
+		*p++ = '"';
+		*p++ = ':';
+		memcpy(p, o->m[i].val, o->m[i].vallen);
+		p += o->m[i].vallen;
+	}
+	*p++ = '}';
+	*p = '\0';
+	return t;
+}
+
+int pd_validator_add_video_scanned(pd_validator *v, pd_jobj *o, pd_err *err)
+{
+	pd_video pv;
+	if (pd_video_from_jobj(o, &pv, err) < 0)
+		return -1;
+	pd_jv cj;
+	cJSON *c = pd_jobj_get(o, "cluster", &cj) ? cJSON_ParseWithLength(cj.raw, cj.rawlen) : NULL;
+	video_add(v, &pv, c, scan_text, o);
+	cJSON_Delete(c);
 	pd_video_release(&pv);
 	return 0;
 }
@@ -531,6 +591,8 @@ static cJSON *rtest_json(const rtest *t)
 static void collect(pd_validator *v)
 {
 	pd_vfeat *vf = pd_vfeat_new();
+	pd_record r = PD_RECORD_INIT;	/* the text scanned without a tree (record.h) */
+	pd_jobj o = PD_JOBJ_INIT;
 	for (size_t i = 0; i < v->nv; i++) {
 		vid *x = &v->vids[i];
 		int any = 0;
@@ -540,11 +602,15 @@ static void collect(pd_validator *v)
 		}
 		if (!any)
 			continue;
-		cJSON *j = cJSON_Parse(x->text);
+		cJSON *j = NULL;
 		pd_video pv;
-		if (!j || pd_video_from_json(j, &pv, NULL) < 0) {	/* checked when added */
-			cJSON_Delete(j);
-			continue;
+		if (pd_record_scan(&r, &o, x->text, strlen(x->text)) != 0 ||
+		    pd_video_from_jobj(&o, &pv, NULL) < 0) {
+			j = cJSON_Parse(x->text);	/* outside the scan's subset */
+			if (!j || pd_video_from_json(j, &pv, NULL) < 0) {	/* checked when added */
+				cJSON_Delete(j);
+				continue;
+			}
 		}
 		pd_vfeat_extract(vf, &pv, v->o.tz_offset_s);
 		for (int k = 0; k < x->nck; k++) {
@@ -559,6 +625,8 @@ static void collect(pd_validator *v)
 		cJSON_Delete(j);
 	}
 	pd_vfeat_free(vf);
+	pd_record_release(&r);
+	pd_jobj_release(&o);
 }
 
 static void reason(pat *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

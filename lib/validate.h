@@ -102,6 +102,10 @@ void pd_validator_free(pd_validator *v);
  * (PD_EREC) when the record is not a valid video.
  */
 int pd_validator_add_video(pd_validator *v, const cJSON *rec, pd_err *err);
+/* pd_validator_add_video_scanned: the same from a record scanned without a
+   tree (record.h, pd_record_scan returned 0), with the same checks. */
+struct pd_jobj;
+int pd_validator_add_video_scanned(pd_validator *v, struct pd_jobj *o, pd_err *err);
 /* pd_validator_add_cluster: a cluster record's parent link (for nested levels). */
 void pd_validator_add_cluster(pd_validator *v, const cJSON *rec);
 /*

@@ -1,7 +1,7 @@
 /*
  * test_kmeans.c — unit tests of lib/kmeans.c and lib/cluster.c: the fixed
- * order dot product, blocked sgemm assignment agreeing with the exact rule
- * (also on constructed near ties), k-means recovering well-separated
+ * order dot product, blocked assignment agreeing with the exact rule (also
+ * on constructed near ties, with every kernel and thread count), k-means recovering well-separated
  * clusters, empty clusters refilled, the hierarchy's invariants (bands, every
  * vector in one cluster per level, children contiguous), placement equal to
  * training membership, loading a hierarchy back, and id matching.
@@ -17,6 +17,7 @@
 #include "../../lib/pd.h"
 #include "../../lib/kmeans.h"
 #include "../../lib/cluster.h"
+#include "../../lib/blas.h"
 
 /* n unit vectors around k random unit centres, noise s; truth in lab */
 static float *blobs(size_t n, int d, int k, double s, uint64_t seed, int *lab)
@@ -130,6 +131,53 @@ static void blas_agrees_with_exact(void **state)
 	free(C);
 	free(a);
 	free(s);
+}
+
+/* every kernel of pd_km_assign_blas gives pd_km_nearest's memberships, and
+   the FMA kernels (AVX2, AVX-512) give one fused multiply-add chain's bits,
+   on one thread and on three; shapes with tails of rows and of panels */
+static void assign_every_kernel(void **state)
+{
+	static const struct { size_t n; int d, k; } shapes[] = {
+		{ 5003, 100, 41 }, { 701, 256, 10 }, { 13, 7, 3 }, { 2100, 384, 33 },
+	};
+	int threads = openblas_get_num_threads();
+	for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++) {
+		size_t n = shapes[si].n;
+		int d = shapes[si].d, k = shapes[si].k;
+		float *X = blobs(n, d, k, 1.5, 21 + si, NULL);
+		float *C = blobs((size_t)k, d, k, 0.0, 22 + si, NULL);
+		for (size_t i = 0; i < 20 && i < n; i++) {	/* near ties */
+			for (int j = 0; j < d; j++)
+				X[i * d + j] = C[j] + C[d + j];
+			pd_vec_normalize(X + i * d, d);
+		}
+		int *a = xmalloc(n * sizeof *a);
+		float *s = xmalloc(n * sizeof *s);
+		for (int kind = 2; kind >= 0; kind--) {
+			if (!pd_km_set_sims_kernel(kind))
+				continue;	/* the CPU lacks it */
+			for (int nt = 1; nt <= 3; nt += 2) {
+				openblas_set_num_threads(nt);
+				pd_km_assign_blas(X, n, d, C, k, a, s, 0);
+				for (size_t i = 0; i < n; i++) {
+					assert_int_equal(a[i], pd_km_nearest(X + i * d, C, k, d, NULL));
+					if (!kind)
+						continue;
+					float want = 0;
+					for (int j = 0; j < d; j++)
+						want = fmaf(X[i * d + j], C[(size_t)a[i] * d + j], want);
+					assert_memory_equal(&s[i], &want, sizeof want);
+				}
+			}
+		}
+		free(X);
+		free(C);
+		free(a);
+		free(s);
+	}
+	pd_km_set_sims_kernel(-1);
+	openblas_set_num_threads(threads);
 }
 
 static void kmeans_recovers_blobs(void **state)
@@ -278,6 +326,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(dot_fixed_order),
 		cmocka_unit_test(dots_every_kernel),
+		cmocka_unit_test(assign_every_kernel),
 		cmocka_unit_test(blas_agrees_with_exact),
 		cmocka_unit_test(kmeans_recovers_blobs),
 		cmocka_unit_test(kmeans_duplicates),
