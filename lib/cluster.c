@@ -991,7 +991,7 @@ int pd_hier_match_previous(pd_hier *h, const pd_hier *prev, double min_sim)
 		float *S = xmalloc((size_t)(rb < ka ? rb : ka) * kb * sizeof *S);
 		for (int i0 = 0; i0 < ka; i0 += rb) {
 			int nb = ka - i0 < rb ? ka - i0 : rb;
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, kb, d, 1.0f,
+			pd_sgemm(CblasNoTrans, CblasTrans, nb, kb, d, 1.0f,
 				    A + (size_t)i0 * d, d, B, d, 0.0f, S, kb);
 			for (int i = 0; i < nb; i++)
 				for (int j = 0; j < kb; j++) {

@@ -393,7 +393,7 @@ static void *assign_range(void *ud)
 		if (j->Cp)
 			sims_rows(j->X + r0 * (size_t)d, nb, d, j->Cp, k, S, kp);
 		else
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, k, d, 1.0f,
+			pd_sgemm(CblasNoTrans, CblasTrans, (int)nb, k, d, 1.0f,
 				    j->X + r0 * (size_t)d, d, j->C, d, 0.0f, S, k);
 		for (size_t i = 0; i < nb; i++) {
 			const float *row = S + i * (size_t)kp;

@@ -8,7 +8,7 @@
  * nodes), the expected performance with its interval, and the pieces of the
  * records (video has / lacks the feature, the recommendation), rendered once
  * by pd_matcher_finish.  Per video there is then only the placement (or,
- * without a hierarchy, a row of one cblas_sgemm and its radius scan), a
+ * without a hierarchy, a row of one matrix product and its radius scan), a
  * predicate test per applicable pattern (the same lib/features.h code
  * pd-mine counted with), and copying.
  *
@@ -601,7 +601,7 @@ void pd_matcher_sims(const pd_matcher *m, const float *X, int nq, float *S)
 {
 	if (nq <= 0 || m->n <= 0 || m->hier.n)
 		return;
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nq, m->n, m->dim, 1.0f, X, m->dim,
+	pd_sgemm(CblasNoTrans, CblasTrans, nq, m->n, m->dim, 1.0f, X, m->dim,
 		    m->cent, m->dim, 0.0f, S, m->n);
 }
 

@@ -296,10 +296,10 @@ static void gram_part(int part, void *ud)
 	for (size_t b = r0; b < r1; b += GBLK) {
 		size_t e = b + GBLK < r1 ? b + GBLK : r1, m = e - b;
 		if (s->Y != s->X)
-			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)L, (int)L, (int)m, 1.0f,
+			pd_sgemm(CblasTrans, CblasNoTrans, (int)L, (int)L, (int)m, 1.0f,
 				    s->X + b * L, (int)L, s->Y + b * L, (int)L, 0.0f, g, (int)L);
 		else
-			cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)L, (int)m, 1.0f, s->X + b * L,
+			pd_ssyrk(CblasUpper, CblasTrans, (int)L, (int)m, 1.0f, s->X + b * L,
 				    (int)L, 0.0f, g, (int)L);
 		for (size_t i = 0; i < L; i++)
 			for (size_t j = s->Y != s->X ? 0 : i; j < L; j++)
@@ -338,7 +338,7 @@ static void trsm_part(int part, void *ud)
 	size_t r0, r1;
 	part_range(s->rows, part, &r0, &r1);
 	if (r1 > r0)
-		cblas_strsm(CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, (int)(r1 - r0),
+		pd_strsm(CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, (int)(r1 - r0),
 			    s->L, 1.0f, s->R, s->L, s->X + r0 * (size_t)s->L, s->L);
 }
 
@@ -457,8 +457,8 @@ int pd_rsvd(const pd_csr *a, int k, int oversample, int power_iters, uint64_t se
 	for (int i = 0; i < L; i++)
 		for (int j = 0; j < i; j++)
 			H[(size_t)i * L + j] = H[(size_t)j * L + i];
-	cblas_dtrsm(CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, L, L, 1.0, G, L, H, L);
-	cblas_dtrsm(CblasRowMajor, CblasLeft, CblasUpper, CblasTrans, CblasNonUnit, L, L, 1.0, G, L, H, L);
+	pd_dtrsm(CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, L, L, 1.0, G, L, H, L);
+	pd_dtrsm(CblasLeft, CblasUpper, CblasTrans, CblasNonUnit, L, L, 1.0, G, L, H, L);
 	for (int i = 0; i < L; i++)	/* symmetric up to rounding */
 		for (int j = i + 1; j < L; j++)
 			H[(size_t)i * L + j] = H[(size_t)j * L + i] = 0.5 * (H[(size_t)i * L + j] + H[(size_t)j * L + i]);
@@ -471,13 +471,13 @@ int pd_rsvd(const pd_csr *a, int k, int oversample, int power_iters, uint64_t se
 	for (int i = 0; i < L; i++)
 		for (int j = 0; j < L; j++)
 			C[(size_t)i * L + j] = H[(size_t)i * L + (L - 1 - j)];
-	cblas_dtrsm(CblasRowMajor, CblasLeft, CblasUpper, CblasNoTrans, CblasNonUnit, L, L, 1.0, G, L, C, L);
+	pd_dtrsm(CblasLeft, CblasUpper, CblasNoTrans, CblasNonUnit, L, L, 1.0, G, L, C, L);
 	for (int j = 0; j < L; j++) {
 		double lam = s[L - 1 - j], inv = lam > 0 ? 1.0 / sqrt(lam) : 0;
 		for (int i = 0; i < L; i++)
 			Cf[(size_t)i * L + j] = (float)(C[(size_t)i * L + j] * inv);
 	}
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, L, L, 1.0f, W, L, Cf, L, 0.0f, Z, L);
+	pd_sgemm(CblasNoTrans, CblasNoTrans, (int)T, L, L, 1.0f, W, L, Cf, L, 0.0f, Z, L);
 	for (int j = 0; j < k; j++) {
 		/* sign: the largest component positive (first one on ties) */
 		size_t arg = 0;
