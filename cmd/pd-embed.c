@@ -136,9 +136,8 @@ typedef struct pending {
 	int text;		/* index into texts, -1: pass through as is */
 } pending;
 
-static unsigned long long oai_requests_texts;
-
-static void flush_chunk(const pd_oai *o, pending *pd, int np, char **texts, int nt, int *dim)
+/* the pending records, their texts embedded by the endpoint; returns nt */
+static int flush_chunk(const pd_oai *o, pending *pd, int np, char **texts, int nt, int *dim)
 {
 	float *E = NULL;
 	int d = 0;
@@ -164,8 +163,8 @@ static void flush_chunk(const pd_oai *o, pending *pd, int np, char **texts, int 
 	pd_record_release(&r);
 	for (int i = 0; i < nt; i++)
 		free(texts[i]);
-	oai_requests_texts += (unsigned long long)nt;
 	free(E);
+	return nt;
 }
 
 static int run_openai(int argc, char **argv, const pd_oai *o)
@@ -174,6 +173,7 @@ static int run_openai(int argc, char **argv, const pd_oai *o)
 	pending *pd = xmalloc((size_t)(chunk * 4 + 16) * sizeof *pd);
 	char **texts = xmalloc((size_t)chunk * sizeof *texts);
 	int np = 0, nt = 0, dim = 0;
+	unsigned long long embedded = 0;
 	pd_buf tb = PD_BUF_INIT;
 	pd_input *in = cli_open_input(argc, argv);
 	const char *line;
@@ -199,18 +199,18 @@ static int run_openai(int argc, char **argv, const pd_oai *o)
 		pd[np].text = text;
 		np++;
 		if (nt == chunk || np >= chunk * 4) {
-			flush_chunk(o, pd, np, texts, nt, &dim);
+			embedded += (unsigned long long)flush_chunk(o, pd, np, texts, nt, &dim);
 			np = nt = 0;
 		}
 	}
-	flush_chunk(o, pd, np, texts, nt, &dim);
+	embedded += (unsigned long long)flush_chunk(o, pd, np, texts, nt, &dim);
 	pd_input_free(in);
 	pd_record_release(&r);
 	pd_buf_release(&tb);
 	free(pd);
 	free(texts);
 	cli_metric_str("model", "openai");
-	cli_metric_num("embedded", (double)oai_requests_texts);
+	cli_metric_num("embedded", (double)embedded);
 	cli_metric_num("dims", dim);
 	return cli_finish();
 }

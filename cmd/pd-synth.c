@@ -84,10 +84,8 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-static FILE *truth;
-static const char *truth_path;
-
-static void truth_write(pd_buf *b, int force)
+/* what is buffered in b to the truth file (at 256 KiB, or at once with force) */
+static void truth_write(FILE *truth, const char *truth_path, pd_buf *b, int force)
 {
 	if (!truth || (!force && b->len < (1u << 18)))
 		return;
@@ -98,6 +96,8 @@ static void truth_write(pd_buf *b, int force)
 
 int main(int argc, char **argv)
 {
+	FILE *truth = NULL;
+	const char *truth_path = NULL;
 	cli_init("pd-synth", "synth", usage);
 	pd_synth_opts o;
 	pd_synth_opts_init(&o);
@@ -185,7 +185,7 @@ int main(int argc, char **argv)
 		if (!truth)
 			cli_fatal(3, "cannot open '%s': %s", truth_path, strerror(errno));
 		pd_synth_truth_head(s, &tb);
-		truth_write(&tb, 1);
+		truth_write(truth, truth_path, &tb, 1);
 	}
 	pd_synth_counts counts;
 	pd_synth_counts_get(s, &counts);
@@ -205,13 +205,13 @@ int main(int argc, char **argv)
 		cli_record_done();
 		if (truth) {
 			pd_synth_truth_video(s, &v, &tb);
-			truth_write(&tb, 0);
+			truth_write(truth, truth_path, &tb, 0);
 		}
 		if (cli.progress && (i & 4095) == 0)
 			cli_progress("videos", i, counts.videos);
 	}
 	if (truth) {
-		truth_write(&tb, 1);
+		truth_write(truth, truth_path, &tb, 1);
 		if (fclose(truth) != 0)
 			cli_fatal(3, "cannot write '%s': %s", truth_path, strerror(errno));
 	}

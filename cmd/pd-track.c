@@ -62,14 +62,12 @@ static const char usage_text[] =
 enum { OPT_RUN = CLI_OPT_FIRST_OWN, OPT_NO_PASSTHROUGH, OPT_PATTERN, OPT_LATEST, OPT_FLAGGED,
        OPT_MIN_N, OPT_MIN_RATIO, OPT_NO_REFRESH };
 
-static PGconn *db;
-
 /* connect_db: connect and apply pending migrations (predictions needs 2), or exit 3. */
-static void connect_db(void)
+static PGconn *connect_db(void)
 {
 	pd_err err;
 	pd_db_set_program("pd-track");
-	db = pd_db_connect(NULL, &err);
+	PGconn *db = pd_db_connect(NULL, &err);
 	if (!db)
 		cli_fatal(3, "%s", err.msg);
 	int applied = 0;
@@ -77,6 +75,7 @@ static void connect_db(void)
 		cli_fatal(3, "%s", err.msg);
 	if (applied)
 		cli_metric_num("migrations_applied", applied);
+	return db;
 }
 
 static void fail(const pd_err *err)
@@ -89,6 +88,7 @@ static void record(pd_input *in, long long run_id, int passthrough)
 {
 	pd_err err;
 	pd_tracker *t = NULL;
+	PGconn *db = NULL;
 	pd_record r = PD_RECORD_INIT;
 	long long matches = 0, staged = 0, stored = 0;
 	const char *line;
@@ -106,7 +106,7 @@ static void record(pd_input *in, long long run_id, int passthrough)
 			continue;
 		}
 		if (!t) {
-			connect_db();
+			db = connect_db();
 			if (!(t = pd_tracker_begin(db, run_id, &err)))
 				fail(&err);
 		}
@@ -169,7 +169,7 @@ static void report(int nfiles, char **files, const pd_track_report_opts *o)
 		pd_input_free(in);
 	}
 	pd_err err;
-	connect_db();
+	PGconn *db = connect_db();
 	long long rows = 0, flagged = 0;
 	if (pd_track_report(db, o, emit, NULL, &rows, &flagged, &err) < 0)
 		fail(&err);
