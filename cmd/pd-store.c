@@ -79,6 +79,8 @@ static void report(const pd_store_result *res, int refresh)
 	if (res->hnsw_built) {
 		cli_metric_num("hnsw_indexes_built", res->hnsw_built);
 		cli_metric_num("hnsw_seconds", ms3(res->hnsw_seconds));
+		if (res->centroid_index_dropped)
+			cli_metric_str("hnsw_indexes", "rebuilt");
 	}
 	if (refresh && res->refresh_seconds >= 0)
 		cli_metric_num("refresh_seconds", ms3(res->refresh_seconds));

@@ -77,6 +77,7 @@ typedef struct pd_store_result {
 	double load_seconds;	/* from begin to the end of staging (reading, COPY, new videos rows) */
 	double write_seconds;	/* staging to tables (upserts, membership, switch) */
 	int hnsw_built;		/* centroid indexes built in the transaction */
+	int centroid_index_dropped;	/* the cluster centroids' index dropped for the load, then built */
 	double hnsw_seconds;
 	double refresh_seconds;	/* -1: not refreshed */
 	double commit_seconds;	/* from begin to the commit: when readers see the run */
