@@ -507,7 +507,8 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int pd_schema_ensure_indexes(PGconn *c, int dim, int *built, double *seconds, pd_err *err)
+int pd_schema_ensure_indexes(PGconn *c, int dim, int skip_clusters, int *built, double *seconds,
+			     pd_err *err)
 {
 	static const struct { const char *name, *table, *column; } idx[] = {
 		{ "clusters_centroid_hnsw", "clusters", "centroid" },
@@ -519,7 +520,7 @@ int pd_schema_ensure_indexes(PGconn *c, int dim, int *built, double *seconds, pd
 		return 0;	/* HNSW indexes up to 2,000 vector or 4,000 halfvec dimensions */
 	const char *ops = dim <= 2000 ? "vector_cosine_ops" : "halfvec_cosine_ops";
 	double t0 = now_s();
-	for (int i = 0; i < 2; i++) {
+	for (int i = skip_clusters ? 1 : 0; i < 2; i++) {
 		const char *params[1] = { idx[i].name };
 		/* missing, or left invalid by a concurrent drop that failed half way */
 		PGresult *r = pd_db_query(c, "SELECT to_regclass($1) IS NULL, coalesce((SELECT"

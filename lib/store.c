@@ -1153,11 +1153,13 @@ static int video_index_exists(PGconn *c, pd_err *err)
 
 /*
  * drop_centroid_index: before a run bringing many clusters is written,
- * drop the HNSW index of cluster centroids, so that pd_schema_ensure_indexes
- * builds it again in one pass before the commit: inserting 33,375 centroids
- * into the index row by row took 71 s (a million videos' run, the index
- * holding a 100,000-video run's 3,212), building the index over all 36,587
- * took 8.7 s.  The drop is DROP INDEX CONCURRENTLY on a second connection
+ * drop the HNSW index of cluster centroids, so that it is built again in one
+ * pass after the commit, concurrently (build_centroid_index): inserting
+ * 33,375 centroids into the index row by row took 71 s (a million videos'
+ * run, the index holding a 100,000-video run's 3,212), building the index
+ * over all 36,587 took 8.7 s (10 to 16 s at a load average of 5 to 6),
+ * which the run's readers need not wait for: a query by centroid between the
+ * drop and the build reads the clusters without the index.  The drop is DROP INDEX CONCURRENTLY on a second connection
  * (committed at once, never blocking readers of clusters; a DROP INDEX in
  * the run's transaction would lock them out until the commit); it needs no
  * lock that this transaction holds (the dimension was fixed by an earlier
@@ -1166,8 +1168,9 @@ static int video_index_exists(PGconn *c, pd_err *err)
  * of the rows the table will hold (a build costs about an eighth of an
  * insertion per row); a failure (a reader holding clusters past the lock
  * timeout) leaves the index, and the rows are inserted into it.  A run that
- * is then rolled back leaves the index dropped until the next run builds
- * it; an index left invalid by a failed drop is rebuilt the same way.
+ * is then rolled back (or killed before the build) leaves the index missing
+ * until the next run builds it (pd_schema_ensure_indexes, in its
+ * transaction); an index left invalid by a failed drop or build likewise.
  * Returns 1 dropped, 0 not.
  */
 static int drop_centroid_index(pd_store *s)
@@ -1340,8 +1343,8 @@ static int finish(pd_store *s, double seconds, long long rin, long long rout, lo
 			return -1;
 	}
 	res->write_seconds = mono_s() - tw;
-	if (s->dim > 0 && pd_schema_ensure_indexes(c, s->dim, &res->hnsw_built, &res->hnsw_seconds,
-						   err) < 0)
+	if (s->dim > 0 && pd_schema_ensure_indexes(c, s->dim, res->centroid_index_dropped,
+						   &res->hnsw_built, &res->hnsw_seconds, err) < 0)
 		return -1;
 	res->changed = res->videos_written + members + chc + chp + chl + chm + res->runs_pruned + !reused > 0;
 	res->refresh_seconds = -1;
@@ -1377,18 +1380,20 @@ int pd_store_finish(pd_store *s, double seconds, long long records_in, long long
 }
 
 /*
- * build_video_index: videos_embedding_hnsw, CONCURRENTLY (readers and
- * writers of videos go on), with memory for the whole graph when the
- * server allows and the parallel maintenance workers the server has.
+ * build_index: the HNSW cosine index name on table (column), CONCURRENTLY
+ * (readers and writers of the table go on), with memory for the whole
+ * graph when the server allows and the parallel maintenance workers the
+ * server has; rows_sql counts the rows it will hold.  A failed build leaves
+ * an invalid index behind: dropped, so a later run builds it again.
+ * Returns 0 or -1 with err.
  */
-static int build_video_index(pd_store *s, pd_store_result *res, pd_err *err)
+static int build_index(pd_store *s, const char *name, const char *table, const char *column,
+		       const char *rows_sql, pd_err *err)
 {
 	PGconn *c = s->db;
-	double t = mono_s();
 	const char *ops = s->dim <= 2000 ? "vector_cosine_ops" : "halfvec_cosine_ops";
 	/* HNSW's graph: about the vectors plus m * 2 neighbours of 8 bytes per element */
-	long long rows = query_num(c, "SELECT count(*) FROM videos WHERE embedding IS NOT NULL",
-				   NULL, err);
+	long long rows = query_num(c, rows_sql, NULL, err);
 	if (rows < 0)
 		return -1;
 	long long mb = (rows * ((long long)s->dim * (s->dim <= 2000 ? 4 : 2) + 400)) >> 20;
@@ -1398,19 +1403,41 @@ static int build_video_index(pd_store *s, pd_store_result *res, pd_err *err)
 		mb = 4096;
 	char set[160];
 	snprintf(set, sizeof set, "SET maintenance_work_mem = '%lldMB'", mb * 5 / 4);
-	char sql[200];
-	snprintf(sql, sizeof sql, "CREATE INDEX CONCURRENTLY IF NOT EXISTS videos_embedding_hnsw"
-		 " ON videos USING hnsw (embedding %s)", ops);
-	/* a failed CONCURRENTLY build leaves an invalid index behind: dropped, so a later run retries */
+	char sql[256], drop[160];
+	/* identifiers are constants of this file, never input */
+	snprintf(sql, sizeof sql, "CREATE INDEX CONCURRENTLY IF NOT EXISTS %s ON %s USING hnsw (%s %s)",
+		 name, table, column, ops);
+	snprintf(drop, sizeof drop, "DROP INDEX CONCURRENTLY IF EXISTS %s", name);
 	if (pd_db_exec(c, set, err) < 0 ||
 	    pd_db_exec(c, "SET max_parallel_maintenance_workers = 8", err) < 0)
 		return -1;
 	if (pd_db_exec(c, sql, err) < 0) {
-		pd_db_exec(c, "DROP INDEX CONCURRENTLY IF EXISTS videos_embedding_hnsw", NULL);
+		pd_db_exec(c, drop, NULL);
 		return -1;
 	}
+	return 0;
+}
+
+/* videos_embedding_hnsw after the commit (build_index) */
+static int build_video_index(pd_store *s, pd_store_result *res, pd_err *err)
+{
+	double t = mono_s();
+	if (build_index(s, "videos_embedding_hnsw", "videos", "embedding",
+			"SELECT count(*) FROM videos WHERE embedding IS NOT NULL", err) < 0)
+		return -1;
 	res->video_index = 1;
 	res->video_index_seconds = mono_s() - t;
+	return 0;
+}
+
+/* clusters_centroid_hnsw after the commit, when dropped for the load (drop_centroid_index) */
+static int build_centroid_index(pd_store *s, pd_store_result *res, pd_err *err)
+{
+	double t = mono_s();
+	if (build_index(s, "clusters_centroid_hnsw", "clusters", "centroid",
+			"SELECT count(*) FROM clusters WHERE centroid IS NOT NULL", err) < 0)
+		return -1;
+	res->centroid_index_seconds = mono_s() - t;
 	return 0;
 }
 
@@ -1425,7 +1452,10 @@ int pd_store_commit(pd_store *s, pd_store_result *res, pd_err *err)
 	s->state = 2;
 	res->commit_seconds = mono_s() - s->t0;
 	pd_err e;
-	if (s->reindex && build_video_index(s, res, &e) < 0)
+	if (res->centroid_index_dropped && build_centroid_index(s, res, &e) < 0)
+		snprintf(res->warning, sizeof res->warning, "cluster centroid index not built: %.200s",
+			 e.msg);
+	if (s->reindex && build_video_index(s, res, &e) < 0 && !res->warning[0])
 		snprintf(res->warning, sizeof res->warning, "video index not built: %.200s", e.msg);
 	/* Caches: a new generation, so no reader meets an old run's values. */
 	if (res->changed) {
