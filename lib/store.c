@@ -1294,7 +1294,8 @@ static int finish(pd_store *s, double seconds, long long rin, long long rout, lo
 	long long members = s->nvideos == 0 ? 0
 			  : exec_run(c, new_members ? insert_members_sql : upsert_members_sql, mrun,
 				     NULL, err);
-	if (members >= 0 && s->dim > 0)
+	/* (not for the latest run again: its clusters change nothing) */
+	if (members >= 0 && s->dim > 0 && !reused)
 		res->centroid_index_dropped = drop_centroid_index(s);
 	long long chc = members < 0 ? -1 : exec_run(c, upsert_clusters_sql, run_id, NULL, err);
 	pd_buf psql = PD_BUF_INIT;

@@ -117,6 +117,10 @@ expect '12,000 clusters: the centroid index rebuilt, valid, and used by a neares
 	test "$(q "select count(*) from active_clusters")" = 12000 &&
 	psql "$DATABASE_URL" -qAtX -c "set enable_seqscan = off" -c "explain select id from clusters order by centroid <=> (select centroid from clusters where id = ${Q}k7${Q} limit 1) limit 3" | grep -q "Index Scan using clusters_centroid_hnsw" &&
 	test "$(psql "$DATABASE_URL" -qAtX -c "set enable_seqscan = off" -c "select round((centroid <=> (select centroid from clusters where id = ${Q}k7${Q} limit 1))::numeric, 4) from clusters order by centroid <=> (select centroid from clusters where id = ${Q}k7${Q} limit 1) limit 1")" = 0.0000'
+IN=$TMP/many.ndjson run pd-store --no-passthrough
+expect 'the same 12,000 clusters again: the same run, the index left alone' '
+	check_status 0 && tail -n 1 "$OUT" | jq -e ".run == \"repeat\" and (has(\"centroid_index\") | not)" &&
+	test "$(valid_index)" = t'
 IN=$TMP/run1.ndjson run pd-store --no-passthrough
 expect 'a run of few clusters inserts them into the index: no rebuild' '
 	check_status 0 && tail -n 1 "$OUT" | jq -e "(has(\"hnsw_indexes_built\") | not) and .clusters == 14
