@@ -79,10 +79,15 @@ static void report(const pd_store_result *res, int refresh)
 	if (res->hnsw_built) {
 		cli_metric_num("hnsw_indexes_built", res->hnsw_built);
 		cli_metric_num("hnsw_seconds", ms3(res->hnsw_seconds));
+
 	}
 	if (refresh && res->refresh_seconds >= 0)
 		cli_metric_num("refresh_seconds", ms3(res->refresh_seconds));
 	cli_metric_num("commit_seconds", ms3(res->commit_seconds));
+	if (res->centroid_index_dropped) {
+		cli_metric_str("centroid_index", "rebuilt");
+		cli_metric_num("centroid_index_seconds", ms3(res->centroid_index_seconds));
+	}
 	if (res->video_index) {
 		cli_metric_num("video_index_seconds", ms3(res->video_index_seconds));
 		if (res->video_index_dropped)

@@ -160,6 +160,39 @@ PGconn *pd_db_connect(const char *url, pd_err *err)
 	return NULL;
 }
 
+PGconn *pd_db_connect_like(PGconn *c, pd_err *err)
+{
+	PQconninfoOption *opts = PQconninfo(c);
+	if (!opts) {
+		pd_err_set(err, PD_ESERVICE, "cannot connect to PostgreSQL: out of memory");
+		return NULL;
+	}
+	int n = 0;
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+		n++;
+	const char **keys = xcalloc((size_t)n + 1, sizeof *keys);
+	const char **vals = xcalloc((size_t)n + 1, sizeof *vals);
+	int k = 0;
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+		if (o->val && *o->val) {
+			keys[k] = o->keyword;
+			vals[k++] = o->val;
+		}
+	PGconn *d = PQconnectdbParams(keys, vals, 0);
+	free(keys);
+	free(vals);
+	PQconninfoFree(opts);
+	if (!d || PQstatus(d) != CONNECTION_OK) {
+		char msg[480];
+		fold_message(d ? PQerrorMessage(d) : "out of memory", msg, sizeof msg);
+		PQfinish(d);
+		pd_err_set(err, PD_ESERVICE, "cannot connect to PostgreSQL: %s", msg);
+		return NULL;
+	}
+	PQsetNoticeProcessor(d, quiet_notices, NULL);
+	return d;
+}
+
 /*
  * no_schema: 1 when the server's error is an undefined table (SQLSTATE
  * 42P01) of a database pd-store never migrated, or

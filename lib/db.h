@@ -34,6 +34,12 @@
  * err (PD_ESERVICE) carrying libpq's reason on one line.
  */
 PGconn *pd_db_connect(const char *url, pd_err *err);
+/*
+ * pd_db_connect_like: a second connection to c's server and database, as
+ * the same user, with c's parameters (PQconninfo); no retries.  Returns it
+ * (PQfinish it), or NULL with err (PD_ESERVICE).
+ */
+PGconn *pd_db_connect_like(PGconn *c, pd_err *err);
 /* pd_db_set_program: the application_name libpq reports (a static string). */
 void pd_db_set_program(const char *name);
 

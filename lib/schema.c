@@ -336,6 +336,28 @@ static const char migration3[] =
 	"  DROP COLUMN cluster_micro, DROP COLUMN cluster_sim,\n"
 	"  ADD COLUMN content_hash bigint;\n";
 
+/*
+ * Migration 4: the memberships' run without a foreign key.  Each of a
+ * run's membership rows (a million for a million videos) paid a check of
+ * its run_id against discovery_runs, row by row (600 ms per 100,000 rows,
+ * more than the rows' own insertion); only pd-store writes video_clusters,
+ * under its lock, with the id of a run it holds, so the check found
+ * nothing.  What the key did on a deleted run (ON DELETE CASCADE) a
+ * statement trigger does now, once per DELETE: memberships still go with
+ * their run (pd-store --keep-runs, or a DELETE by hand).
+ */
+static const char migration4[] =
+	"ALTER TABLE video_clusters DROP CONSTRAINT IF EXISTS video_clusters_run_id_fkey;\n"
+	"CREATE FUNCTION pd_drop_run_memberships() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+	"BEGIN\n"
+	"  DELETE FROM video_clusters m USING gone g WHERE m.run_id = g.run_id;\n"
+	"  RETURN NULL;\n"
+	"END\n"
+	"$$;\n"
+	"CREATE TRIGGER discovery_runs_memberships AFTER DELETE ON discovery_runs\n"
+	"  REFERENCING OLD TABLE AS gone FOR EACH STATEMENT\n"
+	"  EXECUTE FUNCTION pd_drop_run_memberships();\n";
+
 static const struct migration {
 	int version;
 	const char *name;
@@ -347,6 +369,7 @@ static const struct migration {
 	{ 1, "initial schema", migration1, 0 },
 	{ 2, "pattern effectiveness tracking", migration2, 0 },
 	{ 3, "cluster membership per run", migration3, 1 },
+	{ 4, "memberships without a per-row run check", migration4, 0 },
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -484,7 +507,8 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int pd_schema_ensure_indexes(PGconn *c, int dim, int *built, double *seconds, pd_err *err)
+int pd_schema_ensure_indexes(PGconn *c, int dim, int skip_clusters, int *built, double *seconds,
+			     pd_err *err)
 {
 	static const struct { const char *name, *table, *column; } idx[] = {
 		{ "clusters_centroid_hnsw", "clusters", "centroid" },
@@ -496,16 +520,24 @@ int pd_schema_ensure_indexes(PGconn *c, int dim, int *built, double *seconds, pd
 		return 0;	/* HNSW indexes up to 2,000 vector or 4,000 halfvec dimensions */
 	const char *ops = dim <= 2000 ? "vector_cosine_ops" : "halfvec_cosine_ops";
 	double t0 = now_s();
-	for (int i = 0; i < 2; i++) {
+	for (int i = skip_clusters ? 1 : 0; i < 2; i++) {
 		const char *params[1] = { idx[i].name };
-		PGresult *r = pd_db_query(c, "SELECT to_regclass($1) IS NULL", 1, params, err);
+		/* missing, or left invalid by a concurrent drop that failed half way */
+		PGresult *r = pd_db_query(c, "SELECT to_regclass($1) IS NULL, coalesce((SELECT"
+					  " indisvalid AND indisready FROM pg_index"
+					  " WHERE indexrelid = to_regclass($1)), false)", 1, params, err);
 		if (!r)
 			return -1;
-		int missing = PQgetvalue(r, 0, 0)[0] == 't';
+		int missing = PQgetvalue(r, 0, 0)[0] == 't', valid = PQgetvalue(r, 0, 1)[0] == 't';
 		PQclear(r);
-		if (!missing)
+		if (!missing && valid)
 			continue;
 		char sql[256];
+		if (!missing) {
+			snprintf(sql, sizeof sql, "DROP INDEX IF EXISTS %s", idx[i].name);
+			if (pd_db_exec(c, sql, err) < 0)
+				return -1;
+		}
 		snprintf(sql, sizeof sql, "CREATE INDEX %s ON %s USING hnsw (%s %s)",
 			 idx[i].name, idx[i].table, idx[i].column, ops);
 		if (pd_db_exec(c, sql, err) < 0)

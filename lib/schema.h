@@ -52,11 +52,14 @@ int pd_schema_set_dim(PGconn *c, int dim, pd_err *err);
 
 /*
  * pd_schema_ensure_indexes: build the HNSW cosine indexes of cluster and
- * pattern centroids that are missing (none beyond 4,000 dimensions, which HNSW cannot index), in the caller's
- * transaction.  *built gets how many were built and *seconds how long it
- * took.  Returns 0 or -1 with err.
+ * pattern centroids that are missing or invalid (none beyond 4,000
+ * dimensions, which HNSW cannot index), in the caller's transaction; the
+ * clusters' not when skip_clusters (the caller builds it after its commit).
+ * *built gets how many were built and *seconds how long it took.  Returns 0
+ * or -1 with err.
  */
-int pd_schema_ensure_indexes(PGconn *c, int dim, int *built, double *seconds, pd_err *err);
+int pd_schema_ensure_indexes(PGconn *c, int dim, int skip_clusters, int *built, double *seconds,
+			     pd_err *err);
 
 /*
  * pd_schema_refresh_views: every materialized view (SQL refresh_pattern_views()

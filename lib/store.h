@@ -15,9 +15,10 @@
  *                     run's cluster membership, the active-set switch,
  *                     pruning, centroid indexes, view refresh — all before
  *                     COMMIT, so the caller can still abandon the run
- *   pd_store_commit   COMMIT; then the video embedding index (concurrently,
- *                     readers are never blocked by it) and the cache
- *                     generation bump
+ *   pd_store_commit   COMMIT; then the indexes dropped for the load (cluster
+ *                     centroids) or asked for (video embeddings), built
+ *                     concurrently (readers are never blocked by them), and
+ *                     the cache generation bump
  *   pd_store_free     ends what is left (an uncommitted run is rolled back)
  *
  * Cluster membership is per run (video_clusters, schema.h): a discovery run
@@ -77,6 +78,8 @@ typedef struct pd_store_result {
 	double load_seconds;	/* from begin to the end of staging (reading, COPY, new videos rows) */
 	double write_seconds;	/* staging to tables (upserts, membership, switch) */
 	int hnsw_built;		/* centroid indexes built in the transaction */
+	int centroid_index_dropped;	/* the cluster centroids' index dropped for the load ... */
+	double centroid_index_seconds;	/* ... and built after the commit, concurrently */
 	double hnsw_seconds;
 	double refresh_seconds;	/* -1: not refreshed */
 	double commit_seconds;	/* from begin to the commit: when readers see the run */

@@ -20,8 +20,8 @@ gen_stream --videos 60 --dim 8 --seed 2 --variant 1 >"$TMP/run2.ndjson"
 run pd-store --migrate
 expect '--migrate applies the schema' '
 	check_status 0 &&
-	test "$(q "select max(version) from schema_migrations")" = 3 &&
-	grep -q "\"migrations_applied\":3" "$OUT"'
+	test "$(q "select max(version) from schema_migrations")" = 4 &&
+	grep -q "\"migrations_applied\":4" "$OUT"'
 run pd-store --migrate
 expect '--migrate again applies nothing' '
 	check_status 0 && grep -q "\"migrations_applied\":0" "$OUT"'

@@ -100,6 +100,38 @@ expect 'the same mixed input again is the same run: nothing written' '
 		and .memberships == 0" &&
 	test "$(xmins)" = "$x3" && test "$(q "select count(*) from discovery_runs")" = 2'
 
+# a run bringing 10,000 clusters or more drops the centroid index
+# (concurrently, from a second connection) and builds it again in one pass
+# after the commit, concurrently, instead of inserting each centroid into it
+awk 'BEGIN { for (i = 0; i < 12000; i++) {
+	printf "{\"type\":\"cluster\",\"id\":\"k%d\",\"level\":\"micro\",\"size\":10,\"centroid\":[", i
+	for (d = 0; d < 8; d++) printf "%s%.4f", (d ? "," : ""), sin(i * 8 + d + 1)
+	print "]}" } }' >"$TMP/many.ndjson"
+valid_index() { q "select indisvalid and indisready from pg_index where indexrelid = to_regclass(${Q}clusters_centroid_hnsw${Q})"; }
+IN=$TMP/many.ndjson run pd-store --no-passthrough
+expect '12,000 clusters: the centroid index rebuilt, valid, and used by a nearest-neighbour query' '
+	check_status 0 &&
+	tail -n 1 "$OUT" | jq -e ".clusters == 12000 and .centroid_index == \"rebuilt\"
+		and .centroid_index_seconds > 0 and (has(\"hnsw_indexes_built\") | not)" &&
+	test "$(valid_index)" = t &&
+	test "$(q "select count(*) from active_clusters")" = 12000 &&
+	psql "$DATABASE_URL" -qAtX -c "set enable_seqscan = off" -c "explain select id from clusters order by centroid <=> (select centroid from clusters where id = ${Q}k7${Q} limit 1) limit 3" | grep -q "Index Scan using clusters_centroid_hnsw" &&
+	test "$(psql "$DATABASE_URL" -qAtX -c "set enable_seqscan = off" -c "select round((centroid <=> (select centroid from clusters where id = ${Q}k7${Q} limit 1))::numeric, 4) from clusters order by centroid <=> (select centroid from clusters where id = ${Q}k7${Q} limit 1) limit 1")" = 0.0000'
+IN=$TMP/many.ndjson run pd-store --no-passthrough
+expect 'the same 12,000 clusters again: the same run, the index left alone' '
+	check_status 0 && tail -n 1 "$OUT" | jq -e ".run == \"repeat\" and (has(\"centroid_index\") | not)" &&
+	test "$(valid_index)" = t'
+IN=$TMP/run1.ndjson run pd-store --no-passthrough
+expect 'a run of few clusters inserts them into the index: no rebuild' '
+	check_status 0 && tail -n 1 "$OUT" | jq -e "(has(\"hnsw_indexes_built\") | not) and .clusters == 14
+		and (has(\"centroid_index\") | not)" &&
+	test "$(valid_index)" = t'
+# an index left invalid (a concurrent drop that failed half way) is built again
+q "update pg_index set indisvalid = false where indexrelid = ${Q}clusters_centroid_hnsw${Q}::regclass"
+IN=$TMP/rerun.ndjson run pd-store --no-passthrough
+expect 'an invalid centroid index is built again by the next run' '
+	check_status 0 && tail -n 1 "$OUT" | jq -e ".hnsw_indexes_built == 1" && test "$(valid_index)" = t'
+
 # ---- migration from schema 2, with data ------------------------------------
 store_db_drop
 store_db t0840_mig
@@ -108,9 +140,9 @@ expect 'the fixture is a schema-2 database with membership in videos' '
 	test "$(q "select max(version) from schema_migrations")" = 2 &&
 	test "$(q "select count(*) from videos where cluster_micro is not null")" = 12'
 run pd-store --migrate
-expect 'pd-store --migrate applies migration 3' '
-	check_status 0 && grep -q "\"migrations_applied\":1" "$OUT" &&
-	test "$(q "select max(version) from schema_migrations")" = 3 &&
+expect 'pd-store --migrate applies migrations 3 and 4' '
+	check_status 0 && grep -q "\"migrations_applied\":2" "$OUT" &&
+	test "$(q "select max(version) from schema_migrations")" = 4 &&
 	test "$(q "select count(*) from information_schema.columns where table_name = ${Q}videos${Q} and column_name like ${Q}cluster%${Q}")" = 0'
 expect 'the memberships moved to the active run' '
 	test "$(q "select count(*), min(run_id), max(run_id) from video_clusters")" = "12|2|2" &&
@@ -121,6 +153,22 @@ expect 'pd-fetch --pg after the migration gives what it gave before, byte for by
 expect 'semantic_cluster_stats after the migration' '
 	q "refresh materialized view semantic_cluster_stats" &&
 	test "$(q "select video_count from semantic_cluster_stats where cluster_id = ${Q}m0${Q}")" = 6'
+# migration 4: no per-row key check of the memberships' run, but deleting a
+# run still takes its memberships (a statement trigger), and only its own
+expect 'migration 4: a deleted run takes its memberships, no foreign key left' '
+	test "$(q "select count(*) from pg_constraint where conrelid = ${Q}video_clusters${Q}::regclass and contype = ${Q}f${Q}")" = 0 &&
+	q "insert into discovery_runs (run_id, status, content_hash) values (77, ${Q}loaded${Q}, ${Q}x${Q})" &&
+	q "insert into video_clusters (run_id, video_id, macro) values (77, ${Q}v0003${Q}, ${Q}m9${Q})" &&
+	test "$(q "select count(*) from video_clusters")" = 13 &&
+	q "delete from discovery_runs where run_id = 77" &&
+	test "$(q "select count(*), min(run_id), max(run_id) from video_clusters")" = "12|2|2"'
+gen_stream --videos 60 --dim 4 --seed 1 >"$TMP/run4.ndjson"	# the fixture's dimension
+IN=$TMP/run4.ndjson run pd-store --no-passthrough --keep-runs 1
+expect 'a run stored after migration 4; --keep-runs prunes the old run and its memberships' '
+	check_status 0 &&
+	tail -n 1 "$OUT" | jq -e ".run == \"active\" and .runs_pruned >= 1" &&
+	test "$(q "select count(distinct run_id) from video_clusters")" = 1 &&
+	test "$(q "select count(*) from video_clusters v where not exists (select 1 from discovery_runs r where r.run_id = v.run_id)")" = 0'
 
 # ---- a database without pd's schema; another database's URI ---------------
 store_db_drop
