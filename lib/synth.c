@@ -1774,8 +1774,11 @@ static void generate_slot(const pd_synth *s, uint32_t idx, pd_synth_video *v)
 		else
 			tinsert(&body, 0, "I", T_LIT);
 	}
-	if (flag[TF_SECOND])
-		tinsert(&body, below(r, body.n + 1), unif(r) < 0.5 ? "you" : "your", T_WORD);
+	if (flag[TF_SECOND]) {
+		/* one draw per statement: the order of a call's arguments is unspecified */
+		const char *you = unif(r) < 0.5 ? "you" : "your";
+		tinsert(&body, below(r, body.n + 1), you, T_WORD);
+	}
 	if (flag[TF_QUOTE]) {
 		/* a quoted topic word: "word" */
 		for (int k = 0; k < body.n; k++)
@@ -1886,9 +1889,10 @@ static void generate_slot(const pd_synth *s, uint32_t idx, pd_synth_video *v)
 			pd_buf_adds(&v->description, unif(r) < 0.5 ? "\n\n" : "\n");
 			pd_buf_printf(&v->description, "https://example.com/%s", word_of(s, S, 0));
 		}
-		if (unif(r) < 0.3)
-			pd_buf_printf(&v->description, " #%s #%s", word_of(s, U, below(r, U->nw)),
-				      word_of(s, S, below(r, S->nw)));
+		if (unif(r) < 0.3) {
+			int ws = below(r, S->nw), wu = below(r, U->nw);	/* in this order, one by one */
+			pd_buf_printf(&v->description, " #%s #%s", word_of(s, U, wu), word_of(s, S, ws));
+		}
 	}
 
 	/* ---- tags ---- */
@@ -1929,7 +1933,10 @@ static void generate_slot(const pd_synth *s, uint32_t idx, pd_synth_video *v)
 		}
 		/* topic words without repeats: walk the vocabularies from random starts */
 		const topic *src[3] = { U, S, M };
-		int off[3] = { below(r, U->nw), below(r, S->nw), below(r, M->nw) }, used[3] = { 0, 0, 0 };
+		int off[3], used[3] = { 0, 0, 0 };
+		off[0] = below(r, U->nw);	/* one by one: an initializer list's order is unspecified */
+		off[1] = below(r, S->nw);
+		off[2] = below(r, M->nw);
 		for (int k = 0; k < nt; k++) {
 			int l = unif(r) < 0.5 ? 0 : unif(r) < 0.7 ? 1 : 2;
 			if (used[l] >= src[l]->nw)
