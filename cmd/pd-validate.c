@@ -281,6 +281,7 @@ int main(int argc, char **argv)
 	cli_metric_num("rejected_holdout", (double)s.rej_holdout);
 	cli_metric_num("rejected_channel", (double)s.rej_channel);
 	cli_metric_num("rejected_redundant", (double)s.rej_redundant);
+	cli_metric_num("rejected_too_broad", (double)s.rej_broad);
 	cli_metric_num("tests", s.m);
 	cli_metric_num("holdout_tested", (double)s.holdout_tested);
 	cli_metric_num("replicated", (double)s.replicated);

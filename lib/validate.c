@@ -75,6 +75,7 @@ typedef struct pat {
 	int passed;
 	int replicated;		/* the holdout test held */
 	int redundant_of;
+	int broad_of;		/* the child cluster (key) its effect lives in, -1 */
 	/* for ordering and the description */
 	table mine, hold;
 	int hold_tested;
@@ -427,6 +428,7 @@ int pd_validator_add_pattern(pd_validator *v, cJSON *rec, pd_err *err)
 	if (!(p->threshold > 0))
 		p->threshold = 2.0;
 	p->redundant_of = -1;
+	p->broad_of = -1;
 	p->p_cl = NAN;
 	p->reasons = cJSON_CreateArray();
 	const char *level = pd_json_str(rec, "level");
@@ -954,89 +956,232 @@ static void group(pd_validator *v, const unsigned char *cand, int mark_reasons, 
 }
 
 /*
- * proxies: a pattern that passed so far is a proxy, and rejected, when its
- * effect vanishes among the videos that have none of the features of the
- * screened patterns it overlaps with (patterns that passed the FDR screen,
- * whatever became of them later, of the same direction, in the same or a
- * nested cluster, sharing at least 5% of its videos), while the one it
- * overlaps most keeps its effect without the pattern's videos (asked only
- * when it has enough videos without them).  A stratified test in the
- * simplest form, both ways: a length band standing in for planted phrases
- * that lengthen titles, a topic's tag or word standing in for the feature
- * that does well inside the topic, but not the feature for its tag.  Asked
- * only when the pattern keeps min_holdout videos outside the others; a
- * pattern almost inside another is left to the redundancy step.  The
- * pattern sharing most videos is named.
+ * proxies: a feature that only stands in for stronger features overlapping
+ * it (a length band for the phrase that lengthens titles, a topic's tag for
+ * the feature that does well inside the topic, a pair for its stronger part,
+ * a macro pattern for the meso one beneath it) is rejected.  For a pattern b
+ * that passed so far, the others it is tested against are the screened
+ * patterns (q within the FDR level, whatever became of them later) that are
+ * stronger (the order of the redundancy step), of the same direction, in the
+ * same or a nested cluster, with another feature, and share at least 5% of
+ * b's mining videos.  A stratified test in its simplest form, both ways:
+ *
+ *   first, which of them b explains: a stronger pattern a whose effect is
+ *   gone among the mining videos without b's feature while b's holds without
+ *   a's (or cannot be tested there, b lying inside a) is the stand-in, not b
+ *   ("long titles" for the phrase "how to" that lengthens them, a topic's
+ *   tag for the Shorts of that topic): a is rejected, as long as b stands;
+ *
+ *   then b against the rest, R: b's rank test among the mining videos that
+ *   have none of R's features must keep its side with p <= stability_alpha,
+ *   and, where the newer videos allow the test (min_holdout with b's feature
+ *   and without, outside R's), replicate there as the holdout check asks
+ *   (p <= replication_alpha): what b claims beyond R is then its own, on the
+ *   older videos and on the newer ones.  A b with fewer than min_holdout
+ *   videos outside R is left to the redundancy step when a single one of R
+ *   holds most of its videos (share >= overlap) or shares an n-gram with it,
+ *   else it is rejected: its videos are those of several stronger findings
+ *   (a format of long titles over two phrases that each do well).
+ *
+ * mark: scratch bytes, one per video, zero on entry and on return.
  */
+static void mark_videos(const pd_validator *v, const ivec *list, int hold, unsigned char *mark,
+			unsigned char val)
+{
+	for (size_t u = 0; u < list->n; u++) {
+		const pat *x = &v->pats[list->v[u]];
+		const ivec *w = hold ? &x->hold_with : &x->mine_with;
+		for (size_t j = 0; j < w->n; j++)
+			mark[w->v[j]] = val;
+	}
+}
+
+/* b's rank test (mining or holdout videos) without the marked videos:
+   1 it holds at alpha, 0 it does not, -1 too few videos to tell */
+static int holds_outside(const pd_validator *v, const pat *b, int hold, const unsigned char *mark,
+			 double alpha, int clustered, rtest *t)
+{
+	pat_rank(v, b, hold, hold ? &b->hold_with : &b->mine_with, -1, mark, clustered, t);
+	if (t->n1 < v->o.min_holdout || t->n0 < v->o.min_holdout)
+		return -1;
+	if (clustered)
+		t->p = t->p_cl;
+	return rank_holds(b, t, alpha);
+}
+
+static int is_stronger(pd_validator *v, int a, int b)
+{
+	return cmp_strength(&a, &b, v) < 0;
+}
+
 static void proxies(pd_validator *v)
 {
 	unsigned char *mark = xcalloc(v->nv + 1, 1);
+	int *drop = xmalloc((v->np + 1) * sizeof *drop);	/* the pattern it stands in for, -1 */
+	for (size_t i = 0; i < v->np; i++)
+		drop[i] = -1;
+	ivec one = { 0 };
 	for (size_t i = 0; i < v->np; i++) {
 		pat *b = &v->pats[i];
 		if (cJSON_GetArraySize(b->reasons) > 0 || !b->mine_with.n)
 			continue;
-		int best = -1;
-		double best_share = 0;
-		ivec used = { 0 };
+		ivec S = { 0 }, R = { 0 }, E = { 0 };
 		for (size_t k = 0; k < v->np; k++) {
-			pat *a = &v->pats[k];
+			const pat *a = &v->pats[k];
 			if (k == i || a->q > v->o.fdr || a->positive != b->positive || !a->mine_with.n ||
 			    !strcmp(a->canon, b->canon) ||
-			    (!ancestor(v, a->ck[0], b->ck[0]) && !ancestor(v, b->ck[0], a->ck[0])))
+			    (!ancestor(v, a->ck[0], b->ck[0]) && !ancestor(v, b->ck[0], a->ck[0])) ||
+			    !is_stronger(v, (int)k, (int)i) || contained(&a->mine_with, &b->mine_with) < 0.05)
 				continue;
-			double sh = contained(&a->mine_with, &b->mine_with);
-			if (sh < 0.05)
-				continue;
-			ivec_push(&used, (int)k);
+			ivec_push(&S, (int)k);
+		}
+		/* the stronger ones that only stand in for b */
+		for (size_t u = 0; u < S.n; u++) {
+			const pat *a = &v->pats[S.v[u]];
+			rtest t;
+			int ha = 1, hb = 1;
+			if (contained(&a->mine_with, &b->mine_with) >= v->o.overlap) {
+				one.n = 0;
+				ivec_push(&one, (int)i);
+				mark_videos(v, &one, 0, mark, 1);
+				ha = holds_outside(v, a, 0, mark, v->o.stability_alpha, 0, &t);
+				mark_videos(v, &one, 0, mark, 0);
+			}
+			if (ha == 0) {
+				one.n = 0;
+				ivec_push(&one, S.v[u]);
+				mark_videos(v, &one, 0, mark, 1);
+				hb = holds_outside(v, b, 0, mark, v->o.stability_alpha, 0, &t);
+				mark_videos(v, &one, 0, mark, 0);
+			}
+			ivec_push(ha == 0 && hb != 0 ? &E : &R, S.v[u]);
+		}
+		const char *why = NULL;
+		int best = -1;
+		double best_share = 0;
+		for (size_t u = 0; u < R.n; u++) {
+			double sh = contained(&v->pats[R.v[u]].mine_with, &b->mine_with);
 			if (sh > best_share)
-				best_share = sh, best = (int)k;
-			for (size_t j = 0; j < a->mine_with.n; j++)
-				mark[a->mine_with.v[j]] = 1;
+				best_share = sh, best = R.v[u];
 		}
-		size_t covered = 0;
-		for (size_t j = 0; j < b->mine_with.n; j++)
-			covered += mark[b->mine_with.v[j]];
-		/* a pattern almost inside the stronger ones is for the redundancy
-		   step (the same videos, an overlapping n-gram), not a proxy test */
-		if (best >= 0 && covered > 0 && b->mine_with.n - covered >= (size_t)v->o.min_holdout) {
-			rtest t, back;
-			pat_rank(v, b, 0, &b->mine_with, -1, mark, 0, &t);
-			/* and the other way: the stronger pattern must keep its effect
-			   without b's videos, or b is what explains it (a topic's tag
-			   is no proxy of the Shorts that do well inside the topic) */
-			pat *a = &v->pats[best];
-			for (size_t u = 0; u < used.n; u++) {
-				const pat *x = &v->pats[used.v[u]];
-				for (size_t j = 0; j < x->mine_with.n; j++)
-					mark[x->mine_with.v[j]] = 0;
-			}
-			for (size_t j = 0; j < b->mine_with.n; j++)
-				mark[b->mine_with.v[j]] = 1;
-			pat_rank(v, a, 0, &a->mine_with, -1, mark, 0, &back);
-			for (size_t j = 0; j < b->mine_with.n; j++)
-				mark[b->mine_with.v[j]] = 0;
-			for (size_t u = 0; u < used.n; u++) {
-				const pat *x = &v->pats[used.v[u]];
-				for (size_t j = 0; j < x->mine_with.n; j++)
-					mark[x->mine_with.v[j]] = 1;
-			}
-			/* the other way is only asked when a has videos enough without b */
-			int a_alone = back.n1 >= v->o.min_holdout;
-			if (!rank_holds(b, &t, v->o.stability_alpha) &&
-			    (!a_alone || rank_holds(a, &back, v->o.stability_alpha))) {
-				b->redundant_of = best;
-				reason(b, "redundant: an effect that vanishes without the feature of %s%s",
-				       v->pats[best].id, used.n > 1 ? " and the stronger patterns it overlaps" : "");
+		if (R.n) {
+			rtest t;
+			mark_videos(v, &R, 0, mark, 1);
+			int h = holds_outside(v, b, 0, mark, v->o.stability_alpha, 0, &t);
+			mark_videos(v, &R, 0, mark, 0);
+			if (h == 0) {
+				why = "an effect that vanishes without the feature of";
+			} else if (h < 0 && t.n1 < v->o.min_holdout) {
+				int inside = 0;
+				for (size_t u = 0; u < R.n && !inside; u++) {
+					const pat *a = &v->pats[R.v[u]];
+					inside = contained(&a->mine_with, &b->mine_with) >= v->o.overlap ||
+						 (a->ngram && b->ngram && (words_contain(a->ngram, b->ngram) ||
+									   words_contain(b->ngram, a->ngram)));
+				}
+				if (!inside)
+					why = "no videos of its own beyond those of";
+			} else if (h > 0) {
+				mark_videos(v, &R, 1, mark, 1);
+				h = holds_outside(v, b, 1, mark, v->o.replication_alpha,
+						  v->o.replication_clustered, &t);
+				mark_videos(v, &R, 1, mark, 0);
+				if (h == 0)
+					why = "on newer videos, an effect that does not hold without the feature of";
 			}
 		}
-		for (size_t u = 0; u < used.n; u++) {
-			const pat *a = &v->pats[used.v[u]];
-			for (size_t j = 0; j < a->mine_with.n; j++)
-				mark[a->mine_with.v[j]] = 0;
+		if (why) {
+			b->redundant_of = best;
+			reason(b, "redundant: %s %s%s", why, v->pats[best].id,
+			       R.n > 1 ? " and the stronger patterns it overlaps" : "");
+		} else {
+			for (size_t u = 0; u < E.n; u++)
+				if (drop[E.v[u]] < 0)
+					drop[E.v[u]] = (int)i;
 		}
-		free(used.v);
+		free(S.v);
+		free(R.v);
+		free(E.v);
 	}
+	for (size_t k = 0; k < v->np; k++) {
+		pat *a = &v->pats[k];
+		if (drop[k] < 0 || cJSON_GetArraySize(a->reasons) > 0)
+			continue;
+		a->redundant_of = drop[k];
+		reason(a, "redundant: a stand-in for %s, whose feature it overlaps: its effect vanishes "
+			  "without it", v->pats[drop[k]].id);
+	}
+	free(one.v);
+	free(drop);
 	free(mark);
+}
+
+
+/*
+ * too_broad: an effect that lives in one child cluster belongs to it, not to
+ * the parent (an effect of a meso topic is not one of its macro cluster).
+ * For a pattern that passed so far in a cluster with children, the child
+ * holding most of its mining videos, when it holds at least half of them, is
+ * set aside with all its videos: the pattern's rank test among the rest of
+ * its cluster must keep its side with p <= stability_alpha on the mining
+ * videos and, where the newer videos allow the test, replicate on them as
+ * the holdout check asks.  A pattern with fewer than min_holdout videos
+ * outside that child is kept: what it claims of the cluster is what it
+ * claims of the child.  mark: as for proxies.
+ */
+static const char *ckey_id(const pd_validator *v, int k)	/* "m2.3.7" of "micro/m2.3.7" */
+{
+	const char *key = pd_strmap_key(v->ckeys, k), *id = strchr(key, '/');
+	return id ? id + 1 : key;
+}
+
+static void too_broad(pd_validator *v, unsigned char *mark)
+{
+	size_t nk = (size_t)pd_strmap_size(v->ckeys);
+	long *cnt = xcalloc(nk + 1, sizeof *cnt);
+	for (size_t i = 0; i < v->np; i++) {
+		pat *b = &v->pats[i];
+		if (cJSON_GetArraySize(b->reasons) > 0 || !b->mine_with.n || b->nck != 1)
+			continue;
+		int best = -1;
+		for (size_t j = 0; j < b->mine_with.n; j++) {
+			const vid *x = &v->vids[b->mine_with.v[j]];
+			for (int k = 0; k + 1 < x->nck; k++) {
+				if (x->ck[k] != b->ck[0])
+					continue;
+				int c = x->ck[k + 1];
+				if (++cnt[c] > (best >= 0 ? cnt[best] : 0))
+					best = c;
+			}
+		}
+		long top = best >= 0 ? cnt[best] : 0;
+		for (size_t j = 0; j < b->mine_with.n; j++) {
+			const vid *x = &v->vids[b->mine_with.v[j]];
+			for (int k = 0; k + 1 < x->nck; k++)
+				if (x->ck[k] == b->ck[0])
+					cnt[x->ck[k + 1]] = 0;
+		}
+		if (best < 0 || 2 * (size_t)top < b->mine_with.n)
+			continue;
+		const ivec *m = &v->cl[best].members;
+		for (size_t j = 0; j < m->n; j++)
+			mark[m->v[j]] = 1;
+		rtest t;
+		int h = holds_outside(v, b, 0, mark, v->o.stability_alpha, 0, &t);
+		const char *why = h == 0 ? "" : NULL;
+		if (h > 0 && holds_outside(v, b, 1, mark, v->o.replication_alpha, v->o.replication_clustered,
+					   &t) == 0)
+			why = "on newer videos ";
+		for (size_t j = 0; j < m->n; j++)
+			mark[m->v[j]] = 0;
+		if (why) {
+			b->broad_of = best;
+			reason(b, "too broad: %sits effect does not hold outside its child cluster %s, "
+				  "which holds %.0f%% of its videos", why, ckey_id(v, best),
+			       100.0 * (double)top / (double)b->mine_with.n);
+		}
+	}
+	free(cnt);
 }
 
 /* ---- confidence ---- */
@@ -1330,6 +1475,11 @@ int pd_validator_run(pd_validator *v, pd_validate_summary *sum)
 	/* the replication share counts findings, not patterns: "poppy" and
 	   "poppy playtime" that fail together are one failure */
 	group(v, pre, 0, &sum->holdout_tested, &sum->replicated);
+	{
+		unsigned char *mark = xcalloc(v->nv + 1, 1);
+		too_broad(v, mark);
+		free(mark);
+	}
 	proxies(v);
 	for (size_t i = 0; i < v->np; i++)
 		pre[i] = cJSON_GetArraySize(v->pats[i].reasons) == 0;
@@ -1343,6 +1493,10 @@ int pd_validator_run(pd_validator *v, pd_validate_summary *sum)
 			sum->rej_redundant++;
 		} else {
 			cJSON_AddNullToObject(val, "redundant_with");
+		}
+		if (p->broad_of >= 0) {
+			cJSON_AddStringToObject(val, "too_broad_for", ckey_id(v, p->broad_of));
+			sum->rej_broad++;
 		}
 		cJSON_AddStringToObject(val, "llm", "off");
 		int clean = cJSON_GetArraySize(p->reasons) == 0;

@@ -81,6 +81,7 @@ void pd_validate_opts_default(pd_validate_opts *o);
 typedef struct pd_validate_summary {
 	size_t patterns, validated, provisional, rejected;
 	size_t rej_fdr, rej_holdout, rej_channel, rej_stability, rej_redundant, rej_untested;
+	size_t rej_broad;		/* too broad: the effect lives in one child cluster */
 	/* findings (groups of redundant patterns, counted once) that pass FDR and
 	   the channel checks and could be tested on the holdout, and those whose
 	   strongest pattern replicated there */
