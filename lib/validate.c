@@ -1122,17 +1122,28 @@ static void proxies(pd_validator *v)
  * the parent (an effect of a meso topic is not one of its macro cluster).
  * For a pattern that passed so far in a cluster with children, the child
  * holding most of its mining videos, when it holds at least half of them, is
- * set aside with all its videos: the pattern's rank test among the rest of
- * its cluster must keep its side with p <= stability_alpha on the mining
- * videos and, where the newer videos allow the test, replicate on them as
- * the holdout check asks.  A pattern with fewer than min_holdout videos
- * outside that child is kept: what it claims of the cluster is what it
- * claims of the child.  mark: as for proxies.
+ * set aside with all its videos.  The pattern is too broad when among the
+ * rest of its cluster its rank test fails (side lost or p above
+ * stability_alpha on the mining videos; above replication_alpha on the newer
+ * ones where they allow the test) and the effect there is at most half its
+ * own on the same videos: an effect as strong outside the child as in it,
+ * only harder to show on fewer videos, stays.  A pattern with fewer than
+ * min_holdout videos outside that child is kept: what it claims of the
+ * cluster is what it claims of the child.  mark: as for proxies.
  */
 static const char *ckey_id(const pd_validator *v, int k)	/* "m2.3.7" of "micro/m2.3.7" */
 {
 	const char *key = pd_strmap_key(v->ckeys, k), *id = strchr(key, '/');
 	return id ? id + 1 : key;
+}
+
+/* the effect of superiority ps (toward the pattern's side) is at most half
+   that of whole (a missing ps counts as no effect) */
+static int smaller_half(const pat *b, double ps, double whole)
+{
+	double e = isfinite(ps) ? (b->positive ? ps - 0.5 : 0.5 - ps) : 0;
+	double w = isfinite(whole) ? (b->positive ? whole - 0.5 : 0.5 - whole) : 0;
+	return e <= w / 2;
 }
 
 static void too_broad(pd_validator *v, unsigned char *mark)
@@ -1166,11 +1177,18 @@ static void too_broad(pd_validator *v, unsigned char *mark)
 		const ivec *m = &v->cl[best].members;
 		for (size_t j = 0; j < m->n; j++)
 			mark[m->v[j]] = 1;
-		rtest t;
+		/* the effect outside the child is absent and at most half the
+		   pattern's own (as a distance of the superiority from 1/2), on the
+		   mining videos or, where testable, the newer ones */
+		rtest t, all;
+		const char *why = NULL;
+		pat_rank(v, b, 0, &b->mine_with, -1, NULL, 0, &all);
 		int h = holds_outside(v, b, 0, mark, v->o.stability_alpha, 0, &t);
-		const char *why = h == 0 ? "" : NULL;
-		if (h > 0 && holds_outside(v, b, 1, mark, v->o.replication_alpha, v->o.replication_clustered,
-					   &t) == 0)
+		if (h == 0 && smaller_half(b, t.ps, all.ps))
+			why = "";
+		else if (h >= 0 && holds_outside(v, b, 1, mark, v->o.replication_alpha,
+						 v->o.replication_clustered, &t) == 0 &&
+			 smaller_half(b, t.ps, b->hold_ps))
 			why = "on newer videos ";
 		for (size_t j = 0; j < m->n; j++)
 			mark[m->v[j]] = 0;

@@ -21,9 +21,16 @@
  *               feature must not hold more than max_channel_share of them,
  *               and the rank test must keep its side with p <= stability_alpha
  *               without that channel.
- *   proxies     the effect must not vanish among the videos without the
- *               features of the screened patterns it overlaps (a stratified
- *               rank test, checked both ways).
+ *   too broad   a macro or meso pattern whose effect does not hold outside
+ *               the child cluster holding most (>= half) of its videos, and
+ *               is at most half its own there, on the mining videos or, where
+ *               testable, the newer ones: the effect is the child's.
+ *   proxies     the effect must hold among the videos without the features
+ *               of the stronger screened patterns it overlaps, on the mining
+ *               videos and, where testable, the newer ones; a stronger one
+ *               that holds most of its videos and whose own effect vanishes
+ *               without them is the stand-in, rejected in its favour (a
+ *               stratified rank test, both ways).
  *   redundancy  among the patterns that pass, one per finding: the same
  *               feature at nested cluster levels, n-grams of which one
  *               contains the other (the whole phrase stays when it holds most
