@@ -47,9 +47,12 @@ exec 8>&-
 # two at once for real: start one, wait (bounded) until it holds the lock
 "$D" "${OPTS[@]}" --pg >"$TMP/bg.out" 2>"$TMP/bg.err" &
 bg=$!
-# (a busy machine may take long to start it: wait up to 120 s, while it lives)
+# (a busy machine may take long to start it: wait up to 120 s, while it
+# lives).  It names itself in lock.owner once it holds the lock; probing the
+# lock with flock here would hold it for an instant, and a run starting in
+# that instant would refuse.
 for _ in $(seq 1200); do
-	flock -n "$S/lock" true || break
+	grep -qs " pid $bg\$" "$S/lock.owner" && break
 	kill -0 $bg 2>/dev/null || break
 	sleep 0.1
 done
