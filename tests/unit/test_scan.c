@@ -192,6 +192,48 @@ static void first_of_duplicates_and_decoding(void **state)
 	pd_jobj_release(&o);
 }
 
+/* numbers read by the scan are strtod's, bit for bit: whole numbers (read
+ * directly up to 15 digits) around the limits, and random ones of 1 to 18
+ * digits with and without a sign, fractions and exponents */
+static void numbers_as_strtod(void **state)
+{
+	(void)state;
+	static const char *fixed[] = { "0", "-0", "7", "-7", "10", "999999999999999",
+		"-999999999999999", "1000000000000000", "9007199254740993", "123456789012345678",
+		"1.5", "-0.25", "1e3", "2E-2", "12345678901234567890" };
+	uint64_t x = 0x243f6a8885a308d3ull;
+	for (int it = 0; it < 20000 + (int)(sizeof fixed / sizeof *fixed); it++) {
+		char num[48], line[96];
+		if (it < (int)(sizeof fixed / sizeof *fixed)) {
+			snprintf(num, sizeof num, "%s", fixed[it]);
+		} else {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			int digits = 1 + (int)(x % 18), k = 0;
+			if ((x >> 5) & 1)
+				num[k++] = '-';
+			for (int j = 0; j < digits; j++) {
+				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+				num[k++] = (char)('0' + (j == 0 && digits > 1 ? 1 + x % 9 : x % 10));
+			}
+			if ((x >> 9) % 4 == 0)
+				k += snprintf(num + k, sizeof num - (size_t)k, ".%d", (int)((x >> 20) % 1000));
+			num[k] = '\0';
+		}
+		snprintf(line, sizeof line, "{\"type\":\"video\",\"id\":\"n\",\"views\":%s}", num);
+		pd_record r = PD_RECORD_INIT;
+		pd_jobj o = PD_JOBJ_INIT;
+		pd_jv v;
+		assert_int_equal(pd_record_scan(&r, &o, line, strlen(line)), 0);
+		assert_int_equal(pd_jobj_get(&o, "views", &v), 1);
+		assert_int_equal(v.t, PD_JV_NUMBER);
+		double want = strtod(num, NULL);
+		if (!same_num(v.d, want))
+			fail_msg("'%s': %.17g from the scan, %.17g from strtod", num, v.d, want);
+		pd_record_release(&r);
+		pd_jobj_release(&o);
+	}
+}
+
 /* random mutations of a record: whenever the scan decides, the parser agrees */
 static void random_mutations(void **state)
 {
@@ -238,6 +280,7 @@ int main(void)
 		cmocka_unit_test(tricky_records),
 		cmocka_unit_test(first_of_duplicates_and_decoding),
 		cmocka_unit_test(random_mutations),
+		cmocka_unit_test(numbers_as_strtod),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
