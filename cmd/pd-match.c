@@ -112,6 +112,17 @@ static void process(pd_msvc *ms, const char *file, long lineno, const char *line
 {
 	char type[32];
 	pd_err err;
+	/* a plain video record: the session reads it at once (one pass, not two) */
+	if (len > 16 && !memcmp(line, "{\"type\":\"video\",", 16)) {
+		int rc = pd_msvc_take_plain(ms, file, lineno, line, len, &err);
+		if (rc < 0)
+			cli_fatal_err(&err);
+		if (rc > 0) {
+			if (pd_msvc_full(ms) || cli.unbuffered)
+				flush(ms);
+			return;
+		}
+	}
 	int t = pd_json_type(line, len, type, sizeof type, &err);
 	if (t < 0) {
 		cli_reject(file, lineno, line, len, "%s", err.msg);

@@ -822,6 +822,41 @@ static int take_draft(pd_msvc *ms, slot *s, const char *file, long lineno, const
 	return 1;
 }
 
+/* take_scanned: slot s holds a video read by scan_video: into the batch, or
+   rejected for its dimension (1 or 0 as pd_msvc_take) */
+static int take_scanned(pd_msvc *ms, slot *s, const char *file, long lineno, const char *line,
+			size_t len)
+{
+	int dim = ms->M->dim;
+	s->have_video = 1;
+	s->vid = xstrdup(s->v.id);
+	if (dim && s->r.dim != dim) {
+		reject(ms, file, lineno, line, len,
+		       "'%s': embedding has %d dimensions, the patterns have %d", s->vid,
+		       s->r.dim, dim);
+		slot_clear(s);
+		return 0;
+	}
+	set_row(ms, ms->nslots++);
+	return 1;
+}
+
+int pd_msvc_take_plain(pd_msvc *ms, const char *file, long lineno, const char *line, size_t len,
+		       pd_err *err)
+{
+	slot *s = &ms->slots[ms->nslots];
+	if (!scan_video(&s->r, &s->o, &s->v, line, len))
+		return 0;
+	/* as pd_msvc_take: the session made ready first (it does not touch the
+	   slots), then the record into the batch */
+	if (ready(ms, err) < 0) {
+		pd_video_release(&s->v);
+		return -1;
+	}
+	take_scanned(ms, s, file, lineno, line, len);
+	return 1;
+}
+
 int pd_msvc_take(pd_msvc *ms, const char *file, long lineno, const char *line, size_t len,
 		 int is_draft, pd_err *err)
 {
@@ -829,19 +864,8 @@ int pd_msvc_take(pd_msvc *ms, const char *file, long lineno, const char *line, s
 		return -1;
 	int dim = ms->M->dim;
 	slot *s = &ms->slots[ms->nslots];
-	if (!is_draft && scan_video(&s->r, &s->o, &s->v, line, len)) {
-		s->have_video = 1;
-		s->vid = xstrdup(s->v.id);
-		if (dim && s->r.dim != dim) {
-			reject(ms, file, lineno, line, len,
-			       "'%s': embedding has %d dimensions, the patterns have %d", s->vid,
-			       s->r.dim, dim);
-			slot_clear(s);
-			return 0;
-		}
-		set_row(ms, ms->nslots++);
-		return 1;
-	}
+	if (!is_draft && scan_video(&s->r, &s->o, &s->v, line, len))
+		return take_scanned(ms, s, file, lineno, line, len);
 	if (pd_record_parse(&s->r, line, len, err) < 0) {
 		reject(ms, file, lineno, line, len, "%s", err->msg);
 		return 0;

@@ -101,6 +101,16 @@ void pd_msvc_free(pd_msvc *ms);
  */
 int pd_msvc_take(pd_msvc *ms, const char *file, long lineno, const char *line, size_t len,
 		 int is_draft, pd_err *err);
+/*
+ * pd_msvc_take_plain: the common line, a plain `video` record with its
+ * embedding (what pd_record_scan reads without a cJSON tree), taken as
+ * pd_msvc_take takes it, without the caller having to find its type first
+ * (pd_json_type reads the whole line: a pass this saves).  Returns 1 when
+ * it was one (taken, or rejected for its dimension), 0 when it is not (the
+ * caller goes on as usual: nothing was done), -1 with err as pd_msvc_take.
+ */
+int pd_msvc_take_plain(pd_msvc *ms, const char *file, long lineno, const char *line, size_t len,
+		       pd_err *err);
 /* pd_msvc_full: the batch holds o.batch inputs; pd_msvc_batched: how many. */
 int pd_msvc_full(const pd_msvc *ms);
 int pd_msvc_batched(const pd_msvc *ms);
