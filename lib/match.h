@@ -168,8 +168,10 @@ static inline int pd_matcher_has_hier(const pd_matcher *m) { return m->hier.n > 
 
 /*
  * pd_matcher_sims: S (nq x m->n, row-major) = X C^T, the cosine similarities
- * of the nq unit rows of X (nq x m->dim) to every centroid: one sgemm.  Only
- * the radius test needs it: with a hierarchy it does nothing.
+ * of the nq unit rows of X (nq x m->dim) to every centroid: one sgemm, or,
+ * for a batch of a few rows (coprocess use), pd_km_dots row by row (sgemm
+ * packs all of C each call).  The values only screen (pd_match_select).
+ * Only the radius test needs it: with a hierarchy it does nothing.
  */
 void pd_matcher_sims(const pd_matcher *m, const float *X, int nq, float *S);
 
