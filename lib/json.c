@@ -537,7 +537,7 @@ static const char *decode(pd_jobj *o, const char *t, size_t n)
 	return out;
 }
 
-static int classify(pd_jobj *o, int i, pd_jv *jv)
+static int classify(pd_jobj *o, int i, pd_jv *jv, int dec)
 {
 	const char *v = o->m[i].val;
 	size_t n = o->m[i].vallen;
@@ -548,6 +548,8 @@ static int classify(pd_jobj *o, int i, pd_jv *jv)
 	switch (v[0]) {
 	case '"':
 		jv->t = PD_JV_STRING;
+		if (!dec)
+			break;
 		if (!o->dec[i])
 			o->dec[i] = decode(o, v, n);
 		jv->s = o->dec[i];
@@ -580,17 +582,27 @@ static int classify(pd_jobj *o, int i, pd_jv *jv)
 	return 1;
 }
 
-int pd_jobj_get(pd_jobj *o, const char *key, pd_jv *v)
+static int find(pd_jobj *o, const char *key, pd_jv *v, int dec)
 {
 	size_t kl = strlen(key);
 	for (int i = 0; i < o->n; i++)
 		if (o->m[i].keylen == kl && memcmp(o->m[i].key, key, kl) == 0)
-			return classify(o, i, v);
+			return classify(o, i, v, dec);
 	v->t = PD_JV_ABSENT;
 	v->s = NULL;
 	v->raw = NULL;
 	v->rawlen = 0;
 	return 0;
+}
+
+int pd_jobj_get(pd_jobj *o, const char *key, pd_jv *v)
+{
+	return find(o, key, v, 1);
+}
+
+int pd_jobj_peek(pd_jobj *o, const char *key, pd_jv *v)
+{
+	return find(o, key, v, 0);
 }
 
 /* elements: the element spans of the strict array text a (up to cap of

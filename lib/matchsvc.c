@@ -725,10 +725,12 @@ static int provider_text(pd_msvc *ms, slot *s, const char *file, long lineno, co
 /*
  * scan_video: the common case read without a cJSON tree: a `video` record
  * with an embedding and an id, which pd_record_scan decides.  Returns 1 with
- * r, o and v filled (v borrows from o) when take's checks up to the
- * dimension all pass; 0 when the full path must decide (nothing to release).
+ * r, o and v filled (v borrows from o; its strings of `keep` only, as
+ * pd_video_from_jobj_keep) when take's checks up to the dimension all pass;
+ * 0 when the full path must decide (nothing to release).
  */
-static int scan_video(pd_record *r, pd_jobj *o, pd_video *v, const char *line, size_t len)
+static int scan_video(pd_record *r, pd_jobj *o, pd_video *v, const char *line, size_t len,
+		      unsigned keep)
 {
 	pd_jv t, id;
 	pd_err err;
@@ -740,7 +742,14 @@ static int scan_video(pd_record *r, pd_jobj *o, pd_video *v, const char *line, s
 		return 0;
 	if (!pd_jobj_get(o, "id", &id) || id.t != PD_JV_STRING || !id.s[0])
 		return 0;
-	return pd_video_from_jobj(o, v, &err) == 0;
+	return pd_video_from_jobj_keep(o, v, keep, &err) == 0;
+}
+
+/* video_keep: the members of a video the loaded patterns' features read
+   (all before they are loaded) */
+static unsigned video_keep(const pd_msvc *ms)
+{
+	return ms->M ? pd_vfeat_video_fields(ms->M->need) : ~0u;
 }
 
 /* ready: the patterns loaded, and before a batch's first input the session made current */
@@ -845,13 +854,21 @@ int pd_msvc_take_plain(pd_msvc *ms, const char *file, long lineno, const char *l
 		       pd_err *err)
 {
 	slot *s = &ms->slots[ms->nslots];
-	if (!scan_video(&s->r, &s->o, &s->v, line, len))
+	unsigned keep = video_keep(ms);
+	if (!scan_video(&s->r, &s->o, &s->v, line, len, keep))
 		return 0;
 	/* as pd_msvc_take: the session made ready first (it does not touch the
 	   slots), then the record into the batch */
 	if (ready(ms, err) < 0) {
 		pd_video_release(&s->v);
 		return -1;
+	}
+	if (video_keep(ms) & ~keep) {
+		/* the patterns (re)loaded read more of the video: filled again,
+		   which passes as the first filling did */
+		pd_err e;
+		pd_video_release(&s->v);
+		pd_video_from_jobj(&s->o, &s->v, &e);
 	}
 	take_scanned(ms, s, file, lineno, line, len);
 	return 1;
@@ -864,7 +881,7 @@ int pd_msvc_take(pd_msvc *ms, const char *file, long lineno, const char *line, s
 		return -1;
 	int dim = ms->M->dim;
 	slot *s = &ms->slots[ms->nslots];
-	if (!is_draft && scan_video(&s->r, &s->o, &s->v, line, len))
+	if (!is_draft && scan_video(&s->r, &s->o, &s->v, line, len, video_keep(ms)))
 		return take_scanned(ms, s, file, lineno, line, len);
 	if (pd_record_parse(&s->r, line, len, err) < 0) {
 		reject(ms, file, lineno, line, len, "%s", err->msg);
@@ -942,7 +959,8 @@ void pd_msvc_prepare(const pd_msvc *ms, pd_msvc_prep *a, const char *line, size_
 		a->have_video = 0;
 	}
 	a->ok = a->vf_done = 0;
-	if (!line || !scan_video(&a->r, &a->o, &a->v, line, len))
+	a->keep = have_need ? pd_vfeat_video_fields(need) : ~0u;
+	if (!line || !scan_video(&a->r, &a->o, &a->v, line, len, a->keep))
 		return;		/* pd_msvc_take decides */
 	a->have_video = 1;
 	/* the unit row, made here: the session copies it into X */
@@ -960,7 +978,7 @@ int pd_msvc_take_prepared(pd_msvc *ms, pd_msvc_prep *a, unsigned need, pd_err *e
 {
 	if (ready(ms, err) < 0)
 		return -1;
-	if (!a->ok || (ms->M->dim && a->r.dim != ms->M->dim))
+	if (!a->ok || (ms->M->dim && a->r.dim != ms->M->dim) || (video_keep(ms) & ~a->keep))
 		return 0;
 	slot *s = &ms->slots[ms->nslots];
 	pd_record t = s->r;

@@ -136,6 +136,7 @@ typedef struct pd_msvc_prep {
 	pd_jobj o;
 	pd_video v;
 	int have_video;
+	unsigned keep;		/* v's members kept (pd_video_from_jobj_keep) */
 	pd_vfeat *vf;
 	int vf_done;		/* vf holds the features of `need` */
 } pd_msvc_prep;
@@ -155,8 +156,9 @@ void pd_msvc_prepare(const pd_msvc *ms, pd_msvc_prep *a, const char *line, size_
 /*
  * pd_msvc_take_prepared: a prepared line (a->ok) into the batch, its
  * features counted as those of `need`.  Returns 1 taken (a's contents moved
- * out), 0 not (its dimension is not the patterns': the caller takes the
- * line with pd_msvc_take, which rejects it), -1 with err as pd_msvc_take.
+ * out), 0 not (its dimension is not the patterns', or the patterns loaded
+ * since it was prepared read more of a video: the caller takes the line with
+ * pd_msvc_take, which rejects or reads it again), -1 with err as pd_msvc_take.
  */
 int pd_msvc_take_prepared(pd_msvc *ms, pd_msvc_prep *a, unsigned need, pd_err *err);
 
