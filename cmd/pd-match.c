@@ -146,7 +146,7 @@ typedef struct mchunk {
 	pd_msvc_prep *p;
 	int cap;
 	unsigned need;		/* what the patterns asked for when handed over */
-	int have_need;		/* 0: not loaded then, no features ahead */
+	int have_need;		/* 0: not loaded then: every member kept */
 } mchunk;
 
 #define CHUNK_BYTES (8u << 20)
@@ -191,7 +191,7 @@ static void ahead_use(cli_chunk *c, void *ud)
 		if (!cli_ahead_take(c, i))
 			continue;
 		const cli_aline *l = &c->l[i];
-		int rc = u->p[i].ok ? pd_msvc_take_prepared(ms, &u->p[i], u->need, &err) : 0;
+		int rc = u->p[i].ok ? pd_msvc_take_prepared(ms, &u->p[i], &err) : 0;
 		if (rc < 0)
 			cli_fatal_err(&err);
 		if (rc == 0)

@@ -394,7 +394,8 @@ static int add_read(pd_matcher *m, const cJSON *rec, pd_pattern *pr, const float
 	for (int k = 0; k < dim; k++)
 		row[k] = cen[k] / norm;
 	p->row_hash = pd_hash64(row, (unsigned long)dim * sizeof *row);
-	m->need |= pd_feature_needs(f);
+	p->need = pd_feature_needs(f);
+	m->need |= p->need;
 	p->idrank = 0;
 	for (int i = 0; i < m->n; i++) {
 		if (strcmp(m->pat[i].id, id) < 0)
@@ -771,6 +772,14 @@ int pd_matcher_place_parse(const pd_matcher *m, const char *s, size_t n, int pla
 	}
 	memcpy(place, got, sizeof got);
 	return 1;
+}
+
+unsigned pd_match_hits_need(const pd_matcher *m, const pd_match_hit *hits, int nh)
+{
+	unsigned need = 0;
+	for (int i = 0; i < nh; i++)
+		need |= m->pat[hits[i].pat].need;
+	return need;
 }
 
 void pd_match_fill_has(const pd_matcher *m, pd_match_hit *hits, int nh, const pd_vfeat *vf)

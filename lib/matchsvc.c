@@ -62,9 +62,6 @@ typedef struct slot {
 	char *line, *file;	/* copies, for a rejection at flush time */
 	size_t len;
 	long lineno;
-	pd_vfeat *vf;		/* features extracted ahead (reader thread), when vf_done */
-	int vf_done;
-	unsigned vf_need;	/* what they were extracted for */
 } slot;
 
 struct pd_msvc {
@@ -404,7 +401,6 @@ static void slot_clear(slot *s)
 	s->text = s->ekey = s->line = s->file = NULL;
 	s->pending = s->dropped = 0;
 	s->from_cache = 0;
-	s->vf_done = 0;
 	pd_buf_reset(&s->cached);
 	pd_buf_reset(&s->stored);
 }
@@ -533,12 +529,11 @@ int pd_msvc_flush(pd_msvc *ms, pd_err *err)
 		} else {
 			pd_match_hit *h = ms->hits + (size_t)i * (size_t)M->n;
 			if (ms->nhits[i] > 0) {
-				const pd_vfeat *f = s->vf;
-				if (!s->vf_done || s->vf_need != M->need) {
-					pd_vfeat_extract_some(ms->vf, &s->v, ms->o.tz_offset, M->need);
-					f = ms->vf;
-				}
-				pd_match_fill_has(M, h, ms->nhits[i], f);
+				/* the features these patterns test: a video's few
+				   hits ask for much less than all the patterns */
+				unsigned need = pd_match_hits_need(M, h, ms->nhits[i]);
+				pd_vfeat_extract_some(ms->vf, &s->v, ms->o.tz_offset, need);
+				pd_match_fill_has(M, h, ms->nhits[i], ms->vf);
 			}
 			pd_match_write(M, s->vid, h, ms->nhits[i], ms->o.group, ms->o.recommend,
 				       s->place, out);
@@ -932,7 +927,6 @@ int pd_msvc_batched(const pd_msvc *ms)
 void pd_msvc_prep_init(pd_msvc_prep *a)
 {
 	memset(a, 0, sizeof *a);
-	a->vf = pd_vfeat_new();
 }
 
 void pd_msvc_prep_release(pd_msvc_prep *a)
@@ -941,7 +935,6 @@ void pd_msvc_prep_release(pd_msvc_prep *a)
 		pd_video_release(&a->v);
 	pd_record_release(&a->r);
 	pd_jobj_release(&a->o);
-	pd_vfeat_free(a->vf);
 	memset(a, 0, sizeof *a);
 }
 
@@ -958,7 +951,7 @@ void pd_msvc_prepare(const pd_msvc *ms, pd_msvc_prep *a, const char *line, size_
 		pd_video_release(&a->v);
 		a->have_video = 0;
 	}
-	a->ok = a->vf_done = 0;
+	a->ok = 0;
 	a->keep = have_need ? pd_vfeat_video_fields(need) : ~0u;
 	if (!line || !scan_video(&a->r, &a->o, &a->v, line, len, a->keep))
 		return;		/* pd_msvc_take decides */
@@ -967,14 +960,10 @@ void pd_msvc_prepare(const pd_msvc *ms, pd_msvc_prep *a, const char *line, size_
 	float inv = row_scale(a->r.emb, a->r.dim);
 	for (int k = 0; k < a->r.dim; k++)
 		a->r.emb[k] *= inv;
-	if (have_need) {
-		pd_vfeat_extract_some(a->vf, &a->v, ms->o.tz_offset, need);
-		a->vf_done = 1;
-	}
 	a->ok = 1;
 }
 
-int pd_msvc_take_prepared(pd_msvc *ms, pd_msvc_prep *a, unsigned need, pd_err *err)
+int pd_msvc_take_prepared(pd_msvc *ms, pd_msvc_prep *a, pd_err *err)
 {
 	if (ready(ms, err) < 0)
 		return -1;
@@ -991,11 +980,6 @@ int pd_msvc_take_prepared(pd_msvc *ms, pd_msvc_prep *a, unsigned need, pd_err *e
 	s->have_video = 1;
 	a->have_video = 0;
 	s->vid = xstrdup(s->v.id);
-	pd_vfeat *f = s->vf;
-	s->vf = a->vf;
-	a->vf = f;
-	s->vf_done = a->vf_done;
-	s->vf_need = need;
 	memcpy(ms->X + (size_t)ms->nslots * (size_t)ms->M->dim, s->r.emb,
 	       (size_t)ms->M->dim * sizeof *ms->X);
 	ms->nslots++;
@@ -1043,10 +1027,8 @@ pd_msvc *pd_msvc_new(const pd_msvc_opts *o, const pd_msvc_io *io, pd_err *err)
 		ms->gen_at = mono_s();
 	}
 	ms->slots = xcalloc((size_t)ms->o.batch, sizeof *ms->slots);
-	for (int i = 0; i < ms->o.batch; i++) {
-		ms->slots[i].vf = pd_vfeat_new();
+	for (int i = 0; i < ms->o.batch; i++)
 		slot_clear(&ms->slots[i]);	/* nothing placed yet */
-	}
 	ms->nhits = xcalloc((size_t)ms->o.batch, sizeof *ms->nhits);
 	ms->vf = pd_vfeat_new();
 	return ms;
@@ -1059,7 +1041,6 @@ void pd_msvc_free(pd_msvc *ms)
 	for (int i = 0; i < ms->o.batch; i++) {
 		slot *s = &ms->slots[i];
 		slot_clear(s);
-		pd_vfeat_free(s->vf);
 		pd_record_release(&s->r);
 		pd_jobj_release(&s->o);
 		pd_buf_release(&s->stored);

@@ -124,8 +124,7 @@ int pd_msvc_flush(pd_msvc *ms, pd_err *err);
 
 /*
  * Reading ahead.  A line prepared on another thread (pd_msvc_prepare: a
- * plain video record with an embedding parsed, its unit row made, the
- * features extracted) joins the batch as pd_msvc_take would have put it.
+ * plain video record with an embedding parsed, its unit row made) joins the batch as pd_msvc_take would have put it.
  * pd_msvc_prepare reads nothing of ms but its options, so it may run on
  * any thread while the session works; the rest are for the session's
  * thread.
@@ -137,8 +136,6 @@ typedef struct pd_msvc_prep {
 	pd_video v;
 	int have_video;
 	unsigned keep;		/* v's members kept (pd_video_from_jobj_keep) */
-	pd_vfeat *vf;
-	int vf_done;		/* vf holds the features of `need` */
 } pd_msvc_prep;
 
 void pd_msvc_prep_init(pd_msvc_prep *a);
@@ -148,19 +145,19 @@ void pd_msvc_prep_release(pd_msvc_prep *a);
 unsigned pd_msvc_need(const pd_msvc *ms, int *loaded);
 /*
  * pd_msvc_prepare: line (NULL: not a usable line) prepared into a, the
- * features of `need` extracted when have_need.  a->ok says whether it
- * could be.
+ * video's members that features of `need` read kept (all unless have_need).
+ * a->ok says whether it could be.  The features themselves are extracted
+ * at flush, for the patterns the video hits only.
  */
 void pd_msvc_prepare(const pd_msvc *ms, pd_msvc_prep *a, const char *line, size_t len,
 		     unsigned need, int have_need);
 /*
- * pd_msvc_take_prepared: a prepared line (a->ok) into the batch, its
- * features counted as those of `need`.  Returns 1 taken (a's contents moved
+ * pd_msvc_take_prepared: a prepared line (a->ok) into the batch.  Returns 1 taken (a's contents moved
  * out), 0 not (its dimension is not the patterns', or the patterns loaded
  * since it was prepared read more of a video: the caller takes the line with
  * pd_msvc_take, which rejects or reads it again), -1 with err as pd_msvc_take.
  */
-int pd_msvc_take_prepared(pd_msvc *ms, pd_msvc_prep *a, unsigned need, pd_err *err);
+int pd_msvc_take_prepared(pd_msvc *ms, pd_msvc_prep *a, pd_err *err);
 
 /* What the session did, for the closing metric record. */
 typedef struct pd_msvc_stats {

@@ -58,6 +58,22 @@ static int check(const char *line, size_t n, int *video_ok)
 	int ra = pd_video_from_json(full.json, &a, &e1), rb = pd_video_from_jobj(&o, &b, &e2);
 	if (ra != rb)
 		fail_msg("video: %d from the tree, %d from the scan: %.*s", ra, rb, (int)n, line);
+	/* keeping the title only: the same checks, the same members seen,
+	   the strings outside the mask not kept */
+	pd_video c;
+	pd_err e3;
+	int rc3 = pd_video_from_jobj_keep(&o, &c, PD_VF_TITLE, &e3);
+	assert_int_equal(rc3, rb);
+	if (rc3 < 0) {
+		assert_string_equal(e3.msg, e2.msg);
+	} else {
+		assert_int_equal(c.fields, b.fields);
+		assert_true(same_str(c.id, b.id) && same_str(c.title, b.title));
+		assert_true(!c.description && !c.channel_id && !c.category && !c.tags && !c.ntags);
+		assert_true(same_num(c.published_at, b.published_at) &&
+			    same_num(c.duration_s, b.duration_s));
+		pd_video_release(&c);
+	}
 	if (ra < 0) {
 		assert_string_equal(e1.msg, e2.msg);
 	} else {
