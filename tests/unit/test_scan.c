@@ -290,6 +290,34 @@ static void random_mutations(void **state)
 	assert_true(decided_n > 2000 && video_n > 1000);
 }
 
+/* strict strings: each special byte at every offset of a long string (the
+   checker reads runs of 8 bytes at a time, then byte by byte) */
+static void strings_at_every_offset(void **state)
+{
+	(void)state;
+	static const struct { const char *x; int ok; } sp[] = {
+		{ "\x01", 0 }, { "\x1f", 0 }, { "\n", 0 }, { "\\n", 1 }, { "\\\"", 1 },
+		{ "\\u00e9", 1 }, { "\\x", 0 }, { "\xc3\xa9", 1 }, { "\x7f", 1 }, { " ", 1 },
+		{ "\"", 0 },
+	};
+	for (size_t k = 0; k < sizeof sp / sizeof *sp; k++)
+		for (int len = 0; len < 40; len++)
+			for (int at = 0; at <= len; at++) {
+				char t[64];
+				int m = 0;
+				t[m++] = '"';
+				for (int j = 0; j < at; j++)
+					t[m++] = 'a';
+				for (const char *x = sp[k].x; *x; x++)
+					t[m++] = *x;
+				for (int j = at; j < len; j++)
+					t[m++] = 'b';
+				t[m++] = '"';
+				if (pd_json_strict_value(t, (size_t)m) != sp[k].ok)
+					fail_msg("%s at %d of %d: not %d", sp[k].x, at, len, sp[k].ok);
+			}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -297,6 +325,7 @@ int main(void)
 		cmocka_unit_test(first_of_duplicates_and_decoding),
 		cmocka_unit_test(random_mutations),
 		cmocka_unit_test(numbers_as_strtod),
+		cmocka_unit_test(strings_at_every_offset),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
