@@ -30,7 +30,6 @@ typedef struct vsrc {
 	void (*get)(void *ctx, const char *key, pd_jv *v, int dec);
 	/* array a's elements as strings into out[0..cap); count, -1 if one is not */
 	int (*strings)(void *ctx, const pd_jv *a, const char **out, int cap);
-	int (*count)(void *ctx, const pd_jv *a);
 	void *ctx;
 } vsrc;
 
@@ -230,12 +229,16 @@ static int video_fill(const vsrc *src, pd_video *v, unsigned keep, pd_err *err)
 				return pd_err_set(err, PD_EREC, "a tag is not a string");
 			return 0;
 		}
-		int n = src->count(src->ctx, tags);
-		v->tags = xcalloc((size_t)n + 1, sizeof *v->tags);
-		if (src->strings(src->ctx, tags, v->tags, n) < 0) {
-			pd_video_release(v);
+		/* the usual few tags in one walk of the array; more in a second */
+		const char *few[32];
+		int n = src->strings(src->ctx, tags, few, 32);
+		if (n < 0)
 			return pd_err_set(err, PD_EREC, "a tag is not a string");
-		}
+		v->tags = xcalloc((size_t)n + 1, sizeof *v->tags);
+		if (n <= 32)
+			memcpy(v->tags, few, (size_t)n * sizeof *few);
+		else
+			src->strings(src->ctx, tags, v->tags, n);
 		v->ntags = n;
 	}
 	return 0;
@@ -270,11 +273,6 @@ static void tree_get(void *ctx, const char *key, pd_jv *v, int dec)
 		v->t = PD_JV_OBJECT;
 }
 
-static int tree_count(void *ctx, const pd_jv *a)
-{
-	return cJSON_GetArraySize(a->node);
-}
-
 static int tree_strings(void *ctx, const pd_jv *a, const char **out, int cap)
 {
 	int k = 0;
@@ -291,7 +289,7 @@ static int tree_strings(void *ctx, const pd_jv *a, const char **out, int cap)
 
 int pd_video_from_json(const cJSON *o, pd_video *v, pd_err *err)
 {
-	vsrc src = { tree_get, tree_strings, tree_count, (void *)o };
+	vsrc src = { tree_get, tree_strings, (void *)o };
 	return video_fill(&src, v, ~0u, err);
 }
 
@@ -306,11 +304,6 @@ static void jobj_get(void *ctx, const char *key, pd_jv *v, int dec)
 		pd_jobj_peek(ctx, key, v);
 }
 
-static int jobj_count(void *ctx, const pd_jv *a)
-{
-	return pd_jobj_count(a);
-}
-
 static int jobj_strings(void *ctx, const pd_jv *a, const char **out, int cap)
 {
 	return pd_jobj_strings(ctx, a, out, cap);
@@ -323,7 +316,7 @@ int pd_video_from_jobj(pd_jobj *o, pd_video *v, pd_err *err)
 
 int pd_video_from_jobj_keep(pd_jobj *o, pd_video *v, unsigned keep, pd_err *err)
 {
-	vsrc src = { jobj_get, jobj_strings, jobj_count, o };
+	vsrc src = { jobj_get, jobj_strings, o };
 	return video_fill(&src, v, keep, err);
 }
 
