@@ -323,21 +323,6 @@ static size_t strict_string(const char *s, size_t n, size_t i, int *plain)
 {
 	*plain = 1;
 	for (i++; i < n; i++) {
-		/* a run of 8 bytes none of which is '"', '\\' or a control
-		   character, at a time (the bulk: base64, descriptions) */
-		while (i + 8 <= n) {
-			const unsigned long long ones = 0x0101010101010101ULL, high = ones << 7;
-			unsigned long long w, q, b;
-			memcpy(&w, s + i, 8);
-			q = w ^ (ones * '"');
-			b = w ^ (ones * '\\');
-			if (((w - ones * 0x20) & ~w & high) | ((q - ones) & ~q & high) |
-			    ((b - ones) & ~b & high))
-				break;
-			i += 8;
-		}
-		if (i >= n)
-			break;
 		unsigned char c = (unsigned char)s[i];
 		if (c == '"')
 			return i + 1;
