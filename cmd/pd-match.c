@@ -112,6 +112,17 @@ static void process(pd_msvc *ms, const char *file, long lineno, const char *line
 {
 	char type[32];
 	pd_err err;
+	/* a plain video record: the session reads it at once (one pass, not two) */
+	if (len > 16 && !memcmp(line, "{\"type\":\"video\",", 16)) {
+		int rc = pd_msvc_take_plain(ms, file, lineno, line, len, &err);
+		if (rc < 0)
+			cli_fatal_err(&err);
+		if (rc > 0) {
+			if (pd_msvc_full(ms) || cli.unbuffered)
+				flush(ms);
+			return;
+		}
+	}
 	int t = pd_json_type(line, len, type, sizeof type, &err);
 	if (t < 0) {
 		cli_reject(file, lineno, line, len, "%s", err.msg);
@@ -135,7 +146,7 @@ typedef struct mchunk {
 	pd_msvc_prep *p;
 	int cap;
 	unsigned need;		/* what the patterns asked for when handed over */
-	int have_need;		/* 0: not loaded then, no features ahead */
+	int have_need;		/* 0: not loaded then: every member kept */
 } mchunk;
 
 #define CHUNK_BYTES (8u << 20)
@@ -180,7 +191,7 @@ static void ahead_use(cli_chunk *c, void *ud)
 		if (!cli_ahead_take(c, i))
 			continue;
 		const cli_aline *l = &c->l[i];
-		int rc = u->p[i].ok ? pd_msvc_take_prepared(ms, &u->p[i], u->need, &err) : 0;
+		int rc = u->p[i].ok ? pd_msvc_take_prepared(ms, &u->p[i], &err) : 0;
 		if (rc < 0)
 			cli_fatal_err(&err);
 		if (rc == 0)

@@ -587,6 +587,22 @@ int pd_vfeat_extract(pd_vfeat *f, const pd_video *v, int tz_offset_s)
 	return pd_vfeat_extract_some(f, v, tz_offset_s, PD_NEED_ALL);
 }
 
+unsigned pd_vfeat_video_fields(unsigned need)
+{
+	unsigned k = PD_VF_TITLE | PD_VF_FORMAT;	/* set_title reads them always */
+	if (need & PD_NEED_DURATION)
+		k |= PD_VF_DURATION_S;
+	if (need & PD_NEED_TIME)
+		k |= PD_VF_PUBLISHED_AT;
+	if (need & PD_NEED_TAGS)
+		k |= PD_VF_TAGS;
+	if (need & PD_NEED_CATEGORY)
+		k |= PD_VF_CATEGORY;
+	if (need & PD_NEED_DESC)
+		k |= PD_VF_DESCRIPTION;
+	return k;
+}
+
 int pd_vfeat_extract_some(pd_vfeat *f, const pd_video *v, int tz_offset_s, unsigned need)
 {
 	vfeat_reset(f);

@@ -105,6 +105,10 @@ enum {
 	PD_NEED_ALL = (1u << (PD_TF_COUNT + 8)) - 1
 };
 int pd_vfeat_extract_some(pd_vfeat *f, const pd_video *v, int tz_offset_s, unsigned need);
+/* pd_vfeat_video_fields: the members of a video (PD_VF_*) that
+   pd_vfeat_extract_some(f, v, tz, need) reads: what a filler must keep
+   (pd_video_from_jobj_keep). */
+unsigned pd_vfeat_video_fields(unsigned need);
 /* pd_vfeat_set_title: f := the features of a bare draft title (nothing else known). */
 void pd_vfeat_set_title(pd_vfeat *f, const char *title);
 

@@ -537,7 +537,7 @@ static const char *decode(pd_jobj *o, const char *t, size_t n)
 	return out;
 }
 
-static int classify(pd_jobj *o, int i, pd_jv *jv)
+static int classify(pd_jobj *o, int i, pd_jv *jv, int dec)
 {
 	const char *v = o->m[i].val;
 	size_t n = o->m[i].vallen;
@@ -548,6 +548,8 @@ static int classify(pd_jobj *o, int i, pd_jv *jv)
 	switch (v[0]) {
 	case '"':
 		jv->t = PD_JV_STRING;
+		if (!dec)
+			break;
 		if (!o->dec[i])
 			o->dec[i] = decode(o, v, n);
 		jv->s = o->dec[i];
@@ -558,28 +560,49 @@ static int classify(pd_jobj *o, int i, pd_jv *jv)
 	case '[': jv->t = PD_JV_ARRAY; break;
 	case '{': jv->t = PD_JV_OBJECT; break;
 	default: {
+		jv->t = PD_JV_NUMBER;
+		/* a whole number of up to 15 digits (counts, durations, the usual
+		   case) is exact in a double, so strtod's correctly rounded value is
+		   the integer itself: read it directly, strtod's cost saved */
+		size_t k = v[0] == '-', j = k;
+		unsigned long long u = 0;
+		while (j < n && j - k < 15 && v[j] >= '0' && v[j] <= '9')
+			u = u * 10 + (unsigned long long)(v[j++] - '0');
+		if (j == n && j > k) {
+			jv->d = k ? -(double)u : (double)u;
+			break;
+		}
 		/* as cJSON: strtod over a copy (a strict number is at most 63 chars) */
 		char num[64];
 		memcpy(num, v, n);
 		num[n] = '\0';
-		jv->t = PD_JV_NUMBER;
 		jv->d = strtod(num, NULL);
 	}
 	}
 	return 1;
 }
 
-int pd_jobj_get(pd_jobj *o, const char *key, pd_jv *v)
+static int find(pd_jobj *o, const char *key, pd_jv *v, int dec)
 {
 	size_t kl = strlen(key);
 	for (int i = 0; i < o->n; i++)
 		if (o->m[i].keylen == kl && memcmp(o->m[i].key, key, kl) == 0)
-			return classify(o, i, v);
+			return classify(o, i, v, dec);
 	v->t = PD_JV_ABSENT;
 	v->s = NULL;
 	v->raw = NULL;
 	v->rawlen = 0;
 	return 0;
+}
+
+int pd_jobj_get(pd_jobj *o, const char *key, pd_jv *v)
+{
+	return find(o, key, v, 1);
+}
+
+int pd_jobj_peek(pd_jobj *o, const char *key, pd_jv *v)
+{
+	return find(o, key, v, 0);
 }
 
 /* elements: the element spans of the strict array text a (up to cap of

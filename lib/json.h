@@ -107,6 +107,9 @@ void pd_jobj_reset(pd_jobj *o, size_t n);
 void pd_jobj_add(pd_jobj *o, const pd_jmember *m);
 /* pd_jobj_get: the first member named key (a plain key) as v; 0 when absent. */
 int pd_jobj_get(pd_jobj *o, const char *key, pd_jv *v);
+/* pd_jobj_peek: the same without decoding a string (v->s NULL, v->raw its
+ * text): for a reader that checks the type only. */
+int pd_jobj_peek(pd_jobj *o, const char *key, pd_jv *v);
 /*
  * pd_jobj_strings: the elements of array value a (from pd_jobj_get) into
  * out[0..cap), decoded; returns their count, or -1 when one is not a string.

@@ -22,6 +22,7 @@
 #include "features.h"
 #include "pattern.h"
 #include "blas.h"
+#include "kmeans.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -393,7 +394,8 @@ static int add_read(pd_matcher *m, const cJSON *rec, pd_pattern *pr, const float
 	for (int k = 0; k < dim; k++)
 		row[k] = cen[k] / norm;
 	p->row_hash = pd_hash64(row, (unsigned long)dim * sizeof *row);
-	m->need |= pd_feature_needs(f);
+	p->need = pd_feature_needs(f);
+	m->need |= p->need;
 	p->idrank = 0;
 	for (int i = 0; i < m->n; i++) {
 		if (strcmp(m->pat[i].id, id) < 0)
@@ -597,10 +599,24 @@ int pd_matcher_finish(pd_matcher *m, pd_err *err)
 	return 0;
 }
 
+/* batches of fewer rows than this screen with pd_km_dots, not sgemm */
+#define SIMS_DOTS_BELOW 16
+
 void pd_matcher_sims(const pd_matcher *m, const float *X, int nq, float *S)
 {
 	if (nq <= 0 || m->n <= 0 || m->hier.n)
 		return;
+	/* a few rows (coprocess use answers one line at a time): sgemm would
+	   pack the whole centroid matrix for each call, about 20 us of a
+	   one-line answer here; the SIMD dot products of the k-means (the
+	   descent's kernel) take it row by row instead.  The screen's values
+	   differ from sgemm's in the last bits only, within its margin. */
+	if (nq < SIMS_DOTS_BELOW) {
+		for (int i = 0; i < nq; i++)
+			pd_km_dots(X + (size_t)i * (size_t)m->dim, m->cent, m->n, m->dim,
+				   S + (size_t)i * (size_t)m->n);
+		return;
+	}
 	pd_sgemm(CblasNoTrans, CblasTrans, nq, m->n, m->dim, 1.0f, X, m->dim,
 		    m->cent, m->dim, 0.0f, S, m->n);
 }
@@ -756,6 +772,14 @@ int pd_matcher_place_parse(const pd_matcher *m, const char *s, size_t n, int pla
 	}
 	memcpy(place, got, sizeof got);
 	return 1;
+}
+
+unsigned pd_match_hits_need(const pd_matcher *m, const pd_match_hit *hits, int nh)
+{
+	unsigned need = 0;
+	for (int i = 0; i < nh; i++)
+		need |= m->pat[hits[i].pat].need;
+	return need;
 }
 
 void pd_match_fill_has(const pd_matcher *m, pd_match_hit *hits, int nh, const pd_vfeat *vf)

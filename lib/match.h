@@ -75,6 +75,7 @@ typedef struct pd_match_pattern {
 	char *kind;		/* the record's "kind" (evergreen / trend), or NULL */
 	int provisional;	/* status "provisional" */
 	pd_feature *feature;
+	unsigned need;		/* what its feature asks of a video (pd_feature_needs) */
 	double radius;		/* cosine distance */
 	float min_sim;		/* 1 - radius: applies when similarity >= min_sim (no hierarchy) */
 	int negative;		/* direction "negative" (or, without one, effect < 1) */
@@ -168,8 +169,10 @@ static inline int pd_matcher_has_hier(const pd_matcher *m) { return m->hier.n > 
 
 /*
  * pd_matcher_sims: S (nq x m->n, row-major) = X C^T, the cosine similarities
- * of the nq unit rows of X (nq x m->dim) to every centroid: one sgemm.  Only
- * the radius test needs it: with a hierarchy it does nothing.
+ * of the nq unit rows of X (nq x m->dim) to every centroid: one sgemm, or,
+ * for a batch of a few rows (coprocess use), pd_km_dots row by row (sgemm
+ * packs all of C each call).  The values only screen (pd_match_select).
+ * Only the radius test needs it: with a hierarchy it does nothing.
  */
 void pd_matcher_sims(const pd_matcher *m, const float *X, int nq, float *S);
 
@@ -214,6 +217,12 @@ int pd_match_select(const pd_matcher *m, const float *srow, const float *x,
 void pd_matcher_place_format(const pd_matcher *m, const int place[PD_NLEVELS], pd_buf *out);
 int pd_matcher_place_parse(const pd_matcher *m, const char *s, size_t n, int place[PD_NLEVELS]);
 
+/*
+ * pd_match_hits_need: what the hits' patterns ask of a video (PD_NEED_*):
+ * features extracted for it (pd_vfeat_extract_some) are enough for
+ * pd_match_fill_has on these hits.
+ */
+unsigned pd_match_hits_need(const pd_matcher *m, const pd_match_hit *hits, int nh);
 /* pd_match_fill_has: hits[i].has from the video's extracted features. */
 void pd_match_fill_has(const pd_matcher *m, pd_match_hit *hits, int nh, const pd_vfeat *vf);
 

@@ -62,9 +62,6 @@ typedef struct slot {
 	char *line, *file;	/* copies, for a rejection at flush time */
 	size_t len;
 	long lineno;
-	pd_vfeat *vf;		/* features extracted ahead (reader thread), when vf_done */
-	int vf_done;
-	unsigned vf_need;	/* what they were extracted for */
 } slot;
 
 struct pd_msvc {
@@ -404,7 +401,6 @@ static void slot_clear(slot *s)
 	s->text = s->ekey = s->line = s->file = NULL;
 	s->pending = s->dropped = 0;
 	s->from_cache = 0;
-	s->vf_done = 0;
 	pd_buf_reset(&s->cached);
 	pd_buf_reset(&s->stored);
 }
@@ -416,15 +412,25 @@ static float row_scale(const float *e, int dim)
 	return norm > 0 ? 1.0f / norm : 0.0f;
 }
 
+/* scale: x := e * inv, in blocks of 8 that the compiler turns into vector
+   multiplies (the same products, each rounded once) */
+static void scale(float *restrict x, const float *restrict e, int n, float inv)
+{
+	int k = 0;
+	for (; k + 8 <= n; k += 8)
+		for (int j = 0; j < 8; j++)
+			x[k + j] = e[k + j] * inv;
+	for (; k < n; k++)
+		x[k] = e[k] * inv;
+}
+
 /* set_row: row i of X := the unit embedding of slot i. */
 static void set_row(pd_msvc *ms, int i)
 {
 	slot *s = &ms->slots[i];
 	int dim = ms->M->dim;
 	float *x = ms->X + (size_t)i * (size_t)dim;
-	float inv = row_scale(s->r.emb, s->r.dim);
-	for (int k = 0; k < dim; k++)
-		x[k] = s->r.emb[k] * inv;
+	scale(x, s->r.emb, dim, row_scale(s->r.emb, s->r.dim));
 }
 
 /*
@@ -533,12 +539,11 @@ int pd_msvc_flush(pd_msvc *ms, pd_err *err)
 		} else {
 			pd_match_hit *h = ms->hits + (size_t)i * (size_t)M->n;
 			if (ms->nhits[i] > 0) {
-				const pd_vfeat *f = s->vf;
-				if (!s->vf_done || s->vf_need != M->need) {
-					pd_vfeat_extract_some(ms->vf, &s->v, ms->o.tz_offset, M->need);
-					f = ms->vf;
-				}
-				pd_match_fill_has(M, h, ms->nhits[i], f);
+				/* the features these patterns test: a video's few
+				   hits ask for much less than all the patterns */
+				unsigned need = pd_match_hits_need(M, h, ms->nhits[i]);
+				pd_vfeat_extract_some(ms->vf, &s->v, ms->o.tz_offset, need);
+				pd_match_fill_has(M, h, ms->nhits[i], ms->vf);
 			}
 			pd_match_write(M, s->vid, h, ms->nhits[i], ms->o.group, ms->o.recommend,
 				       s->place, out);
@@ -725,10 +730,12 @@ static int provider_text(pd_msvc *ms, slot *s, const char *file, long lineno, co
 /*
  * scan_video: the common case read without a cJSON tree: a `video` record
  * with an embedding and an id, which pd_record_scan decides.  Returns 1 with
- * r, o and v filled (v borrows from o) when take's checks up to the
- * dimension all pass; 0 when the full path must decide (nothing to release).
+ * r, o and v filled (v borrows from o; its strings of `keep` only, as
+ * pd_video_from_jobj_keep) when take's checks up to the dimension all pass;
+ * 0 when the full path must decide (nothing to release).
  */
-static int scan_video(pd_record *r, pd_jobj *o, pd_video *v, const char *line, size_t len)
+static int scan_video(pd_record *r, pd_jobj *o, pd_video *v, const char *line, size_t len,
+		      unsigned keep)
 {
 	pd_jv t, id;
 	pd_err err;
@@ -740,7 +747,14 @@ static int scan_video(pd_record *r, pd_jobj *o, pd_video *v, const char *line, s
 		return 0;
 	if (!pd_jobj_get(o, "id", &id) || id.t != PD_JV_STRING || !id.s[0])
 		return 0;
-	return pd_video_from_jobj(o, v, &err) == 0;
+	return pd_video_from_jobj_keep(o, v, keep, &err) == 0;
+}
+
+/* video_keep: the members of a video the loaded patterns' features read
+   (all before they are loaded) */
+static unsigned video_keep(const pd_msvc *ms)
+{
+	return ms->M ? pd_vfeat_video_fields(ms->M->need) : ~0u;
 }
 
 /* ready: the patterns loaded, and before a batch's first input the session made current */
@@ -822,6 +836,49 @@ static int take_draft(pd_msvc *ms, slot *s, const char *file, long lineno, const
 	return 1;
 }
 
+/* take_scanned: slot s holds a video read by scan_video: into the batch, or
+   rejected for its dimension (1 or 0 as pd_msvc_take) */
+static int take_scanned(pd_msvc *ms, slot *s, const char *file, long lineno, const char *line,
+			size_t len)
+{
+	int dim = ms->M->dim;
+	s->have_video = 1;
+	s->vid = xstrdup(s->v.id);
+	if (dim && s->r.dim != dim) {
+		reject(ms, file, lineno, line, len,
+		       "'%s': embedding has %d dimensions, the patterns have %d", s->vid,
+		       s->r.dim, dim);
+		slot_clear(s);
+		return 0;
+	}
+	set_row(ms, ms->nslots++);
+	return 1;
+}
+
+int pd_msvc_take_plain(pd_msvc *ms, const char *file, long lineno, const char *line, size_t len,
+		       pd_err *err)
+{
+	slot *s = &ms->slots[ms->nslots];
+	unsigned keep = video_keep(ms);
+	if (!scan_video(&s->r, &s->o, &s->v, line, len, keep))
+		return 0;
+	/* as pd_msvc_take: the session made ready first (it does not touch the
+	   slots), then the record into the batch */
+	if (ready(ms, err) < 0) {
+		pd_video_release(&s->v);
+		return -1;
+	}
+	if (video_keep(ms) & ~keep) {
+		/* the patterns (re)loaded read more of the video: filled again,
+		   which passes as the first filling did */
+		pd_err e;
+		pd_video_release(&s->v);
+		pd_video_from_jobj(&s->o, &s->v, &e);
+	}
+	take_scanned(ms, s, file, lineno, line, len);
+	return 1;
+}
+
 int pd_msvc_take(pd_msvc *ms, const char *file, long lineno, const char *line, size_t len,
 		 int is_draft, pd_err *err)
 {
@@ -829,19 +886,8 @@ int pd_msvc_take(pd_msvc *ms, const char *file, long lineno, const char *line, s
 		return -1;
 	int dim = ms->M->dim;
 	slot *s = &ms->slots[ms->nslots];
-	if (!is_draft && scan_video(&s->r, &s->o, &s->v, line, len)) {
-		s->have_video = 1;
-		s->vid = xstrdup(s->v.id);
-		if (dim && s->r.dim != dim) {
-			reject(ms, file, lineno, line, len,
-			       "'%s': embedding has %d dimensions, the patterns have %d", s->vid,
-			       s->r.dim, dim);
-			slot_clear(s);
-			return 0;
-		}
-		set_row(ms, ms->nslots++);
-		return 1;
-	}
+	if (!is_draft && scan_video(&s->r, &s->o, &s->v, line, len, video_keep(ms)))
+		return take_scanned(ms, s, file, lineno, line, len);
 	if (pd_record_parse(&s->r, line, len, err) < 0) {
 		reject(ms, file, lineno, line, len, "%s", err->msg);
 		return 0;
@@ -891,7 +937,6 @@ int pd_msvc_batched(const pd_msvc *ms)
 void pd_msvc_prep_init(pd_msvc_prep *a)
 {
 	memset(a, 0, sizeof *a);
-	a->vf = pd_vfeat_new();
 }
 
 void pd_msvc_prep_release(pd_msvc_prep *a)
@@ -900,7 +945,6 @@ void pd_msvc_prep_release(pd_msvc_prep *a)
 		pd_video_release(&a->v);
 	pd_record_release(&a->r);
 	pd_jobj_release(&a->o);
-	pd_vfeat_free(a->vf);
 	memset(a, 0, sizeof *a);
 }
 
@@ -917,26 +961,28 @@ void pd_msvc_prepare(const pd_msvc *ms, pd_msvc_prep *a, const char *line, size_
 		pd_video_release(&a->v);
 		a->have_video = 0;
 	}
-	a->ok = a->vf_done = 0;
-	if (!line || !scan_video(&a->r, &a->o, &a->v, line, len))
+	a->ok = 0;
+	a->keep = have_need ? pd_vfeat_video_fields(need) : ~0u;
+	if (!line || !scan_video(&a->r, &a->o, &a->v, line, len, a->keep))
 		return;		/* pd_msvc_take decides */
 	a->have_video = 1;
 	/* the unit row, made here: the session copies it into X */
 	float inv = row_scale(a->r.emb, a->r.dim);
-	for (int k = 0; k < a->r.dim; k++)
-		a->r.emb[k] *= inv;
-	if (have_need) {
-		pd_vfeat_extract_some(a->vf, &a->v, ms->o.tz_offset, need);
-		a->vf_done = 1;
-	}
+	float *e = a->r.emb;
+	int k = 0;
+	for (; k + 8 <= a->r.dim; k += 8)	/* in place, in blocks as scale */
+		for (int j = 0; j < 8; j++)
+			e[k + j] *= inv;
+	for (; k < a->r.dim; k++)
+		e[k] *= inv;
 	a->ok = 1;
 }
 
-int pd_msvc_take_prepared(pd_msvc *ms, pd_msvc_prep *a, unsigned need, pd_err *err)
+int pd_msvc_take_prepared(pd_msvc *ms, pd_msvc_prep *a, pd_err *err)
 {
 	if (ready(ms, err) < 0)
 		return -1;
-	if (!a->ok || (ms->M->dim && a->r.dim != ms->M->dim))
+	if (!a->ok || (ms->M->dim && a->r.dim != ms->M->dim) || (video_keep(ms) & ~a->keep))
 		return 0;
 	slot *s = &ms->slots[ms->nslots];
 	pd_record t = s->r;
@@ -949,11 +995,6 @@ int pd_msvc_take_prepared(pd_msvc *ms, pd_msvc_prep *a, unsigned need, pd_err *e
 	s->have_video = 1;
 	a->have_video = 0;
 	s->vid = xstrdup(s->v.id);
-	pd_vfeat *f = s->vf;
-	s->vf = a->vf;
-	a->vf = f;
-	s->vf_done = a->vf_done;
-	s->vf_need = need;
 	memcpy(ms->X + (size_t)ms->nslots * (size_t)ms->M->dim, s->r.emb,
 	       (size_t)ms->M->dim * sizeof *ms->X);
 	ms->nslots++;
@@ -1001,10 +1042,8 @@ pd_msvc *pd_msvc_new(const pd_msvc_opts *o, const pd_msvc_io *io, pd_err *err)
 		ms->gen_at = mono_s();
 	}
 	ms->slots = xcalloc((size_t)ms->o.batch, sizeof *ms->slots);
-	for (int i = 0; i < ms->o.batch; i++) {
-		ms->slots[i].vf = pd_vfeat_new();
+	for (int i = 0; i < ms->o.batch; i++)
 		slot_clear(&ms->slots[i]);	/* nothing placed yet */
-	}
 	ms->nhits = xcalloc((size_t)ms->o.batch, sizeof *ms->nhits);
 	ms->vf = pd_vfeat_new();
 	return ms;
@@ -1017,7 +1056,6 @@ void pd_msvc_free(pd_msvc *ms)
 	for (int i = 0; i < ms->o.batch; i++) {
 		slot *s = &ms->slots[i];
 		slot_clear(s);
-		pd_vfeat_free(s->vf);
 		pd_record_release(&s->r);
 		pd_jobj_release(&s->o);
 		pd_buf_release(&s->stored);

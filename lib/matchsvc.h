@@ -101,6 +101,16 @@ void pd_msvc_free(pd_msvc *ms);
  */
 int pd_msvc_take(pd_msvc *ms, const char *file, long lineno, const char *line, size_t len,
 		 int is_draft, pd_err *err);
+/*
+ * pd_msvc_take_plain: the common line, a plain `video` record with its
+ * embedding (what pd_record_scan reads without a cJSON tree), taken as
+ * pd_msvc_take takes it, without the caller having to find its type first
+ * (pd_json_type reads the whole line: a pass this saves).  Returns 1 when
+ * it was one (taken, or rejected for its dimension), 0 when it is not (the
+ * caller goes on as usual: nothing was done), -1 with err as pd_msvc_take.
+ */
+int pd_msvc_take_plain(pd_msvc *ms, const char *file, long lineno, const char *line, size_t len,
+		       pd_err *err);
 /* pd_msvc_full: the batch holds o.batch inputs; pd_msvc_batched: how many. */
 int pd_msvc_full(const pd_msvc *ms);
 int pd_msvc_batched(const pd_msvc *ms);
@@ -114,8 +124,7 @@ int pd_msvc_flush(pd_msvc *ms, pd_err *err);
 
 /*
  * Reading ahead.  A line prepared on another thread (pd_msvc_prepare: a
- * plain video record with an embedding parsed, its unit row made, the
- * features extracted) joins the batch as pd_msvc_take would have put it.
+ * plain video record with an embedding parsed, its unit row made) joins the batch as pd_msvc_take would have put it.
  * pd_msvc_prepare reads nothing of ms but its options, so it may run on
  * any thread while the session works; the rest are for the session's
  * thread.
@@ -126,8 +135,7 @@ typedef struct pd_msvc_prep {
 	pd_jobj o;
 	pd_video v;
 	int have_video;
-	pd_vfeat *vf;
-	int vf_done;		/* vf holds the features of `need` */
+	unsigned keep;		/* v's members kept (pd_video_from_jobj_keep) */
 } pd_msvc_prep;
 
 void pd_msvc_prep_init(pd_msvc_prep *a);
@@ -137,18 +145,19 @@ void pd_msvc_prep_release(pd_msvc_prep *a);
 unsigned pd_msvc_need(const pd_msvc *ms, int *loaded);
 /*
  * pd_msvc_prepare: line (NULL: not a usable line) prepared into a, the
- * features of `need` extracted when have_need.  a->ok says whether it
- * could be.
+ * video's members that features of `need` read kept (all unless have_need).
+ * a->ok says whether it could be.  The features themselves are extracted
+ * at flush, for the patterns the video hits only.
  */
 void pd_msvc_prepare(const pd_msvc *ms, pd_msvc_prep *a, const char *line, size_t len,
 		     unsigned need, int have_need);
 /*
- * pd_msvc_take_prepared: a prepared line (a->ok) into the batch, its
- * features counted as those of `need`.  Returns 1 taken (a's contents moved
- * out), 0 not (its dimension is not the patterns': the caller takes the
- * line with pd_msvc_take, which rejects it), -1 with err as pd_msvc_take.
+ * pd_msvc_take_prepared: a prepared line (a->ok) into the batch.  Returns 1 taken (a's contents moved
+ * out), 0 not (its dimension is not the patterns', or the patterns loaded
+ * since it was prepared read more of a video: the caller takes the line with
+ * pd_msvc_take, which rejects or reads it again), -1 with err as pd_msvc_take.
  */
-int pd_msvc_take_prepared(pd_msvc *ms, pd_msvc_prep *a, unsigned need, pd_err *err);
+int pd_msvc_take_prepared(pd_msvc *ms, pd_msvc_prep *a, pd_err *err);
 
 /* What the session did, for the closing metric record. */
 typedef struct pd_msvc_stats {

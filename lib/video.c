@@ -25,64 +25,68 @@
  * record (pd_video_from_jobj): same checks, same messages, same values.
  */
 typedef struct vsrc {
-	void (*get)(void *ctx, const char *key, pd_jv *v);
+	/* key's member as v; dec 0: a string's text need not be decoded (v->s
+	   may stay NULL: its type is what is checked) */
+	void (*get)(void *ctx, const char *key, pd_jv *v, int dec);
 	/* array a's elements as strings into out[0..cap); count, -1 if one is not */
 	int (*strings)(void *ctx, const pd_jv *a, const char **out, int cap);
-	int (*count)(void *ctx, const pd_jv *a);
 	void *ctx;
 } vsrc;
 
-static int opt_str(const vsrc *src, const char *key, const char **out, pd_err *err)
+/*
+ * The members the filler reads, each looked up once (a scanned record's
+ * lookup is a walk over its members).  K_CHANNEL_ID .. K_PERF_REASON are in
+ * the order of vfields[] below: vfields[i] is key i + 1.
+ */
+enum { K_ID, K_CHANNEL_ID, K_CHANNEL_TITLE, K_TITLE, K_DESCRIPTION, K_TAGS, K_CATEGORY,
+       K_CATEGORY_ID, K_FORMAT, K_PUBLISHED_AT, K_OBSERVED_AT, K_DURATION_S, K_VIEWS, K_LIKES,
+       K_COMMENTS, K_IS_SHORT, K_CLUSTER, K_CLUSTER_SIM, K_AGE_DAYS, K_PERF, K_PERF_BASIS,
+       K_PERF_REASON, K_HOLDOUT, NKEYS };
+
+static int opt_str(const pd_jv *v, const char *key, const char **out, pd_err *err)
 {
-	pd_jv v;
-	src->get(src->ctx, key, &v);
 	*out = NULL;
-	if (v.t == PD_JV_ABSENT || v.t == PD_JV_NULL)
+	if (v->t == PD_JV_ABSENT || v->t == PD_JV_NULL)
 		return 0;
-	if (v.t != PD_JV_STRING)
+	if (v->t != PD_JV_STRING)
 		return pd_err_set(err, PD_EREC, "'%s' is not a string", key);
-	*out = v.s;
+	*out = v->s;
 	return 0;
 }
 
-static int opt_count(const vsrc *src, const char *key, double *out, pd_err *err)
+static int opt_count(const pd_jv *v, const char *key, double *out, pd_err *err)
 {
-	pd_jv v;
-	src->get(src->ctx, key, &v);
 	*out = NAN;
-	if (v.t == PD_JV_ABSENT || v.t == PD_JV_NULL)
+	if (v->t == PD_JV_ABSENT || v->t == PD_JV_NULL)
 		return 0;
-	if (v.t != PD_JV_NUMBER || !isfinite(v.d) || v.d < 0)
+	if (v->t != PD_JV_NUMBER || !isfinite(v->d) || v->d < 0)
 		return pd_err_set(err, PD_EREC, "'%s' is not a non-negative number", key);
-	if (v.d > PD_VIDEO_COUNT_MAX)
-		return pd_err_set(err, PD_EREC, "'%s' is over %g: %g", key, PD_VIDEO_COUNT_MAX, v.d);
-	*out = v.d;
+	if (v->d > PD_VIDEO_COUNT_MAX)
+		return pd_err_set(err, PD_EREC, "'%s' is over %g: %g", key, PD_VIDEO_COUNT_MAX, v->d);
+	*out = v->d;
 	return 0;
 }
 
 /* opt_type: key absent, null or of type t (PD_JV_*; PD_JV_TRUE means a boolean) */
-static int opt_type(const vsrc *src, const char *key, int t, const char *what, pd_err *err)
+static int opt_type(const pd_jv *v, const char *key, int t, const char *what, pd_err *err)
 {
-	pd_jv v;
-	src->get(src->ctx, key, &v);
-	int ok = v.t == PD_JV_ABSENT || v.t == PD_JV_NULL || v.t == t ||
-		 (t == PD_JV_TRUE && v.t == PD_JV_FALSE);
-	if (ok && v.t == PD_JV_NUMBER && !isfinite(v.d))
+	int ok = v->t == PD_JV_ABSENT || v->t == PD_JV_NULL || v->t == t ||
+		 (t == PD_JV_TRUE && v->t == PD_JV_FALSE);
+	if (ok && v->t == PD_JV_NUMBER && !isfinite(v->d))
 		ok = 0;		/* 1e999 parses as infinity */
 	return ok ? 0 : pd_err_set(err, PD_EREC, "'%s' is not %s", key, what);
 }
 
-static int opt_time(const vsrc *src, const char *key, double *out, pd_err *err)
+static int opt_time(const pd_jv *v, const char *key, double *out, pd_err *err)
 {
 	const char *s;
 	*out = NAN;
-	if (opt_str(src, key, &s, err) < 0)
+	if (opt_str(v, key, &s, err) < 0)
 		return -1;
 	if (s && pd_time_parse(s, out) < 0)
 		return pd_err_set(err, PD_EREC, "'%s' is not an RFC 3339 time: '%.40s'", key, s);
 	return 0;
 }
-
 /* the members pd_video_write writes from the struct, with their bits */
 static const struct vfield {
 	const char *key;
@@ -131,99 +135,110 @@ void pd_video_init(pd_video *v)
 	v->is_short = -1;
 }
 
-static int video_fill(const vsrc *src, pd_video *v, pd_err *err)
+static int video_fill(const vsrc *src, pd_video *v, unsigned keep, pd_err *err)
 {
 	pd_video_init(v);
-	pd_jv id;
-	src->get(src->ctx, "id", &id);
-	if (id.t == PD_JV_ABSENT)
+	pd_jv k[NKEYS];
+	src->get(src->ctx, "id", &k[K_ID], 1);
+	if (k[K_ID].t == PD_JV_ABSENT)
 		return pd_err_set(err, PD_EREC, "video has no 'id'");
-	if (id.t != PD_JV_STRING || !id.s[0])
+	if (k[K_ID].t != PD_JV_STRING || !k[K_ID].s[0])
 		return pd_err_set(err, PD_EREC, "video 'id' is not a non-empty string");
-	v->id = id.s;
-	if (opt_str(src, "channel_id", &v->channel_id, err) < 0 ||
-	    opt_str(src, "title", &v->title, err) < 0 ||
-	    opt_str(src, "description", &v->description, err) < 0 ||
-	    opt_str(src, "category", &v->category, err) < 0 ||
-	    opt_str(src, "format", &v->format, err) < 0 ||
-	    opt_count(src, "duration_s", &v->duration_s, err) < 0 ||
-	    opt_count(src, "views", &v->views, err) < 0 ||
-	    opt_count(src, "likes", &v->likes, err) < 0 ||
-	    opt_count(src, "comments", &v->comments, err) < 0 ||
-	    opt_count(src, "age_days", &v->age_days, err) < 0 ||
-	    opt_time(src, "published_at", &v->published_at, err) < 0 ||
-	    opt_time(src, "observed_at", &v->observed_at, err) < 0)
-		return -1;
-	pd_jv perf;
-	src->get(src->ctx, "perf", &perf);
-	v->perf = NAN;
-	if (perf.t != PD_JV_ABSENT && perf.t != PD_JV_NULL) {
-		if (perf.t != PD_JV_NUMBER || !isfinite(perf.d) || perf.d < 0)
-			return pd_err_set(err, PD_EREC, "'perf' is not a non-negative number or null");
-		v->perf = perf.d;
+	v->id = k[K_ID].s;
+	for (size_t i = 0; i < NVFIELDS; i++) {
+		/* a string decoded when kept; times always (their text is checked) */
+		unsigned bit = vfields[i].bit;
+		int dec = (keep & bit) || bit == PD_VF_PUBLISHED_AT || bit == PD_VF_OBSERVED_AT;
+		src->get(src->ctx, vfields[i].key, &k[i + 1], dec);
 	}
-	pd_jv basis;
-	src->get(src->ctx, "perf_basis", &basis);
+	src->get(src->ctx, "holdout", &k[K_HOLDOUT], 0);
+	if (opt_str(&k[K_CHANNEL_ID], "channel_id", &v->channel_id, err) < 0 ||
+	    opt_str(&k[K_TITLE], "title", &v->title, err) < 0 ||
+	    opt_str(&k[K_DESCRIPTION], "description", &v->description, err) < 0 ||
+	    opt_str(&k[K_CATEGORY], "category", &v->category, err) < 0 ||
+	    opt_str(&k[K_FORMAT], "format", &v->format, err) < 0 ||
+	    opt_count(&k[K_DURATION_S], "duration_s", &v->duration_s, err) < 0 ||
+	    opt_count(&k[K_VIEWS], "views", &v->views, err) < 0 ||
+	    opt_count(&k[K_LIKES], "likes", &v->likes, err) < 0 ||
+	    opt_count(&k[K_COMMENTS], "comments", &v->comments, err) < 0 ||
+	    opt_count(&k[K_AGE_DAYS], "age_days", &v->age_days, err) < 0 ||
+	    opt_time(&k[K_PUBLISHED_AT], "published_at", &v->published_at, err) < 0 ||
+	    opt_time(&k[K_OBSERVED_AT], "observed_at", &v->observed_at, err) < 0)
+		return -1;
+	const pd_jv *perf = &k[K_PERF];
+	v->perf = NAN;
+	if (perf->t != PD_JV_ABSENT && perf->t != PD_JV_NULL) {
+		if (perf->t != PD_JV_NUMBER || !isfinite(perf->d) || perf->d < 0)
+			return pd_err_set(err, PD_EREC, "'perf' is not a non-negative number or null");
+		v->perf = perf->d;
+	}
+	const pd_jv *basis = &k[K_PERF_BASIS];
 	v->perf_basis = 0;
-	if (basis.t != PD_JV_ABSENT && basis.t != PD_JV_NULL) {
-		if (basis.t != PD_JV_NUMBER || !(basis.d >= 0 && basis.d <= INT_MAX) ||
-		    basis.d != floor(basis.d))
+	if (basis->t != PD_JV_ABSENT && basis->t != PD_JV_NULL) {
+		if (basis->t != PD_JV_NUMBER || !(basis->d >= 0 && basis->d <= INT_MAX) ||
+		    basis->d != floor(basis->d))
 			return pd_err_set(err, PD_EREC, "'perf_basis' is not a whole number from 0 to %d",
 					  INT_MAX);
-		v->perf_basis = (int)basis.d;
+		v->perf_basis = (int)basis->d;
 	}
 	/* the fields of later stages: checked here so that no stage takes a
 	 * wrong type for "none" (pd-cluster writes cluster and cluster_sim,
 	 * pd-mine holdout) */
-	if (opt_type(src, "holdout", PD_JV_TRUE, "true or false", err) < 0 ||
-	    opt_type(src, "cluster", PD_JV_OBJECT, "an object (macro, meso, micro)", err) < 0 ||
-	    opt_type(src, "cluster_sim", PD_JV_NUMBER, "a number", err) < 0)
+	if (opt_type(&k[K_HOLDOUT], "holdout", PD_JV_TRUE, "true or false", err) < 0 ||
+	    opt_type(&k[K_CLUSTER], "cluster", PD_JV_OBJECT, "an object (macro, meso, micro)", err) < 0 ||
+	    opt_type(&k[K_CLUSTER_SIM], "cluster_sim", PD_JV_NUMBER, "a number", err) < 0)
 		return -1;
-	pd_jv h;
-	src->get(src->ctx, "holdout", &h);
-	v->holdout = h.t == PD_JV_TRUE;
+	v->holdout = k[K_HOLDOUT].t == PD_JV_TRUE;
 	/* members written back from the struct when they have the type
 	 * pd_video_write gives them; any other value stays in "rest" */
-	src->get(src->ctx, "channel_title", &h);
-	v->channel_title = h.t == PD_JV_STRING ? h.s : NULL;
-	src->get(src->ctx, "category_id", &h);
-	v->category_id = h.t == PD_JV_STRING ? h.s : NULL;
-	src->get(src->ctx, "perf_reason", &h);
-	v->perf_reason = h.t == PD_JV_STRING ? h.s : NULL;
-	src->get(src->ctx, "is_short", &h);
-	v->is_short = h.t == PD_JV_TRUE ? 1 : h.t == PD_JV_FALSE ? 0 : -1;
-	src->get(src->ctx, "cluster_sim", &h);
-	if (h.t == PD_JV_NUMBER)
-		v->cluster_sim = h.d;
-	src->get(src->ctx, "cluster", &h);
-	if (h.t == PD_JV_OBJECT && h.node && cluster_plain(h.node)) {	/* a tree only */
+	const pd_jv *h = &k[K_CHANNEL_TITLE];
+	v->channel_title = h->t == PD_JV_STRING ? h->s : NULL;
+	h = &k[K_CATEGORY_ID];
+	v->category_id = h->t == PD_JV_STRING ? h->s : NULL;
+	h = &k[K_PERF_REASON];
+	v->perf_reason = h->t == PD_JV_STRING ? h->s : NULL;
+	h = &k[K_IS_SHORT];
+	v->is_short = h->t == PD_JV_TRUE ? 1 : h->t == PD_JV_FALSE ? 0 : -1;
+	h = &k[K_CLUSTER_SIM];
+	if (h->t == PD_JV_NUMBER)
+		v->cluster_sim = h->d;
+	h = &k[K_CLUSTER];
+	if (h->t == PD_JV_OBJECT && h->node && cluster_plain(h->node)) {	/* a tree only */
 		static const char *const lv[3] = { "macro", "meso", "micro" };
 		for (int i = 0; i < 3; i++) {
-			const cJSON *c = cJSON_GetObjectItemCaseSensitive(h.node, lv[i]);
+			const cJSON *c = cJSON_GetObjectItemCaseSensitive(h->node, lv[i]);
 			v->cluster[i] = cJSON_IsString(c) ? c->valuestring : NULL;
 		}
 		v->fields |= PD_VF_CLUSTER;
 	}
 	for (size_t i = 0; i < NVFIELDS; i++) {
-		src->get(src->ctx, vfields[i].key, &h);
-		if (vfields[i].bit == PD_VF_CLUSTER || h.t == PD_JV_ABSENT)
+		h = &k[i + 1];
+		if (vfields[i].bit == PD_VF_CLUSTER || h->t == PD_JV_ABSENT)
 			continue;
 		int t = vfields[i].type;
-		if (h.t == PD_JV_NULL ? vfields[i].bit != PD_VF_TAGS && vfields[i].bit != PD_VF_PERF_BASIS :
-		    h.t == t || (t == PD_JV_TRUE && h.t == PD_JV_FALSE))
+		if (h->t == PD_JV_NULL ? vfields[i].bit != PD_VF_TAGS && vfields[i].bit != PD_VF_PERF_BASIS :
+		    h->t == t || (t == PD_JV_TRUE && h->t == PD_JV_FALSE))
 			v->fields |= vfields[i].bit;
 	}
-	pd_jv tags;
-	src->get(src->ctx, "tags", &tags);
-	if (tags.t != PD_JV_ABSENT && tags.t != PD_JV_NULL) {
-		if (tags.t != PD_JV_ARRAY)
+	const pd_jv *tags = &k[K_TAGS];
+	if (tags->t != PD_JV_ABSENT && tags->t != PD_JV_NULL) {
+		if (tags->t != PD_JV_ARRAY)
 			return pd_err_set(err, PD_EREC, "'tags' is not an array");
-		int n = src->count(src->ctx, &tags);
-		v->tags = xcalloc((size_t)n + 1, sizeof *v->tags);
-		if (src->strings(src->ctx, &tags, v->tags, n) < 0) {
-			pd_video_release(v);
-			return pd_err_set(err, PD_EREC, "a tag is not a string");
+		if (!(keep & PD_VF_TAGS)) {	/* checked, not kept */
+			if (src->strings(src->ctx, tags, NULL, 0) < 0)
+				return pd_err_set(err, PD_EREC, "a tag is not a string");
+			return 0;
 		}
+		/* the usual few tags in one walk of the array; more in a second */
+		const char *few[32];
+		int n = src->strings(src->ctx, tags, few, 32);
+		if (n < 0)
+			return pd_err_set(err, PD_EREC, "a tag is not a string");
+		v->tags = xcalloc((size_t)n + 1, sizeof *v->tags);
+		if (n <= 32)
+			memcpy(v->tags, few, (size_t)n * sizeof *few);
+		else
+			src->strings(src->ctx, tags, v->tags, n);
 		v->ntags = n;
 	}
 	return 0;
@@ -231,8 +246,9 @@ static int video_fill(const vsrc *src, pd_video *v, pd_err *err)
 
 /* ---- a cJSON tree ---- */
 
-static void tree_get(void *ctx, const char *key, pd_jv *v)
+static void tree_get(void *ctx, const char *key, pd_jv *v, int dec)
 {
+	(void)dec;
 	const cJSON *it = cJSON_GetObjectItemCaseSensitive(ctx, key);
 	v->node = it;
 	v->s = NULL;
@@ -257,11 +273,6 @@ static void tree_get(void *ctx, const char *key, pd_jv *v)
 		v->t = PD_JV_OBJECT;
 }
 
-static int tree_count(void *ctx, const pd_jv *a)
-{
-	return cJSON_GetArraySize(a->node);
-}
-
 static int tree_strings(void *ctx, const pd_jv *a, const char **out, int cap)
 {
 	int k = 0;
@@ -278,21 +289,19 @@ static int tree_strings(void *ctx, const pd_jv *a, const char **out, int cap)
 
 int pd_video_from_json(const cJSON *o, pd_video *v, pd_err *err)
 {
-	vsrc src = { tree_get, tree_strings, tree_count, (void *)o };
-	return video_fill(&src, v, err);
+	vsrc src = { tree_get, tree_strings, (void *)o };
+	return video_fill(&src, v, ~0u, err);
 }
 
 /* ---- a scanned object ---- */
 
-static void jobj_get(void *ctx, const char *key, pd_jv *v)
+static void jobj_get(void *ctx, const char *key, pd_jv *v, int dec)
 {
 	v->node = NULL;
-	pd_jobj_get(ctx, key, v);
-}
-
-static int jobj_count(void *ctx, const pd_jv *a)
-{
-	return pd_jobj_count(a);
+	if (dec)
+		pd_jobj_get(ctx, key, v);
+	else
+		pd_jobj_peek(ctx, key, v);
 }
 
 static int jobj_strings(void *ctx, const pd_jv *a, const char **out, int cap)
@@ -302,8 +311,13 @@ static int jobj_strings(void *ctx, const pd_jv *a, const char **out, int cap)
 
 int pd_video_from_jobj(pd_jobj *o, pd_video *v, pd_err *err)
 {
-	vsrc src = { jobj_get, jobj_strings, jobj_count, o };
-	return video_fill(&src, v, err);
+	return pd_video_from_jobj_keep(o, v, ~0u, err);
+}
+
+int pd_video_from_jobj_keep(pd_jobj *o, pd_video *v, unsigned keep, pd_err *err)
+{
+	vsrc src = { jobj_get, jobj_strings, o };
+	return video_fill(&src, v, keep, err);
 }
 
 void pd_video_release(pd_video *v)

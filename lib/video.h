@@ -116,6 +116,15 @@ int pd_video_from_json(const cJSON *o, pd_video *v, pd_err *err);
  */
 struct pd_jobj;
 int pd_video_from_jobj(struct pd_jobj *o, pd_video *v, pd_err *err);
+/*
+ * pd_video_from_jobj_keep: the same, keeping only the strings and tags of
+ * `keep` (PD_VF_* bits): every member is checked as above and its bit in
+ * v->fields set as above, but a string member outside `keep` is left NULL
+ * and tags outside it are not collected (v->tags NULL), so the decoding is
+ * saved.  For a reader that uses a few fields (pd-match's features:
+ * pd_vfeat_video_fields); such a v must not be written.
+ */
+int pd_video_from_jobj_keep(struct pd_jobj *o, pd_video *v, unsigned keep, pd_err *err);
 void pd_video_release(pd_video *v);
 
 #endif

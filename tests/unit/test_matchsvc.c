@@ -172,7 +172,7 @@ static void test_prepared(void **state)
 		pd_msvc_prep p;
 		pd_msvc_prep_init(&p);
 		pd_msvc_prepare(ms, &p, lines[i], strlen(lines[i]), need, loaded);
-		int rc = p.ok ? pd_msvc_take_prepared(ms, &p, need, &err) : 0;
+		int rc = p.ok ? pd_msvc_take_prepared(ms, &p, &err) : 0;
 		assert_true(rc >= 0);
 		if (rc == 0)
 			take(ms, i);

@@ -58,6 +58,22 @@ static int check(const char *line, size_t n, int *video_ok)
 	int ra = pd_video_from_json(full.json, &a, &e1), rb = pd_video_from_jobj(&o, &b, &e2);
 	if (ra != rb)
 		fail_msg("video: %d from the tree, %d from the scan: %.*s", ra, rb, (int)n, line);
+	/* keeping the title only: the same checks, the same members seen,
+	   the strings outside the mask not kept */
+	pd_video c;
+	pd_err e3;
+	int rc3 = pd_video_from_jobj_keep(&o, &c, PD_VF_TITLE, &e3);
+	assert_int_equal(rc3, rb);
+	if (rc3 < 0) {
+		assert_string_equal(e3.msg, e2.msg);
+	} else {
+		assert_int_equal(c.fields, b.fields);
+		assert_true(same_str(c.id, b.id) && same_str(c.title, b.title));
+		assert_true(!c.description && !c.channel_id && !c.category && !c.tags && !c.ntags);
+		assert_true(same_num(c.published_at, b.published_at) &&
+			    same_num(c.duration_s, b.duration_s));
+		pd_video_release(&c);
+	}
 	if (ra < 0) {
 		assert_string_equal(e1.msg, e2.msg);
 	} else {
@@ -192,6 +208,48 @@ static void first_of_duplicates_and_decoding(void **state)
 	pd_jobj_release(&o);
 }
 
+/* numbers read by the scan are strtod's, bit for bit: whole numbers (read
+ * directly up to 15 digits) around the limits, and random ones of 1 to 18
+ * digits with and without a sign, fractions and exponents */
+static void numbers_as_strtod(void **state)
+{
+	(void)state;
+	static const char *fixed[] = { "0", "-0", "7", "-7", "10", "999999999999999",
+		"-999999999999999", "1000000000000000", "9007199254740993", "123456789012345678",
+		"1.5", "-0.25", "1e3", "2E-2", "12345678901234567890" };
+	uint64_t x = 0x243f6a8885a308d3ull;
+	for (int it = 0; it < 20000 + (int)(sizeof fixed / sizeof *fixed); it++) {
+		char num[48], line[96];
+		if (it < (int)(sizeof fixed / sizeof *fixed)) {
+			snprintf(num, sizeof num, "%s", fixed[it]);
+		} else {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			int digits = 1 + (int)(x % 18), k = 0;
+			if ((x >> 5) & 1)
+				num[k++] = '-';
+			for (int j = 0; j < digits; j++) {
+				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+				num[k++] = (char)('0' + (j == 0 && digits > 1 ? 1 + x % 9 : x % 10));
+			}
+			if ((x >> 9) % 4 == 0)
+				k += snprintf(num + k, sizeof num - (size_t)k, ".%d", (int)((x >> 20) % 1000));
+			num[k] = '\0';
+		}
+		snprintf(line, sizeof line, "{\"type\":\"video\",\"id\":\"n\",\"views\":%s}", num);
+		pd_record r = PD_RECORD_INIT;
+		pd_jobj o = PD_JOBJ_INIT;
+		pd_jv v;
+		assert_int_equal(pd_record_scan(&r, &o, line, strlen(line)), 0);
+		assert_int_equal(pd_jobj_get(&o, "views", &v), 1);
+		assert_int_equal(v.t, PD_JV_NUMBER);
+		double want = strtod(num, NULL);
+		if (!same_num(v.d, want))
+			fail_msg("'%s': %.17g from the scan, %.17g from strtod", num, v.d, want);
+		pd_record_release(&r);
+		pd_jobj_release(&o);
+	}
+}
+
 /* random mutations of a record: whenever the scan decides, the parser agrees */
 static void random_mutations(void **state)
 {
@@ -232,12 +290,42 @@ static void random_mutations(void **state)
 	assert_true(decided_n > 2000 && video_n > 1000);
 }
 
+/* strict strings: each special byte at every offset of a long string (the
+   checker reads runs of 8 bytes at a time, then byte by byte) */
+static void strings_at_every_offset(void **state)
+{
+	(void)state;
+	static const struct { const char *x; int ok; } sp[] = {
+		{ "\x01", 0 }, { "\x1f", 0 }, { "\n", 0 }, { "\\n", 1 }, { "\\\"", 1 },
+		{ "\\u00e9", 1 }, { "\\x", 0 }, { "\xc3\xa9", 1 }, { "\x7f", 1 }, { " ", 1 },
+		{ "\"", 0 },
+	};
+	for (size_t k = 0; k < sizeof sp / sizeof *sp; k++)
+		for (int len = 0; len < 40; len++)
+			for (int at = 0; at <= len; at++) {
+				char t[64];
+				int m = 0;
+				t[m++] = '"';
+				for (int j = 0; j < at; j++)
+					t[m++] = 'a';
+				for (const char *x = sp[k].x; *x; x++)
+					t[m++] = *x;
+				for (int j = at; j < len; j++)
+					t[m++] = 'b';
+				t[m++] = '"';
+				if (pd_json_strict_value(t, (size_t)m) != sp[k].ok)
+					fail_msg("%s at %d of %d: not %d", sp[k].x, at, len, sp[k].ok);
+			}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(tricky_records),
 		cmocka_unit_test(first_of_duplicates_and_decoding),
 		cmocka_unit_test(random_mutations),
+		cmocka_unit_test(numbers_as_strtod),
+		cmocka_unit_test(strings_at_every_offset),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
