@@ -105,40 +105,31 @@ __attribute__((target("avx2"))) static inline float finish8w(v8f s, const float 
 	return (((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))) + t;
 }
 
-/* R centres (R a constant after inlining) against x: R chains of adds */
-__attribute__((target("avx2"), always_inline)) static inline void
-dots_avx2_blk(const float *x, const float *C, int d, float *out, const int R)
-{
-	int d8 = d & ~7;
-	v8f acc[8] = { { 0 } };
-	for (int i = 0; i < d8; i += 8) {
-		v8f xv = load8(x + i);
-		for (int r = 0; r < R; r++)
-			acc[r] += xv * load8(C + (size_t)r * d + i);
-	}
-	for (int r = 0; r < R; r++)
-		out[r] = finish8w(acc[r], x, C + (size_t)r * d, d8, d);
-}
-
-/* eight centres at a time, then the rest in one block: independent chains
-   of adds keep the adders busy (each output is still its own lanes' sums,
-   in the same order, so every block size gives the same bits) */
 __attribute__((target("avx2"))) static void dots_avx2(const float *x, const float *C, int k, int d,
 						       float *out)
 {
-	int j = 0;
-	for (; j + 8 <= k; j += 8)
-		dots_avx2_blk(x, C + (size_t)j * d, d, out + j, 8);
-	const float *c = C + (size_t)j * d;
-	switch (k - j) {
-	case 7: dots_avx2_blk(x, c, d, out + j, 7); break;
-	case 6: dots_avx2_blk(x, c, d, out + j, 6); break;
-	case 5: dots_avx2_blk(x, c, d, out + j, 5); break;
-	case 4: dots_avx2_blk(x, c, d, out + j, 4); break;
-	case 3: dots_avx2_blk(x, c, d, out + j, 3); break;
-	case 2: dots_avx2_blk(x, c, d, out + j, 2); break;
-	case 1: dots_avx2_blk(x, c, d, out + j, 1); break;
-	default: break;
+	int d8 = d & ~7, j = 0;
+	for (; j + 4 <= k; j += 4) {
+		const float *c0 = C + (size_t)j * d, *c1 = c0 + d, *c2 = c1 + d, *c3 = c2 + d;
+		v8f s0 = { 0 }, s1 = { 0 }, s2 = { 0 }, s3 = { 0 };
+		for (int i = 0; i < d8; i += 8) {
+			v8f xv = load8(x + i);
+			s0 += xv * load8(c0 + i);
+			s1 += xv * load8(c1 + i);
+			s2 += xv * load8(c2 + i);
+			s3 += xv * load8(c3 + i);
+		}
+		out[j] = finish8w(s0, x, c0, d8, d);
+		out[j + 1] = finish8w(s1, x, c1, d8, d);
+		out[j + 2] = finish8w(s2, x, c2, d8, d);
+		out[j + 3] = finish8w(s3, x, c3, d8, d);
+	}
+	for (; j < k; j++) {
+		const float *c = C + (size_t)j * d;
+		v8f s0 = { 0 };
+		for (int i = 0; i < d8; i += 8)
+			s0 += load8(x + i) * load8(c + i);
+		out[j] = finish8w(s0, x, c, d8, d);
 	}
 }
 #endif

@@ -116,7 +116,9 @@ void pd_km_assign_blas(const float *X, size_t n, int d, const float *C, int k,
  * centre after one similarity.  Without pd's kernel (sgemm: the bits of one
  * pair are not known) every row is scanned.
  */
-#define PD_KM_BOUNDS_MIN_K 16	/* pd_kmeans keeps bounds from this many centres */
+/* pd_kmeans and pd-cluster keep bounds from this many centres: with fewer
+   groups the one similarity each row pays for its bounds saves too little */
+#define PD_KM_BOUNDS_MIN_K 80
 size_t pd_km_bounds_len(int k);
 void pd_km_assign_bounded(const float *X, size_t n, int d, const float *Cold, const float *C,
 			  int k, int *assign, float *sim, float *other, size_t *kept);
