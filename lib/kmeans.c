@@ -15,6 +15,11 @@
  * With many points per centre (more than 256 by default) the iterations run
  * on a seeded sample, as faiss does; the final assignment covers everyone.
  *
+ * With many centres (PD_KM_BOUNDS_MIN_K), the assignment steps after the
+ * first skip the groups of centres that exact bounds prove cannot hold a
+ * point's nearest (pd_km_assign_bounded, Yinyang k-means' group filter with
+ * the rounding error added): the same answers as the full scan, bit for bit.
+ *
  * An empty cluster takes the point farthest from its own centroid among
  * clusters with more than one member (ties to the lower index).
  */
