@@ -224,12 +224,22 @@ static void count_members(const int *a, size_t m, int k, size_t *cnt)
 		cnt[a[i]]++;
 }
 
-/* centroids := normalised means of the members; members := nearest rule */
+/* centroids := normalised means of the members; members := nearest rule.
+   other (may be NULL): the bounds pd_km_assign_bounded left for a and C,
+   kept to place the members with less work (the same answers) */
 static void update_assign(const float *Y, size_t m, int d, float *C, int k, int *a, float *s,
-			  size_t *cnt, float *sum)
+			  size_t *cnt, float *sum, float *other)
 {
-	pd_km_update(Y, m, d, a, k, C, sum);
-	pd_km_assign_blas(Y, m, d, C, k, a, s, 0);
+	if (other) {
+		float *Cold = xmalloc((size_t)k * (size_t)d * sizeof *Cold);
+		memcpy(Cold, C, (size_t)k * (size_t)d * sizeof *Cold);
+		pd_km_update(Y, m, d, a, k, C, sum);
+		pd_km_assign_bounded(Y, m, d, Cold, C, k, a, s, other, NULL);
+		free(Cold);
+	} else {
+		pd_km_update(Y, m, d, a, k, C, sum);
+		pd_km_assign_blas(Y, m, d, C, k, a, s, 0);
+	}
 	count_members(a, m, k, cnt);
 }
 
@@ -252,13 +262,13 @@ static int refine(const float *Y, size_t m, int d, size_t bmin, size_t bmax, int
 		count_members(a, m, k, cnt);
 		/* after merging, one update, then the nearest rule again */
 		if (merge_small(Y, m, d, C, &k, a, s, cnt, bmin) && k > 1) {
-			update_assign(Y, m, d, C, k, a, s, cnt, sum);
+			update_assign(Y, m, d, C, k, a, s, cnt, sum, NULL);
 			merge_small(Y, m, d, C, &k, a, s, cnt, bmin);
 		}
 		for (int round = 0; round < 4 && k > 1; round++) {
 			if (!merge_close(Y, m, d, C, &k, a, s, cnt, bmax))
 				break;
-			update_assign(Y, m, d, C, k, a, s, cnt, sum);
+			update_assign(Y, m, d, C, k, a, s, cnt, sum, NULL);
 			merge_small(Y, m, d, C, &k, a, s, cnt, bmin);
 		}
 		/* children above the band: split the largest again (a few rounds;
@@ -329,12 +339,20 @@ static int split(const float *Y, size_t m, int d, size_t bmin, size_t bmax, int 
 		free(Z);
 		if (k < 0)
 			return -1;
-		pd_km_assign_blas(Y, m, d, C, k, a, s, 0);
+		/* everyone placed, one Lloyd step, placed again: the second
+		   placement keeps what the first one's bounds prove */
+		float *other = k >= PD_KM_BOUNDS_MIN_K ?
+			xmalloc(m * pd_km_bounds_len(k) * sizeof *other) : NULL;
+		if (other)
+			pd_km_assign_bounded(Y, m, d, NULL, C, k, a, s, other, NULL);
+		else
+			pd_km_assign_blas(Y, m, d, C, k, a, s, 0);
 		count_members(a, m, k, cnt);
 		if (k > 1) {
-			update_assign(Y, m, d, C, k, a, s, cnt, sum);
+			update_assign(Y, m, d, C, k, a, s, cnt, sum, other);
 			merge_small(Y, m, d, C, &k, a, s, cnt, bmin);
 		}
+		free(other);
 	} else {
 		k = refine(Y, m, d, bmin, bmax, max_iter, seed, C, kroom, a, s, cnt, sum, err);
 		if (k < 0)

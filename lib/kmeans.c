@@ -15,6 +15,11 @@
  * With many points per centre (more than 256 by default) the iterations run
  * on a seeded sample, as faiss does; the final assignment covers everyone.
  *
+ * With many centres (PD_KM_BOUNDS_MIN_K), the assignment steps after the
+ * first skip the groups of centres that exact bounds prove cannot hold a
+ * point's nearest (pd_km_assign_bounded, Yinyang k-means' group filter with
+ * the rounding error added): the same answers as the full scan, bit for bit.
+ *
  * An empty cluster takes the point farthest from its own centroid among
  * clusters with more than one member (ties to the lower index).
  */
@@ -364,20 +369,194 @@ static void sims_rows(const float *X, size_t n, int d, const float *Cp, int k, f
 #endif
 }
 
-/* one range of rows of pd_km_assign_blas: S has room for B x kp floats */
+/*
+ * The best of a row of k similarities (the first of equals) into *bs, and the
+ * largest of the others (-INFINITY when k = 1) into *second; returns the
+ * best's index.  In three vector passes where the CPU has AVX2 (the largest,
+ * its first place, the largest elsewhere): the same answers as one scalar
+ * pass with its branches, several times faster at a few hundred centres.
+ */
+static int row_best_scalar(const float *row, int k, float *bs_out, float *second_out)
+{
+	int best = 0;
+	float bs = row[0], second = -INFINITY;
+	for (int c = 1; c < k; c++) {
+		if (row[c] > bs) {
+			second = bs;
+			bs = row[c];
+			best = c;
+		} else if (row[c] > second) {
+			second = row[c];
+		}
+	}
+	*bs_out = bs;
+	*second_out = second;
+	return best;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* the largest of row[c0..c1) (-INFINITY when empty) */
+__attribute__((target("avx2"))) static float range_max(const float *row, int c0, int c1)
+{
+	__m256 m = _mm256_set1_ps(-INFINITY);
+	int c = c0;
+	for (; c + 8 <= c1; c += 8)
+		m = _mm256_max_ps(m, _mm256_loadu_ps(row + c));
+	float t[8], r = -INFINITY;
+	_mm256_storeu_ps(t, m);
+	for (int i = 0; i < 8; i++)
+		r = t[i] > r ? t[i] : r;
+	for (; c < c1; c++)
+		r = row[c] > r ? row[c] : r;
+	return r;
+}
+
+__attribute__((target("avx2"))) static int row_best_avx2(const float *row, int k, float *bs,
+							float *second)
+{
+	float m = range_max(row, 0, k);
+	int best = 0;
+	while (best < k - 1 && !(row[best] == m))
+		best++;
+	float a = range_max(row, 0, best), b = range_max(row, best + 1, k);
+	*bs = row[best];
+	*second = a > b ? a : b;
+	return best;
+}
+#endif
+
+/* the largest of row[c0..c1) (-INFINITY when empty), vectorised where the CPU can */
+static float span_max(const float *row, int c0, int c1)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	if (sims_kind > 0)
+		return range_max(row, c0, c1);
+#endif
+	float r = -INFINITY;
+	for (int c = c0; c < c1; c++)
+		r = row[c] > r ? row[c] : r;
+	return r;
+}
+
+static int row_best(const float *row, int k, float *bs, float *second)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	if (sims_kind > 0 && k >= 32)
+		return row_best_avx2(row, k, bs, second);
+#endif
+	return row_best_scalar(row, k, bs, second);
+}
+
+/*
+ * One pair's similarity with exactly the bits sims512/sims256 give it: one
+ * chain of fused multiply-adds over the dimensions in increasing order, from
+ * zero.  Eight rows at a time (eight independent chains keep the FMA units
+ * busy; each chain is still summed in its own order).  out[r] := x[r] . c[r].
+ */
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2,fma"))) static void chain_dots(const float *const *x,
+							   const float *const *c, int nr, int d,
+							   float *out)
+{
+	float acc[8] = { 0 };
+	if (nr == 8) {
+		for (int p = 0; p < d; p++)
+			for (int r = 0; r < 8; r++)
+				acc[r] = __builtin_fmaf(x[r][p], c[r][p], acc[r]);
+	} else {
+		for (int r = 0; r < nr; r++)
+			for (int p = 0; p < d; p++)
+				acc[r] = __builtin_fmaf(x[r][p], c[r][p], acc[r]);
+	}
+	memcpy(out, acc, (size_t)nr * sizeof *out);
+}
+#else
+static void chain_dots(const float *const *x, const float *const *c, int nr, int d, float *out)
+{
+	(void)x; (void)c; (void)d;
+	memset(out, 0, (size_t)nr * sizeof *out);	/* never called: no kernel, no bounds */
+}
+#endif
+
+/* panel q of one row's similarities into T[16 q .. 16 q + 16) (kernel bits) */
+static void sims_panel(const float *x, int d, const float *Cp, int q, float *T)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	if (sims_kind == 2)
+		sims512_1(x, d, Cp, q, q + 1, T, 0);
+	else
+		sims256_1(x, d, Cp, q, q + 1, T, 0);
+#else
+	(void)x; (void)d; (void)Cp; (void)q; (void)T;
+#endif
+}
+
+/*
+ * One range of rows of pd_km_assign_bounded.  Without bounds (shift NULL)
+ * every row is scanned: its similarities to every centre by the kernel (or
+ * sgemm), the best and the second best.  With bounds, the centres are taken
+ * in their panels of 16 (the groups of Yinyang k-means), and for each row
+ * and panel other[] holds a bound on the exact similarity of the row to the
+ * panel's centres but its own.  A centre that moved by t changes the
+ * similarity of a unit row by at most t, so after the move a panel's
+ * centres stay below ub = its bound + the panel's largest move.  A panel
+ * whose ub falls below the row's similarity to its own centre (as the kernel
+ * computes it) by more than the kernel's error and the tie margin cannot
+ * hold the best, nor a near tie: the full scan would ignore it, so it is not
+ * computed.  A row with no panel left keeps its centre after one
+ * similarity; a row with few left computes those panels alone; the rest are
+ * gathered and scanned whole.  Every similarity computed is the kernel's, so
+ * the answers are the full scan's, bit for bit.
+ */
 typedef struct assign_job {
 	const float *X, *C, *Cp;
 	size_t r0, r1;
 	int d, k, exact;
 	int *assign;
 	float *sim;
+	float *other;		/* per row and panel: bound on the similarities (or NULL) */
+	const float *pshift;	/* per panel: how far its centres moved at most (NULL: scan every row) */
+	size_t kept;		/* rows decided by their bounds alone */
 } assign_job;
+
+/* the end of a row whose similarities T (kp floats; -INFINITY where not
+   computed) are known: membership, similarity and the bounds of the panels
+   computed (computed[q], or every panel when computed is NULL) */
+static void row_finish(assign_job *j, size_t r, float *T, const unsigned char *computed,
+		       float eps, double err)
+{
+	int d = j->d, k = j->k, np = (k + PANEL - 1) / PANEL;
+	float bs, second;
+	int best = row_best(T, k, &bs, &second);
+	const float *x = j->X + r * (size_t)d;
+	int tie = bs - second <= eps;
+	if (tie)
+		best = pd_km_nearest(x, j->C, k, d, NULL);	/* a near tie: decide exactly */
+	if (j->assign)
+		j->assign[r] = best;
+	if (j->sim)
+		j->sim[r] = j->exact ? pd_km_dot(x, j->C + (size_t)best * d, d) : T[best];
+	if (j->other) {
+		float *o = j->other + r * (size_t)np;
+		float keep = T[best];
+		if (!tie)
+			T[best] = -INFINITY;	/* the others only */
+		for (int q = 0; q < np; q++) {
+			if (computed && !computed[q])
+				continue;
+			int c1 = (q + 1) * PANEL < k ? (q + 1) * PANEL : k;
+			float m = span_max(T, q * PANEL, c1);
+			o[q] = (float)((double)m + err + 1e-6);
+		}
+		T[best] = keep;
+	}
+}
 
 static void *assign_range(void *ud)
 {
-	const assign_job *j = ud;
-	int d = j->d, k = j->k;
-	int kp = j->Cp ? (k + PANEL - 1) / PANEL * PANEL : k;
+	assign_job *j = ud;
+	int d = j->d, k = j->k, np = (k + PANEL - 1) / PANEL;
+	int kp = j->Cp ? np * PANEL : k;
 	size_t B = j->Cp ? (size_t)65536 / (size_t)kp : block_rows(k);
 	if (B < 8)
 		B = 8;
@@ -387,45 +566,121 @@ static void *assign_range(void *ud)
 	   d * 2^-24 whatever their order of summation; a margin four times that
 	   between the best and the second best means pd_km_nearest agrees. */
 	float eps = 4.0f * (float)d * 5.9604645e-8f;
+	/* how far one dot product of unit vectors (ours or pd_km_nearest's) can
+	   be from the exact one: d * 2^-24 and some */
+	double err = 1.01 * (double)d * 5.9604645e-8 + 1e-7;
 	float *S = xmalloc(B * (size_t)kp * sizeof *S);
-	for (size_t r0 = j->r0; r0 < j->r1; r0 += B) {
-		size_t nb = j->r1 - r0 < B ? j->r1 - r0 : B;
-		if (j->Cp)
-			sims_rows(j->X + r0 * (size_t)d, nb, d, j->Cp, k, S, kp);
-		else
-			pd_sgemm(CblasNoTrans, CblasTrans, (int)nb, k, d, 1.0f,
-				    j->X + r0 * (size_t)d, d, j->C, d, 0.0f, S, k);
-		for (size_t i = 0; i < nb; i++) {
-			const float *row = S + i * (size_t)kp;
-			int best = 0;
-			float bs = row[0], second = -INFINITY;
-			for (int c = 1; c < k; c++) {
-				if (row[c] > bs) {
-					second = bs;
-					bs = row[c];
-					best = c;
-				} else if (row[c] > second) {
-					second = row[c];
+	size_t *rows = NULL, nrows = j->r1 - j->r0;
+	float *Xb = NULL;
+	if (j->pshift) {
+		rows = xmalloc(nrows * sizeof *rows);
+		Xb = xmalloc(B * (size_t)d * sizeof *Xb);
+		float *T = xmalloc((size_t)kp * sizeof *T);
+		double *ub = xmalloc((size_t)np * sizeof *ub);
+		unsigned char *need = xmalloc((size_t)np);
+		size_t nr = 0;
+		for (size_t i0 = j->r0; i0 < j->r1; i0 += 8) {
+			int g = j->r1 - i0 < 8 ? (int)(j->r1 - i0) : 8;
+			const float *xs[8], *cs[8];
+			float own[8];
+			for (int r = 0; r < g; r++) {
+				xs[r] = j->X + (i0 + r) * (size_t)d;
+				cs[r] = j->C + (size_t)j->assign[i0 + r] * d;
+			}
+			chain_dots(xs, cs, g, d, own);
+			for (int r = 0; r < g; r++) {
+				size_t i = i0 + r;
+				int a = j->assign[i];
+				float *o = j->other + i * (size_t)np;
+				double lim = (double)own[r] - (double)eps - 2 * err;
+				int nneed = 0;
+				for (int q = 0; q < np; q++) {
+					ub[q] = (double)o[q] + (double)j->pshift[q] * 1.0001 + 1e-7;
+					need[q] = !(ub[q] < lim);
+					nneed += need[q];
+				}
+				if (nneed == 0) {
+					if (j->sim)
+						j->sim[i] = j->exact ? pd_km_dot(xs[r], cs[r], d) : own[r];
+					for (int q = 0; q < np; q++)
+						o[q] = (float)(ub[q] + 1e-6);
+					j->kept++;
+				} else if (2 * nneed > np) {
+					rows[nr++] = i;		/* most panels: the full scan is cheaper */
+				} else {
+					for (int c = 0; c < kp; c++)
+						T[c] = -INFINITY;
+					for (int q = 0; q < np; q++)
+						if (need[q])
+							sims_panel(xs[r], d, j->Cp, q, T);
+					int qa = a / PANEL;
+					if (!need[qa])
+						T[a] = own[r];
+					row_finish(j, i, T, need, eps, err);
+					for (int q = 0; q < np; q++)
+						if (!need[q])
+							o[q] = (float)(ub[q] + 1e-6);
+					/* a centre left for another is another now */
+					if (!need[qa] && j->assign[i] != a && o[qa] < own[r] + err + 1e-6)
+						o[qa] = (float)((double)own[r] + err + 1e-6);
 				}
 			}
-			const float *x = j->X + (r0 + i) * (size_t)d;
-			if (bs - second <= eps)
-				best = pd_km_nearest(x, j->C, k, d, NULL);	/* a near tie: decide exactly */
-			if (j->assign)
-				j->assign[r0 + i] = best;
-			if (j->sim)
-				j->sim[r0 + i] = j->exact ? pd_km_dot(x, j->C + (size_t)best * d, d) : row[best];
 		}
+		nrows = nr;
+		free(T);
+		free(ub);
+		free(need);
+	}
+	for (size_t b0 = 0; b0 < nrows; b0 += B) {
+		size_t nb = nrows - b0 < B ? nrows - b0 : B;
+		const float *Xblk;
+		if (rows) {
+			for (size_t i = 0; i < nb; i++)
+				memcpy(Xb + i * (size_t)d, j->X + rows[b0 + i] * (size_t)d,
+				       (size_t)d * sizeof *Xb);
+			Xblk = Xb;
+		} else {
+			Xblk = j->X + (j->r0 + b0) * (size_t)d;
+		}
+		if (j->Cp)
+			sims_rows(Xblk, nb, d, j->Cp, k, S, kp);
+		else
+			pd_sgemm(CblasNoTrans, CblasTrans, (int)nb, k, d, 1.0f,
+				    Xblk, d, j->C, d, 0.0f, S, k);
+		for (size_t i = 0; i < nb; i++)
+			row_finish(j, rows ? rows[b0 + i] : j->r0 + b0 + i, S + i * (size_t)kp, NULL,
+				   eps, err);
 	}
 	free(S);
+	free(rows);
+	free(Xb);
 	return NULL;
 }
 
-void pd_km_assign_blas(const float *X, size_t n, int d, const float *C, int k, int *assign,
-		       float *sim, int exact)
+/* pd_km_assign_bounded and pd_km_assign_blas (Cold and other NULL) */
+static void assign_core(const float *X, size_t n, int d, const float *Cold, const float *C, int k,
+			int *assign, float *sim, int exact, float *other, size_t *kept)
 {
 	pthread_once(&sims_once, pick_sims);
 	float *Cp = sims_kind ? pack_panels(C, k, d) : NULL;
+	/* the moves of the centres' panels, for the bounds: with our kernel
+	   only (its similarity of one pair is known bit for bit), and when
+	   every row has a membership and bounds */
+	float *pshift = NULL;
+	if (Cp && Cold && other && assign && k > 1) {
+		int np = (k + PANEL - 1) / PANEL;
+		pshift = xcalloc((size_t)np, sizeof *pshift);
+		for (int c = 0; c < k; c++) {
+			const float *p = C + (size_t)c * d, *q = Cold + (size_t)c * d;
+			double t = 0;
+			for (int i = 0; i < d; i++)
+				t += ((double)p[i] - q[i]) * ((double)p[i] - q[i]);
+			/* rounded up: float rounding of the move */
+			float m = (float)(sqrt(t) * (1 + 1e-6) + 1e-7);
+			if (m > pshift[c / PANEL])
+				pshift[c / PANEL] = m;
+		}
+	}
 	/* with our kernel, large products are spread over as many threads as
 	   OpenBLAS was given (rows are independent: the answers are the same) */
 	int nt = 1;
@@ -443,18 +698,41 @@ void pd_km_assign_blas(const float *X, size_t n, int d, const float *C, int k, i
 	int started[64] = { 0 };
 	for (int t = 0; t < nt; t++) {
 		job[t] = (assign_job){ X, C, Cp, n * (size_t)t / (size_t)nt,
-				       n * (size_t)(t + 1) / (size_t)nt, d, k, exact, assign, sim };
+				       n * (size_t)(t + 1) / (size_t)nt, d, k, exact, assign, sim,
+				       other, pshift, 0 };
 		if (t > 0)
 			started[t] = pthread_create(&tid[t], NULL, assign_range, &job[t]) == 0;
 	}
 	assign_range(&job[0]);
+	size_t nkept = job[0].kept;
 	for (int t = 1; t < nt; t++) {
 		if (started[t])
 			pthread_join(tid[t], NULL);
 		else
 			assign_range(&job[t]);
+		nkept += job[t].kept;
 	}
+	if (kept)
+		*kept = nkept;
+	free(pshift);
 	free(Cp);
+}
+
+size_t pd_km_bounds_len(int k)
+{
+	return (size_t)((k + PANEL - 1) / PANEL);
+}
+
+void pd_km_assign_bounded(const float *X, size_t n, int d, const float *Cold, const float *C,
+			  int k, int *assign, float *sim, float *other, size_t *kept)
+{
+	assign_core(X, n, d, Cold, C, k, assign, sim, 0, other, kept);
+}
+
+void pd_km_assign_blas(const float *X, size_t n, int d, const float *C, int k, int *assign,
+		       float *sim, int exact)
+{
+	assign_core(X, n, d, NULL, C, k, assign, sim, exact, NULL, NULL);
 }
 
 /* draw an index with probability w[i] / total (total > 0) */
@@ -671,13 +949,24 @@ int pd_kmeans(const float *X, size_t n, int d, int k, const pd_kmeans_opts *o,
 	float *s = sim ? sim : xmalloc(n * sizeof *s);
 	float *sum = xmalloc((size_t)k * (size_t)d * sizeof *sum);
 	size_t *cnt = xmalloc((size_t)k * sizeof *cnt);
+	/* with many centres, the iterations after the first keep what their
+	   bounds prove (pd_km_assign_bounded: the same answers) */
+	float *other = NULL, *Cold = NULL;
+	size_t nbound = pd_km_bounds_len(k);
+	if (k >= PD_KM_BOUNDS_MIN_K) {
+		other = xmalloc(n * nbound * sizeof *other);
+		Cold = xmalloc((size_t)k * (size_t)d * sizeof *Cold);
+	}
 	double cur = INFINITY, last = INFINITY;
 	int it = 0;
 	for (;;) {
 		if (k == 1) {
 			memset(a, 0, n * sizeof *a);
 		} else {
-			pd_km_assign_blas(X, n, d, C, k, a, s, 0);
+			if (other)
+				pd_km_assign_bounded(X, n, d, it ? Cold : NULL, C, k, a, s, other, NULL);
+			else
+				pd_km_assign_blas(X, n, d, C, k, a, s, 0);
 			double o_sum = 0;
 			for (size_t i = 0; i < n; i++)
 				o_sum += 1.0 - (double)s[i];
@@ -693,6 +982,8 @@ int pd_kmeans(const float *X, size_t n, int d, int k, const pd_kmeans_opts *o,
 		}
 		memcpy(prev, a, n * sizeof *a);
 		last = cur;
+		if (Cold)
+			memcpy(Cold, C, (size_t)k * (size_t)d * sizeof *Cold);
 		/* update: mean direction of the members, summed in order */
 		member_sums(X, n, d, a, k, sum, cnt);
 		for (int c = 0; c < k; c++) {
@@ -715,6 +1006,8 @@ int pd_kmeans(const float *X, size_t n, int d, int k, const pd_kmeans_opts *o,
 			cnt[c] = 1;
 			a[w] = c;
 			s[w] = 2;	/* not chosen twice */
+			for (size_t q = 0; other && q < nbound; q++)
+				other[w * nbound + q] = INFINITY;	/* its old centre is another now */
 		}
 		unit_sums(sum, k, d, C);
 		it++;
@@ -738,5 +1031,7 @@ int pd_kmeans(const float *X, size_t n, int d, int k, const pd_kmeans_opts *o,
 		free(s);
 	free(sum);
 	free(cnt);
+	free(other);
+	free(Cold);
 	return it;
 }

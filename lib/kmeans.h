@@ -100,4 +100,27 @@ int pd_km_nearest(const float *x, const float *C, int k, int d, float *sim);
 void pd_km_assign_blas(const float *X, size_t n, int d, const float *C, int k,
 		       int *assign, float *sim, int exact);
 
+/*
+ * pd_km_assign_bounded: pd_km_assign_blas (exact 0) for centres C that moved
+ * from Cold (both k x d), doing less work when they moved little, with the
+ * same memberships and similarities bit for bit.  other (n x
+ * pd_km_bounds_len(k) floats) carries between calls, for each row and group
+ * of 16 centres, a bound on the row's similarity to the group's centres but
+ * its own: Cold NULL scans every row and fills it; else assign and other
+ * must hold what the call for Cold left (a row whose membership the caller
+ * changed since must have every bound INFINITY).  A group whose bound, moved
+ * by its centres' largest move, stays below the row's similarity to its own
+ * centre by more than the rounding error and the tie margin is not computed
+ * (Yinyang k-means' group filter; Hamerly's when nothing is left); see
+ * kmeans.c.  *kept (may be NULL) gets the number of rows that kept their
+ * centre after one similarity.  Without pd's kernel (sgemm: the bits of one
+ * pair are not known) every row is scanned.
+ */
+/* pd_kmeans and pd-cluster keep bounds from this many centres: with fewer
+   groups the one similarity each row pays for its bounds saves too little */
+#define PD_KM_BOUNDS_MIN_K 80
+size_t pd_km_bounds_len(int k);
+void pd_km_assign_bounded(const float *X, size_t n, int d, const float *Cold, const float *C,
+			  int k, int *assign, float *sim, float *other, size_t *kept);
+
 #endif

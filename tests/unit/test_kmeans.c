@@ -1,7 +1,8 @@
 /*
  * test_kmeans.c — unit tests of lib/kmeans.c and lib/cluster.c: the fixed
  * order dot product, blocked assignment agreeing with the exact rule (also
- * on constructed near ties, with every kernel and thread count), k-means recovering well-separated
+ * on constructed near ties, with every kernel and thread count), the
+ * bounded assignment agreeing with the full one bit for bit, k-means recovering well-separated
  * clusters, empty clusters refilled, the hierarchy's invariants (bands, every
  * vector in one cluster per level, children contiguous), placement equal to
  * training membership, loading a hierarchy back, and id matching.
@@ -180,6 +181,75 @@ static void assign_every_kernel(void **state)
 	openblas_set_num_threads(threads);
 }
 
+/* pd_km_assign_bounded after moves small and large gives the full scan's
+   memberships and similarities bit for bit, with both FMA kernels and on
+   one thread and three, and keeps rows by their bounds when the moves are
+   small; a row the caller reassigned (bounds INFINITY) is scanned again */
+static void assign_bounded_exact(void **state)
+{
+	size_t n = 3001;
+	int d = 64, k = 45;
+	int threads = openblas_get_num_threads();
+	float *X = blobs(n, d, k, 0.8, 31, NULL);
+	for (size_t i = 0; i < 20; i++) {	/* near ties between centres 0 and 1 */
+		for (int j = 0; j < d; j++)
+			X[i * d + j] = X[j] + X[d + j];
+		pd_vec_normalize(X + i * d, d);
+	}
+	size_t nb = pd_km_bounds_len(k);
+	float *C = xmalloc((size_t)k * d * sizeof *C), *Cold = xmalloc((size_t)k * d * sizeof *C);
+	float *other = xmalloc(n * nb * sizeof *other), *s = xmalloc(n * sizeof *s);
+	float *s2 = xmalloc(n * sizeof *s2);
+	int *a = xmalloc(n * sizeof *a), *a2 = xmalloc(n * sizeof *a2);
+	for (int kind = 2; kind >= 1; kind--) {
+		if (!pd_km_set_sims_kernel(kind))
+			continue;
+		for (int nt = 1; nt <= 3; nt += 2) {
+			openblas_set_num_threads(nt);
+			pd_rng r;
+			pd_rng_seed(&r, 5);
+			memcpy(C, X, (size_t)k * d * sizeof *C);	/* centres on points */
+			pd_km_assign_bounded(X, n, d, NULL, C, k, a, s, other, NULL);
+			size_t kept_small = 0;
+			/* moves from large to tiny; centre 7 jumps far once */
+			static const double step[] = { 0.5, 0.2, 0.05, 0.01, 0.002, 0.0005, 0.3, 0.001 };
+			for (size_t t = 0; t < sizeof step / sizeof *step; t++) {
+				memcpy(Cold, C, (size_t)k * d * sizeof *C);
+				for (int c = 0; c < k; c++) {
+					double sc = c == 7 && t == 6 ? 1.0 : step[t] * (c % 3 + 1) / 3;
+					for (int j = 0; j < d; j++)
+						C[c * d + j] += (float)(sc * pd_rng_normal(&r) / sqrt(d));
+					pd_vec_normalize(C + c * d, d);
+				}
+				if (t == 5)	/* the caller moves a row to another centre */
+					for (size_t i = 100; i < 110; i++) {
+						a[i] = (a[i] + 1) % k;
+						for (size_t q = 0; q < nb; q++)
+							other[i * nb + q] = INFINITY;
+					}
+				size_t kept;
+				pd_km_assign_bounded(X, n, d, Cold, C, k, a, s, other, &kept);
+				pd_km_assign_blas(X, n, d, C, k, a2, s2, 0);
+				assert_memory_equal(a, a2, n * sizeof *a);
+				assert_memory_equal(s, s2, n * sizeof *s);
+				if (step[t] <= 0.002)
+					kept_small += kept;
+			}
+			assert_true(kept_small > n / 2);	/* the bounds did work */
+		}
+	}
+	pd_km_set_sims_kernel(-1);
+	openblas_set_num_threads(threads);
+	free(X);
+	free(C);
+	free(Cold);
+	free(other);
+	free(s);
+	free(s2);
+	free(a);
+	free(a2);
+}
+
 static void kmeans_recovers_blobs(void **state)
 {
 	size_t n = 2000;
@@ -327,6 +397,7 @@ int main(void)
 		cmocka_unit_test(dot_fixed_order),
 		cmocka_unit_test(dots_every_kernel),
 		cmocka_unit_test(assign_every_kernel),
+		cmocka_unit_test(assign_bounded_exact),
 		cmocka_unit_test(blas_agrees_with_exact),
 		cmocka_unit_test(kmeans_recovers_blobs),
 		cmocka_unit_test(kmeans_duplicates),
