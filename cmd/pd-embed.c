@@ -12,9 +12,12 @@
  * count as training text) unless --force.
  */
 #include "cli.h"
+#include "ahead.h"
 #include "../lib/tfidf.h"
 #include "../lib/embed_openai.h"
 #include "../lib/video.h"
+#include "../lib/json.h"
+#include "../lib/record.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,6 +218,238 @@ static int run_openai(int argc, char **argv, const pd_oai *o)
 	return cli_finish();
 }
 
+/* ---- training on the input: read it (a chunk ahead, videos cut into terms
+   on both threads), train, then write it again with the embeddings ---- */
+
+typedef struct eline {
+	int k;			/* 0 pass, 1 embed, 2 trained on and passed, -1 rejected */
+	pd_err err;		/* k -1 */
+	pd_tterms *terms;	/* k 1 and 2: the video's terms */
+	pd_buf head;		/* k 1: the output line up to its embedding */
+} eline;
+
+typedef struct echunk {
+	eline *l;
+	int cap;
+} echunk;
+
+typedef struct ework {		/* one per preparing thread (ahead.h: who) */
+	pd_record r;
+	pd_jobj o;
+} ework;
+
+typedef struct etrain {
+	ework w[2];
+	pd_ttrainer *tr;
+	FILE *spill;		/* per line, the line; for k 1 its head */
+	unsigned char *kind;	/* per line: its k */
+	size_t nlines, kcap;
+} etrain;
+
+/* helper thread: room for the chunk's lines */
+static void train_setup(cli_chunk *c, void *ud)
+{
+	(void)ud;
+	if (!c->user)
+		c->user = xcalloc(1, sizeof(echunk));
+	echunk *u = c->user;
+	if (u->cap < c->n) {
+		u->l = xreallocarray(u->l, (size_t)c->n, sizeof *u->l);
+		memset(u->l + u->cap, 0, (size_t)(c->n - u->cap) * sizeof *u->l);
+		u->cap = c->n;
+	}
+}
+
+/* line i on either thread: its type, its video's terms, its output head */
+static void train_prepare(cli_chunk *c, int i, int who, void *ud)
+{
+	etrain *t = ud;
+	ework *w = &t->w[who];
+	eline *e = &((echunk *)c->user)->l[i];
+	const cli_aline *a = &c->l[i];
+	e->k = 0;
+	if (a->what != PD_LINE_OK)
+		return;
+	const char *line = c->text.p + a->off;
+	char type[32];
+	if (pd_json_type(line, a->len, type, sizeof type, &e->err) != 1) {
+		e->k = -1;
+		return;
+	}
+	if (strcmp(type, "video"))
+		return;
+	/* the scan decides the records it can without a tree (record.h) */
+	pd_video v;
+	int rc;
+	if (pd_record_scan(&w->r, &w->o, line, a->len) == 0)
+		rc = pd_video_from_jobj(&w->o, &v, &e->err);
+	else if (pd_record_parse(&w->r, line, a->len, &e->err) == 0)
+		rc = pd_video_from_json(w->r.json, &v, &e->err);
+	else
+		rc = -1;
+	if (rc < 0) {
+		e->k = -1;
+		return;
+	}
+	e->k = w->r.dim > 0 && !force ? 2 : 1;
+	pd_tdoc_text doc;
+	doc_of(&v, &doc);
+	if (!e->terms)
+		e->terms = pd_tterms_new();
+	pd_tterms_extract(e->terms, &doc);
+	pd_video_release(&v);
+	if (e->k == 1) {
+		pd_buf_reset(&e->head);
+		if (pd_record_write_head(line, a->len, &e->head, &e->err) < 0)
+			e->k = -1;	/* parsed above: cannot happen */
+	}
+}
+
+/* main thread, in input order: rejects told, videos to the trainer, lines spilled */
+static void train_use(cli_chunk *c, void *ud)
+{
+	etrain *t = ud;
+	echunk *u = c->user;
+	for (int i = 0; i < c->n; i++) {
+		if (!cli_ahead_take(c, i))
+			continue;
+		const cli_aline *a = &c->l[i];
+		const eline *e = &u->l[i];
+		const char *line = c->text.p + a->off;
+		size_t len = a->len;
+		if (e->k < 0) {
+			cli_reject(a->file, a->lineno, line, len, "%s", e->err.msg);
+			continue;
+		}
+		if (e->k > 0)
+			pd_ttrainer_add_terms(t->tr, e->terms);
+		if (t->nlines == t->kcap) {
+			t->kcap = t->kcap ? 2 * t->kcap : 4096;
+			t->kind = xrealloc(t->kind, t->kcap);
+		}
+		t->kind[t->nlines++] = (unsigned char)e->k;
+		if (e->k == 1) {
+			line = e->head.p;
+			len = e->head.len;
+		}
+		if (fwrite(line, 1, len, t->spill) != len || putc('\n', t->spill) == EOF)
+			cli_fatal(3, "cannot write the temporary file: %m");
+	}
+}
+
+static void train_release(cli_chunk *c, void *ud)
+{
+	(void)ud;
+	echunk *u = c->user;
+	if (!u)
+		return;
+	for (int i = 0; i < u->cap; i++) {
+		pd_tterms_free(u->l[i].terms);
+		pd_buf_release(&u->l[i].head);
+	}
+	free(u->l);
+	free(u);
+	c->user = NULL;
+}
+
+static const cli_ahead_ops train_ahead = { NULL, train_setup, train_prepare, train_use,
+					   train_release, 0 };
+
+static int run_train(int argc, char **argv, const pd_tmodel_params *p, const char *save)
+{
+	double t_start = cli_now();
+	pd_err err;
+	etrain t;
+	memset(&t, 0, sizeof t);
+	for (int k = 0; k < 2; k++) {
+		t.w[k].r = (pd_record)PD_RECORD_INIT;
+		t.w[k].o = (pd_jobj)PD_JOBJ_INIT;
+	}
+	t.spill = pd_tmpfile(&err);
+	if (!t.spill)
+		cli_fatal_err(&err);
+	setvbuf(t.spill, NULL, _IOFBF, 1u << 20);
+	t.tr = pd_ttrainer_new();
+	pd_input *in = cli_open_input(argc, argv);
+	cli_read_ahead(in, 2048, 8u << 20, &train_ahead, &t);
+	pd_input_free(in);
+	for (int k = 0; k < 2; k++) {
+		pd_record_release(&t.w[k].r);
+		pd_jobj_release(&t.w[k].o);
+	}
+	pd_ttrainer *tr = t.tr;
+	double t_read = cli_now();
+	size_t ndocs = pd_ttrainer_docs(tr);
+	pd_tmodel *m = NULL;
+	float *E = NULL;
+	int dims = p->dims;
+	if (ndocs) {
+		if (pd_ttrainer_train(tr, p, &m, NULL, &err) < 0)
+			cli_fatal(err.code == PD_EUSAGE ? 1 : 3, "%s", err.msg);
+		if (save && pd_tmodel_save(m, save, &err) < 0)
+			cli_fatal_err(&err);
+		cli_metric_num("terms", pd_tmodel_nterms(m));
+		cli_metric_num("rank", pd_tmodel_rank(m));
+	} else if (save) {
+		cli_fatal(1, "no videos: no model to save");
+	}
+	double t_train = cli_now();
+	/* the embeddings are made CHUNK videos at a time as the stream is
+	   written again (not all held at once: 1 GB per million videos); a
+	   video's line is its head from the spill and its embedding member */
+	enum { CHUNK = 16384 };
+	size_t chunk0 = 0, chunkn = 0;
+	if (ndocs)
+		E = xmalloc((size_t)CHUNK * dims * sizeof *E);
+	FILE *spill = t.spill;
+	if (fflush(spill) != 0 || fseek(spill, 0, SEEK_SET) != 0)
+		cli_fatal(3, "cannot read the temporary file back: %m");
+	char *buf = NULL;
+	size_t bcap = 0, doc = 0;
+	unsigned long long embedded = 0, zero = 0;
+	for (size_t i = 0; i < t.nlines; i++) {
+		ssize_t got = getline(&buf, &bcap, spill);
+		if (got <= 0)
+			cli_fatal(3, "cannot read the temporary file back");
+		size_t l = (size_t)got - 1;
+		if (t.kind[i] != 1) {
+			cli_passthrough(buf, l);
+			doc += t.kind[i] == 2;
+			continue;
+		}
+		if (doc >= chunk0 + chunkn) {
+			chunk0 = doc;
+			chunkn = ndocs - doc < CHUNK ? ndocs - doc : CHUNK;
+			pd_ttrainer_embed(tr, m, chunk0, chunkn, p->threads, E);
+		}
+		const float *e = E + (doc - chunk0) * (size_t)dims;
+		int nz = 0;
+		for (int j = 0; j < dims && !nz; j++)
+			nz = e[j] != 0;
+		zero += !nz;
+		pd_buf_add(&cli_out, buf, l);
+		pd_record_write_emb(&cli_out, e, dims, form);
+		cli.records_out++;
+		cli_record_done();
+		doc++;
+		embedded++;
+	}
+	free(buf);
+	fclose(spill);
+	free(t.kind);
+	free(E);
+	pd_ttrainer_free(tr);
+	pd_tmodel_free(m);
+	cli_metric_str("model", "local");
+	cli_metric_num("seconds_reading", t_read - t_start);
+	cli_metric_num("seconds_training", t_train - t_read);
+	cli_metric_num("seconds_writing", cli_now() - t_train);
+	cli_metric_num("embedded", (double)embedded);
+	cli_metric_num("no_known_terms", (double)zero);
+	cli_metric_num("dims", dims);
+	return cli_finish();
+}
+
 int main(int argc, char **argv)
 {
 	cli_init("pd-embed", "embed", usage);
@@ -268,109 +503,5 @@ int main(int argc, char **argv)
 	if (model)
 		return run_model(argc - optind, argv + optind, model);
 
-	double t_start = cli_now();
-	pd_err sp_err;
-	FILE *spill = pd_tmpfile(&sp_err);
-	if (!spill)
-		cli_fatal_err(&sp_err);
-	unsigned char *kind = NULL;	/* per line: 0 pass, 1 embed, 2 trained on, passed */
-	size_t nlines = 0, kcap = 0;
-	pd_ttrainer *tr = pd_ttrainer_new();
-	pd_input *in = cli_open_input(argc - optind, argv + optind);
-	const char *line;
-	size_t len;
-	pd_record r = PD_RECORD_INIT;
-	pd_err err;
-	char type[32];
-	while (cli_next_record(in, &line, &len, type)) {
-		int k = 0;
-		if (!strcmp(type, "video")) {
-			pd_video v;
-			k = take(&r, &v, CLI_POS(in), line, len);
-			if (k < 0)
-				continue;
-			pd_tdoc_text doc;
-			doc_of(&v, &doc);
-			pd_ttrainer_add(tr, &doc);
-			pd_video_release(&v);
-		}
-		if (nlines == kcap) {
-			kcap = kcap ? 2 * kcap : 4096;
-			kind = xrealloc(kind, kcap);
-		}
-		kind[nlines++] = (unsigned char)k;
-		if (fwrite(line, 1, len, spill) != len || putc('\n', spill) == EOF)
-			cli_fatal(3, "cannot write the temporary file: %m");
-	}
-	pd_input_free(in);
-	double t_read = cli_now();
-	size_t ndocs = pd_ttrainer_docs(tr);
-	pd_tmodel *m = NULL;
-	float *E = NULL;
-	int dims = p.dims;
-	if (ndocs) {
-		if (pd_ttrainer_train(tr, &p, &m, NULL, &err) < 0)
-			cli_fatal(err.code == PD_EUSAGE ? 1 : 3, "%s", err.msg);
-		if (save && pd_tmodel_save(m, save, &err) < 0)
-			cli_fatal_err(&err);
-		cli_metric_num("terms", pd_tmodel_nterms(m));
-		cli_metric_num("rank", pd_tmodel_rank(m));
-	} else if (save) {
-		cli_fatal(1, "no videos: no model to save");
-	}
-	double t_train = cli_now();
-	/* the embeddings are made CHUNK videos at a time as the stream is
-	   written again (not all held at once: 1 GB per million videos) */
-	enum { CHUNK = 16384 };
-	size_t chunk0 = 0, chunkn = 0;
-	if (ndocs)
-		E = xmalloc((size_t)CHUNK * dims * sizeof *E);
-
-	if (fflush(spill) != 0 || fseek(spill, 0, SEEK_SET) != 0)
-		cli_fatal(3, "cannot read the temporary file back: %m");
-	char *buf = NULL;
-	size_t bcap = 0, doc = 0;
-	unsigned long long embedded = 0, zero = 0;
-	for (size_t i = 0; i < nlines; i++) {
-		ssize_t got = getline(&buf, &bcap, spill);
-		if (got <= 0)
-			cli_fatal(3, "cannot read the temporary file back");
-		size_t l = (size_t)got - 1;
-		if (kind[i] != 1) {
-			cli_passthrough(buf, l);
-			doc += kind[i] == 2;
-			continue;
-		}
-		if (pd_record_parse(&r, buf, l, &err) < 0)
-			cli_fatal(3, "temporary file: %s", err.msg);
-		if (doc >= chunk0 + chunkn) {
-			chunk0 = doc;
-			chunkn = ndocs - doc < CHUNK ? ndocs - doc : CHUNK;
-			pd_ttrainer_embed(tr, m, chunk0, chunkn, p.threads, E);
-		}
-		const float *e = E + (doc - chunk0) * (size_t)dims;
-		int nz = 0;
-		for (int j = 0; j < dims && !nz; j++)
-			nz = e[j] != 0;
-		zero += !nz;
-		pd_record_set_emb(&r, e, dims);
-		cli_write_record(&r, form);
-		doc++;
-		embedded++;
-	}
-	free(buf);
-	fclose(spill);
-	free(kind);
-	free(E);
-	pd_record_release(&r);
-	pd_ttrainer_free(tr);
-	pd_tmodel_free(m);
-	cli_metric_str("model", "local");
-	cli_metric_num("seconds_reading", t_read - t_start);
-	cli_metric_num("seconds_training", t_train - t_read);
-	cli_metric_num("seconds_writing", cli_now() - t_train);
-	cli_metric_num("embedded", (double)embedded);
-	cli_metric_num("no_known_terms", (double)zero);
-	cli_metric_num("dims", dims);
-	return cli_finish();
+	return run_train(argc - optind, argv + optind, &p, save);
 }

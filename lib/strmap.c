@@ -96,9 +96,23 @@ int pd_strmap_find(const pd_strmap *m, const char *key, size_t n)
 	return -1;
 }
 
+void pd_strmap_prefetch(const pd_strmap *m, uint64_t h)
+{
+#if defined(__GNUC__)
+	__builtin_prefetch(&m->tab[h & (m->cap - 1)]);
+#else
+	(void)m;
+	(void)h;
+#endif
+}
+
 int pd_strmap_intern(pd_strmap *m, const char *key, size_t n, int *added)
 {
-	uint64_t h = pd_hash64(key, n);
+	return pd_strmap_intern_hashed(m, key, n, pd_hash64(key, n), added);
+}
+
+int pd_strmap_intern_hashed(pd_strmap *m, const char *key, size_t n, uint64_t h, int *added)
+{
 	size_t j = h & (m->cap - 1);
 	while (m->tab[j].idx >= 0) {
 		int i = m->tab[j].idx;
