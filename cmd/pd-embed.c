@@ -300,7 +300,7 @@ static void train_prepare(cli_chunk *c, int i, int who, void *ud)
 	pd_video_release(&v);
 	if (e->k == 1) {
 		pd_buf_reset(&e->head);
-		if (pd_record_write_head(line, a->len, &e->head, &e->err) < 0)
+		if (pd_record_write_head(&w->r, &e->head, &e->err) < 0)
 			e->k = -1;	/* parsed above: cannot happen */
 	}
 }

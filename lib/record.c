@@ -14,6 +14,7 @@
 #include "alloc.h"
 #include "json.h"
 #include "vec.h"
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -267,7 +268,21 @@ void pd_record_write(const pd_record *r, pd_buf *out, int emb_form)
    \b \f \n \r \t short, the rest as \u00xx), else 0 */
 static size_t cjson_string(const char *s, size_t n, size_t i)
 {
+	const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
 	for (i++; i < n; i++) {
+		/* eight bytes at a time while none is '"', '\\' or below 0x20
+		   (the tests for a zero byte and for a byte below n, exact for
+		   whether there is one) */
+		while (n - i >= 8) {
+			uint64_t x, q, b;
+			memcpy(&x, s + i, 8);
+			q = x ^ (ones * '"');
+			b = x ^ (ones * '\\');
+			if (((x - ones * 0x20) & ~x & high) | ((q - ones) & ~q & high) |
+			    ((b - ones) & ~b & high))
+				break;
+			i += 8;
+		}
 		unsigned char c = (unsigned char)s[i];
 		if (c == '"')
 			return i + 1;
@@ -369,33 +384,35 @@ int pd_record_cjson_form(const char *s, size_t n)
 	return 1;
 }
 
-/* has_embedding_key: 1 when "embedding (any member or text starting so) occurs in s */
-static int has_embedding_key(const char *s, size_t n)
+/* print_head: the head of a record's tree */
+static void print_head(const cJSON *json, pd_buf *out)
 {
-	for (const char *p = s, *e = s + n; (p = memchr(p, '"', (size_t)(e - p))) != NULL; p++)
-		if (e - p > 10 && !memcmp(p + 1, "embedding", 9))
-			return 1;
-	return 0;
+	char *s = cJSON_PrintUnformatted(json);
+	if (!s)
+		abort();	/* cJSON fails only on allocation */
+	head_of(out, s, strlen(s));
+	cJSON_free(s);
 }
 
-int pd_record_write_head(const char *line, size_t n, pd_buf *out, pd_err *err)
+int pd_record_write_head(const pd_record *r, pd_buf *out, pd_err *err)
 {
-	/* an embedding member (or "embedding" anywhere) takes the long way */
-	if (n >= 2 && line[0] == '{' && line[n - 1] == '}' &&
-	    !has_embedding_key(line, n) && pd_record_cjson_form(line, n)) {
+	const char *line = r->raw;
+	size_t n = r->rawlen;
+	/* an embedding read in (r->dim) is a member to cut: the long way */
+	if (r->dim == 0 && n >= 2 && line[0] == '{' && line[n - 1] == '}' &&
+	    pd_record_cjson_form(line, n)) {
 		head_of(out, line, n);
 		return 0;
 	}
-	pd_record r = PD_RECORD_INIT;
-	int rc = pd_record_parse(&r, line, n, err);
-	if (rc == 0) {
-		char *s = cJSON_PrintUnformatted(r.json);
-		if (!s)
-			abort();	/* cJSON fails only on allocation */
-		head_of(out, s, strlen(s));
-		cJSON_free(s);
+	if (r->json) {
+		print_head(r->json, out);
+		return 0;
 	}
-	pd_record_release(&r);
+	pd_record t = PD_RECORD_INIT;
+	int rc = pd_record_parse(&t, line, n, err);
+	if (rc == 0)
+		print_head(t.json, out);
+	pd_record_release(&t);
 	return rc;
 }
 
