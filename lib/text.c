@@ -161,7 +161,10 @@ int pd_words_split(pd_words *w, const char *s, size_t n)
 					inword = 1;
 					nonlatin = 0;
 				}
-				pd_buf_addc(&w->text, (char)(b >= 'A' && b <= 'Z' ? b + 32 : b));
+				/* room: reserved above, or grown (end_word ends with a NUL) */
+				if (w->text.len + 1 >= w->text.cap)
+					pd_buf_grow(&w->text, 1);
+				w->text.p[w->text.len++] = (char)(b >= 'A' && b <= 'Z' ? b + 32 : b);
 				continue;
 			}
 			c = decode((const unsigned char *)s, n, i, &l);
