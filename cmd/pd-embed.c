@@ -18,6 +18,7 @@
 #include "../lib/video.h"
 #include "../lib/json.h"
 #include "../lib/record.h"
+#include "../lib/svd.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -355,6 +356,41 @@ static void train_release(cli_chunk *c, void *ud)
 static const cli_ahead_ops train_ahead = { NULL, train_setup, train_prepare, train_use,
 					   train_release, 0 };
 
+/* the output of one chunk: its lines (k 1: a video's head), formatted in
+   PD_SVD_PARTS parts of the lines, each part's bytes its own */
+typedef struct eout {
+	pd_buf text;
+	struct { size_t off, len, doc; int k; } *l;
+	size_t n, cap;
+	float *E;		/* the embeddings of the chunk's videos (k 1 and 2) */
+	int dims;
+	pd_buf out[PD_SVD_PARTS];
+	unsigned long long nrec[PD_SVD_PARTS], zero[PD_SVD_PARTS];
+} eout;
+
+static void format_part(int part, void *ud)
+{
+	eout *o = ud;
+	size_t a = o->n * (size_t)part / PD_SVD_PARTS, b = o->n * (size_t)(part + 1) / PD_SVD_PARTS;
+	pd_buf *out = &o->out[part];
+	pd_buf_reset(out);
+	o->nrec[part] = b - a;
+	o->zero[part] = 0;
+	for (size_t i = a; i < b; i++) {
+		pd_buf_add(out, o->text.p + o->l[i].off, o->l[i].len);
+		if (o->l[i].k != 1) {
+			pd_buf_addc(out, '\n');
+			continue;
+		}
+		const float *e = o->E + o->l[i].doc * (size_t)o->dims;
+		int nz = 0;
+		for (int j = 0; j < o->dims && !nz; j++)
+			nz = e[j] != 0;
+		o->zero[part] += !nz;
+		pd_record_write_emb(out, e, o->dims, form);
+	}
+}
+
 static int run_train(int argc, char **argv, const pd_tmodel_params *p, const char *save)
 {
 	double t_start = cli_now();
@@ -381,7 +417,6 @@ static int run_train(int argc, char **argv, const pd_tmodel_params *p, const cha
 	double t_read = cli_now();
 	size_t ndocs = pd_ttrainer_docs(tr);
 	pd_tmodel *m = NULL;
-	float *E = NULL;
 	int dims = p->dims;
 	if (ndocs) {
 		if (pd_ttrainer_train(tr, p, &m, NULL, &err) < 0)
@@ -394,50 +429,63 @@ static int run_train(int argc, char **argv, const pd_tmodel_params *p, const cha
 		cli_fatal(1, "no videos: no model to save");
 	}
 	double t_train = cli_now();
-	/* the embeddings are made CHUNK videos at a time as the stream is
-	   written again (not all held at once: 1 GB per million videos); a
-	   video's line is its head from the spill and its embedding member */
+	/* the stream again from the spill, CHUNK videos at a time (not all
+	   embeddings held at once: 1 GB per million videos): the chunk's
+	   lines read, its embeddings made, its output lines formatted on the
+	   threads in fixed parts, and written in order */
 	enum { CHUNK = 16384 };
-	size_t chunk0 = 0, chunkn = 0;
+	eout o;
+	memset(&o, 0, sizeof o);
+	o.dims = dims;
 	if (ndocs)
-		E = xmalloc((size_t)CHUNK * dims * sizeof *E);
+		o.E = xmalloc((size_t)CHUNK * dims * sizeof *o.E);
 	FILE *spill = t.spill;
 	if (fflush(spill) != 0 || fseek(spill, 0, SEEK_SET) != 0)
 		cli_fatal(3, "cannot read the temporary file back: %m");
 	char *buf = NULL;
-	size_t bcap = 0, doc = 0;
+	size_t bcap = 0, doc = 0, i = 0;
 	unsigned long long embedded = 0, zero = 0;
-	for (size_t i = 0; i < t.nlines; i++) {
-		ssize_t got = getline(&buf, &bcap, spill);
-		if (got <= 0)
-			cli_fatal(3, "cannot read the temporary file back");
-		size_t l = (size_t)got - 1;
-		if (t.kind[i] != 1) {
-			cli_passthrough(buf, l);
-			doc += t.kind[i] == 2;
-			continue;
+	int threads = pd_par_threads(p->threads);
+	while (i < t.nlines) {
+		/* the lines up to the chunk's last video and those after it, up
+		   to the next video or the end */
+		o.n = 0;
+		pd_buf_reset(&o.text);
+		size_t nd = 0;	/* videos trained on (k 1 and 2) */
+		for (; i < t.nlines && !(t.kind[i] && nd == CHUNK) && o.text.len < (64u << 20); i++) {
+			ssize_t got = getline(&buf, &bcap, spill);
+			if (got <= 0)
+				cli_fatal(3, "cannot read the temporary file back");
+			if (o.n == o.cap) {
+				o.cap = o.cap ? 2 * o.cap : 4096;
+				o.l = xreallocarray(o.l, o.cap, sizeof *o.l);
+			}
+			o.l[o.n].off = o.text.len;
+			o.l[o.n].len = (size_t)got - 1;
+			o.l[o.n].k = t.kind[i];
+			o.l[o.n].doc = nd;
+			o.n++;
+			pd_buf_add(&o.text, buf, (size_t)got - 1);
+			nd += t.kind[i] != 0;
+			embedded += t.kind[i] == 1;
 		}
-		if (doc >= chunk0 + chunkn) {
-			chunk0 = doc;
-			chunkn = ndocs - doc < CHUNK ? ndocs - doc : CHUNK;
-			pd_ttrainer_embed(tr, m, chunk0, chunkn, p->threads, E);
+		if (nd)
+			pd_ttrainer_embed(tr, m, doc, nd, p->threads, o.E);
+		doc += nd;
+		pd_par_for(threads, PD_SVD_PARTS, format_part, &o);
+		for (int k = 0; k < PD_SVD_PARTS; k++) {
+			cli_write_lines(o.out[k].p, o.out[k].len, o.nrec[k]);
+			zero += o.zero[k];
 		}
-		const float *e = E + (doc - chunk0) * (size_t)dims;
-		int nz = 0;
-		for (int j = 0; j < dims && !nz; j++)
-			nz = e[j] != 0;
-		zero += !nz;
-		pd_buf_add(&cli_out, buf, l);
-		pd_record_write_emb(&cli_out, e, dims, form);
-		cli.records_out++;
-		cli_record_done();
-		doc++;
-		embedded++;
 	}
 	free(buf);
 	fclose(spill);
 	free(t.kind);
-	free(E);
+	free(o.E);
+	free(o.l);
+	pd_buf_release(&o.text);
+	for (int k = 0; k < PD_SVD_PARTS; k++)
+		pd_buf_release(&o.out[k]);
 	pd_ttrainer_free(tr);
 	pd_tmodel_free(m);
 	cli_metric_str("model", "local");
