@@ -8,6 +8,14 @@
  * keeps the model.  With --model FILE, a saved model embeds each video as it
  * streams by, exactly as training did.
  *
+ * Training's two passes use both cores: the input is read a chunk ahead
+ * (ahead.h) and both threads scan records and cut videos into terms, the main
+ * thread adding the terms in input order; the spill keeps each video's output
+ * text up to its embedding (record.h pd_record_write_head), so the write pass
+ * parses nothing again: a chunk's embeddings are made and its lines
+ * formatted in fixed parts on the threads, then written in order.  The
+ * bytes do not depend on the threads.
+ *
  * Records that already carry an embedding pass through unchanged (they still
  * count as training text) unless --force.
  */

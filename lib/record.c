@@ -8,7 +8,10 @@
  * further for readers of a few fields (pd-match): no tree at all, the members
  * kept as spans (json.h, pd_jobj) and decoded when asked; it decides only
  * records in the strict subset where that agrees with cJSON, and leaves the
- * rest to pd_record_parse.
+ * rest to pd_record_parse.  pd_record_write_head writes a record's head
+ * without a tree when its line is already what cJSON would print: whether
+ * it is, is checked token by token (pd_record_cjson_form), with cJSON's own
+ * number printer deciding every number but small integers.
  */
 #include "record.h"
 #include "alloc.h"
