@@ -14,20 +14,19 @@
  * text up to its embedding (record.h pd_record_write_head), so the write pass
  * parses nothing again: a chunk's embeddings are made and its lines
  * formatted in fixed parts on the threads, then written in order.  The
- * bytes do not depend on the threads.
+ * bytes do not depend on the threads.  What each line becomes and what the
+ * passes keep is lib/embedio.h; here are the threads and the messages.
  *
  * Records that already carry an embedding pass through unchanged (they still
  * count as training text) unless --force.
  */
 #include "cli.h"
 #include "ahead.h"
-#include "../lib/tfidf.h"
+#include "../lib/embedio.h"
 #include "../lib/embed_openai.h"
 #include "../lib/video.h"
 #include "../lib/json.h"
 #include "../lib/record.h"
-#include "../lib/svd.h"
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,14 +72,6 @@ static const struct option longopts[] = {
 
 static int force, form = PD_EMB_B64;
 
-static void doc_of(const pd_video *v, pd_tdoc_text *t)
-{
-	t->title = v->title;
-	t->description = v->description;
-	t->tags = v->tags;
-	t->ntags = v->ntags;
-}
-
 /* parse a video line; 1 to embed, 2 passes through (has one), -1 rejected */
 static int take(pd_record *r, pd_video *v, const char *file, long lineno, const char *line, size_t len)
 {
@@ -121,7 +112,7 @@ static int run_model(int argc, char **argv, const char *path)
 			continue;
 		}
 		pd_tdoc_text doc;
-		doc_of(&v, &doc);
+		pd_embed_doc(&v, &doc);
 		if (pd_tmodel_embed(m, &doc, e) == 0)
 			empty++;
 		pd_video_release(&v);
@@ -227,206 +218,68 @@ static int run_openai(int argc, char **argv, const pd_oai *o)
 	return cli_finish();
 }
 
-/* ---- training on the input: read it (a chunk ahead, videos cut into terms
-   on both threads), train, then write it again with the embeddings ---- */
+/* ---- training on the input (lib/embedio.h): read it a chunk ahead (both
+   threads examine lines), train, then write it again with the embeddings ---- */
 
-typedef struct eline {
-	int k;			/* 0 pass, 1 embed, 2 trained on and passed, -1 rejected */
-	pd_err err;		/* k -1 */
-	pd_tterms *terms;	/* k 1 and 2: the video's terms */
-	pd_buf head;		/* k 1: the output line up to its embedding */
-} eline;
-
-typedef struct echunk {
-	eline *l;
-	int cap;
-} echunk;
-
-typedef struct ework {		/* one per preparing thread (ahead.h: who) */
-	pd_record r;
-	pd_jobj o;
-} ework;
-
-typedef struct etrain {
-	ework w[2];
-	pd_ttrainer *tr;
-	FILE *spill;		/* per line, the line; for k 1 its head */
-	unsigned char *kind;	/* per line: its k */
-	size_t nlines, kcap;
-} etrain;
-
-/* helper thread: room for the chunk's lines */
+/* helper thread: a batch with room for the chunk's lines */
 static void train_setup(cli_chunk *c, void *ud)
 {
 	(void)ud;
 	if (!c->user)
-		c->user = xcalloc(1, sizeof(echunk));
-	echunk *u = c->user;
-	if (u->cap < c->n) {
-		u->l = xreallocarray(u->l, (size_t)c->n, sizeof *u->l);
-		memset(u->l + u->cap, 0, (size_t)(c->n - u->cap) * sizeof *u->l);
-		u->cap = c->n;
-	}
+		c->user = pd_embatch_new();
+	pd_embatch_reset(c->user, c->n);
 }
 
-/* line i on either thread: its type, its video's terms, its output head */
+/* line i on either thread */
 static void train_prepare(cli_chunk *c, int i, int who, void *ud)
 {
-	etrain *t = ud;
-	ework *w = &t->w[who];
-	eline *e = &((echunk *)c->user)->l[i];
 	const cli_aline *a = &c->l[i];
-	e->k = 0;
-	if (a->what != PD_LINE_OK)
-		return;
-	const char *line = c->text.p + a->off;
-	char type[32];
-	if (pd_json_type(line, a->len, type, sizeof type, &e->err) != 1) {
-		e->k = -1;
-		return;
-	}
-	if (strcmp(type, "video"))
-		return;
-	/* the scan decides the records it can without a tree (record.h) */
-	pd_video v;
-	int rc;
-	if (pd_record_scan(&w->r, &w->o, line, a->len) == 0)
-		rc = pd_video_from_jobj(&w->o, &v, &e->err);
-	else if (pd_record_parse(&w->r, line, a->len, &e->err) == 0)
-		rc = pd_video_from_json(w->r.json, &v, &e->err);
-	else
-		rc = -1;
-	if (rc < 0) {
-		e->k = -1;
-		return;
-	}
-	e->k = w->r.dim > 0 && !force ? 2 : 1;
-	pd_tdoc_text doc;
-	doc_of(&v, &doc);
-	if (!e->terms)
-		e->terms = pd_tterms_new();
-	pd_tterms_extract(e->terms, &doc);
-	pd_video_release(&v);
-	if (e->k == 1) {
-		pd_buf_reset(&e->head);
-		if (pd_record_write_head(&w->r, &e->head, &e->err) < 0)
-			e->k = -1;	/* parsed above: cannot happen */
-	}
+	pd_emtrain_examine(ud, c->user, i, who,
+			   a->what == PD_LINE_OK ? c->text.p + a->off : NULL, a->len);
 }
 
-/* main thread, in input order: rejects told, videos to the trainer, lines spilled */
+/* main thread, in input order: rejects told, the others kept for training */
 static void train_use(cli_chunk *c, void *ud)
 {
-	etrain *t = ud;
-	echunk *u = c->user;
 	for (int i = 0; i < c->n; i++) {
 		if (!cli_ahead_take(c, i))
 			continue;
 		const cli_aline *a = &c->l[i];
-		const eline *e = &u->l[i];
-		const char *line = c->text.p + a->off;
-		size_t len = a->len;
-		if (e->k < 0) {
-			cli_reject(a->file, a->lineno, line, len, "%s", e->err.msg);
-			continue;
-		}
-		if (e->k > 0)
-			pd_ttrainer_add_terms(t->tr, e->terms);
-		if (t->nlines == t->kcap) {
-			t->kcap = t->kcap ? 2 * t->kcap : 4096;
-			t->kind = xrealloc(t->kind, t->kcap);
-		}
-		t->kind[t->nlines++] = (unsigned char)e->k;
-		if (e->k == 1) {
-			line = e->head.p;
-			len = e->head.len;
-		}
-		if (fwrite(line, 1, len, t->spill) != len || putc('\n', t->spill) == EOF)
-			cli_fatal(3, "cannot write the temporary file: %m");
+		const char *line = c->text.p + a->off, *why;
+		pd_err err;
+		int rc = pd_emtrain_take(ud, c->user, i, line, a->len, &why, &err);
+		if (rc < 0)
+			cli_fatal_err(&err);
+		if (rc > 0)
+			cli_reject(a->file, a->lineno, line, a->len, "%s", why);
 	}
 }
 
 static void train_release(cli_chunk *c, void *ud)
 {
 	(void)ud;
-	echunk *u = c->user;
-	if (!u)
-		return;
-	for (int i = 0; i < u->cap; i++) {
-		pd_tterms_free(u->l[i].terms);
-		pd_buf_release(&u->l[i].head);
-	}
-	free(u->l);
-	free(u);
+	pd_embatch_free(c->user);
 	c->user = NULL;
 }
 
 static const cli_ahead_ops train_ahead = { NULL, train_setup, train_prepare, train_use,
 					   train_release, 0 };
 
-/* the output of one chunk: its lines (k 1: a video's head), formatted in
-   PD_SVD_PARTS parts of the lines, each part's bytes its own */
-typedef struct eout {
-	pd_buf text;
-	struct { size_t off, len, doc; int k; } *l;
-	size_t n, cap;
-	float *E;		/* the embeddings of the chunk's videos (k 1 and 2) */
-	int dims;
-	pd_buf out[PD_SVD_PARTS];
-	unsigned long long nrec[PD_SVD_PARTS], zero[PD_SVD_PARTS];
-} eout;
-
-static void format_part(int part, void *ud)
-{
-	eout *o = ud;
-	size_t a = o->n * (size_t)part / PD_SVD_PARTS, b = o->n * (size_t)(part + 1) / PD_SVD_PARTS;
-	pd_buf *out = &o->out[part];
-	pd_buf_reset(out);
-	o->nrec[part] = b - a;
-	o->zero[part] = 0;
-	for (size_t i = a; i < b; i++) {
-		pd_buf_add(out, o->text.p + o->l[i].off, o->l[i].len);
-		if (o->l[i].k != 1) {
-			pd_buf_addc(out, '\n');
-			continue;
-		}
-		const float *e = o->E + o->l[i].doc * (size_t)o->dims;
-		int nz = 0;
-		for (int j = 0; j < o->dims && !nz; j++)
-			nz = e[j] != 0;
-		o->zero[part] += !nz;
-		pd_record_write_emb(out, e, o->dims, form);
-	}
-}
-
 static int run_train(int argc, char **argv, const pd_tmodel_params *p, const char *save)
 {
 	double t_start = cli_now();
 	pd_err err;
-	etrain t;
-	memset(&t, 0, sizeof t);
-	for (int k = 0; k < 2; k++) {
-		t.w[k].r = (pd_record)PD_RECORD_INIT;
-		t.w[k].o = (pd_jobj)PD_JOBJ_INIT;
-	}
-	t.spill = pd_tmpfile(&err);
-	if (!t.spill)
+	pd_emtrain *t = pd_emtrain_new(force, &err);
+	if (!t)
 		cli_fatal_err(&err);
-	setvbuf(t.spill, NULL, _IOFBF, 1u << 20);
-	t.tr = pd_ttrainer_new();
 	pd_input *in = cli_open_input(argc, argv);
-	cli_read_ahead(in, 2048, 8u << 20, &train_ahead, &t);
+	cli_read_ahead(in, 2048, 8u << 20, &train_ahead, t);
 	pd_input_free(in);
-	for (int k = 0; k < 2; k++) {
-		pd_record_release(&t.w[k].r);
-		pd_jobj_release(&t.w[k].o);
-	}
-	pd_ttrainer *tr = t.tr;
+	pd_ttrainer *tr = pd_emtrain_trainer(t);
 	double t_read = cli_now();
-	size_t ndocs = pd_ttrainer_docs(tr);
 	pd_tmodel *m = NULL;
 	int dims = p->dims;
-	if (ndocs) {
+	if (pd_ttrainer_docs(tr)) {
 		if (pd_ttrainer_train(tr, p, &m, NULL, &err) < 0)
 			cli_fatal(err.code == PD_EUSAGE ? 1 : 3, "%s", err.msg);
 		if (save && pd_tmodel_save(m, save, &err) < 0)
@@ -437,64 +290,18 @@ static int run_train(int argc, char **argv, const pd_tmodel_params *p, const cha
 		cli_fatal(1, "no videos: no model to save");
 	}
 	double t_train = cli_now();
-	/* the stream again from the spill, CHUNK videos at a time (not all
-	   embeddings held at once: 1 GB per million videos): the chunk's
-	   lines read, its embeddings made, its output lines formatted on the
-	   threads in fixed parts, and written in order */
-	enum { CHUNK = 16384 };
-	eout o;
-	memset(&o, 0, sizeof o);
-	o.dims = dims;
-	if (ndocs)
-		o.E = xmalloc((size_t)CHUNK * dims * sizeof *o.E);
-	FILE *spill = t.spill;
-	if (fflush(spill) != 0 || fseek(spill, 0, SEEK_SET) != 0)
-		cli_fatal(3, "cannot read the temporary file back: %m");
-	char *buf = NULL;
-	size_t bcap = 0, doc = 0, i = 0;
-	unsigned long long embedded = 0, zero = 0;
-	int threads = pd_par_threads(p->threads);
-	while (i < t.nlines) {
-		/* the lines up to the chunk's last video and those after it, up
-		   to the next video or the end */
-		o.n = 0;
-		pd_buf_reset(&o.text);
-		size_t nd = 0;	/* videos trained on (k 1 and 2) */
-		for (; i < t.nlines && !(t.kind[i] && nd == CHUNK) && o.text.len < (64u << 20); i++) {
-			ssize_t got = getline(&buf, &bcap, spill);
-			if (got <= 0)
-				cli_fatal(3, "cannot read the temporary file back");
-			if (o.n == o.cap) {
-				o.cap = o.cap ? 2 * o.cap : 4096;
-				o.l = xreallocarray(o.l, o.cap, sizeof *o.l);
-			}
-			o.l[o.n].off = o.text.len;
-			o.l[o.n].len = (size_t)got - 1;
-			o.l[o.n].k = t.kind[i];
-			o.l[o.n].doc = nd;
-			o.n++;
-			pd_buf_add(&o.text, buf, (size_t)got - 1);
-			nd += t.kind[i] != 0;
-			embedded += t.kind[i] == 1;
-		}
-		if (nd)
-			pd_ttrainer_embed(tr, m, doc, nd, p->threads, o.E);
-		doc += nd;
-		pd_par_for(threads, PD_SVD_PARTS, format_part, &o);
-		for (int k = 0; k < PD_SVD_PARTS; k++) {
-			cli_write_lines(o.out[k].p, o.out[k].len, o.nrec[k]);
-			zero += o.zero[k];
-		}
-	}
-	free(buf);
-	fclose(spill);
-	free(t.kind);
-	free(o.E);
-	free(o.l);
-	pd_buf_release(&o.text);
-	for (int k = 0; k < PD_SVD_PARTS; k++)
-		pd_buf_release(&o.out[k]);
-	pd_ttrainer_free(tr);
+	/* the stream again, a chunk of videos at a time, formatted on the
+	   threads in fixed parts and written in order */
+	pd_emout *o;
+	int rc;
+	while ((rc = pd_emtrain_next(t, m, dims, form, p->threads, &o, &err)) > 0)
+		for (int k = 0; k < PD_SVD_PARTS; k++)
+			cli_write_lines(o->out[k].p, o->out[k].len, o->nrec[k]);
+	if (rc < 0)
+		cli_fatal_err(&err);
+	unsigned long long embedded, zero;
+	pd_emtrain_counts(t, &embedded, &zero);
+	pd_emtrain_free(t);
 	pd_tmodel_free(m);
 	cli_metric_str("model", "local");
 	cli_metric_num("seconds_reading", t_read - t_start);
