@@ -8,14 +8,25 @@
  * keeps the model.  With --model FILE, a saved model embeds each video as it
  * streams by, exactly as training did.
  *
+ * Training's two passes use both cores: the input is read a chunk ahead
+ * (ahead.h) and both threads scan records and cut videos into terms, the main
+ * thread adding the terms in input order; the spill keeps each video's output
+ * text up to its embedding (record.h pd_record_write_head), so the write pass
+ * parses nothing again: a chunk's embeddings are made and its lines
+ * formatted in fixed parts on the threads, then written in order.  The
+ * bytes do not depend on the threads.  What each line becomes and what the
+ * passes keep is lib/embedio.h; here are the threads and the messages.
+ *
  * Records that already carry an embedding pass through unchanged (they still
  * count as training text) unless --force.
  */
 #include "cli.h"
-#include "../lib/tfidf.h"
+#include "ahead.h"
+#include "../lib/embedio.h"
 #include "../lib/embed_openai.h"
 #include "../lib/video.h"
-#include <math.h>
+#include "../lib/json.h"
+#include "../lib/record.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,14 +72,6 @@ static const struct option longopts[] = {
 
 static int force, form = PD_EMB_B64;
 
-static void doc_of(const pd_video *v, pd_tdoc_text *t)
-{
-	t->title = v->title;
-	t->description = v->description;
-	t->tags = v->tags;
-	t->ntags = v->ntags;
-}
-
 /* parse a video line; 1 to embed, 2 passes through (has one), -1 rejected */
 static int take(pd_record *r, pd_video *v, const char *file, long lineno, const char *line, size_t len)
 {
@@ -109,7 +112,7 @@ static int run_model(int argc, char **argv, const char *path)
 			continue;
 		}
 		pd_tdoc_text doc;
-		doc_of(&v, &doc);
+		pd_embed_doc(&v, &doc);
 		if (pd_tmodel_embed(m, &doc, e) == 0)
 			empty++;
 		pd_video_release(&v);
@@ -215,6 +218,101 @@ static int run_openai(int argc, char **argv, const pd_oai *o)
 	return cli_finish();
 }
 
+/* ---- training on the input (lib/embedio.h): read it a chunk ahead (both
+   threads examine lines), train, then write it again with the embeddings ---- */
+
+/* helper thread: a batch with room for the chunk's lines */
+static void train_setup(cli_chunk *c, void *ud)
+{
+	(void)ud;
+	if (!c->user)
+		c->user = pd_embatch_new();
+	pd_embatch_reset(c->user, c->n);
+}
+
+/* line i on either thread */
+static void train_prepare(cli_chunk *c, int i, int who, void *ud)
+{
+	const cli_aline *a = &c->l[i];
+	pd_emtrain_examine(ud, c->user, i, who,
+			   a->what == PD_LINE_OK ? c->text.p + a->off : NULL, a->len);
+}
+
+/* main thread, in input order: rejects told, the others kept for training */
+static void train_use(cli_chunk *c, void *ud)
+{
+	for (int i = 0; i < c->n; i++) {
+		if (!cli_ahead_take(c, i))
+			continue;
+		const cli_aline *a = &c->l[i];
+		const char *line = c->text.p + a->off, *why;
+		pd_err err;
+		int rc = pd_emtrain_take(ud, c->user, i, line, a->len, &why, &err);
+		if (rc < 0)
+			cli_fatal_err(&err);
+		if (rc > 0)
+			cli_reject(a->file, a->lineno, line, a->len, "%s", why);
+	}
+}
+
+static void train_release(cli_chunk *c, void *ud)
+{
+	(void)ud;
+	pd_embatch_free(c->user);
+	c->user = NULL;
+}
+
+static const cli_ahead_ops train_ahead = { NULL, train_setup, train_prepare, train_use,
+					   train_release, 0 };
+
+static int run_train(int argc, char **argv, const pd_tmodel_params *p, const char *save)
+{
+	double t_start = cli_now();
+	pd_err err;
+	pd_emtrain *t = pd_emtrain_new(force, &err);
+	if (!t)
+		cli_fatal_err(&err);
+	pd_input *in = cli_open_input(argc, argv);
+	cli_read_ahead(in, 2048, 8u << 20, &train_ahead, t);
+	pd_input_free(in);
+	pd_ttrainer *tr = pd_emtrain_trainer(t);
+	double t_read = cli_now();
+	pd_tmodel *m = NULL;
+	int dims = p->dims;
+	if (pd_ttrainer_docs(tr)) {
+		if (pd_ttrainer_train(tr, p, &m, NULL, &err) < 0)
+			cli_fatal(err.code == PD_EUSAGE ? 1 : 3, "%s", err.msg);
+		if (save && pd_tmodel_save(m, save, &err) < 0)
+			cli_fatal_err(&err);
+		cli_metric_num("terms", pd_tmodel_nterms(m));
+		cli_metric_num("rank", pd_tmodel_rank(m));
+	} else if (save) {
+		cli_fatal(1, "no videos: no model to save");
+	}
+	double t_train = cli_now();
+	/* the stream again, a chunk of videos at a time, formatted on the
+	   threads in fixed parts and written in order */
+	pd_emout *o;
+	int rc;
+	while ((rc = pd_emtrain_next(t, m, dims, form, p->threads, &o, &err)) > 0)
+		for (int k = 0; k < PD_SVD_PARTS; k++)
+			cli_write_lines(o->out[k].p, o->out[k].len, o->nrec[k]);
+	if (rc < 0)
+		cli_fatal_err(&err);
+	unsigned long long embedded, zero;
+	pd_emtrain_counts(t, &embedded, &zero);
+	pd_emtrain_free(t);
+	pd_tmodel_free(m);
+	cli_metric_str("model", "local");
+	cli_metric_num("seconds_reading", t_read - t_start);
+	cli_metric_num("seconds_training", t_train - t_read);
+	cli_metric_num("seconds_writing", cli_now() - t_train);
+	cli_metric_num("embedded", (double)embedded);
+	cli_metric_num("no_known_terms", (double)zero);
+	cli_metric_num("dims", dims);
+	return cli_finish();
+}
+
 int main(int argc, char **argv)
 {
 	cli_init("pd-embed", "embed", usage);
@@ -268,109 +366,5 @@ int main(int argc, char **argv)
 	if (model)
 		return run_model(argc - optind, argv + optind, model);
 
-	double t_start = cli_now();
-	pd_err sp_err;
-	FILE *spill = pd_tmpfile(&sp_err);
-	if (!spill)
-		cli_fatal_err(&sp_err);
-	unsigned char *kind = NULL;	/* per line: 0 pass, 1 embed, 2 trained on, passed */
-	size_t nlines = 0, kcap = 0;
-	pd_ttrainer *tr = pd_ttrainer_new();
-	pd_input *in = cli_open_input(argc - optind, argv + optind);
-	const char *line;
-	size_t len;
-	pd_record r = PD_RECORD_INIT;
-	pd_err err;
-	char type[32];
-	while (cli_next_record(in, &line, &len, type)) {
-		int k = 0;
-		if (!strcmp(type, "video")) {
-			pd_video v;
-			k = take(&r, &v, CLI_POS(in), line, len);
-			if (k < 0)
-				continue;
-			pd_tdoc_text doc;
-			doc_of(&v, &doc);
-			pd_ttrainer_add(tr, &doc);
-			pd_video_release(&v);
-		}
-		if (nlines == kcap) {
-			kcap = kcap ? 2 * kcap : 4096;
-			kind = xrealloc(kind, kcap);
-		}
-		kind[nlines++] = (unsigned char)k;
-		if (fwrite(line, 1, len, spill) != len || putc('\n', spill) == EOF)
-			cli_fatal(3, "cannot write the temporary file: %m");
-	}
-	pd_input_free(in);
-	double t_read = cli_now();
-	size_t ndocs = pd_ttrainer_docs(tr);
-	pd_tmodel *m = NULL;
-	float *E = NULL;
-	int dims = p.dims;
-	if (ndocs) {
-		if (pd_ttrainer_train(tr, &p, &m, NULL, &err) < 0)
-			cli_fatal(err.code == PD_EUSAGE ? 1 : 3, "%s", err.msg);
-		if (save && pd_tmodel_save(m, save, &err) < 0)
-			cli_fatal_err(&err);
-		cli_metric_num("terms", pd_tmodel_nterms(m));
-		cli_metric_num("rank", pd_tmodel_rank(m));
-	} else if (save) {
-		cli_fatal(1, "no videos: no model to save");
-	}
-	double t_train = cli_now();
-	/* the embeddings are made CHUNK videos at a time as the stream is
-	   written again (not all held at once: 1 GB per million videos) */
-	enum { CHUNK = 16384 };
-	size_t chunk0 = 0, chunkn = 0;
-	if (ndocs)
-		E = xmalloc((size_t)CHUNK * dims * sizeof *E);
-
-	if (fflush(spill) != 0 || fseek(spill, 0, SEEK_SET) != 0)
-		cli_fatal(3, "cannot read the temporary file back: %m");
-	char *buf = NULL;
-	size_t bcap = 0, doc = 0;
-	unsigned long long embedded = 0, zero = 0;
-	for (size_t i = 0; i < nlines; i++) {
-		ssize_t got = getline(&buf, &bcap, spill);
-		if (got <= 0)
-			cli_fatal(3, "cannot read the temporary file back");
-		size_t l = (size_t)got - 1;
-		if (kind[i] != 1) {
-			cli_passthrough(buf, l);
-			doc += kind[i] == 2;
-			continue;
-		}
-		if (pd_record_parse(&r, buf, l, &err) < 0)
-			cli_fatal(3, "temporary file: %s", err.msg);
-		if (doc >= chunk0 + chunkn) {
-			chunk0 = doc;
-			chunkn = ndocs - doc < CHUNK ? ndocs - doc : CHUNK;
-			pd_ttrainer_embed(tr, m, chunk0, chunkn, p.threads, E);
-		}
-		const float *e = E + (doc - chunk0) * (size_t)dims;
-		int nz = 0;
-		for (int j = 0; j < dims && !nz; j++)
-			nz = e[j] != 0;
-		zero += !nz;
-		pd_record_set_emb(&r, e, dims);
-		cli_write_record(&r, form);
-		doc++;
-		embedded++;
-	}
-	free(buf);
-	fclose(spill);
-	free(kind);
-	free(E);
-	pd_record_release(&r);
-	pd_ttrainer_free(tr);
-	pd_tmodel_free(m);
-	cli_metric_str("model", "local");
-	cli_metric_num("seconds_reading", t_read - t_start);
-	cli_metric_num("seconds_training", t_train - t_read);
-	cli_metric_num("seconds_writing", cli_now() - t_train);
-	cli_metric_num("embedded", (double)embedded);
-	cli_metric_num("no_known_terms", (double)zero);
-	cli_metric_num("dims", dims);
-	return cli_finish();
+	return run_train(argc - optind, argv + optind, &p, save);
 }

@@ -20,7 +20,9 @@
  * model    text (tokens, stop words), embedtok, tfidf, svd (the local text
  *          model), kmeans, cluster (the macro/meso/micro hierarchy:
  *          placement, summaries, records), clusterio (pd-cluster's stream:
- *          each line examined, the two readings of training)
+ *          each line examined, the two readings of training), embedio
+ *          (pd-embed's training stream: each line examined, the spill, the
+ *          write pass in fixed parts)
  * mining   features (the feature predicates, one implementation), mine
  *          (mining inside clusters), fdr, validate (the validation of
  *          patterns), valfeed (pd-validate's stream into a validator),

@@ -8,12 +8,16 @@
  * further for readers of a few fields (pd-match): no tree at all, the members
  * kept as spans (json.h, pd_jobj) and decoded when asked; it decides only
  * records in the strict subset where that agrees with cJSON, and leaves the
- * rest to pd_record_parse.
+ * rest to pd_record_parse.  pd_record_write_head writes a record's head
+ * without a tree when its line is already what cJSON would print: whether
+ * it is, is checked token by token (pd_record_cjson_form), with cJSON's own
+ * number printer deciding every number but small integers.
  */
 #include "record.h"
 #include "alloc.h"
 #include "json.h"
 #include "vec.h"
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -214,6 +218,28 @@ int pd_record_scan(pd_record *r, pd_jobj *o, const char *line, size_t n)
 	return 0;
 }
 
+/* head_of: the printed record s[0..len) less its closing brace, and a comma
+   when it has members: where an embedding member is appended */
+static void head_of(pd_buf *out, const char *s, size_t len)
+{
+	pd_buf_add(out, s, len - 1);
+	if (len > 2)
+		pd_buf_addc(out, ',');
+}
+
+void pd_record_write_emb(pd_buf *out, const float *v, int dim, int form)
+{
+	if (form == PD_EMB_JSON) {
+		pd_buf_adds(out, "\"embedding\":");
+		pd_vec_add_json(out, v, dim);
+	} else {
+		pd_buf_adds(out, "\"embedding_b64\":\"");
+		pd_vec_add_b64(out, v, dim);
+		pd_buf_addc(out, '"');
+	}
+	pd_buf_adds(out, "}\n");
+}
+
 void pd_record_write(const pd_record *r, pd_buf *out, int emb_form)
 {
 	if (!r->modified && r->raw) {
@@ -229,23 +255,168 @@ void pd_record_write(const pd_record *r, pd_buf *out, int emb_form)
 		int form = emb_form != PD_EMB_NONE ? emb_form : r->emb_form;
 		if (form == PD_EMB_NONE)
 			form = PD_EMB_B64;
-		pd_buf_add(out, s, len - 1);	/* without the closing brace */
-		if (len > 2)
-			pd_buf_addc(out, ',');
-		if (form == PD_EMB_JSON) {
-			pd_buf_adds(out, "\"embedding\":");
-			pd_vec_add_json(out, r->emb, r->dim);
-		} else {
-			pd_buf_adds(out, "\"embedding_b64\":\"");
-			pd_vec_add_b64(out, r->emb, r->dim);
-			pd_buf_addc(out, '"');
-		}
-		pd_buf_adds(out, "}\n");
+		head_of(out, s, len);
+		pd_record_write_emb(out, r->emb, r->dim, form);
 	} else {
 		pd_buf_add(out, s, len);
 		pd_buf_addc(out, '\n');
 	}
 	cJSON_free(s);
+}
+
+/* ---- the form cJSON writes (pd_record_cjson_form) ---- */
+
+/* cjson_string: s[i] == '"'; the index past the string when cJSON would
+   write its value as these bytes (bytes below 0x20, '"' and '\\' escaped,
+   \b \f \n \r \t short, the rest as \u00xx), else 0 */
+static size_t cjson_string(const char *s, size_t n, size_t i)
+{
+	const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+	for (i++; i < n; i++) {
+		/* eight bytes at a time while none is '"', '\\' or below 0x20
+		   (the tests for a zero byte and for a byte below n, exact for
+		   whether there is one) */
+		while (n - i >= 8) {
+			uint64_t x, q, b;
+			memcpy(&x, s + i, 8);
+			q = x ^ (ones * '"');
+			b = x ^ (ones * '\\');
+			if (((x - ones * 0x20) & ~x & high) | ((q - ones) & ~q & high) |
+			    ((b - ones) & ~b & high))
+				break;
+			i += 8;
+		}
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"')
+			return i + 1;
+		if (c < 0x20)
+			return 0;
+		if (c != '\\')
+			continue;
+		if (++i >= n)
+			return 0;
+		switch (s[i]) {
+		case '"': case '\\': case 'b': case 'f': case 'n': case 'r': case 't':
+			break;
+		case 'u': {
+			if (n - i < 5 || s[i + 1] != '0' || s[i + 2] != '0')
+				return 0;
+			char hi = s[i + 3], lo = s[i + 4];
+			int v;
+			if (hi != '0' && hi != '1')
+				return 0;
+			if (lo >= '0' && lo <= '9')
+				v = lo - '0';
+			else if (lo >= 'a' && lo <= 'f')
+				v = lo - 'a' + 10;
+			else
+				return 0;
+			v += (hi - '0') * 16;
+			/* NUL ends cJSON's string; these five have short escapes */
+			if (v == 0 || v == '\b' || v == '\t' || v == '\n' || v == '\f' || v == '\r')
+				return 0;
+			i += 4;
+			break;
+		}
+		default:
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* cjson_number: 1 when cJSON prints the value of number token t[0..n) as
+   these bytes (cJSON's own printer decides, but for small integers) */
+static int cjson_number(const char *t, size_t n)
+{
+	size_t i = t[0] == '-', k = i;
+	while (k < n && t[k] >= '0' && t[k] <= '9')
+		k++;
+	if (k == n && n - i >= 1 && n - i <= 9) {
+		/* an int: printed with %d ("-0" is printed as 0) */
+		if (t[i] == '0')
+			return n == 1;
+		return 1;
+	}
+	if (n > 63)
+		return 0;
+	char z[64];
+	memcpy(z, t, n);
+	z[n] = '\0';
+	char *end;
+	double d = strtod(z, &end);
+	if (end != z + n)
+		return 0;
+	cJSON item;
+	memset(&item, 0, sizeof item);
+	item.type = cJSON_Number;
+	cJSON_SetNumberHelper(&item, d);
+	char out[96];
+	if (!cJSON_PrintPreallocated(&item, out, (int)sizeof out, 0))
+		return 0;
+	return strlen(out) == n && memcmp(out, t, n) == 0;
+}
+
+int pd_record_cjson_form(const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		char c = s[i];
+		if (c == '"') {
+			i = cjson_string(s, n, i);
+			if (!i)
+				return 0;
+		} else if (c == '-' || (c >= '0' && c <= '9')) {
+			size_t e = i + 1;
+			while (e < n && ((s[e] >= '0' && s[e] <= '9') || s[e] == '.' || s[e] == 'e' ||
+					 s[e] == 'E' || s[e] == '+' || s[e] == '-'))
+				e++;
+			if (!cjson_number(s + i, e - i))
+				return 0;
+			i = e;
+		} else if (c == '{' || c == '}' || c == '[' || c == ']' || c == ',' || c == ':') {
+			i++;
+		} else if (n - i >= 4 && (!memcmp(s + i, "true", 4) || !memcmp(s + i, "null", 4))) {
+			i += 4;
+		} else if (n - i >= 5 && !memcmp(s + i, "false", 5)) {
+			i += 5;
+		} else {
+			return 0;	/* whitespace, or not JSON */
+		}
+	}
+	return 1;
+}
+
+/* print_head: the head of a record's tree */
+static void print_head(const cJSON *json, pd_buf *out)
+{
+	char *s = cJSON_PrintUnformatted(json);
+	if (!s)
+		abort();	/* cJSON fails only on allocation */
+	head_of(out, s, strlen(s));
+	cJSON_free(s);
+}
+
+int pd_record_write_head(const pd_record *r, pd_buf *out, pd_err *err)
+{
+	const char *line = r->raw;
+	size_t n = r->rawlen;
+	/* an embedding read in (r->dim) is a member to cut: the long way */
+	if (r->dim == 0 && n >= 2 && line[0] == '{' && line[n - 1] == '}' &&
+	    pd_record_cjson_form(line, n)) {
+		head_of(out, line, n);
+		return 0;
+	}
+	if (r->json) {
+		print_head(r->json, out);
+		return 0;
+	}
+	pd_record t = PD_RECORD_INIT;
+	int rc = pd_record_parse(&t, line, n, err);
+	if (rc == 0)
+		print_head(t.json, out);
+	pd_record_release(&t);
+	return rc;
 }
 
 void pd_record_set_emb(pd_record *r, const float *v, int dim)

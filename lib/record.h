@@ -65,6 +65,34 @@ int pd_record_scan(pd_record *r, struct pd_jobj *o, const char *line, size_t n);
  */
 void pd_record_write(const pd_record *r, pd_buf *out, int emb_form);
 
+/*
+ * Writing a record with an embedding set, in two halves, for a writer that
+ * keeps a record's text between reading it and knowing its embedding
+ * (pd-embed): pd_record_write_head + pd_record_write_emb give the very bytes
+ * that pd_record_parse, pd_record_set_emb and pd_record_write would.
+ *
+ * pd_record_write_head: for r, a record as pd_record_parse or pd_record_scan
+ * left it (r->raw still valid), what pd_record_write writes once an
+ * embedding is set, up to where the embedding member begins (the record
+ * less its embedding member and closing brace, and a comma when members
+ * remain), appended to out.  When the line has no embedding and is already
+ * as cJSON writes it, that is the line itself and no tree is built; else
+ * r's tree (parsed from the line when r was only scanned) is printed.
+ * Returns 0, or -1 with err when a scanned line does not parse (cannot
+ * happen for a line pd_record_scan decided).  Thread-safe.
+ */
+int pd_record_write_head(const pd_record *r, pd_buf *out, pd_err *err);
+/* pd_record_write_emb: the embedding member v[0..dim) as `form` (PD_EMB_B64
+ * or PD_EMB_JSON), the closing brace and '\n', appended to out. */
+void pd_record_write_emb(pd_buf *out, const float *v, int dim, int form);
+/*
+ * pd_record_cjson_form: 1 when the JSON text s[0..n) (a value cJSON parses)
+ * is byte for byte what cJSON_PrintUnformatted writes of it: no whitespace
+ * between tokens, strings escaped only as cJSON escapes them, numbers as
+ * cJSON prints their value.  0 when it is not, or when this does not decide.
+ */
+int pd_record_cjson_form(const char *s, size_t n);
+
 /* pd_record_set_emb: copy v[0..dim) in as the embedding; marks modified. */
 void pd_record_set_emb(pd_record *r, const float *v, int dim);
 

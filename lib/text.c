@@ -117,6 +117,22 @@ static int cp_class(unsigned c)
 	return 0;
 }
 
+/* end_word: the word begun at `start` of w->text ends here */
+static void end_word(pd_words *w, size_t start, int nonlatin)
+{
+	if (w->n == w->cap) {
+		w->cap = w->cap ? 2 * w->cap : 16;
+		w->off = xreallocarray(w->off, (size_t)w->cap, sizeof *w->off);
+		w->len = xreallocarray(w->len, (size_t)w->cap, sizeof *w->len);
+		w->nonlatin = xreallocarray(w->nonlatin, (size_t)w->cap, sizeof *w->nonlatin);
+	}
+	w->off[w->n] = start;
+	w->len[w->n] = w->text.len - start;
+	w->nonlatin[w->n] = (unsigned char)nonlatin;
+	w->n++;
+	pd_buf_addc(&w->text, '\0');
+}
+
 int pd_words_split(pd_words *w, const char *s, size_t n)
 {
 	pd_buf_reset(&w->text);
@@ -129,6 +145,28 @@ int pd_words_split(pd_words *w, const char *s, size_t n)
 		int cls = 1;
 		l = 1;
 		if (i < n) {
+			unsigned char b = (unsigned char)s[i];
+			if (b < 0x80 && b != '\'') {
+				/* ASCII but the apostrophe, the bulk of titles: the
+				   same classes and folding as below, without decoding */
+				prev_bad = 0;
+				if (!((b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z'))) {
+					if (inword)
+						end_word(w, start, nonlatin);
+					inword = 0;
+					continue;
+				}
+				if (!inword) {
+					start = w->text.len;
+					inword = 1;
+					nonlatin = 0;
+				}
+				/* room: reserved above, or grown (end_word ends with a NUL) */
+				if (w->text.len + 1 >= w->text.cap)
+					pd_buf_grow(&w->text, 1);
+				w->text.p[w->text.len++] = (char)(b >= 'A' && b <= 'Z' ? b + 32 : b);
+				continue;
+			}
 			c = decode((const unsigned char *)s, n, i, &l);
 			cls = cp_class(c);
 		}
@@ -144,20 +182,9 @@ int pd_words_split(pd_words *w, const char *s, size_t n)
 		}
 		prev_bad = i < n && (c & 0x80000000u);
 		if (cls == 1) {
-			if (inword) {
-				if (w->n == w->cap) {
-					w->cap = w->cap ? 2 * w->cap : 16;
-					w->off = xreallocarray(w->off, (size_t)w->cap, sizeof *w->off);
-					w->len = xreallocarray(w->len, (size_t)w->cap, sizeof *w->len);
-					w->nonlatin = xreallocarray(w->nonlatin, (size_t)w->cap, sizeof *w->nonlatin);
-				}
-				w->off[w->n] = start;
-				w->len[w->n] = w->text.len - start;
-				w->nonlatin[w->n] = (unsigned char)nonlatin;
-				w->n++;
-				pd_buf_addc(&w->text, '\0');
-				inword = 0;
-			}
+			if (inword)
+				end_word(w, start, nonlatin);
+			inword = 0;
 			continue;
 		}
 		if (!inword) {

@@ -282,7 +282,7 @@ struct pd_ttrainer {
 	size_t dcap;
 	tw *ent;		/* every doc's distinct terms (term id, summed weight) */
 	size_t nent, ecap;
-	extractor x;
+	struct pd_tterms *terms;	/* pd_ttrainer_add's */
 	pd_csr A;		/* after training: the TF-IDF rows (the rest is freed) */
 };
 
@@ -306,19 +306,16 @@ void pd_ttrainer_free(pd_ttrainer *tr)
 	free(tr->pos);
 	free(tr->dptr);
 	free(tr->ent);
-	pd_etok_release(&tr->x.tok);
-	pd_buf_release(&tr->x.tmp);
+	pd_tterms_free(tr->terms);
 	pd_csr_release(&tr->A);
 	free(tr);
 }
 
 size_t pd_ttrainer_docs(const pd_ttrainer *tr) { return tr->ndocs; }
 
-static void train_cb(const char *t, size_t n, float w, void *ud)
+/* add_term: term id of weight w in the video being added */
+static void add_term(pd_ttrainer *tr, int id, float w)
 {
-	pd_ttrainer *tr = ud;
-	int added;
-	int id = pd_strmap_intern(tr->all, t, n, &added);
 	if (id >= tr->tcap) {
 		int nc = tr->tcap ? tr->tcap * 2 : 4096;
 		while (nc <= id)
@@ -347,17 +344,90 @@ static void train_cb(const char *t, size_t n, float w, void *ud)
 	tr->nent++;
 }
 
-void pd_ttrainer_add(pd_ttrainer *tr, const pd_tdoc_text *doc)
+/* one video's terms in order of extraction: bytes, weight, pd_hash64 */
+typedef struct tterm {
+	size_t off;		/* into text */
+	size_t len;
+	float w;
+	uint64_t h;
+} tterm;
+
+struct pd_tterms {
+	extractor x;
+	pd_buf text;
+	tterm *v;
+	int n, cap;
+};
+
+pd_tterms *pd_tterms_new(void)
 {
-	tr->x.cb = train_cb;
-	tr->x.ud = tr;
-	extract(&tr->x, doc);
+	return xcalloc(1, sizeof(pd_tterms));
+}
+
+void pd_tterms_free(pd_tterms *t)
+{
+	if (!t)
+		return;
+	pd_etok_release(&t->x.tok);
+	pd_buf_release(&t->x.tmp);
+	pd_buf_release(&t->text);
+	free(t->v);
+	free(t);
+}
+
+static void collect_cb(const char *s, size_t n, float w, void *ud)
+{
+	pd_tterms *t = ud;
+	if (t->n == t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 64;
+		t->v = xreallocarray(t->v, (size_t)t->cap, sizeof *t->v);
+	}
+	tterm *e = &t->v[t->n++];
+	e->off = t->text.len;
+	e->len = n;
+	e->w = w;
+	e->h = pd_hash64(s, n);
+	pd_buf_add(&t->text, s, n);
+}
+
+void pd_tterms_extract(pd_tterms *t, const pd_tdoc_text *doc)
+{
+	t->n = 0;
+	pd_buf_reset(&t->text);
+	t->x.cb = collect_cb;
+	t->x.ud = t;
+	extract(&t->x, doc);
+}
+
+void pd_ttrainer_add_terms(pd_ttrainer *tr, const pd_tterms *t)
+{
+	/* the map's slots are cache misses once it is large: ask for each a
+	   few terms before it is needed (the hashes are known) */
+	enum { AHEAD = 6 };
+	for (int i = 0; i < t->n && i < AHEAD; i++)
+		pd_strmap_prefetch(tr->all, t->v[i].h);
+	for (int i = 0; i < t->n; i++) {
+		if (i + AHEAD < t->n)
+			pd_strmap_prefetch(tr->all, t->v[i + AHEAD].h);
+		const tterm *e = &t->v[i];
+		int added;
+		add_term(tr, pd_strmap_intern_hashed(tr->all, t->text.p + e->off, e->len, e->h, &added),
+			 e->w);
+	}
 	if (tr->ndocs + 2 > tr->dcap) {
 		tr->dcap *= 2;
 		tr->dptr = xreallocarray(tr->dptr, tr->dcap, sizeof *tr->dptr);
 	}
 	tr->ndocs++;
 	tr->dptr[tr->ndocs] = tr->nent;
+}
+
+void pd_ttrainer_add(pd_ttrainer *tr, const pd_tdoc_text *doc)
+{
+	if (!tr->terms)
+		tr->terms = pd_tterms_new();
+	pd_tterms_extract(tr->terms, doc);
+	pd_ttrainer_add_terms(tr, tr->terms);
 }
 
 typedef struct cand {

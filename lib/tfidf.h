@@ -60,6 +60,18 @@ pd_ttrainer *pd_ttrainer_new(void);
 void pd_ttrainer_add(pd_ttrainer *tr, const pd_tdoc_text *doc);
 size_t pd_ttrainer_docs(const pd_ttrainer *tr);
 /*
+ * The two halves of pd_ttrainer_add, for a reader that cuts videos into
+ * terms on several threads: pd_tterms_extract takes one video's terms (with
+ * their hashes) into t, on any thread (one pd_tterms per thread or per video);
+ * pd_ttrainer_add_terms adds them to the trainer as the next video, in input
+ * order.  pd_ttrainer_add(tr, doc) is extract then add: the same model.
+ */
+typedef struct pd_tterms pd_tterms;
+pd_tterms *pd_tterms_new(void);
+void pd_tterms_extract(pd_tterms *t, const pd_tdoc_text *doc);
+void pd_ttrainer_add_terms(pd_ttrainer *tr, const pd_tterms *t);
+void pd_tterms_free(pd_tterms *t);
+/*
  * pd_ttrainer_train: the model of the added videos into *out (caller frees
  * with pd_tmodel_free) and, when emb is not NULL, every added video's
  * embedding in order into *emb (docs x dims, xmalloc'ed, caller frees).

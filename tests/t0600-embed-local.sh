@@ -146,4 +146,41 @@ expect '--dims 0 is a usage error' 'check_status 2'
 run pd-embed --save-model "$TMP/x" /dev/null
 expect 'no videos to train on with --save-model: exit 1' 'check_status 1 && grep -q "no videos" "$ERR"'
 
+# training writes a video's line from its input text where that is already as
+# cJSON writes it, else from the parsed record: either way the bytes that
+# --model (which always prints the parsed record) writes
+$PY - >"$TMP/forms.ndjson" <<'PYEOF'
+titles = ['"cook rice fast"', '"cook rice \\u00e9asy"', '"rice \\/ pasta cook"', '"tab\\there rice"',
+          '"bell\\u0007 rice cook"', '"back\\bspace pasta rice"', '"feed\\f cook rice"', '"q \\" rice"',
+          '"uni \\u00E9 rice cook"', '"ctl \\u001f rice"', '"ctl \\u001F pasta"', '"nl \\u000a cook"']
+nums = ['1', '0', '-0', '1.0', '36.4280', '36.428', '1e2', '1E2', '2147483647', '2147483648',
+        '-2147483648', '9999999999', '0.1', '0.30000000000000004', '1.5e300', '3.14159265358979',
+        '-1.25e-7', '12345678901234567890', '1e-7', '0.1000000000000000055511151231257827']
+i = 0
+for t in titles:
+    for k, x in enumerate(nums):
+        i += 1
+        sp = ' ' if i % 7 == 0 else ''
+        print('{"type":"video","id":"v%d","title":%s,"tags":["cook tips","rice"],"views":%d,'
+              '"x":%s,%s"extra":{"a":[%s,{"b":null}],"c":true,"d":false,"e":""}}'
+              % (i, t, k, x, sp, nums[(k + 5) % len(nums)]))
+print('{"type":"cluster","id":"c1"}')
+print('{"type":"video","id":"e1","title":"cook rice","embedding":[0.5,0.5,0.5,0.5]}')
+print('{"type":"video","id":"e2","embedding_b64":"AACAPwAAgD8AAIA/AACAPw==","title":"rice cook"}')
+print('{"type":"video","id":"e3","title":"an \\"embedding\\" of rice"}')
+print('{ "type" : "video" , "id" : "s1" , "title" : "cook rice spaced" }')
+print('{"type":"video","id":"bad","title":3}')
+PYEOF
+for f in "" --force; do
+	pd-embed --dims 8 $f --save-model "$TMP/f.pdtm" --rejects "$TMP/f.rej" "$TMP/forms.ndjson" >"$TMP/f.t" 2>"$TMP/f.terr"
+	pd-embed --model "$TMP/f.pdtm" $f --rejects "$TMP/f.mrej" "$TMP/forms.ndjson" >"$TMP/f.m" 2>"$TMP/f.merr"
+	expect "records in forms cJSON writes otherwise${f:+ ($f)}: training writes what --model writes" '
+		cmp <(no_metric "$TMP/f.t") <(no_metric "$TMP/f.m") && cmp "$TMP/f.rej" "$TMP/f.mrej" &&
+		[ "$(wc -l <"$TMP/f.rej")" = 1 ] && cmp "$TMP/f.terr" "$TMP/f.merr" &&
+		n=$(no_metric "$TMP/f.t" | grep -c embedding_b64) && [ "$n" -ge 240 ] &&
+		same=$(paste -d "\n" <(no_metric "$TMP/f.t" | sed -E "s/,\"embedding_b64\":\"[^\"]*\"}\$/}/") \
+			<(grep -v "\"bad\"" "$TMP/forms.ndjson") | paste - - | awk -F "\t" "\$1 == \$2" | wc -l) &&
+		[ "$same" -ge 20 ] && [ "$same" -le 200 ]'
+done
+
 test_done
