@@ -133,6 +133,24 @@ static void end_word(pd_words *w, size_t start, int nonlatin)
 	pd_buf_addc(&w->text, '\0');
 }
 
+/* a separator: the word in progress, if any, ends */
+static inline void word_break(pd_words *w, int *inword, size_t start, int nonlatin)
+{
+	if (*inword)
+		end_word(w, start, nonlatin);
+	*inword = 0;
+}
+
+/* a word character: a word starts here unless one is in progress */
+static inline void word_begin(const pd_words *w, int *inword, size_t *start, int *nonlatin)
+{
+	if (*inword)
+		return;
+	*start = w->text.len;
+	*inword = 1;
+	*nonlatin = 0;
+}
+
 int pd_words_split(pd_words *w, const char *s, size_t n)
 {
 	pd_buf_reset(&w->text);
@@ -151,16 +169,10 @@ int pd_words_split(pd_words *w, const char *s, size_t n)
 				   same classes and folding as below, without decoding */
 				prev_bad = 0;
 				if (!((b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z'))) {
-					if (inword)
-						end_word(w, start, nonlatin);
-					inword = 0;
+					word_break(w, &inword, start, nonlatin);
 					continue;
 				}
-				if (!inword) {
-					start = w->text.len;
-					inword = 1;
-					nonlatin = 0;
-				}
+				word_begin(w, &inword, &start, &nonlatin);
 				/* room: reserved above, or grown (end_word ends with a NUL) */
 				if (w->text.len + 1 >= w->text.cap)
 					pd_buf_grow(&w->text, 1);
@@ -182,16 +194,10 @@ int pd_words_split(pd_words *w, const char *s, size_t n)
 		}
 		prev_bad = i < n && (c & 0x80000000u);
 		if (cls == 1) {
-			if (inword)
-				end_word(w, start, nonlatin);
-			inword = 0;
+			word_break(w, &inword, start, nonlatin);
 			continue;
 		}
-		if (!inword) {
-			start = w->text.len;
-			inword = 1;
-			nonlatin = 0;
-		}
+		word_begin(w, &inword, &start, &nonlatin);
 		if (c >= 0x370 && !(c & 0x80000000u))
 			nonlatin = 1;
 		encode(&w->text, fold_cp(c));
