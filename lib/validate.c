@@ -1014,9 +1014,8 @@ static int is_stronger(pd_validator *v, int a, int b)
 	return cmp_strength(&a, &b, v) < 0;
 }
 
-static void proxies(pd_validator *v)
+static void proxies(pd_validator *v, unsigned char *mark)
 {
-	unsigned char *mark = xcalloc(v->nv + 1, 1);
 	int *drop = xmalloc((v->np + 1) * sizeof *drop);	/* the pattern it stands in for, -1 */
 	for (size_t i = 0; i < v->np; i++)
 		drop[i] = -1;
@@ -1113,7 +1112,6 @@ static void proxies(pd_validator *v)
 	}
 	free(one.v);
 	free(drop);
-	free(mark);
 }
 
 
@@ -1496,9 +1494,9 @@ int pd_validator_run(pd_validator *v, pd_validate_summary *sum)
 	{
 		unsigned char *mark = xcalloc(v->nv + 1, 1);
 		too_broad(v, mark);
+		proxies(v, mark);
 		free(mark);
 	}
-	proxies(v);
 	for (size_t i = 0; i < v->np; i++)
 		pre[i] = cJSON_GetArraySize(v->pats[i].reasons) == 0;
 	group(v, pre, 1, NULL, NULL);
