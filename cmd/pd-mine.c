@@ -39,6 +39,8 @@ static const char usage[] =
 	"      --min-support N   videos with the feature (default 10)\n"
 	"      --min-channels N  distinct channels among the videos with the feature\n"
 	"                        (default 3)\n"
+	"      --max-channel-share S  the share of them one channel may hold (default\n"
+	"                        0.5; pd-validate rejects the rest)\n"
 	"      --alpha P         keep candidates whose one-sided rank test on perf gives\n"
 	"                        p <= P (default 0.05)\n"
 	"      --confidence L    level of the effect's and the lift's intervals (default 0.95)\n"
@@ -62,7 +64,7 @@ static const char usage[] =
 	"\n"
 	CLI_RECORDS_HELP_END("an I/O failure");
 
-enum { OPT_THR = CLI_OPT_FIRST_OWN, OPT_MINC, OPT_MINH, OPT_MINS, OPT_MINCH, OPT_ALPHA, OPT_CONF,
+enum { OPT_THR = CLI_OPT_FIRST_OWN, OPT_MINC, OPT_MINH, OPT_MINS, OPT_MINCH, OPT_MAXCH, OPT_ALPHA, OPT_CONF,
        OPT_TOP, OPT_NGRAM, OPT_NOPAIRS, OPT_POOL, OPT_NEG, OPT_EX, OPT_TZ, OPT_HOLD, OPT_SHARD,
        OPT_THREADS, OPT_BLOCKS };
 
@@ -72,6 +74,7 @@ static const struct option longopts[] = {
 	{ "min-high", required_argument, NULL, OPT_MINH },
 	{ "min-support", required_argument, NULL, OPT_MINS },
 	{ "min-channels", required_argument, NULL, OPT_MINCH },
+	{ "max-channel-share", required_argument, NULL, OPT_MAXCH },
 	{ "alpha", required_argument, NULL, OPT_ALPHA },
 	{ "confidence", required_argument, NULL, OPT_CONF },
 	{ "top", required_argument, NULL, OPT_TOP },
@@ -138,6 +141,7 @@ int main(int argc, char **argv)
 		case OPT_MINH: o.min_high = (int)cli_parse_long("--min-high", optarg, 0, 1000000000); break;
 		case OPT_MINS: o.min_with = (int)cli_parse_long("--min-support", optarg, 2, 1000000000); break;
 		case OPT_MINCH: o.min_channels = (int)cli_parse_long("--min-channels", optarg, 1, 1000000000); break;
+		case OPT_MAXCH: o.max_channel_share = cli_parse_double("--max-channel-share", optarg, 0, 1); break;
 		case OPT_ALPHA: o.alpha = cli_parse_double("--alpha", optarg, 0, 1); break;
 		case OPT_CONF: o.ci_level = cli_parse_double("--confidence", optarg, 0.5, 0.999999); break;
 		case OPT_TOP: o.top = (int)cli_parse_long("--top", optarg, 1, 1000000); break;

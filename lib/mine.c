@@ -44,6 +44,7 @@ void pd_mine_opts_default(pd_mine_opts *o)
 	o->min_high = 0;
 	o->min_with = 10;
 	o->min_channels = 3;
+	o->max_channel_share = 0.5;
 	o->top = 10;
 	o->max_ngram = 3;
 	o->pairs = 1;
@@ -568,6 +569,17 @@ static int count_channels(const pd_miner *m, const clu *c, work *w, const int *m
 	return d;
 }
 
+/*
+ * The channel filter of a test: its videos come from at least min_channels
+ * channels and no one channel holds more than max_channel_share of them
+ * (pd-validate rejects such a pattern whatever its effect).  It never looks
+ * at perf, so the tests it drops are not counted (independent filtering).
+ */
+static int channels_pass(const pd_mine_opts *o, int channels, long topn, long n)
+{
+	return channels >= o->min_channels && (double)topn <= o->max_channel_share * (double)n;
+}
+
 static void add_result(clu *c, const res *r)
 {
 	if (c->nres == c->capres) {
@@ -666,7 +678,7 @@ static int evaluate(const pd_miner *m, clu *c, work *w, const int *mm, long n, l
 	int top;
 	long topn;
 	int ch = count_channels(m, c, w, mm, n, 0, &top, &topn);
-	if (ch < o->min_channels)
+	if (!channels_pass(o, ch, topn, n))
 		return 0;
 	c->zhist[zbin(p_rank)]++;
 	if (p_rank > o->alpha)
@@ -1007,6 +1019,9 @@ static void mine_cluster(pd_miner *m, clu *c, work *w)
 				/* every pair with enough videos is a test: its parts were
 				 * chosen for their small p, so none may be left uncounted */
 				if (n < o->min_with || n >= N)
+					continue;
+				long topn = 0;
+				if (!channels_pass(o, count_channels(m, c, w, both, n, 0, NULL, &topn), topn, n))
 					continue;
 				c->tests++;
 				c->tests_topic += pd_feature_text_is_topic(ta) || pd_feature_text_is_topic(tb);
@@ -1607,6 +1622,8 @@ void pd_miner_write_summary(pd_miner *m, pd_buf *out)
 	pd_buf_add_num(out, m->o.threshold);
 	pd_buf_printf(out, ",\"min_cluster_size\":%d,\"alpha\":", m->o.min_cluster);
 	pd_buf_add_num(out, m->o.alpha);
+	pd_buf_adds(out, ",\"max_channel_share\":");
+	pd_buf_add_num(out, m->o.max_channel_share);
 	pd_buf_adds(out, ",\"z_hist\":{\"lo\":");
 	pd_buf_add_num(out, PD_ZHIST_LO);
 	pd_buf_adds(out, ",\"width\":");

@@ -36,13 +36,14 @@ enum { PD_MAX_BLOCKS = 8 };
 typedef struct pd_mine_opts {
 	int min_cluster;	/* videos with perf a cluster needs to be mined (30) */
 	double threshold;	/* perf >= threshold is a high performer (2.0) */
-	int min_high;		/* high performers with the feature (5) */
+	int min_high;		/* high performers with the feature (0) */
 	int min_with;		/* videos with the feature (10) */
-	int min_channels;	/* distinct channels among high performers with it (3) */
+	int min_channels;	/* distinct channels among the videos with it (3) */
+	double max_channel_share;	/* share of them one channel may hold (0.5) */
 	int top;		/* patterns kept per cluster and direction (10) */
 	int max_ngram;		/* title n-grams of 1..max_ngram words (3) */
 	int pairs;		/* mine conjunctions of two features (1) */
-	int pair_pool;		/* best single features per cluster that are paired (20) */
+	int pair_pool;		/* best single features per cluster that are paired (6) */
 	int negative;		/* also under-performing features (0) */
 	double alpha;		/* keep candidates with one-sided p <= alpha (0.05) */
 	double ci_level;	/* confidence level of intervals (0.95) */

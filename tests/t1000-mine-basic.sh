@@ -257,7 +257,8 @@ expect 'videos without perf or cluster pass through and do not count' '
 
 expect 'usage errors exit 2 with a message' '
 	for a in "--shard 0/2" "--shard 3/2" "--shard x" "--holdout 1.5" "--holdout yesterday" \
-		 "--tz 5" "--max-ngram 4" "--performance-threshold 0" "--alpha 2" "--bogus"; do
+		 "--tz 5" "--max-ngram 4" "--performance-threshold 0" "--alpha 2" "--max-channel-share 1.5" \
+		 "--max-channel-share -0.1" "--bogus"; do
 		run pd-mine $a "$TMP/few"
 		check_status 2 || exit 1
 		grep -q "^pd-mine: " "$ERR" || exit 1
@@ -277,6 +278,32 @@ for i in range(80):
 	pats "$OUT" "select(.feature.kind==\"weekday\") | .feature.value == 4" &&
 	run pd-mine --holdout 0 --no-metric --tz +02:00 "$TMP/tz" && check_status 0 &&
 	pats "$OUT" "select(.feature.kind==\"weekday\") | .feature.value == 5"
+'
+
+expect 'a feature one channel holds more than half of is neither tested nor counted, --max-channel-share 1 tests it' '
+	python3 -c "
+import json
+for i in range(160):
+    # 20 videos say \"series\": 12 of channel c0 (60%), 8 of c1..c8; all do well
+    s = i < 20
+    ch = 0 if i < 12 else (i - 11) if s else 1 + i % 9
+    print(json.dumps({\"type\": \"video\", \"id\": \"s%d\" % i, \"channel_id\": \"c%d\" % ch,
+        \"title\": (\"series \" if s else \"\") + \"episode %d\" % (i % 5),
+        \"published_at\": \"2024-03-%02dT12:00:00Z\" % (1 + i % 28),
+        \"perf\": 3 if s else 0.6 + (i % 7) / 10, \"cluster\": {\"macro\": \"M\"}}))
+" >"$TMP/share" &&
+	sel="select(.type==\"pattern\" and .feature.kind==\"ngram\" and (.feature.value|startswith(\"series\")))" &&
+	run pd-mine --holdout 0 --no-metric "$TMP/share" && check_status 0 &&
+	test "$(jq -c "$sel" "$OUT" | wc -l)" = 0 &&
+	summ "$OUT" ".max_channel_share == 0.5" &&
+	t_def=$(jq "select(.type==\"mine_summary\") | .tests" "$OUT") &&
+	run pd-mine --holdout 0 --no-metric --max-channel-share 0.6 "$TMP/share" && check_status 0 &&
+	test "$(jq -c "$sel | .stats.top_channel_share" "$OUT")" = 0.6 &&
+	t_60=$(jq "select(.type==\"mine_summary\") | .tests" "$OUT") &&
+	run pd-mine --holdout 0 --no-metric --max-channel-share 1 "$TMP/share" && check_status 0 &&
+	test "$(jq -c "$sel" "$OUT" | wc -l)" = 1 &&
+	t_all=$(jq "select(.type==\"mine_summary\") | .tests" "$OUT") &&
+	test "$t_def" -lt "$t_60" && test "$t_60" -le "$t_all"
 '
 
 test_done
