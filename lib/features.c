@@ -969,7 +969,10 @@ void pd_feature_describe(const pd_feature *f, pd_buf *out)
 		pd_buf_addc(out, '"');
 		break;
 	case K_TAG_COUNT:
-		describe_range(out, f, "videos with ", "tags");
+		if (f->has_max && f->min <= 0 && f->max <= 1)
+			pd_buf_adds(out, "videos without tags");
+		else
+			describe_range(out, f, "videos with ", "tags");
 		break;
 	case K_CATEGORY:
 		pd_buf_printf(out, "videos in the category %s", f->value);

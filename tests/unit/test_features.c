@@ -286,6 +286,16 @@ static void formats_and_words(void **state)
 	pd_feature_name(f, &b);
 	assert_string_equal(b.p, "Videos published between 18:00 and 24:00");
 	pd_feature_free(f);
+	f = P("{\"kind\":\"tag_count\",\"min\":0,\"max\":1}");
+	pd_buf_reset(&b);
+	pd_feature_name(f, &b);
+	assert_string_equal(b.p, "Videos without tags");
+	pd_feature_free(f);
+	f = P("{\"kind\":\"tag_count\",\"min\":5,\"max\":10}");
+	pd_buf_reset(&b);
+	pd_feature_name(f, &b);
+	assert_string_equal(b.p, "Videos with 5-9 tags");
+	pd_feature_free(f);
 	pd_feature *a = P("{\"kind\":\"short\"}"), *c = P("{\"kind\":\"tag\",\"value\":\"x\"}");
 	pd_feature *ac = pd_feature_all(a, c), *acc = pd_feature_all(ac, c);
 	pd_buf_reset(&b);
