@@ -94,6 +94,10 @@ static int take_summary(pd_valfeed *f, const char *line, size_t len, pd_err *err
 	if (add_zhist(f->v, cJSON_GetObjectItemCaseSensitive(s, "z_hist")) < 0)
 		pd_err_set(warn, PD_EREC, "mine_summary's z_hist is not a histogram like the others; "
 			   "confidence goes without the selection correction");
+	double ms = pd_json_num(s, "max_channel_share", NAN), own = pd_validator_share_unmined(f->v, ms);
+	if (f->summaries == 0 && !warn->code && isfinite(own))
+		pd_err_set(warn, PD_EREC, "--max-channel-share %g is above pd-mine's %g (mine_summary): "
+			   "features one channel holds more than %g%% of were not mined", own, ms, 100 * ms);
 	f->summaries++;
 	int si, sn;
 	if (pd_mine_summary_shard(s, &si, &sn) == 0 && sn > 1) {

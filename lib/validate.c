@@ -334,6 +334,11 @@ void pd_validator_add_tests(pd_validator *v, double tests, double tests_topic)
 	}
 }
 
+double pd_validator_share_unmined(const pd_validator *v, double mine_share)
+{
+	return mine_share < v->o.max_channel_share ? v->o.max_channel_share : NAN;
+}
+
 int pd_validator_add_zhist(pd_validator *v, const double *counts, int nbins, double lo, double width)
 {
 	if (nbins < 8 || nbins > PD_VALIDATE_ZH_MAX || !isfinite(lo) || !(width > 0) || !isfinite(width))

@@ -130,6 +130,13 @@ int pd_validator_add_pattern(pd_validator *v, cJSON *rec, pd_err *err);
  */
 void pd_validator_add_tests(pd_validator *v, double tests, double tests_topic);
 /*
+ * pd_validator_share_unmined: the share above which pd-mine left features
+ * untested (a mine_summary's "max_channel_share").  Returns the validator's
+ * own --max-channel-share when it is above that (patterns it would accept
+ * were never mined), else NAN.
+ */
+double pd_validator_share_unmined(const pd_validator *v, double mine_share);
+/*
  * pd_validator_add_zhist: a mine_summary record's "z_hist" (the z of every
  * mining test, binned: nbins counts of bins of width from lo), summed over
  * records; it lets confidence correct each pattern's z for selection

@@ -251,6 +251,19 @@ expect "a bad or mismatched z_hist: a warning with FILE:LINE, the run goes on" '
 	check_status 0 && grep -q "badzh.ndjson:1: mine_summary.s z_hist is not a histogram" "$ERR" &&
 	grep -q "badzh.ndjson:3: mine_summary.s z_hist" "$ERR" && ! grep -q "badzh.ndjson:2:" "$ERR"'
 
+# pd-mine left untested what one channel holds more than its share of: a
+# looser pd-validate says so once, a stricter one or an older summary not
+echo '{"type":"mine_summary","tests":300,"max_channel_share":0.5}' >"$TMP/share.ndjson"
+echo '{"type":"mine_summary","tests":300,"max_channel_share":0.5}' >>"$TMP/share.ndjson"
+run pd-validate --max-channel-share 0.8 "$TMP/share.ndjson"
+expect "--max-channel-share above pd-mine's: one warning with FILE:LINE naming both" '
+	check_status 0 && grep -q "share.ndjson:1: --max-channel-share 0.8 is above pd-mine.s 0.5" "$ERR" &&
+	[ "$(grep -c "max-channel-share" "$ERR")" = 1 ] &&
+	run pd-validate --max-channel-share 0.3 "$TMP/share.ndjson" && check_status 0 &&
+	! grep -q "max-channel-share" "$ERR" &&
+	echo "{\"type\":\"mine_summary\",\"tests\":300}" >"$TMP/share0.ndjson" &&
+	run pd-validate --max-channel-share 0.8 "$TMP/share0.ndjson" && check_status 0 && ! grep -q "max-channel-share" "$ERR"'
+
 # bad input: each reported with FILE:LINE, whole in --rejects, good records still out, exit 1
 P='{"type":"pattern","id":"pok","feature":{"kind":"ngram","value":"x"},"direction":"positive","cluster":"c1","level":"micro","stats":{"p":0.001}}'
 {
