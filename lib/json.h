@@ -32,6 +32,13 @@ typedef struct pd_jmember {
  */
 int pd_json_members(const char *s, size_t n,
 		    int (*cb)(const pd_jmember *m, void *ud), void *ud, pd_err *err);
+/*
+ * pd_json_members_strict: pd_json_members whose values are each checked to
+ * be in the strict subset of pd_json_strict_value while their ends are
+ * found (one walk instead of two); returns 2 at the first value outside it.
+ */
+int pd_json_members_strict(const char *s, size_t n,
+			   int (*cb)(const pd_jmember *m, void *ud), void *ud, pd_err *err);
 
 /*
  * pd_json_find: the value span of top-level key `key` (a plain key, no
@@ -103,7 +110,8 @@ typedef struct pd_jobj {
 
 /* pd_jobj_reset: empty o for a text of up to n bytes. */
 void pd_jobj_reset(pd_jobj *o, size_t n);
-/* pd_jobj_add: one member (its value already checked by pd_json_strict_value). */
+/* pd_jobj_add: one member (its value already checked by pd_json_strict_value
+   or pd_json_members_strict). */
 void pd_jobj_add(pd_jobj *o, const pd_jmember *m);
 /* pd_jobj_get: the first member named key (a plain key) as v; 0 when absent. */
 int pd_jobj_get(pd_jobj *o, const char *key, pd_jv *v);

@@ -158,7 +158,7 @@ int pd_record_parse(pd_record *r, const char *line, size_t n, pd_err *err)
 	return 0;
 }
 
-/* scan_cb: cut_cb, and every other member checked strict and kept in the jobj */
+/* scan_cb: cut_cb, and every other member (checked strict by the scan) kept in the jobj */
 struct scan {
 	struct cut c;
 	pd_jobj *o;
@@ -174,7 +174,7 @@ static int scan_cb(const pd_jmember *m, void *ud)
 	if (emb)
 		return 0;
 	/* keys with escapes would need decoding to be compared as cJSON does */
-	if (memchr(m->key, '\\', m->keylen) || !pd_json_strict_value(m->val, m->vallen)) {
+	if (memchr(m->key, '\\', m->keylen)) {
 		sc->outside = 1;
 		return 1;
 	}
@@ -194,7 +194,7 @@ int pd_record_scan(pd_record *r, pd_jobj *o, const char *line, size_t n)
 	memset(&sc, 0, sizeof sc);
 	sc.o = o;
 	pd_err err;
-	if (pd_json_members(line, n, scan_cb, &sc, &err) != 0 || sc.outside)
+	if (pd_json_members_strict(line, n, scan_cb, &sc, &err) != 0 || sc.outside)
 		return 1;
 	struct cut *c = &sc.c;
 	if ((c->has_emb && c->has_b64) || c->dups)

@@ -415,10 +415,17 @@ void pd_vec_add_json(pd_buf *b, const float *v, int dim)
 
 float pd_vec_norm(const float *v, int dim)
 {
-	double s = 0;
-	for (int k = 0; k < dim; k++)
+	/* eight sums side by side (the compiler vectorizes them); each square
+	   of a float is exact in double, so the order changes the double sum by
+	   an ulp at most, and the float result practically never */
+	double a[8] = { 0 }, s = 0;
+	int k = 0;
+	for (; k + 8 <= dim; k += 8)
+		for (int j = 0; j < 8; j++)
+			a[j] += (double)v[k + j] * v[k + j];
+	for (; k < dim; k++)
 		s += (double)v[k] * v[k];
-	return (float)sqrt(s);
+	return (float)sqrt(((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])) + s);
 }
 
 float pd_vec_normalize(float *v, int dim)
