@@ -342,10 +342,6 @@ static long hex4(const char *s, size_t n, size_t i)
 }
 
 /*
- * strict_string: s[i] == '"'; the index past the closing quote, or -1 when
- * the string is outside the strict subset.  *plain: no escapes in it.
- */
-/*
  * plain_run: the index of the first byte at or after i, in a block that
  * does not run past n, that may be '"', '\\' or a control byte (< 0x20):
  * the bytes before it are none of these.  16 bytes at a time with SSE2, 8
@@ -380,6 +376,10 @@ static size_t plain_run(const char *s, size_t n, size_t i)
 	return i;
 }
 
+/*
+ * strict_string: s[i] == '"'; the index past the closing quote, or -1 when
+ * the string is outside the strict subset.  *plain: no escapes in it.
+ */
 static size_t strict_string(const char *s, size_t n, size_t i, int *plain)
 {
 	*plain = 1;
