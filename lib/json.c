@@ -28,6 +28,17 @@ static size_t skip_ws(const char *s, size_t n, size_t i)
 static size_t skip_string(const char *s, size_t n, size_t i)
 {
 	i++;
+#ifdef __SSE2__
+	/* a short string (a key, most values): its closing quote among the
+	   next 16 bytes, before any backslash, without a call */
+	if (i + 16 <= n) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		unsigned q = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')));
+		unsigned b = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\\')));
+		if (q && (q & -q) < (b & -b ? b & -b : 0x10000u))
+			return i + (size_t)__builtin_ctz(q) + 1;
+	}
+#endif
 	for (;;) {
 		const char *q = memchr(s + i, '"', n - i);
 		if (!q)
@@ -91,8 +102,9 @@ size_t pd_json_skip_value(const char *s, size_t n, size_t i)
 static size_t strict_value(const char *s, size_t n, size_t i, int depth);
 
 /* members: pd_json_members, or with strict the values' ends found by the
-   strict checker (2 when a value is outside the strict subset) */
-static int members(const char *s, size_t n, int strict,
+   strict checker (2 when a value is outside the strict subset), but for
+   the keys lax says yes to */
+static int members(const char *s, size_t n, int strict, int (*lax)(const char *key, size_t keylen),
 		   int (*cb)(const pd_jmember *m, void *ud), void *ud, pd_err *err)
 {
 	size_t i = skip_ws(s, n, 0);
@@ -118,8 +130,9 @@ static int members(const char *s, size_t n, int strict,
 		if (i >= n || s[i] != ':')
 			return pd_err_set(err, PD_EREC, "malformed JSON: expected ':' at byte %zu", i + 1);
 		i = skip_ws(s, n, i + 1);
-		size_t ve = strict ? strict_value(s, n, i, 0) : pd_json_skip_value(s, n, i);
-		if (ve == (size_t)-1 && strict)
+		int st = strict && !(lax && lax(m.key, m.keylen));
+		size_t ve = st ? strict_value(s, n, i, 0) : pd_json_skip_value(s, n, i);
+		if (ve == (size_t)-1 && st)
 			return 2;
 		if (ve == (size_t)-1)
 			return pd_err_set(err, PD_EREC, "malformed JSON value at byte %zu", i + 1);
@@ -146,13 +159,13 @@ static int members(const char *s, size_t n, int strict,
 int pd_json_members(const char *s, size_t n,
 		    int (*cb)(const pd_jmember *m, void *ud), void *ud, pd_err *err)
 {
-	return members(s, n, 0, cb, ud, err);
+	return members(s, n, 0, NULL, cb, ud, err);
 }
 
-int pd_json_members_strict(const char *s, size_t n,
+int pd_json_members_strict(const char *s, size_t n, int (*lax)(const char *key, size_t keylen),
 			   int (*cb)(const pd_jmember *m, void *ud), void *ud, pd_err *err)
 {
-	return members(s, n, 1, cb, ud, err);
+	return members(s, n, 1, lax, cb, ud, err);
 }
 
 struct find_ctx {
@@ -512,6 +525,7 @@ void pd_jobj_reset(pd_jobj *o, size_t n)
 {
 	o->n = 0;
 	o->alen = 0;
+	memset(o->bucket, 0, sizeof o->bucket);
 	for (int i = 0; i < o->nextra; i++)
 		free(o->extra[i]);
 	free(o->extra);
@@ -524,14 +538,24 @@ void pd_jobj_reset(pd_jobj *o, size_t n)
 	}
 }
 
+/* key_bucket: which of pd_jobj's 64 buckets a key falls in */
+static unsigned key_bucket(const char *k, size_t n)
+{
+	return n ? (unsigned)(n * 131 + (unsigned char)k[0] * 31 + (unsigned char)k[n - 1]) & 63 : 0;
+}
+
 void pd_jobj_add(pd_jobj *o, const pd_jmember *m)
 {
 	if (o->n == o->cap) {
 		o->cap = o->cap ? 2 * o->cap : 32;
 		o->m = xreallocarray(o->m, (size_t)o->cap, sizeof *o->m);
 		o->dec = xreallocarray(o->dec, (size_t)o->cap, sizeof *o->dec);
+		o->chain = xreallocarray(o->chain, (size_t)o->cap, sizeof *o->chain);
 	}
 	o->dec[o->n] = NULL;
+	unsigned b = key_bucket(m->key, m->keylen);
+	o->chain[o->n] = o->bucket[b];
+	o->bucket[b] = o->n + 1;
 	o->m[o->n++] = *m;
 }
 
@@ -639,6 +663,21 @@ static int classify(pd_jobj *o, int i, pd_jv *jv, int dec)
 			jv->d = k ? -(double)u : (double)u;
 			break;
 		}
+		/* a decimal of up to 15 digits in all and no exponent: the digits
+		   and 10^f are exact doubles, so their quotient, rounded once, is
+		   the correctly rounded value strtod gives (Clinger's fast path) */
+		if (j < n && v[j] == '.' && j > k) {
+			size_t f0 = ++j;
+			while (j < n && j - k < 16 && v[j] >= '0' && v[j] <= '9')
+				u = u * 10 + (unsigned long long)(v[j++] - '0');
+			if (j == n && j > f0) {
+				static const double p10[] = { 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8,
+							      1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15 };
+				double q = (double)u / p10[j - f0];
+				jv->d = k ? -q : q;
+				break;
+			}
+		}
 		/* as cJSON: strtod over a copy (a strict number is at most 63 chars) */
 		char num[64];
 		memcpy(num, v, n);
@@ -652,9 +691,14 @@ static int classify(pd_jobj *o, int i, pd_jv *jv, int dec)
 static int find(pd_jobj *o, const char *key, pd_jv *v, int dec)
 {
 	size_t kl = strlen(key);
-	for (int i = 0; i < o->n; i++)
+	/* the bucket's members, newest first: the last one named key is the
+	   first in the record */
+	int found = -1;
+	for (int i = o->bucket[key_bucket(key, kl)] - 1; i >= 0; i = o->chain[i] - 1)
 		if (o->m[i].keylen == kl && memcmp(o->m[i].key, key, kl) == 0)
-			return classify(o, i, v, dec);
+			found = i;
+	if (found >= 0)
+		return classify(o, found, v, dec);
 	v->t = PD_JV_ABSENT;
 	v->s = NULL;
 	v->raw = NULL;
@@ -735,6 +779,8 @@ void pd_jobj_release(pd_jobj *o)
 	free(o->m);
 	free(o->dec);
 	o->dec = NULL;
+	free(o->chain);
+	o->chain = NULL;
 	free(o->arena);
 	o->m = NULL;
 	o->arena = NULL;

@@ -36,8 +36,11 @@ int pd_json_members(const char *s, size_t n,
  * pd_json_members_strict: pd_json_members whose values are each checked to
  * be in the strict subset of pd_json_strict_value while their ends are
  * found (one walk instead of two); returns 2 at the first value outside it.
+ * The values of the keys lax (may be NULL) says yes to are only skipped, as
+ * pd_json_members does: a caller that checks them itself (an embedding, by
+ * its codec) saves the walk.
  */
-int pd_json_members_strict(const char *s, size_t n,
+int pd_json_members_strict(const char *s, size_t n, int (*lax)(const char *key, size_t keylen),
 			   int (*cb)(const pd_jmember *m, void *ud), void *ud, pd_err *err);
 
 /*
@@ -105,8 +108,10 @@ typedef struct pd_jobj {
 	size_t alen, acap;
 	char **extra;		/* blocks for decodes beyond the arena (rare) */
 	int nextra;
+	int *chain;		/* the member before i in its key's bucket, + 1 (0: none) */
+	int bucket[64];		/* the last member in each bucket of key_bucket, + 1 */
 } pd_jobj;
-#define PD_JOBJ_INIT { NULL, NULL, 0, 0, NULL, 0, 0, NULL, 0 }
+#define PD_JOBJ_INIT { NULL, NULL, 0, 0, NULL, 0, 0, NULL, 0, NULL, { 0 } }
 
 /* pd_jobj_reset: empty o for a text of up to n bytes. */
 void pd_jobj_reset(pd_jobj *o, size_t n);

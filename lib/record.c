@@ -165,11 +165,16 @@ struct scan {
 	int outside;		/* a member outside what the scan decides */
 };
 
+/* an embedding's key: its value is checked by the vector codec, not the scan */
+static int emb_key(const char *key, size_t n)
+{
+	return (n == 9 && memcmp(key, "embedding", 9) == 0) || (n == 13 && memcmp(key, "embedding_b64", 13) == 0);
+}
+
 static int scan_cb(const pd_jmember *m, void *ud)
 {
 	struct scan *sc = ud;
-	int emb = (m->keylen == 9 && memcmp(m->key, "embedding", 9) == 0) ||
-		  (m->keylen == 13 && memcmp(m->key, "embedding_b64", 13) == 0);
+	int emb = emb_key(m->key, m->keylen);
 	cut_cb(m, &sc->c);
 	if (emb)
 		return 0;
@@ -194,7 +199,7 @@ int pd_record_scan(pd_record *r, pd_jobj *o, const char *line, size_t n)
 	memset(&sc, 0, sizeof sc);
 	sc.o = o;
 	pd_err err;
-	if (pd_json_members_strict(line, n, scan_cb, &sc, &err) != 0 || sc.outside)
+	if (pd_json_members_strict(line, n, emb_key, scan_cb, &sc, &err) != 0 || sc.outside)
 		return 1;
 	struct cut *c = &sc.c;
 	if ((c->has_emb && c->has_b64) || c->dups)

@@ -18,6 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 static const double pow10tab[23] = {
 	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
@@ -335,6 +338,18 @@ int pd_vec_parse_b64(const char *s, size_t n, float **out, size_t *cap, int *dim
 	 * the compiler vectorizes, and a second only to name the element */
 	uint64_t nonfinite = 0;
 	int k = 0;
+#ifdef __SSE2__
+	{
+		/* four at a time: a lane whose exponent bits are all set */
+		const __m128i e = _mm_set1_epi32(0x7f800000);
+		__m128i acc = _mm_setzero_si128();
+		for (; k + 4 <= d; k += 4) {
+			__m128i w = _mm_loadu_si128((const __m128i *)(const void *)(v + k));
+			acc = _mm_or_si128(acc, _mm_cmpeq_epi32(_mm_and_si128(w, e), e));
+		}
+		nonfinite = (uint64_t)_mm_movemask_epi8(acc);
+	}
+#endif
 	for (; k + 2 <= d; k += 2) {
 		/* two at a time: a lane of x is 0 exactly when its exponent bits
 		   are all set, and x's lanes are under 2^31, so the borrow test
@@ -420,9 +435,27 @@ float pd_vec_norm(const float *v, int dim)
 	   an ulp at most, and the float result practically never */
 	double a[8] = { 0 }, s = 0;
 	int k = 0;
+#ifdef __SSE2__
+	/* the same eight sums, two to a register */
+	__m128d l0 = _mm_setzero_pd(), l1 = l0, l2 = l0, l3 = l0;
+	for (; k + 8 <= dim; k += 8) {
+		__m128 x = _mm_loadu_ps(v + k), y = _mm_loadu_ps(v + k + 4);
+		__m128d x0 = _mm_cvtps_pd(x), x1 = _mm_cvtps_pd(_mm_movehl_ps(x, x));
+		__m128d y0 = _mm_cvtps_pd(y), y1 = _mm_cvtps_pd(_mm_movehl_ps(y, y));
+		l0 = _mm_add_pd(l0, _mm_mul_pd(x0, x0));
+		l1 = _mm_add_pd(l1, _mm_mul_pd(x1, x1));
+		l2 = _mm_add_pd(l2, _mm_mul_pd(y0, y0));
+		l3 = _mm_add_pd(l3, _mm_mul_pd(y1, y1));
+	}
+	_mm_storeu_pd(a, l0);
+	_mm_storeu_pd(a + 2, l1);
+	_mm_storeu_pd(a + 4, l2);
+	_mm_storeu_pd(a + 6, l3);
+#else
 	for (; k + 8 <= dim; k += 8)
 		for (int j = 0; j < 8; j++)
 			a[j] += (double)v[k + j] * v[k + j];
+#endif
 	for (; k < dim; k++)
 		s += (double)v[k] * v[k];
 	return (float)sqrt(((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])) + s);
