@@ -430,9 +430,9 @@ void pd_vec_add_json(pd_buf *b, const float *v, int dim)
 
 float pd_vec_norm(const float *v, int dim)
 {
-	/* eight sums side by side (the compiler vectorizes them); each square
-	   of a float is exact in double, so the order changes the double sum by
-	   an ulp at most, and the float result practically never */
+	/* eight sums side by side (two to an SSE2 register); each square of a
+	   float is exact in double, so the order moves only the last bits of the
+	   double sum, and the float result practically never */
 	double a[8] = { 0 }, s = 0;
 	int k = 0;
 #ifdef __SSE2__
